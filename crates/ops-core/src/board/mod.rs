@@ -1,0 +1,37 @@
+//! The board: where tasks live. Every change is committed here before the side
+//! effect it permits, and a save names the revision it read, so two workers never
+//! both take the same task.
+
+mod memory;
+mod rules;
+mod sqlite;
+
+pub use memory::MemoryBoard;
+pub use sqlite::SqliteBoard;
+
+use crate::error::Result;
+use crate::model::{Task, TaskId, Timestamp, WorkerId};
+use async_trait::async_trait;
+
+/// The board of tasks. Object-safe; every backend passes [`crate::conformance::board`].
+///
+/// Rules every backend enforces:
+/// * `insert` takes a new, pending task whose blockers are already on the board;
+/// * `save` succeeds only if the task's `revision` is the one on the board
+///   (else [`crate::Error::Conflict`]), the status move is legal
+///   ([`crate::Error::IllegalTransition`]) and its dependencies stay acyclic
+///   ([`crate::Error::Cycle`]); the saved task comes back with the next revision;
+/// * once `save` returns, the change is durable (for durable backends).
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    /// Puts a new pending task on the board and returns it as stored (revision 1).
+    async fn insert(&self, task: Task) -> Result<Task>;
+    /// One task, if it is on the board.
+    async fn get(&self, id: &TaskId) -> Result<Option<Task>>;
+    /// Every task, ordered by id.
+    async fn list(&self) -> Result<Vec<Task>>;
+    /// Saves a changed task (compare-and-set on its revision) and returns it as stored.
+    async fn save(&self, task: Task) -> Result<Task>;
+    /// Extends every lease `owner` holds to `expires_at`; returns how many it renewed.
+    async fn renew_leases(&self, owner: &WorkerId, expires_at: Timestamp) -> Result<usize>;
+}

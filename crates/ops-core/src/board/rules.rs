@@ -1,0 +1,65 @@
+//! The checks every board backend applies, written once.
+
+use crate::error::{Error, Result};
+use crate::graph::TaskGraph;
+use crate::model::{Task, TaskStatus, Timestamp};
+
+/// Checks a task about to be inserted; `exists` tells whether an id is on the board.
+pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&crate::model::TaskId) -> bool) -> Result<()> {
+    if exists(&task.id) {
+        return Err(Error::DuplicateTask(task.id.clone()));
+    }
+    if task.status != TaskStatus::Pending {
+        return Err(Error::IllegalTransition {
+            task: task.id.clone(),
+            from: TaskStatus::Pending,
+            to: task.status,
+        });
+    }
+    if let Some(missing) = task.blocked_by.iter().find(|b| !exists(b)).cloned() {
+        return Err(Error::UnknownTask(missing));
+    }
+    if task.blocked_by.contains(&task.id) {
+        return Err(Error::Cycle {
+            cycle: vec![task.id.clone(), task.id.clone()],
+        });
+    }
+    let now = Timestamp::now();
+    if task.created_at == Timestamp::default() {
+        task.created_at = now;
+    }
+    task.updated_at = now;
+    task.revision = 1;
+    Ok(())
+}
+
+/// Checks a save of `new` over `stored`; `all` is the board, needed only when edges change.
+pub(crate) fn check_save(stored: &Task, new: &mut Task, all: impl FnOnce() -> Result<Vec<Task>>) -> Result<()> {
+    if stored.revision != new.revision {
+        return Err(Error::Conflict {
+            task: new.id.clone(),
+            expected: new.revision,
+            found: stored.revision,
+        });
+    }
+    if stored.status != new.status && !stored.status.can_move_to(new.status) {
+        return Err(Error::IllegalTransition {
+            task: new.id.clone(),
+            from: stored.status,
+            to: new.status,
+        });
+    }
+    if stored.blocked_by != new.blocked_by {
+        let mut tasks = all()?;
+        for t in &mut tasks {
+            if t.id == new.id {
+                t.blocked_by.clone_from(&new.blocked_by);
+            }
+        }
+        TaskGraph::from_tasks(&tasks)?;
+    }
+    new.created_at = stored.created_at;
+    new.updated_at = Timestamp::now();
+    new.revision = stored.revision + 1;
+    Ok(())
+}

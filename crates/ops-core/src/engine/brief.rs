@@ -1,0 +1,160 @@
+//! Composing an attempt's brief: the task, what "done" means, and what earlier
+//! attempts taught. A retry carries the failure; a stall narrows the focus.
+
+use crate::model::{AttemptOutcome, Task};
+use crate::seams::Brief;
+use std::fmt::Write as _;
+
+/// The brief for attempt `attempt` of `task`, given its history so far.
+///
+/// Every brief names its attempt number and the outcome of each earlier attempt,
+/// so two attempts of one task never receive the same text.
+pub fn compose(task: &Task, attempt: u32) -> Brief {
+    let branch = task.branch.clone().unwrap_or_else(|| task.branch_name());
+    let mut text = String::new();
+    // Writing to a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(text, "# Task {}: {} (attempt {attempt})", task.id, task.title);
+    let _ = writeln!(
+        text,
+        "\nProject: {}. Repository: {}. Work on branch `{branch}` and commit there.",
+        task.project, task.repo
+    );
+    if !task.description.is_empty() {
+        let _ = writeln!(text, "\n## What to do\n{}", task.description);
+    }
+    if !task.acceptance_criteria.is_empty() {
+        let _ = writeln!(text, "\n## Acceptance criteria");
+        for c in &task.acceptance_criteria {
+            let _ = writeln!(text, "- {c}");
+        }
+    }
+    if let Some(gate) = &task.quality_gate {
+        let _ = writeln!(text, "\n## Quality gate\nYour change must pass `{gate}`.");
+    }
+    let _ = writeln!(text, "\n## Files");
+    if task.paths.is_empty() {
+        let _ = writeln!(text, "You may change any file in the repository.");
+    } else {
+        let _ = writeln!(text, "Change only these paths: {}.", task.paths.join(", "));
+    }
+    let finished: Vec<_> = task
+        .attempts
+        .iter()
+        .filter_map(|a| a.outcome.as_ref().map(|o| (a, o)))
+        .collect();
+    if !finished.is_empty() {
+        let _ = writeln!(text, "\n## Earlier attempts");
+        for (a, outcome) in &finished {
+            let _ = write!(text, "- Attempt {}: {}", a.number, outcome.describe());
+            if let Some(summary) = a.summary.as_deref().filter(|s| !s.is_empty()) {
+                let _ = write!(text, " (agent summary: {summary})");
+            }
+            let _ = writeln!(text);
+        }
+    }
+    match finished.last().map(|(_, o)| *o) {
+        Some(AttemptOutcome::Stalled { idle_secs, partial }) => {
+            let _ = writeln!(
+                text,
+                "\n## Narrowed focus\nThe previous attempt stopped showing activity for {idle_secs}s and was stopped. \
+                 Do not start over: keep what it did ({}), take the smallest step that meets the first \
+                 unmet acceptance criterion, commit it, and finish. Avoid long-running or interactive commands.",
+                if partial.is_empty() { "nothing recorded" } else { partial }
+            );
+        }
+        Some(o @ (AttemptOutcome::AgentFailed { .. }
+        | AttemptOutcome::GateFailed { .. }
+        | AttemptOutcome::ShipFailed { .. })) => {
+            let _ = writeln!(
+                text,
+                "\n## Fix this first\nThe previous attempt did not land: {}.",
+                o.describe()
+            );
+        }
+        _ => {}
+    }
+    Brief {
+        task: task.clone(),
+        attempt,
+        branch,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attempt, TaskId, Timestamp};
+
+    fn task() -> Task {
+        let mut t = Task::new(TaskId::new("t1").expect("valid"), "Fix login", "web", "acme/web");
+        t.description = "The login form rejects valid emails.".into();
+        t.acceptance_criteria = vec!["valid emails log in".into()];
+        t.quality_gate = Some("cargo test".into());
+        t.paths = vec!["src/login".into()];
+        t
+    }
+
+    fn end(t: &mut Task, outcome: AttemptOutcome) {
+        let number = u32::try_from(t.attempts.len()).expect("few") + 1;
+        let brief = compose(t, number).text;
+        t.attempts.push(Attempt {
+            number,
+            brief,
+            started_at: Timestamp(0),
+            ended_at: Some(Timestamp(1)),
+            summary: Some(format!("summary {number}")),
+            cost_usd: None,
+            outcome: Some(outcome),
+        });
+    }
+
+    #[test]
+    fn first_brief_names_task_repo_branch_criteria_gate_and_paths() {
+        let b = compose(&task(), 1);
+        for want in ["t1", "Fix login", "acme/web", "ops/t1-fix-login", "valid emails log in", "cargo test", "src/login"] {
+            assert!(b.text.contains(want), "missing {want}:\n{}", b.text);
+        }
+        assert!(!b.text.contains("Earlier attempts"));
+    }
+
+    #[test]
+    fn a_retry_brief_carries_the_failure_context() {
+        let mut t = task();
+        end(&mut t, AttemptOutcome::GateFailed { gate: "quality-gate".into(), detail: "test login::email failed".into() });
+        let b = compose(&t, 2);
+        assert!(b.text.contains("test login::email failed"), "{}", b.text);
+        assert!(b.text.contains("Fix this first"));
+    }
+
+    #[test]
+    fn a_brief_after_a_stall_is_narrowed_and_keeps_partial_progress() {
+        let mut t = task();
+        end(&mut t, AttemptOutcome::Stalled { idle_secs: 900, partial: "edited src/login/form.rs".into() });
+        let b = compose(&t, 2);
+        assert!(b.text.contains("Narrowed focus"), "{}", b.text);
+        assert!(b.text.contains("edited src/login/form.rs"));
+    }
+
+    #[test]
+    fn no_two_attempts_of_a_task_get_the_same_brief() {
+        let mut t = task();
+        let outcomes = [
+            AttemptOutcome::Stalled { idle_secs: 900, partial: String::new() },
+            AttemptOutcome::Stalled { idle_secs: 900, partial: String::new() },
+            AttemptOutcome::Interrupted { reason: "crash".into() },
+            AttemptOutcome::AgentFailed { reason: "x".into() },
+            AttemptOutcome::AgentFailed { reason: "x".into() },
+        ];
+        for o in outcomes {
+            end(&mut t, o);
+        }
+        let mut briefs: Vec<String> = t.attempts.iter().map(|a| a.brief.clone()).collect();
+        briefs.push(compose(&t, 6).text);
+        for (i, a) in briefs.iter().enumerate() {
+            for b in &briefs[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The engine's settings and their defaults.
+
+use crate::model::WorkerId;
+use std::time::Duration;
+
+/// How the engine runs. `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// At most this many agents at once (default 5).
+    pub max_agents: usize,
+    /// No activity for this long stops an agent and re-dispatches it narrowed (default 15 min).
+    pub stall_after: Duration,
+    /// Counted failures before a task is blocked (default 3).
+    pub max_attempts: u32,
+    /// Dispatch only tasks in waves up to this one (default: all).
+    pub max_waves: Option<u32>,
+    /// Promote dev to main after merging (default true; `--no-main` turns it off).
+    pub promote: bool,
+    /// This worker's identity on the board (default: host, pid and start time).
+    pub worker: WorkerId,
+    /// How long a lease lasts without a heartbeat (default 60 s; heartbeats every third of it).
+    pub lease_ttl: Duration,
+    /// How often the board is re-read when nothing else wakes the engine (default 5 s).
+    pub board_poll: Duration,
+    /// First wait between check polls, doubled up to `checks_poll_max` (default 10 s).
+    pub checks_poll: Duration,
+    /// Longest wait between check polls (default 2 min).
+    pub checks_poll_max: Duration,
+    /// Give up waiting for checks after this long (default 2 h).
+    pub checks_timeout: Duration,
+    /// How long a stopped agent gets to end before it counts as gone (default 30 s).
+    pub stop_grace: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_agents: 5,
+            stall_after: Duration::from_secs(15 * 60),
+            max_attempts: 3,
+            max_waves: None,
+            promote: true,
+            worker: default_worker(),
+            lease_ttl: Duration::from_secs(60),
+            board_poll: Duration::from_secs(5),
+            checks_poll: Duration::from_secs(10),
+            checks_poll_max: Duration::from_secs(120),
+            checks_timeout: Duration::from_secs(2 * 60 * 60),
+            stop_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+fn default_worker() -> WorkerId {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    WorkerId(format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        crate::model::Timestamp::now().0
+    ))
+}

@@ -1,0 +1,172 @@
+//! The scheduler: an event-driven loop that keeps up to `max_agents` agents busy on
+//! ready tasks, drives each through dispatch → audit → ship, retries with failure
+//! context, stops stalled agents, and halts when nothing more can be done.
+//!
+//! The board is the only state that matters: the loop re-reads it on every wake-up,
+//! claims a task by saving it `in_progress` with a lease before starting its agent,
+//! and on start takes over tasks that a dead worker left in flight.
+
+pub mod brief;
+mod config;
+mod pipeline;
+pub mod queue;
+mod run;
+
+pub use config::EngineConfig;
+
+use crate::board::TaskStore;
+use crate::error::Result;
+use crate::event::{Event, EventBus, HaltReason};
+use crate::model::{Task, TaskId};
+use crate::seams::{Dispatcher, PromoteOutcome, QualityGate, Shipper};
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// What the run loop can be told from outside.
+#[derive(Debug)]
+enum Control {
+    /// Something changed on the board: look again.
+    Wake,
+    /// Ctrl-C: the first stops dispatching, the second stops running agents.
+    Interrupt,
+}
+
+/// Everything a pipeline needs, shared.
+pub(crate) struct Ctx {
+    store: Arc<dyn TaskStore>,
+    dispatcher: Arc<dyn Dispatcher>,
+    gates: Vec<Arc<dyn QualityGate>>,
+    shipper: Arc<dyn Shipper>,
+    events: EventBus,
+    config: EngineConfig,
+}
+
+impl Ctx {
+    /// Saves `task` and reports a status change as an event once it is committed.
+    async fn save(&self, task: Task) -> Result<Task> {
+        let before = self.store.get(&task.id).await?.map(|t| t.status);
+        let reason = task.status_reason.clone();
+        let saved = self.store.save(task).await?;
+        if let Some(from) = before.filter(|s| *s != saved.status) {
+            self.events.emit(Event::TaskMoved {
+                task: saved.id.clone(),
+                from,
+                to: saved.status,
+                reason,
+            });
+        }
+        Ok(saved)
+    }
+}
+
+/// The engine: a board, an agent runtime, gates and a shipper, and a loop that runs them.
+pub struct Engine {
+    ctx: Arc<Ctx>,
+    control_tx: mpsc::UnboundedSender<Control>,
+    control_rx: mpsc::UnboundedReceiver<Control>,
+}
+
+/// Talks to a running engine from elsewhere (another task, a signal handler).
+#[derive(Clone)]
+pub struct EngineHandle {
+    store: Arc<dyn TaskStore>,
+    events: EventBus,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl EngineHandle {
+    /// Puts a new task on the board, also while others run; the engine sees it at once.
+    pub async fn add_task(&self, task: Task) -> Result<Task> {
+        let task = self.store.insert(task).await?;
+        self.events.emit(Event::TaskAdded { task: task.id.clone() });
+        let _ = self.control.send(Control::Wake);
+        Ok(task)
+    }
+
+    /// Interrupts the run: the first call stops dispatching and lets running agents
+    /// finish; the second stops them.
+    pub fn interrupt(&self) {
+        let _ = self.control.send(Control::Interrupt);
+    }
+}
+
+/// What a run did, for the final report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// Why the run stopped.
+    pub halt: HaltReason,
+    /// Tasks this run shipped.
+    pub shipped: Vec<TaskId>,
+    /// Tasks completed on the whole board.
+    pub completed: usize,
+    /// Blocked or failed tasks with their reasons.
+    pub blocked: Vec<(TaskId, String)>,
+    /// Tasks left for a later run (interrupted, beyond `max_waves`, held by another worker).
+    pub remaining: usize,
+    /// Promotions of dev to main: `(repo, outcome)`.
+    pub promoted: Vec<(String, PromoteOutcome)>,
+}
+
+impl Engine {
+    /// An engine over `store` with one agent runtime and one shipper; add gates with
+    /// [`Engine::with_gate`] and settings with [`Engine::with_config`].
+    pub fn new(store: Arc<dyn TaskStore>, dispatcher: Arc<dyn Dispatcher>, shipper: Arc<dyn Shipper>) -> Self {
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        Engine {
+            ctx: Arc::new(Ctx {
+                store,
+                dispatcher,
+                gates: Vec::new(),
+                shipper,
+                events: EventBus::new(),
+                config: EngineConfig::default(),
+            }),
+            control_tx,
+            control_rx,
+        }
+    }
+
+    fn ctx_mut(&mut self) -> &mut Ctx {
+        // Only called while building, before any clone of the Arc exists.
+        Arc::get_mut(&mut self.ctx).expect("the engine is configured before it runs")
+    }
+
+    /// Adds a gate; every gate must pass, in the order added.
+    pub fn with_gate(mut self, gate: Arc<dyn QualityGate>) -> Self {
+        self.ctx_mut().gates.push(gate);
+        self
+    }
+
+    /// Replaces the settings.
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.ctx_mut().config = config;
+        self
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.ctx.config
+    }
+
+    /// The event bus: subscribe before `run` to see every event.
+    pub fn events(&self) -> &EventBus {
+        &self.ctx.events
+    }
+
+    /// A handle to add tasks and interrupt the run.
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle {
+            store: Arc::clone(&self.ctx.store),
+            events: self.ctx.events.clone(),
+            control: self.control_tx.clone(),
+        }
+    }
+
+    /// Runs until every task is completed, deleted, blocked or failed, `max_waves` is
+    /// reached, or an interrupt. Dropping the future abandons the run like a crash:
+    /// the next run resumes from the board.
+    pub async fn run(self) -> Result<RunReport> {
+        run::Run::new(self.ctx, self.control_rx).run().await
+    }
+}

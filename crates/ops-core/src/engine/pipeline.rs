@@ -1,0 +1,399 @@
+//! One task's way through the engine: dispatch → audit (every gate) → ship →
+//! completed. Each step is committed to the board before the next side effect;
+//! a task found in `auditing` or `shipping` (after a crash) resumes at that step.
+
+use super::{brief, Ctx};
+use crate::error::{ErrorKind, Result};
+use crate::event::Event;
+use crate::model::{Attempt, AttemptOutcome, Task, TaskId, TaskStatus, Timestamp};
+use crate::seams::{AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome, WorkRef};
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{sleep, sleep_until, timeout, Instant};
+
+/// Told to the run loop when a task's agent phase is over and its slot is free.
+#[derive(Debug)]
+pub(crate) struct AgentDone(pub TaskId);
+
+/// What a finished pipeline returns: the task, and `(project, repo)` if it merged.
+pub(crate) type Finished = (TaskId, Option<(String, String)>);
+
+/// Where the pipeline stands after a step.
+enum Step {
+    /// Go on with the task as saved.
+    Next(Task),
+    /// The pipeline is over (task requeued, blocked, completed or released).
+    Over { merged: Option<(String, String)> },
+}
+
+/// Runs `task` from its current status to the end of its pipeline.
+pub(crate) async fn drive(
+    ctx: Arc<Ctx>,
+    task: Task,
+    mut stop: watch::Receiver<bool>,
+    notes: mpsc::UnboundedSender<AgentDone>,
+) -> Finished {
+    let id = task.id.clone();
+    let result = run_steps(&ctx, task, &mut stop, &notes).await;
+    let merged = match result {
+        Ok(merged) => merged,
+        Err(e) => {
+            ctx.events.emit(Event::Warning {
+                task: Some(id.clone()),
+                message: format!("the task's pipeline stopped: {e}"),
+            });
+            None
+        }
+    };
+    (id, merged)
+}
+
+async fn run_steps(
+    ctx: &Ctx,
+    mut task: Task,
+    stop: &mut watch::Receiver<bool>,
+    notes: &mpsc::UnboundedSender<AgentDone>,
+) -> Result<Option<(String, String)>> {
+    if task.status == TaskStatus::InProgress {
+        let task_id = task.id.clone();
+        let step = agent_step(ctx, task, stop).await;
+        let _ = notes.send(AgentDone(task_id));
+        match step? {
+            Step::Next(t) => task = t,
+            Step::Over { merged } => return Ok(merged),
+        }
+    }
+    if task.status == TaskStatus::Auditing {
+        match audit_step(ctx, task, stop).await? {
+            Step::Next(t) => task = t,
+            Step::Over { merged } => return Ok(merged),
+        }
+    }
+    if task.status == TaskStatus::Shipping {
+        if let Step::Over { merged } = ship_step(ctx, task, stop).await? {
+            return Ok(merged);
+        }
+    }
+    Ok(None)
+}
+
+/// Resolves once a stop is requested; never if the engine is gone without asking.
+async fn stop_requested(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
+    let number = u32::try_from(task.attempts.len()).unwrap_or(u32::MAX).saturating_add(1);
+    let brief = brief::compose(&task, number);
+    task.attempts.push(Attempt {
+        number,
+        brief: brief.text.clone(),
+        started_at: Timestamp::now(),
+        ended_at: None,
+        summary: None,
+        cost_usd: None,
+        outcome: None,
+    });
+    task.branch = Some(brief.branch.clone());
+    let task = ctx.save(task).await?;
+
+    let handle = match ctx.dispatcher.dispatch(&brief).await {
+        Ok(h) => h,
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Unsupported) => {
+            return fail_for_good(ctx, task, format!("the agent could not be started: {e}")).await;
+        }
+        Err(e) => {
+            let outcome = AttemptOutcome::AgentFailed {
+                reason: format!("the agent could not be started: {e}"),
+            };
+            return end_attempt(ctx, task, outcome).await;
+        }
+    };
+    ctx.events.emit(Event::AgentStarted {
+        task: task.id.clone(),
+        attempt: number,
+        runtime: ctx.dispatcher.name().to_string(),
+    });
+    let ended = watch_agent(ctx, handle.as_ref(), stop).await;
+    let (outcome, agent) = match ended {
+        AgentEnd::Finished(agent) => match &agent.status {
+            AgentStatus::Succeeded => (None, agent),
+            AgentStatus::Failed { reason } => (Some(AttemptOutcome::AgentFailed { reason: reason.clone() }), agent),
+            AgentStatus::Stopped => (
+                Some(AttemptOutcome::AgentFailed {
+                    reason: "the agent stopped before finishing".into(),
+                }),
+                agent,
+            ),
+        },
+        AgentEnd::Stalled { idle_secs, agent } => {
+            ctx.events.emit(Event::AgentStalled {
+                task: task.id.clone(),
+                attempt: number,
+                idle_secs,
+            });
+            let partial = agent.summary.clone();
+            (Some(AttemptOutcome::Stalled { idle_secs, partial }), agent)
+        }
+        AgentEnd::Interrupted(agent) => (
+            Some(AttemptOutcome::Interrupted {
+                reason: "the run was interrupted".into(),
+            }),
+            agent,
+        ),
+    };
+    ctx.events.emit(Event::AgentFinished {
+        task: task.id.clone(),
+        attempt: number,
+        succeeded: outcome.is_none(),
+        summary: match &agent.status {
+            AgentStatus::Failed { reason } => reason.clone(),
+            _ => agent.summary.clone(),
+        },
+        cost_usd: agent.cost_usd,
+    });
+    let mut task = task;
+    if let Some(a) = task.open_attempt_mut() {
+        a.summary = Some(agent.summary.clone()).filter(|s| !s.is_empty());
+        a.cost_usd = agent.cost_usd;
+    }
+    if agent.worktree.is_some() {
+        task.worktree = agent.worktree.clone();
+    }
+    match outcome {
+        Some(outcome) => end_attempt(ctx, task, outcome).await,
+        None => {
+            task.move_to(TaskStatus::Auditing, None)?;
+            Ok(Step::Next(ctx.save(task).await?))
+        }
+    }
+}
+
+enum AgentEnd {
+    Finished(AgentOutcome),
+    Stalled { idle_secs: u64, agent: AgentOutcome },
+    Interrupted(AgentOutcome),
+}
+
+/// Waits for the agent while watching its activity and the stop signal.
+async fn watch_agent(ctx: &Ctx, handle: &dyn AgentHandle, stop: &mut watch::Receiver<bool>) -> AgentEnd {
+    let stall_after = ctx.config.stall_after;
+    let wait = handle.wait();
+    tokio::pin!(wait);
+    loop {
+        let deadline = handle.last_activity() + stall_after;
+        tokio::select! {
+            out = &mut wait => return AgentEnd::Finished(out),
+            () = sleep_until(deadline) => {
+                let idle = Instant::now().saturating_duration_since(handle.last_activity());
+                if idle >= stall_after {
+                    let agent = stop_and_wait(ctx, handle, wait.as_mut()).await;
+                    return AgentEnd::Stalled { idle_secs: idle.as_secs(), agent };
+                }
+            }
+            () = stop_requested(stop) => {
+                let agent = stop_and_wait(ctx, handle, wait.as_mut()).await;
+                return AgentEnd::Interrupted(agent);
+            }
+        }
+    }
+}
+
+async fn stop_and_wait(
+    ctx: &Ctx,
+    handle: &dyn AgentHandle,
+    wait: std::pin::Pin<&mut impl std::future::Future<Output = AgentOutcome>>,
+) -> AgentOutcome {
+    if let Err(e) = handle.stop().await {
+        ctx.events.emit(Event::Warning {
+            task: None,
+            message: format!("stopping an agent failed: {e}"),
+        });
+    }
+    match timeout(ctx.config.stop_grace, wait).await {
+        Ok(out) => out,
+        Err(_) => AgentOutcome::failed(format!(
+            "the agent did not end within {}s of being stopped",
+            ctx.config.stop_grace.as_secs()
+        )),
+    }
+}
+
+fn work_of(task: &Task) -> WorkRef {
+    WorkRef {
+        branch: task.branch.clone().unwrap_or_else(|| task.branch_name()),
+        worktree: task.worktree.clone(),
+        summary: task
+            .attempts
+            .last()
+            .and_then(|a| a.summary.clone())
+            .unwrap_or_default(),
+    }
+}
+
+async fn audit_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
+    let work = work_of(&task);
+    for gate in &ctx.gates {
+        let verdict = tokio::select! {
+            v = gate.check(&task, &work) => v.unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}"))),
+            () = stop_requested(stop) => return release(ctx, task).await,
+        };
+        ctx.events.emit(Event::GateJudged {
+            task: task.id.clone(),
+            gate: gate.name().to_string(),
+            passed: verdict.passed,
+            detail: verdict.detail.clone(),
+        });
+        if !verdict.passed {
+            let outcome = AttemptOutcome::GateFailed {
+                gate: gate.name().to_string(),
+                detail: verdict.detail,
+            };
+            return end_attempt(ctx, task, outcome).await;
+        }
+    }
+    let mut task = task;
+    task.move_to(TaskStatus::Shipping, None)?;
+    Ok(Step::Next(ctx.save(task).await?))
+}
+
+async fn ship_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
+    tokio::select! {
+        step = ship(ctx, task.clone()) => step,
+        () = stop_requested(stop) => {
+            // The shipper may have acted; re-read so the release does not conflict.
+            let fresh = ctx.store.get(&task.id).await?.unwrap_or(task);
+            release(ctx, fresh).await
+        }
+    }
+}
+
+async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
+    let work = work_of(&task);
+    let mut change = match ctx.shipper.open_change(&task, &work).await {
+        Ok(c) => c,
+        Err(e) => return ship_failed(ctx, task, format!("could not open the change: {e}")).await,
+    };
+    let shown = change.url.clone().unwrap_or_else(|| change.id.clone());
+    if task.pr.as_deref() != Some(shown.as_str()) {
+        task.pr = Some(shown);
+        task = ctx.save(task).await?;
+    }
+    ctx.events.emit(Event::ChangeOpened {
+        task: task.id.clone(),
+        change: change.id.clone(),
+        url: change.url.clone(),
+    });
+    for _ in 0..MAX_HEAD_CHANGES {
+        match wait_for_checks(ctx, &change).await {
+            Ok(()) => {}
+            Err(detail) => return ship_failed(ctx, task, detail).await,
+        }
+        let outcome = match ctx.shipper.merge(&change).await {
+            Ok(o) => o,
+            Err(e) => return ship_failed(ctx, task, format!("the merge failed: {e}")).await,
+        };
+        ctx.events.emit(Event::MergeAttempted {
+            task: task.id.clone(),
+            change: change.id.clone(),
+            outcome: outcome.clone(),
+        });
+        match outcome {
+            MergeOutcome::Merged { .. } | MergeOutcome::AlreadyMerged { .. } => {
+                let merged = Some((task.project.clone(), task.repo.clone()));
+                if let Some(a) = task.open_attempt_mut() {
+                    a.outcome = Some(AttemptOutcome::Shipped);
+                    a.ended_at = Some(Timestamp::now());
+                }
+                task.lease = None;
+                task.move_to(TaskStatus::Completed, None)?;
+                ctx.save(task).await?;
+                return Ok(Step::Over { merged });
+            }
+            MergeOutcome::HeadChanged { head } => change = ChangeRef { head, ..change },
+            MergeOutcome::Refused { reason } => {
+                return ship_failed(ctx, task, format!("the merge was refused: {reason}")).await;
+            }
+        }
+    }
+    ship_failed(ctx, task, format!("the head kept changing ({MAX_HEAD_CHANGES} times) before it could be merged")).await
+}
+
+/// A head that moves this often between check and merge is given back to the agent.
+const MAX_HEAD_CHANGES: usize = 3;
+
+/// Polls the checks of `change.head` with backoff until they settle; `Err` says why not green.
+async fn wait_for_checks(ctx: &Ctx, change: &ChangeRef) -> std::result::Result<(), String> {
+    let started = Instant::now();
+    let mut pause = ctx.config.checks_poll;
+    loop {
+        match ctx.shipper.checks(change).await {
+            Ok(ChecksState::Passed) => return Ok(()),
+            Ok(ChecksState::Failed { detail }) => return Err(format!("checks failed on {}: {detail}", change.head)),
+            Ok(ChecksState::Pending) => {}
+            Err(e) if e.kind() == ErrorKind::Retryable => {}
+            Err(e) => return Err(format!("could not read the checks: {e}")),
+        }
+        if started.elapsed() >= ctx.config.checks_timeout {
+            return Err(format!(
+                "checks on {} did not finish within {}s",
+                change.head,
+                ctx.config.checks_timeout.as_secs()
+            ));
+        }
+        sleep(pause).await;
+        pause = (pause * 2).min(ctx.config.checks_poll_max);
+    }
+}
+
+async fn ship_failed(ctx: &Ctx, task: Task, detail: String) -> Result<Step> {
+    end_attempt(ctx, task, AttemptOutcome::ShipFailed { detail }).await
+}
+
+/// Closes the open attempt with `outcome`; requeues the task, or blocks it once its
+/// counted attempts reach the limit.
+async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Result<Step> {
+    let number = task.attempts.len();
+    if let Some(a) = task.open_attempt_mut() {
+        a.outcome = Some(outcome.clone());
+        a.ended_at = Some(Timestamp::now());
+    }
+    task.lease = None;
+    let counted = task.counted_attempts();
+    if outcome.counts_against_limit() && counted >= ctx.config.max_attempts {
+        let reason = format!("gave up after {counted} attempts; the last: {}", outcome.describe());
+        task.move_to(TaskStatus::Blocked, Some(reason))?;
+        ctx.save(task).await?;
+    } else {
+        task.move_to(TaskStatus::Pending, Some(outcome.describe()))?;
+        let task = ctx.save(task).await?;
+        if outcome.counts_against_limit() {
+            ctx.events.emit(Event::Retrying {
+                task: task.id,
+                attempt: u32::try_from(number).unwrap_or(u32::MAX),
+                reason: outcome.describe(),
+            });
+        }
+    }
+    Ok(Step::Over { merged: None })
+}
+
+async fn fail_for_good(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step> {
+    if let Some(a) = task.open_attempt_mut() {
+        a.outcome = Some(AttemptOutcome::AgentFailed { reason: reason.clone() });
+        a.ended_at = Some(Timestamp::now());
+    }
+    task.lease = None;
+    task.move_to(TaskStatus::Failed, Some(reason))?;
+    ctx.save(task).await?;
+    Ok(Step::Over { merged: None })
+}
+
+/// Gives the task up without changing its status, so a later run resumes it.
+async fn release(ctx: &Ctx, mut task: Task) -> Result<Step> {
+    task.lease = None;
+    ctx.save(task).await?;
+    Ok(Step::Over { merged: None })
+}

@@ -1,0 +1,334 @@
+//! The run loop: re-read the board, settle blocks, take over orphans, dispatch what
+//! may start, then sleep until a pipeline, the handle or a timer wakes it.
+
+use super::pipeline::{self, AgentDone, Finished};
+use super::queue::{BlockChange, BoardView};
+use super::{Control, Ctx, RunReport};
+use crate::error::Result;
+use crate::event::{Event, HaltReason};
+use crate::model::{AttemptOutcome, Lease, Task, TaskId, TaskStatus, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{interval, MissedTickBehavior};
+
+pub(super) struct Run {
+    ctx: Arc<Ctx>,
+    control: mpsc::UnboundedReceiver<Control>,
+    notes_tx: mpsc::UnboundedSender<AgentDone>,
+    notes: mpsc::UnboundedReceiver<AgentDone>,
+    /// This worker's pipelines; dropping the set aborts them (like a crash).
+    pipelines: JoinSet<Finished>,
+    /// Tasks with a pipeline here, and whether it is still in its agent phase.
+    running: BTreeMap<TaskId, bool>,
+    /// Which task each pipeline drives, to clean up after one that panicked.
+    pipeline_tasks: BTreeMap<tokio::task::Id, TaskId>,
+    interrupts: u32,
+    stop_tx: watch::Sender<bool>,
+    shipped: Vec<TaskId>,
+    merged_repos: BTreeSet<(String, String)>,
+}
+
+impl Run {
+    pub(super) fn new(ctx: Arc<Ctx>, control: mpsc::UnboundedReceiver<Control>) -> Self {
+        let (notes_tx, notes) = mpsc::unbounded_channel();
+        Run {
+            ctx,
+            control,
+            notes_tx,
+            notes,
+            pipelines: JoinSet::new(),
+            running: BTreeMap::new(),
+            pipeline_tasks: BTreeMap::new(),
+            interrupts: 0,
+            stop_tx: watch::channel(false).0,
+            shipped: Vec::new(),
+            merged_repos: BTreeSet::new(),
+        }
+    }
+
+    pub(super) async fn run(mut self) -> Result<RunReport> {
+        let config = self.ctx.config.clone();
+        self.ctx.events.emit(Event::RunStarted {
+            worker: config.worker.clone(),
+            max_agents: config.max_agents,
+        });
+        let mut heartbeat = interval(config.lease_ttl / 3);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut poll = interval(config.board_poll);
+        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let view = BoardView::new(self.ctx.store.list().await?)?;
+            let view = self.settle_blocks(view).await?;
+            let view = self.take_over_orphans(view).await?;
+            if self.interrupts == 0 {
+                self.dispatch(&view).await?;
+            }
+            if self.running.is_empty() {
+                if let Some(halt) = self.halt_reason(&view) {
+                    return self.finish(halt).await;
+                }
+            }
+            tokio::select! {
+                Some(done) = self.pipelines.join_next_with_id() => self.on_finished(done),
+                Some(note) = self.notes.recv() => self.on_agent_done(note),
+                Some(control) = self.control.recv() => self.on_control(control),
+                _ = heartbeat.tick() => {
+                    let until = Timestamp::now().plus(config.lease_ttl);
+                    self.ctx.store.renew_leases(&config.worker, until).await?;
+                }
+                _ = poll.tick() => {}
+            }
+            // Drain whatever else arrived so one board read serves them all.
+            while let Ok(note) = self.notes.try_recv() {
+                self.on_agent_done(note);
+            }
+            while let Some(done) = self.pipelines.try_join_next_with_id() {
+                self.on_finished(done);
+            }
+        }
+    }
+
+    /// Agents running now.
+    fn agents(&self) -> usize {
+        self.running.values().filter(|in_agent| **in_agent).count()
+    }
+
+    fn on_agent_done(&mut self, AgentDone(task): AgentDone) {
+        if let Some(in_agent) = self.running.get_mut(&task) {
+            *in_agent = false;
+        }
+    }
+
+    fn on_finished(&mut self, done: std::result::Result<(tokio::task::Id, Finished), tokio::task::JoinError>) {
+        match done {
+            Ok((pid, (task, merged))) => {
+                self.pipeline_tasks.remove(&pid);
+                self.running.remove(&task);
+                if let Some(repo) = merged {
+                    self.shipped.push(task);
+                    self.merged_repos.insert(repo);
+                }
+            }
+            Err(e) => {
+                // A panicking pipeline is a bug; its task stays on the board, in flight
+                // with this worker's lease, and the next pass takes it over.
+                if let Some(task) = self.pipeline_tasks.remove(&e.id()) {
+                    self.running.remove(&task);
+                    self.ctx.events.emit(Event::Warning {
+                        task: Some(task),
+                        message: format!("the task's pipeline panicked: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_control(&mut self, control: Control) {
+        match control {
+            Control::Wake => {}
+            Control::Interrupt => {
+                self.interrupts += 1;
+                let stopping_agents = self.interrupts >= 2;
+                if stopping_agents {
+                    let _ = self.stop_tx.send(true);
+                }
+                self.ctx.events.emit(Event::Interrupted { stopping_agents });
+            }
+        }
+    }
+
+    /// Applies the status changes blockers imply, then re-reads the board if any.
+    async fn settle_blocks(&self, view: BoardView) -> Result<BoardView> {
+        let changes = view.block_changes();
+        if changes.is_empty() {
+            return Ok(view);
+        }
+        let mut tasks = view.tasks;
+        for change in changes {
+            let (id, to, reason, on) = match change {
+                BlockChange::Block { task, on, reason } => (task, TaskStatus::Blocked, Some(reason), Some(on)),
+                BlockChange::Unblock { task } => (task, TaskStatus::Pending, None, None),
+            };
+            let Some(mut task) = tasks.remove(&id) else { continue };
+            task.move_to(to, reason)?;
+            task.blocked_on = on;
+            match self.ctx.save(task).await {
+                Ok(saved) => {
+                    tasks.insert(id, saved);
+                }
+                // Another worker changed it first; the next pass sees its version.
+                Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}
+                Err(e) => return Err(e),
+            }
+        }
+        BoardView::new(self.ctx.store.list().await?)
+    }
+
+    /// Whether an in-flight task has no live owner: no lease, an expired lease, or a
+    /// lease of this worker that no pipeline of this run holds (an earlier incarnation).
+    fn is_orphan(&self, task: &Task, now: Timestamp) -> bool {
+        if !task.status.is_in_flight() || self.running.contains_key(&task.id) {
+            return false;
+        }
+        match &task.lease {
+            None => true,
+            Some(l) => l.owner == self.ctx.config.worker || l.expires_at <= now,
+        }
+    }
+
+    /// Takes over in-flight tasks whose worker is gone: an interrupted agent goes back
+    /// to the queue; a task found auditing or shipping resumes at that step.
+    async fn take_over_orphans(&mut self, view: BoardView) -> Result<BoardView> {
+        let now = Timestamp::now();
+        let orphans: Vec<Task> = view
+            .tasks
+            .values()
+            .filter(|t| self.is_orphan(t, now))
+            .cloned()
+            .collect();
+        if orphans.is_empty() || self.interrupts > 0 {
+            return Ok(view);
+        }
+        for mut task in orphans {
+            let previous_owner = task.lease.as_ref().map(|l| l.owner.clone());
+            let status = task.status;
+            if status == TaskStatus::InProgress {
+                if let Some(a) = task.open_attempt_mut() {
+                    a.outcome = Some(AttemptOutcome::Interrupted {
+                        reason: "the worker running it stopped".into(),
+                    });
+                    a.ended_at = Some(now);
+                }
+                task.lease = None;
+                task.move_to(TaskStatus::Pending, Some("resumed after the worker running it stopped".into()))?;
+            } else {
+                task.lease = Some(self.lease());
+            }
+            let saved = match self.ctx.save(task).await {
+                Ok(saved) => saved,
+                Err(e) if e.kind() == crate::error::ErrorKind::Conflict => continue,
+                Err(e) => return Err(e),
+            };
+            self.ctx.events.emit(Event::Reconciled {
+                task: saved.id.clone(),
+                status,
+                previous_owner,
+            });
+            if saved.status.is_in_flight() {
+                self.spawn(saved, false);
+            }
+        }
+        BoardView::new(self.ctx.store.list().await?)
+    }
+
+    fn lease(&self) -> Lease {
+        Lease {
+            owner: self.ctx.config.worker.clone(),
+            expires_at: Timestamp::now().plus(self.ctx.config.lease_ttl),
+        }
+    }
+
+    /// Claims and starts ready tasks while agent slots and ownership allow.
+    async fn dispatch(&mut self, view: &BoardView) -> Result<()> {
+        let slots = self.ctx.config.max_agents.saturating_sub(self.agents());
+        if slots == 0 {
+            return Ok(());
+        }
+        let ready = view.ready(self.ctx.config.max_waves);
+        let occupied: Vec<&Task> = view.tasks.values().filter(|t| t.status.is_in_flight()).collect();
+        for task in BoardView::pick(&ready, &occupied, slots) {
+            let mut claim = task.clone();
+            claim.move_to(TaskStatus::InProgress, None)?;
+            claim.lease = Some(self.lease());
+            claim.blocked_on = None;
+            match self.ctx.save(claim).await {
+                Ok(saved) => self.spawn(saved, true),
+                // Another worker claimed it first.
+                Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn(&mut self, task: Task, with_agent: bool) {
+        let id = task.id.clone();
+        let ctx = Arc::clone(&self.ctx);
+        let stop = self.stop_tx.subscribe();
+        let notes = self.notes_tx.clone();
+        let handle = self.pipelines.spawn(pipeline::drive(ctx, task, stop, notes));
+        self.pipeline_tasks.insert(handle.id(), id.clone());
+        self.running.insert(id, with_agent);
+    }
+
+    /// Why the run should stop now that none of its pipelines runs, if it should.
+    fn halt_reason(&self, view: &BoardView) -> Option<HaltReason> {
+        if self.interrupts > 0 {
+            return Some(HaltReason::Interrupted);
+        }
+        let tasks = || view.tasks.values();
+        if tasks().all(|t| t.status.is_settled()) {
+            return Some(if tasks().any(|t| t.status.blocks_dependents()) {
+                HaltReason::OnlyBlockedWork
+            } else {
+                HaltReason::AllDone
+            });
+        }
+        if tasks().any(|t| t.status.is_in_flight()) {
+            // Another worker holds them; wait for it (or for its lease to lapse).
+            return None;
+        }
+        if !view.ready(self.ctx.config.max_waves).is_empty() {
+            return None;
+        }
+        if view.beyond_wave_limit(self.ctx.config.max_waves) > 0 {
+            return Some(HaltReason::WaveLimit);
+        }
+        None
+    }
+
+    async fn finish(mut self, halt: HaltReason) -> Result<RunReport> {
+        let mut promoted = Vec::new();
+        let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
+        if promotes && halt != HaltReason::Interrupted {
+            for (project, repo) in std::mem::take(&mut self.merged_repos) {
+                let outcome = match self.ctx.shipper.promote(&project, &repo).await {
+                    Ok(o) => o,
+                    Err(e) => crate::seams::PromoteOutcome::Skipped {
+                        reason: format!("promotion failed: {e}"),
+                    },
+                };
+                self.ctx.events.emit(Event::Promoted {
+                    project,
+                    repo: repo.clone(),
+                    outcome: outcome.clone(),
+                });
+                promoted.push((repo, outcome));
+            }
+        }
+        let tasks = self.ctx.store.list().await?;
+        let completed = tasks.iter().filter(|t| t.status == TaskStatus::Completed).count();
+        let blocked: Vec<(TaskId, String)> = tasks
+            .iter()
+            .filter(|t| t.status.blocks_dependents())
+            .map(|t| (t.id.clone(), t.status_reason.clone().unwrap_or_else(|| t.status.to_string())))
+            .collect();
+        let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
+        self.ctx.events.emit(Event::Halted {
+            reason: halt.clone(),
+            completed,
+            blocked: blocked.clone(),
+            remaining,
+        });
+        Ok(RunReport {
+            halt,
+            shipped: self.shipped,
+            completed,
+            blocked,
+            remaining,
+            promoted,
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! The one error type of ops-core. Messages are lowercase and read after "failed to …".
+
+use crate::model::{TaskId, TaskStatus};
+
+/// What a caller can do about an error: the scheduler uses this to choose
+/// between retrying, re-queueing and escalating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Transient: the same call may succeed later (network, busy database).
+    Retryable,
+    /// Someone else changed the thing first: re-read and decide again.
+    Conflict,
+    /// The input is wrong: retrying will not help.
+    Invalid,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The backend cannot do this at all (see its capabilities).
+    Unsupported,
+    /// Anything else: give up on this operation.
+    Fatal,
+}
+
+/// Errors of the engine, the board and the seams.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A status change that the transition table does not allow.
+    #[error("move task {task} from {from} to {to}: that transition is not allowed")]
+    IllegalTransition {
+        /// The task.
+        task: TaskId,
+        /// Its current status.
+        from: TaskStatus,
+        /// The status that was asked for.
+        to: TaskStatus,
+    },
+    /// A dependency that would close a cycle.
+    #[error("add dependency: it would close the cycle {}", format_cycle(.cycle))]
+    Cycle {
+        /// The tasks on the cycle, in order; the first is repeated at the end.
+        cycle: Vec<TaskId>,
+    },
+    /// A task id that is not on the board.
+    #[error("find task {0}: no such task on the board")]
+    UnknownTask(TaskId),
+    /// A task id that is already on the board.
+    #[error("add task {0}: a task with that id is already on the board")]
+    DuplicateTask(TaskId),
+    /// The task changed on the board since the caller read it.
+    #[error("save task {task}: it changed on the board (expected revision {expected}, found {found})")]
+    Conflict {
+        /// The task.
+        task: TaskId,
+        /// The revision the caller read.
+        expected: u64,
+        /// The revision on the board.
+        found: u64,
+    },
+    /// A task id that is not well formed.
+    #[error("use task id {value:?}: {reason}")]
+    InvalidTaskId {
+        /// The rejected value.
+        value: String,
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// A value on the board or in a file that could not be read.
+    #[error("read {what}: {message}")]
+    Corrupt {
+        /// Where the bad value was.
+        what: String,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// The SQLite board failed.
+    #[error("use the board at {path}: {source}")]
+    Sqlite {
+        /// The board file.
+        path: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The board's schema is newer than this build understands.
+    #[error("open the board at {path}: its schema version {found} is newer than this ops ({supported}); upgrade ops")]
+    SchemaTooNew {
+        /// The board file.
+        path: String,
+        /// The version on disk.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The board's worker thread is gone.
+    #[error("reach the board: its writer thread has stopped")]
+    BoardClosed,
+    /// A backend (source, dispatcher, gate, shipper) failed.
+    #[error("{operation} with {backend}: {message}")]
+    Backend {
+        /// Which backend.
+        backend: String,
+        /// What it was doing.
+        operation: String,
+        /// What went wrong (never contains a secret).
+        message: String,
+        /// What can be done about it.
+        kind: ErrorKind,
+    },
+}
+
+impl Error {
+    /// Builds a backend error.
+    pub fn backend(
+        backend: impl Into<String>,
+        operation: impl Into<String>,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Backend {
+            backend: backend.into(),
+            operation: operation.into(),
+            message: message.into(),
+            kind,
+        }
+    }
+
+    /// What a caller can do about this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::IllegalTransition { .. }
+            | Error::Cycle { .. }
+            | Error::DuplicateTask(_)
+            | Error::InvalidTaskId { .. }
+            | Error::Corrupt { .. }
+            | Error::SchemaTooNew { .. } => ErrorKind::Invalid,
+            Error::UnknownTask(_) => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Sqlite { source, .. } => match source.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    ErrorKind::Retryable
+                }
+                _ => ErrorKind::Fatal,
+            },
+            Error::BoardClosed => ErrorKind::Fatal,
+            Error::Backend { kind, .. } => *kind,
+        }
+    }
+}
+
+fn format_cycle(cycle: &[TaskId]) -> String {
+    cycle
+        .iter()
+        .map(TaskId::as_str)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

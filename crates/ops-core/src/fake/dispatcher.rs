@@ -1,0 +1,255 @@
+//! A fake agent runtime: each brief gets a scripted run (how long, how often it
+//! shows activity, how it ends), driven by tokio's clock so tests can pause time.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::TaskId;
+use crate::seams::{AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities};
+use async_trait::async_trait;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What a fake agent does with its brief.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FakeAgent {
+    /// Works for `duration`, showing activity every `activity_every`, then succeeds.
+    Succeed {
+        /// How long it works.
+        duration: Duration,
+        /// How often it shows activity (`None`: only at start).
+        activity_every: Option<Duration>,
+    },
+    /// Works for `duration`, then fails with `reason`.
+    Fail {
+        /// How long it works.
+        duration: Duration,
+        /// Why it fails.
+        reason: String,
+    },
+    /// Never shows activity again and never ends until stopped.
+    Hang,
+    /// Waits (showing no activity) until it receives a message, then succeeds.
+    AwaitMessage,
+}
+
+impl FakeAgent {
+    /// Succeeds after `duration`, active throughout.
+    pub fn succeed_after(duration: Duration) -> Self {
+        FakeAgent::Succeed {
+            duration,
+            activity_every: Some(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// What the fake runtime saw, for assertions.
+#[derive(Debug, Default)]
+pub struct FakeLog {
+    /// Every brief dispatched, in order.
+    pub briefs: Vec<Brief>,
+    /// Agents running now.
+    pub running: Vec<TaskId>,
+    /// The most agents that ever ran at once.
+    pub max_concurrent: usize,
+    /// Messages sent to agents.
+    pub messages: Vec<(TaskId, String)>,
+    /// Pairs of tasks whose agents ran at once despite overlapping ownership.
+    pub ownership_overlaps: Vec<(TaskId, TaskId)>,
+}
+
+type Script = dyn Fn(&Brief) -> FakeAgent + Send + Sync;
+
+/// A [`Dispatcher`] whose agents follow a script.
+#[derive(Clone)]
+pub struct FakeDispatcher {
+    script: Arc<Script>,
+    log: Arc<Mutex<FakeLog>>,
+    steerable: bool,
+    running_briefs: Arc<Mutex<Vec<Brief>>>,
+}
+
+impl FakeDispatcher {
+    /// A runtime whose agent for each brief does what `script` says.
+    pub fn new(script: impl Fn(&Brief) -> FakeAgent + Send + Sync + 'static) -> Self {
+        FakeDispatcher {
+            script: Arc::new(script),
+            log: Arc::default(),
+            steerable: true,
+            running_briefs: Arc::default(),
+        }
+    }
+
+    /// The same runtime, declaring itself not steerable (`send` is refused).
+    pub fn not_steerable(mut self) -> Self {
+        self.steerable = false;
+        self
+    }
+
+    /// What it saw so far.
+    pub fn log(&self) -> std::sync::MutexGuard<'_, FakeLog> {
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn started(&self, brief: &Brief) {
+        let mut running = self.running_briefs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut log = self.log();
+        for other in running.iter() {
+            if other.task.ownership_overlaps(&brief.task) {
+                log.ownership_overlaps.push((other.task.id.clone(), brief.task.id.clone()));
+            }
+        }
+        running.push(brief.clone());
+        log.briefs.push(brief.clone());
+        log.running.push(brief.task.id.clone());
+        log.max_concurrent = log.max_concurrent.max(log.running.len());
+    }
+}
+
+fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId) {
+    let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(i) = log.running.iter().position(|r| r == id) {
+        log.running.remove(i);
+    }
+    let mut running = running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(i) = running.iter().position(|b| &b.task.id == id) {
+        running.remove(i);
+    }
+}
+
+#[async_trait]
+impl Dispatcher for FakeDispatcher {
+    fn name(&self) -> &str {
+        "fake"
+    }
+
+    fn capabilities(&self) -> DispatcherCapabilities {
+        DispatcherCapabilities {
+            steerable: self.steerable,
+            reports_cost: true,
+            reports_activity: true,
+        }
+    }
+
+    async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
+        let plan = (self.script)(brief);
+        self.started(brief);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (message_tx, message_rx) = watch::channel(0usize);
+        let (outcome_tx, outcome_rx) = watch::channel(None);
+        let activity = Arc::new(Mutex::new(Instant::now()));
+        let (log, running, id) = (Arc::clone(&self.log), Arc::clone(&self.running_briefs), brief.task.id.clone());
+        let act = Arc::clone(&activity);
+        tokio::spawn(async move {
+            let outcome = play(plan, act, stop_rx, message_rx).await;
+            ended(&log, &running, &id);
+            let _ = outcome_tx.send(Some(outcome));
+        });
+        Ok(Box::new(FakeHandle {
+            task: brief.task.id.clone(),
+            steerable: self.steerable,
+            log: Arc::clone(&self.log),
+            activity,
+            stop: stop_tx,
+            message: message_tx,
+            outcome: outcome_rx,
+        }))
+    }
+}
+
+/// Plays one scripted agent until it ends or is stopped.
+async fn play(
+    plan: FakeAgent,
+    activity: Arc<Mutex<Instant>>,
+    mut stop: watch::Receiver<bool>,
+    mut messages: watch::Receiver<usize>,
+) -> AgentOutcome {
+    let touch = || *activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+    let outcome = |status, summary: &str| AgentOutcome {
+        status,
+        summary: summary.into(),
+        cost_usd: Some(0.01),
+        worktree: None,
+    };
+    let (duration, every, ending) = match plan {
+        FakeAgent::Succeed { duration, activity_every } => (duration, activity_every, None),
+        FakeAgent::Fail { duration, reason } => (duration, None, Some(reason)),
+        FakeAgent::Hang => {
+            let _ = stop.wait_for(|s| *s).await;
+            return outcome(AgentStatus::Stopped, "hung without progress");
+        }
+        FakeAgent::AwaitMessage => {
+            tokio::select! {
+                _ = messages.wait_for(|n| *n > 0) => {
+                    touch();
+                    return outcome(AgentStatus::Succeeded, "acted on the message");
+                }
+                _ = stop.wait_for(|s| *s) => return outcome(AgentStatus::Stopped, "waited for a message"),
+            }
+        }
+    };
+    let end = Instant::now() + duration;
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        let next = every.map_or(end, |e| (now + e).min(end));
+        tokio::select! {
+            () = tokio::time::sleep_until(next) => touch(),
+            _ = stop.wait_for(|s| *s) => return outcome(AgentStatus::Stopped, "stopped partway"),
+        }
+    }
+    match ending {
+        None => outcome(AgentStatus::Succeeded, "did the task"),
+        Some(reason) => AgentOutcome {
+            status: AgentStatus::Failed { reason },
+            ..outcome(AgentStatus::Stopped, "")
+        },
+    }
+}
+
+struct FakeHandle {
+    task: TaskId,
+    steerable: bool,
+    log: Arc<Mutex<FakeLog>>,
+    activity: Arc<Mutex<Instant>>,
+    stop: watch::Sender<bool>,
+    message: watch::Sender<usize>,
+    outcome: watch::Receiver<Option<AgentOutcome>>,
+}
+
+#[async_trait]
+impl AgentHandle for FakeHandle {
+    async fn send(&self, message: &str) -> Result<()> {
+        if !self.steerable {
+            return Err(Error::backend("fake", "send a message", ErrorKind::Unsupported, "this runtime is not steerable"));
+        }
+        if self.outcome.borrow().is_some() {
+            return Err(Error::backend("fake", "send a message", ErrorKind::Invalid, "the agent has ended"));
+        }
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .messages
+            .push((self.task.clone(), message.to_string()));
+        self.message.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    async fn stop(&self) -> Result<()> {
+        let _ = self.stop.send(true);
+        Ok(())
+    }
+
+    async fn wait(&self) -> AgentOutcome {
+        let mut rx = self.outcome.clone();
+        let found = rx.wait_for(Option::is_some).await.ok().and_then(|o| o.clone());
+        // None: the player task is gone without an outcome (runtime shutting down).
+        found.unwrap_or_else(|| AgentOutcome::failed("the fake agent vanished"))
+    }
+
+    fn last_activity(&self) -> Instant {
+        *self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,13 @@
+//! The domain model: projects, findings, tasks and the legal moves of a task's status.
+
+mod finding;
+mod project;
+mod status;
+mod task;
+mod time;
+
+pub use finding::Finding;
+pub use project::Project;
+pub use status::{TaskStatus, TRANSITIONS};
+pub use task::{Attempt, AttemptOutcome, Lease, Mode, Priority, Task, TaskId, WorkerId};
+pub use time::Timestamp;

@@ -1,0 +1,431 @@
+//! A task: one atomic piece of work, one repository, one change.
+
+use super::{TaskStatus, Timestamp};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A task's id: 1–64 characters of `A-Z a-z 0-9 . _ -`, safe in branch names and paths.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskId(String);
+
+impl TaskId {
+    /// Checks and wraps an id.
+    pub fn new(value: impl Into<String>) -> Result<Self> {
+        let value = value.into();
+        let reason = if value.is_empty() {
+            Some("expected a non-empty id")
+        } else if value.len() > 64 {
+            Some("expected at most 64 characters")
+        } else if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            Some("expected only letters, digits, '.', '_' and '-'")
+        } else if value.starts_with(['.', '-']) {
+            Some("expected it not to start with '.' or '-'")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(Error::InvalidTaskId { value, reason }),
+            None => Ok(TaskId(value)),
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TaskId {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        TaskId::new(value)
+    }
+}
+
+impl From<TaskId> for String {
+    fn from(id: TaskId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How urgent a task is. `P0` (production broken) sorts first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Priority {
+    /// Production is broken.
+    P0,
+    /// Blocks shipping or users.
+    P1,
+    /// Should be done soon.
+    P2,
+    /// Whenever there is room.
+    P3,
+}
+
+/// How the agent of a task is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Fire and forget.
+    #[default]
+    Subagent,
+    /// Steerable: receives messages while it runs.
+    Team,
+}
+
+/// Who runs a worker: unique per running `ops` process.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WorkerId(pub String);
+
+impl fmt::Display for WorkerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A worker's claim on an in-flight task, renewed by heartbeat until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The worker holding the task.
+    pub owner: WorkerId,
+    /// When the claim lapses unless renewed.
+    pub expires_at: Timestamp,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Dispatched, audited and shipped.
+    Shipped,
+    /// The agent exited with a failure.
+    AgentFailed {
+        /// Why, as the agent or its runtime reported it.
+        reason: String,
+    },
+    /// The agent showed no activity for too long and was stopped.
+    Stalled {
+        /// How long it had been idle, in seconds.
+        idle_secs: u64,
+        /// What it had done before it was stopped.
+        partial: String,
+    },
+    /// A gate rejected the work.
+    GateFailed {
+        /// The gate's name.
+        gate: String,
+        /// What it found.
+        detail: String,
+    },
+    /// Shipping failed (checks red, merge refused, conflict).
+    ShipFailed {
+        /// What went wrong.
+        detail: String,
+    },
+    /// The run was interrupted or the worker died; does not count against the attempt limit.
+    Interrupted {
+        /// What stopped it.
+        reason: String,
+    },
+}
+
+impl AttemptOutcome {
+    /// Whether this outcome uses up one of the task's attempts.
+    pub fn counts_against_limit(&self) -> bool {
+        !matches!(self, AttemptOutcome::Shipped | AttemptOutcome::Interrupted { .. })
+    }
+
+    /// One line for briefs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            AttemptOutcome::Shipped => "shipped".into(),
+            AttemptOutcome::AgentFailed { reason } => format!("the agent failed: {reason}"),
+            AttemptOutcome::Stalled { idle_secs, partial } => {
+                format!("stalled after {idle_secs}s without activity; partial progress: {partial}")
+            }
+            AttemptOutcome::GateFailed { gate, detail } => {
+                format!("the {gate} gate rejected the work: {detail}")
+            }
+            AttemptOutcome::ShipFailed { detail } => format!("shipping failed: {detail}"),
+            AttemptOutcome::Interrupted { reason } => format!("interrupted: {reason}"),
+        }
+    }
+}
+
+/// One try at a task: the brief it was given and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    /// The full brief the agent received.
+    pub brief: String,
+    /// When the agent was dispatched.
+    pub started_at: Timestamp,
+    /// When the attempt ended, once it has.
+    pub ended_at: Option<Timestamp>,
+    /// The agent's own summary of what it did.
+    pub summary: Option<String>,
+    /// What the agent reported spending.
+    pub cost_usd: Option<f64>,
+    /// How it ended, once it has.
+    pub outcome: Option<AttemptOutcome>,
+}
+
+/// One atomic piece of work: one repository, one change, its place in the graph and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Stable id.
+    pub id: TaskId,
+    /// One line.
+    pub title: String,
+    /// What to do and why.
+    pub description: String,
+    /// The project's alias.
+    pub project: String,
+    /// The repository (path or `owner/name`) the change goes to.
+    pub repo: String,
+    /// How urgent.
+    pub priority: Priority,
+    /// Subagent or team.
+    pub mode: Mode,
+    /// Repository-relative paths the task owns; empty means the whole repository.
+    pub paths: Vec<String>,
+    /// The project's quality-gate command (from its config, never from finding text).
+    pub quality_gate: Option<String>,
+    /// What must be true when the task is done.
+    pub acceptance_criteria: Vec<String>,
+    /// Tasks that must complete before this one starts.
+    pub blocked_by: BTreeSet<TaskId>,
+    /// Where it is in its life.
+    pub status: TaskStatus,
+    /// Why it has its status (blocked, failed, already done), if there is more to say.
+    pub status_reason: Option<String>,
+    /// Every attempt so far, oldest first.
+    pub attempts: Vec<Attempt>,
+    /// The task's branch once known.
+    pub branch: Option<String>,
+    /// The worktree the agent works in, once known.
+    pub worktree: Option<std::path::PathBuf>,
+    /// The change (PR) once opened.
+    pub pr: Option<String>,
+    /// Set while the task is blocked because this blocker is blocked or failed.
+    pub blocked_on: Option<TaskId>,
+    /// Stable identity of the finding it came from.
+    pub fingerprint: String,
+    /// When it was first put on the board.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// The worker holding it while in flight.
+    pub lease: Option<Lease>,
+    /// Bumped by the board on every save; a save must name the revision it read.
+    pub revision: u64,
+}
+
+impl Task {
+    /// A pending task with the given id, title and repository, and defaults for the rest.
+    pub fn new(id: TaskId, title: impl Into<String>, project: impl Into<String>, repo: impl Into<String>) -> Self {
+        let fingerprint = id.as_str().to_string();
+        Task {
+            id,
+            title: title.into(),
+            description: String::new(),
+            project: project.into(),
+            repo: repo.into(),
+            priority: Priority::P2,
+            mode: Mode::Subagent,
+            paths: Vec::new(),
+            quality_gate: None,
+            acceptance_criteria: Vec::new(),
+            blocked_by: BTreeSet::new(),
+            status: TaskStatus::Pending,
+            status_reason: None,
+            attempts: Vec::new(),
+            branch: None,
+            worktree: None,
+            pr: None,
+            blocked_on: None,
+            fingerprint,
+            created_at: Timestamp::default(),
+            updated_at: Timestamp::default(),
+            lease: None,
+            revision: 0,
+        }
+    }
+
+    /// Moves the task to `to`, refusing a move the transition table does not allow.
+    pub fn move_to(&mut self, to: TaskStatus, reason: Option<String>) -> Result<()> {
+        if self.status != to && !self.status.can_move_to(to) {
+            return Err(Error::IllegalTransition {
+                task: self.id.clone(),
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        self.status_reason = reason;
+        Ok(())
+    }
+
+    /// Attempts that used up part of the attempt limit.
+    pub fn counted_attempts(&self) -> u32 {
+        let n = self
+            .attempts
+            .iter()
+            .filter(|a| a.outcome.as_ref().is_some_and(AttemptOutcome::counts_against_limit))
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The branch the task's work goes on: `ops/<id>-<slug of the title>`.
+    pub fn branch_name(&self) -> String {
+        let mut slug = String::new();
+        for c in self.title.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') && !slug.is_empty() {
+                slug.push('-');
+            }
+            if slug.len() >= 40 {
+                break;
+            }
+        }
+        let slug = slug.trim_end_matches('-');
+        if slug.is_empty() {
+            format!("ops/{}", self.id)
+        } else {
+            format!("ops/{}-{slug}", self.id)
+        }
+    }
+
+    /// The attempt still running, if any.
+    pub fn open_attempt_mut(&mut self) -> Option<&mut Attempt> {
+        self.attempts.last_mut().filter(|a| a.outcome.is_none())
+    }
+
+    /// Whether the two tasks may not run at the same time: same repository, and one of
+    /// them declares no paths (owns it all) or their paths overlap.
+    pub fn ownership_overlaps(&self, other: &Task) -> bool {
+        if self.repo != other.repo {
+            return false;
+        }
+        if self.paths.is_empty() || other.paths.is_empty() {
+            return true;
+        }
+        self.paths
+            .iter()
+            .any(|a| other.paths.iter().any(|b| paths_overlap(a, b)))
+    }
+}
+
+/// Two repository-relative paths overlap when one is the other or lies inside it.
+pub fn paths_overlap(a: &str, b: &str) -> bool {
+    let ca: Vec<&str> = components(a);
+    let cb: Vec<&str> = components(b);
+    let n = ca.len().min(cb.len());
+    ca[..n] == cb[..n]
+}
+
+fn components(p: &str) -> Vec<&str> {
+    p.split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> TaskId {
+        TaskId::new(s).expect("valid id in test")
+    }
+
+    #[test]
+    fn task_id_rejects_empty_long_and_unsafe_values_naming_the_value() {
+        for bad in ["", "a b", "../x", "-flag", &"x".repeat(65), "a/b"] {
+            let err = TaskId::new(bad).expect_err(bad).to_string();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+        assert_eq!(id("fix-ci.2_a").as_str(), "fix-ci.2_a");
+    }
+
+    #[test]
+    fn task_id_from_json_is_validated() {
+        let err = serde_json::from_str::<TaskId>("\"a b\"").expect_err("invalid");
+        assert!(err.to_string().contains("a b"));
+    }
+
+    #[test]
+    fn illegal_move_is_an_error_and_leaves_status_unchanged() {
+        let mut t = Task::new(id("t1"), "t", "p", "r");
+        let err = t.move_to(TaskStatus::Completed, None).map(|_| ());
+        assert!(err.is_ok(), "pending -> completed is the planner's already-done");
+        let err = t.move_to(TaskStatus::InProgress, None).expect_err("completed is terminal");
+        assert!(matches!(err, Error::IllegalTransition { from: TaskStatus::Completed, .. }));
+        assert_eq!(t.status, TaskStatus::Completed);
+    }
+
+    #[test]
+    fn paths_overlap_by_whole_components_only() {
+        assert!(paths_overlap("src", "src/lib.rs"));
+        assert!(paths_overlap("./src/a/", "src/a/b.rs"));
+        assert!(paths_overlap("src/a.rs", "src/a.rs"));
+        assert!(!paths_overlap("src/a.rs", "src/a.rs.bak"));
+        assert!(!paths_overlap("src/a", "src/ab"));
+        assert!(!paths_overlap("docs", "src"));
+    }
+
+    #[test]
+    fn tasks_without_paths_own_the_whole_repository() {
+        let mut a = Task::new(id("a"), "a", "p", "r");
+        let mut b = Task::new(id("b"), "b", "p", "r");
+        assert!(a.ownership_overlaps(&b));
+        a.paths = vec!["src".into()];
+        assert!(a.ownership_overlaps(&b));
+        b.paths = vec!["docs".into()];
+        assert!(!a.ownership_overlaps(&b));
+        b.repo = "other".into();
+        b.paths.clear();
+        assert!(!a.ownership_overlaps(&b));
+    }
+
+    #[test]
+    fn branch_name_is_the_id_and_a_safe_slug_of_the_title() {
+        let mut t = Task::new(id("t7"), "Fix: CI on `main` (flaky!)", "p", "r");
+        assert_eq!(t.branch_name(), "ops/t7-fix-ci-on-main-flaky");
+        t.title = "!!!".into();
+        assert_eq!(t.branch_name(), "ops/t7");
+    }
+
+    #[test]
+    fn interrupted_attempts_do_not_use_up_the_limit() {
+        let mut t = Task::new(id("t"), "t", "p", "r");
+        for outcome in [
+            AttemptOutcome::Interrupted { reason: "crash".into() },
+            AttemptOutcome::AgentFailed { reason: "exit 1".into() },
+        ] {
+            t.attempts.push(Attempt {
+                number: 1,
+                brief: String::new(),
+                started_at: Timestamp(0),
+                ended_at: None,
+                summary: None,
+                cost_usd: None,
+                outcome: Some(outcome),
+            });
+        }
+        assert_eq!(t.counted_attempts(), 1);
+    }
+}

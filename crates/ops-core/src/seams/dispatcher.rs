@@ -1,0 +1,105 @@
+//! `Dispatcher`: starts an agent on a brief and hands back a running-agent handle.
+
+use crate::error::Result;
+use crate::model::{Task, TaskId};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Everything an agent is told about one attempt at one task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Brief {
+    /// The task as it was when dispatched.
+    pub task: Task,
+    /// Which attempt this is (1 for the first).
+    pub attempt: u32,
+    /// The branch the work goes on.
+    pub branch: String,
+    /// The full text given to the agent. Never the same for two attempts of a task.
+    pub text: String,
+}
+
+impl Brief {
+    /// The task's id.
+    pub fn task_id(&self) -> &TaskId {
+        &self.task.id
+    }
+}
+
+/// What a dispatcher backend can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct DispatcherCapabilities {
+    /// `AgentHandle::send` reaches the running agent.
+    pub steerable: bool,
+    /// Outcomes carry a cost.
+    pub reports_cost: bool,
+    /// `last_activity` moves while the agent works (else only start and end count).
+    pub reports_activity: bool,
+}
+
+/// How an agent's run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// The agent says it finished the task.
+    Succeeded,
+    /// The agent failed, crashed or produced nothing usable.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// `stop` ended it.
+    Stopped,
+}
+
+/// The result of one agent run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentOutcome {
+    /// How it ended.
+    pub status: AgentStatus,
+    /// What the agent says it did (partial progress when stopped).
+    pub summary: String,
+    /// What it reported spending.
+    pub cost_usd: Option<f64>,
+    /// The worktree it worked in, if the backend made one.
+    pub worktree: Option<PathBuf>,
+}
+
+impl AgentOutcome {
+    /// A failed outcome with `reason`.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        AgentOutcome {
+            status: AgentStatus::Failed {
+                reason: reason.into(),
+            },
+            summary: String::new(),
+            cost_usd: None,
+            worktree: None,
+        }
+    }
+}
+
+/// A running agent. Every method takes `&self`, so the engine can wait for the
+/// outcome while it checks activity, sends messages or stops the agent.
+#[async_trait]
+pub trait AgentHandle: Send + Sync {
+    /// Sends a message to the running agent. `Unsupported` unless the backend is steerable.
+    async fn send(&self, message: &str) -> Result<()>;
+    /// Stops the agent (its whole process group); `wait` then returns promptly.
+    async fn stop(&self) -> Result<()>;
+    /// Waits for the agent to end. Never hangs past `stop`, never panics on bad output.
+    async fn wait(&self) -> AgentOutcome;
+    /// When the agent last showed activity (a protocol event, a file written).
+    fn last_activity(&self) -> tokio::time::Instant;
+}
+
+/// Starts agents.
+#[async_trait]
+pub trait Dispatcher: Send + Sync {
+    /// Short name (`claude`, `command`, ...).
+    fn name(&self) -> &str;
+    /// What this backend can do.
+    fn capabilities(&self) -> DispatcherCapabilities;
+    /// Starts an agent on `brief`. An error means no agent is running.
+    async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>>;
+}
