@@ -38,7 +38,7 @@ impl FakeAgent {
     pub fn succeed_after(duration: Duration) -> Self {
         FakeAgent::Succeed {
             duration,
-            activity_every: Some(Duration::from_secs(1)),
+            activity_every: Some(Duration::from_secs(30)),
         }
     }
 }

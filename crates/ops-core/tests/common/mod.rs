@@ -24,6 +24,8 @@ pub fn config() -> EngineConfig {
         stall_after: Duration::from_secs(15 * 60),
         max_attempts: 3,
         checks_poll: Duration::from_secs(1),
+        // One worker: nothing else changes the board, so polling only costs time.
+        board_poll: Duration::from_secs(3600),
         ..EngineConfig::default()
     }
 }
