@@ -48,7 +48,9 @@ pub enum Error {
     #[error("add task {0}: a task with that id is already on the board")]
     DuplicateTask(TaskId),
     /// The task changed on the board since the caller read it.
-    #[error("save task {task}: it changed on the board (expected revision {expected}, found {found})")]
+    #[error(
+        "save task {task}: it changed on the board (expected revision {expected}, found {found})"
+    )]
     Conflict {
         /// The task.
         task: TaskId,
@@ -56,6 +58,16 @@ pub enum Error {
         expected: u64,
         /// The revision on the board.
         found: u64,
+    },
+    /// A dependency added to a task that has already started.
+    #[error(
+        "add a blocker to task {task}: it is already {status}; only pending or blocked tasks can gain blockers"
+    )]
+    AlreadyStarted {
+        /// The task.
+        task: TaskId,
+        /// Its status.
+        status: TaskStatus,
     },
     /// A task id that is not well formed.
     #[error("use task id {value:?}: {reason}")]
@@ -83,7 +95,9 @@ pub enum Error {
         source: rusqlite::Error,
     },
     /// The board's schema is newer than this build understands.
-    #[error("open the board at {path}: its schema version {found} is newer than this ops ({supported}); upgrade ops")]
+    #[error(
+        "open the board at {path}: its schema version {found} is newer than this ops ({supported}); upgrade ops"
+    )]
     SchemaTooNew {
         /// The board file.
         path: String,
@@ -131,6 +145,7 @@ impl Error {
             Error::IllegalTransition { .. }
             | Error::Cycle { .. }
             | Error::DuplicateTask(_)
+            | Error::AlreadyStarted { .. }
             | Error::InvalidTaskId { .. }
             | Error::Corrupt { .. }
             | Error::SchemaTooNew { .. } => ErrorKind::Invalid,

@@ -187,7 +187,9 @@ impl EventBus {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::UnboundedSender<Event>>> {
         // Senders stay valid even if a holder panicked.
-        self.subscribers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.subscribers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -218,7 +220,10 @@ mod tests {
 
     #[test]
     fn events_serialize_with_a_tag_naming_the_event() {
-        let json = serde_json::to_value(Event::Interrupted { stopping_agents: true }).expect("json");
+        let json = serde_json::to_value(Event::Interrupted {
+            stopping_agents: true,
+        })
+        .expect("json");
         assert_eq!(json["event"], "interrupted");
         assert_eq!(json["stopping_agents"], true);
     }

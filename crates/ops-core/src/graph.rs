@@ -59,8 +59,14 @@ impl TaskGraph {
             cycle.push(dependent.clone());
             return Err(Error::Cycle { cycle });
         }
-        self.blockers.entry(dependent.clone()).or_default().insert(blocker.clone());
-        self.dependents.entry(blocker.clone()).or_default().insert(dependent.clone());
+        self.blockers
+            .entry(dependent.clone())
+            .or_default()
+            .insert(blocker.clone());
+        self.dependents
+            .entry(blocker.clone())
+            .or_default()
+            .insert(dependent.clone());
         Ok(())
     }
 
@@ -98,8 +104,11 @@ impl TaskGraph {
     pub fn topological(&self) -> Vec<TaskId> {
         let mut indegree: BTreeMap<&TaskId, usize> =
             self.blockers.iter().map(|(id, b)| (id, b.len())).collect();
-        let mut ready: BTreeSet<&TaskId> =
-            indegree.iter().filter(|(_, d)| **d == 0).map(|(id, _)| *id).collect();
+        let mut ready: BTreeSet<&TaskId> = indegree
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(id, _)| *id)
+            .collect();
         let mut order = Vec::with_capacity(indegree.len());
         while let Some(id) = ready.pop_first() {
             order.push(id.clone());
@@ -170,7 +179,9 @@ mod tests {
     #[test]
     fn cycle_closing_edge_is_refused_naming_every_task_on_the_cycle() {
         let mut g = graph(&["a", "b", "c", "d"], &[("a", "b"), ("b", "c"), ("c", "d")]);
-        let err = g.add_dependency(&id("d"), &id("b")).expect_err("closes b->c->d->b");
+        let err = g
+            .add_dependency(&id("d"), &id("b"))
+            .expect_err("closes b->c->d->b");
         match &err {
             Error::Cycle { cycle } => {
                 let names: Vec<&str> = cycle.iter().map(TaskId::as_str).collect();
@@ -186,13 +197,18 @@ mod tests {
     #[test]
     fn self_dependency_is_a_cycle() {
         let mut g = graph(&["a"], &[]);
-        assert!(matches!(g.add_dependency(&id("a"), &id("a")), Err(Error::Cycle { .. })));
+        assert!(matches!(
+            g.add_dependency(&id("a"), &id("a")),
+            Err(Error::Cycle { .. })
+        ));
     }
 
     #[test]
     fn dependency_on_an_unknown_task_is_refused() {
         let mut g = graph(&["a"], &[]);
-        let err = g.add_dependency(&id("ghost"), &id("a")).expect_err("unknown");
+        let err = g
+            .add_dependency(&id("ghost"), &id("a"))
+            .expect_err("unknown");
         assert!(matches!(err, Error::UnknownTask(ref t) if t.as_str() == "ghost"));
     }
 

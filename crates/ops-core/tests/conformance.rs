@@ -9,7 +9,12 @@ use ops_core::{MemoryBoard, SqliteBoard};
 use std::time::Duration;
 
 fn task(id: &str) -> Task {
-    Task::new(TaskId::new(id).expect("valid"), format!("task {id}"), "p", "repo")
+    Task::new(
+        TaskId::new(id).expect("valid"),
+        format!("task {id}"),
+        "p",
+        "repo",
+    )
 }
 
 fn work(branch: &str, summary: &str) -> WorkRef {
@@ -28,7 +33,9 @@ async fn memory_board_passes_the_board_suite() {
 #[tokio::test]
 async fn sqlite_board_passes_the_board_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let board = SqliteBoard::open(dir.path().join("board.sqlite")).await.expect("open");
+    let board = SqliteBoard::open(dir.path().join("board.sqlite"))
+        .await
+        .expect("open");
     conformance::board(&board).await;
 }
 
@@ -68,7 +75,11 @@ fn scripted() -> FakeDispatcher {
 async fn steerable_fake_dispatcher_passes_the_dispatcher_suite() {
     let d = scripted();
     conformance::dispatcher(&d, dispatcher_probe()).await;
-    assert_eq!(d.log().messages.len(), 1, "the message reached the fake agent");
+    assert_eq!(
+        d.log().messages.len(),
+        1,
+        "the message reached the fake agent"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +98,13 @@ async fn fake_gate_passes_the_gate_suite() {
             GateVerdict::fail("the summary does not say the tests pass")
         }
     });
-    conformance::gate(&g, &task("g"), &work("b", "tests pass"), &work("b", "gave up")).await;
+    conformance::gate(
+        &g,
+        &task("g"),
+        &work("b", "tests pass"),
+        &work("b", "gave up"),
+    )
+    .await;
     assert_eq!(g.calls().len(), 3);
 }
 
@@ -110,7 +127,10 @@ async fn fake_source_passes_the_source_suite() {
         priority: Priority::P2,
         fingerprint: format!("fp-{n}"),
     };
-    let src = FakeSource::new("fake", vec![finding(1, "web"), finding(2, "web"), finding(3, "api")]);
+    let src = FakeSource::new(
+        "fake",
+        vec![finding(1, "web"), finding(2, "web"), finding(3, "api")],
+    );
     let project = Project {
         alias: "web".into(),
         ..Project::default()

@@ -2,14 +2,22 @@
 
 mod common;
 
-use common::{drain, id, task, Harness};
+use common::{Harness, drain, id, task};
 use ops_core::fake::{FakeAgent, FakeDispatcher, FakeGate, FakeShipper};
 use ops_core::model::{AttemptOutcome, Lease, TaskStatus, Timestamp, WorkerId};
 use ops_core::seams::{ChecksState, GateVerdict};
 use ops_core::{Event, HaltReason, TaskStore};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// Index of the event that moved `task` to `to` (the first such move).
+pub fn moved_at(events: &[Event], task: &str, to: ops_core::model::TaskStatus) -> usize {
+    events
+        .iter()
+        .position(|e| matches!(e, Event::TaskMoved { task: t, to: s, .. } if t.as_str() == task && *s == to))
+        .unwrap_or_else(|| panic!("{task} never moved to {to}"))
+}
 
 fn minutes(n: u64) -> Duration {
     Duration::from_secs(60 * n)
@@ -17,8 +25,11 @@ fn minutes(n: u64) -> Duration {
 
 #[tokio::test(start_paused = true)]
 async fn a_chain_runs_in_order_ships_every_task_and_promotes_each_repo() {
-    let h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(2))));
-    h.seed(vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])]).await;
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(2))
+    }));
+    h.seed(vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])])
+        .await;
     let (engine, mut events) = h.engine();
     let report = engine.run().await.expect("run");
     assert_eq!(report.halt, HaltReason::AllDone);
@@ -29,7 +40,10 @@ async fn a_chain_runs_in_order_ships_every_task_and_promotes_each_repo() {
         assert_eq!(t.attempts.len(), 1);
         assert_eq!(t.attempts[0].outcome, Some(AttemptOutcome::Shipped));
         assert!(t.lease.is_none(), "a completed task holds no lease");
-        assert_eq!(t.pr.as_deref().map(|p| p.starts_with("fake://pr/")), Some(true));
+        assert_eq!(
+            t.pr.as_deref().map(|p| p.starts_with("fake://pr/")),
+            Some(true)
+        );
     }
     assert_eq!(h.shipper.merges(), [id("a"), id("b"), id("c")]);
     assert_eq!(h.shipper.promotions(), ["repo-a", "repo-b", "repo-c"]);
@@ -43,9 +57,18 @@ async fn a_chain_runs_in_order_ships_every_task_and_promotes_each_repo() {
     assert_eq!(
         order,
         [
-            "a:in_progress", "a:auditing", "a:shipping", "a:completed",
-            "b:in_progress", "b:auditing", "b:shipping", "b:completed",
-            "c:in_progress", "c:auditing", "c:shipping", "c:completed",
+            "a:in_progress",
+            "a:auditing",
+            "a:shipping",
+            "a:completed",
+            "b:in_progress",
+            "b:auditing",
+            "b:shipping",
+            "b:completed",
+            "c:in_progress",
+            "c:auditing",
+            "c:shipping",
+            "c:completed",
         ]
     );
 }
@@ -57,15 +80,17 @@ async fn a_dependent_starts_the_moment_its_blocker_completes_without_waiting_for
         "z" => FakeAgent::succeed_after(minutes(10)),
         _ => FakeAgent::succeed_after(minutes(1)),
     }));
-    h.seed(vec![task("a", &[]), task("b", &["a"]), task("z", &[])]).await;
-    let (engine, _events) = h.engine();
+    h.seed(vec![task("a", &[]), task("b", &["a"]), task("z", &[])])
+        .await;
+    let (engine, mut events) = h.engine();
     let start = tokio::time::Instant::now();
     engine.run().await.expect("run");
-    let b = h.get("b").await;
-    let z = h.get("z").await;
-    let b_started = b.attempts[0].started_at;
-    let z_ended = z.attempts[0].ended_at.expect("ended");
-    assert!(b_started < z_ended, "b started before z ended");
+    let events = drain(&mut events);
+    assert!(
+        moved_at(&events, "b", TaskStatus::InProgress)
+            < moved_at(&events, "z", TaskStatus::Auditing),
+        "b started before z's agent finished"
+    );
     // Paused clock: the whole run takes z's 10 minutes, not 10 + 1.
     assert!(start.elapsed() < minutes(11), "{:?}", start.elapsed());
 }
@@ -74,14 +99,20 @@ async fn a_dependent_starts_the_moment_its_blocker_completes_without_waiting_for
 async fn never_more_than_max_agents_and_p0_goes_first() {
     let mut tasks: Vec<_> = (0..12).map(|i| task(&format!("t{i:02}"), &[])).collect();
     tasks[11].priority = ops_core::model::Priority::P0;
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(3))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(3))
+    }));
     h.config.max_agents = 3;
     h.seed(tasks).await;
     let (engine, _events) = h.engine();
     engine.run().await.expect("run");
     let log = h.dispatcher.log();
     assert_eq!(log.max_concurrent, 3);
-    assert_eq!(log.briefs[0].task.id, id("t11"), "the P0 task is dispatched first");
+    assert_eq!(
+        log.briefs[0].task.id,
+        id("t11"),
+        "the P0 task is dispatched first"
+    );
     assert_eq!(log.briefs.len(), 12);
 }
 
@@ -96,13 +127,22 @@ async fn tasks_sharing_a_repo_run_together_only_with_disjoint_paths() {
     a.paths = vec!["src/api".into()];
     b.paths = vec!["docs".into()];
     c.paths = vec!["src".into()];
-    let h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(5))));
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(5))
+    }));
     h.seed(vec![a, b, c]).await;
     let (engine, _events) = h.engine();
     engine.run().await.expect("run");
     let log = h.dispatcher.log();
-    assert!(log.ownership_overlaps.is_empty(), "{:?}", log.ownership_overlaps);
-    assert_eq!(log.max_concurrent, 2, "a and b together; c (owns src) after a");
+    assert!(
+        log.ownership_overlaps.is_empty(),
+        "{:?}",
+        log.ownership_overlaps
+    );
+    assert_eq!(
+        log.max_concurrent, 2,
+        "a and b together; c (owns src) after a"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -125,11 +165,20 @@ async fn a_failed_attempt_is_retried_with_its_failure_in_the_next_brief() {
     let t = h.get("a").await;
     assert_eq!(t.status, TaskStatus::Completed);
     assert_eq!(t.attempts.len(), 3);
-    let briefs: Vec<String> = h.dispatcher.log().briefs.iter().map(|b| b.text.clone()).collect();
+    let briefs: Vec<String> = h
+        .dispatcher
+        .log()
+        .briefs
+        .iter()
+        .map(|b| b.text.clone())
+        .collect();
     assert!(!briefs[0].contains("E0425"));
     assert!(briefs[1].contains("E0425"), "{}", briefs[1]);
     assert_ne!(briefs[1], briefs[2]);
-    let retries = drain(&mut events).iter().filter(|e| matches!(e, Event::Retrying { .. })).count();
+    let retries = drain(&mut events)
+        .iter()
+        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .count();
     assert_eq!(retries, 2);
 }
 
@@ -142,25 +191,47 @@ async fn after_max_attempts_a_task_is_blocked_with_the_reason_and_so_are_its_dep
         },
         _ => FakeAgent::succeed_after(minutes(1)),
     }));
-    h.seed(vec![task("bad", &[]), task("dep", &["bad"]), task("dep2", &["dep"]), task("free", &[])]).await;
+    h.seed(vec![
+        task("bad", &[]),
+        task("dep", &["bad"]),
+        task("dep2", &["dep"]),
+        task("free", &[]),
+    ])
+    .await;
     let (engine, mut events) = h.engine();
     let report = engine.run().await.expect("run");
     assert_eq!(report.halt, HaltReason::OnlyBlockedWork);
     let bad = h.get("bad").await;
     assert_eq!(bad.status, TaskStatus::Blocked);
     assert_eq!(bad.attempts.len(), 3, "max_attempts defaults to 3");
-    assert!(bad.status_reason.as_deref().is_some_and(|r| r.contains("3 attempts") && r.contains("tests keep failing")));
+    assert!(
+        bad.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("3 attempts") && r.contains("tests keep failing"))
+    );
     for dep in ["dep", "dep2"] {
         let t = h.get(dep).await;
         assert_eq!(t.status, TaskStatus::Blocked, "{dep}");
         assert!(t.attempts.is_empty(), "{dep} never ran");
-        assert!(t.status_reason.as_deref().is_some_and(|r| r.starts_with("blocked by")), "{:?}", t.status_reason);
+        assert!(
+            t.status_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("blocked by")),
+            "{:?}",
+            t.status_reason
+        );
     }
     assert_eq!(h.get("free").await.status, TaskStatus::Completed);
     let blocked: Vec<String> = report.blocked.iter().map(|(t, _)| t.to_string()).collect();
     assert_eq!(blocked, ["bad", "dep", "dep2"]);
     let halted = drain(&mut events).into_iter().last();
-    assert!(matches!(halted, Some(Event::Halted { reason: HaltReason::OnlyBlockedWork, .. })));
+    assert!(matches!(
+        halted,
+        Some(Event::Halted {
+            reason: HaltReason::OnlyBlockedWork,
+            ..
+        })
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -187,11 +258,24 @@ async fn a_silent_agent_is_stopped_after_stall_after_and_redispatched_with_a_nar
         }
         other => panic!("expected a stall, got {other:?}"),
     }
-    let briefs: Vec<String> = h.dispatcher.log().briefs.iter().map(|b| b.text.clone()).collect();
+    let briefs: Vec<String> = h
+        .dispatcher
+        .log()
+        .briefs
+        .iter()
+        .map(|b| b.text.clone())
+        .collect();
     assert!(briefs[1].contains("Narrowed focus") && briefs[1].contains("hung without progress"));
     assert_ne!(briefs[0], briefs[1]);
-    assert!(start.elapsed() >= minutes(16) && start.elapsed() < minutes(17), "{:?}", start.elapsed());
-    let stalls = drain(&mut events).iter().filter(|e| matches!(e, Event::AgentStalled { .. })).count();
+    assert!(
+        start.elapsed() >= minutes(16) && start.elapsed() < minutes(17),
+        "{:?}",
+        start.elapsed()
+    );
+    let stalls = drain(&mut events)
+        .iter()
+        .filter(|e| matches!(e, Event::AgentStalled { .. }))
+        .count();
     assert_eq!(stalls, 1);
 }
 
@@ -225,7 +309,9 @@ async fn stalls_count_as_attempts_and_end_in_blocked() {
 
 #[tokio::test(start_paused = true)]
 async fn a_gate_failure_is_retried_with_the_gate_detail_and_every_gate_must_pass() {
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(1))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
     let judged = Arc::new(AtomicU32::new(0));
     let j2 = Arc::clone(&judged);
     h.gates.push(FakeGate::new("diff-scope", move |_, _| {
@@ -240,18 +326,32 @@ async fn a_gate_failure_is_retried_with_the_gate_detail_and_every_gate_must_pass
     engine.run().await.expect("run");
     let t = h.get("a").await;
     assert_eq!(t.status, TaskStatus::Completed);
-    assert!(matches!(&t.attempts[0].outcome, Some(AttemptOutcome::GateFailed { gate, .. }) if gate == "diff-scope"));
-    assert!(t.attempts[1].brief.contains("README.md outside the task's paths"));
-    assert_eq!(h.gates[0].calls().len(), 2, "the first gate judged both attempts");
+    assert!(
+        matches!(&t.attempts[0].outcome, Some(AttemptOutcome::GateFailed { gate, .. }) if gate == "diff-scope")
+    );
+    assert!(
+        t.attempts[1]
+            .brief
+            .contains("README.md outside the task's paths")
+    );
+    assert_eq!(
+        h.gates[0].calls().len(),
+        2,
+        "the first gate judged both attempts"
+    );
     assert_eq!(h.shipper.merges().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn red_checks_never_merge_and_go_back_to_the_agent() {
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(1))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
     h.shipper = FakeShipper::with_checks(|c| {
         if c.head.ends_with("@1") {
-            ChecksState::Failed { detail: "test api::auth failed".into() }
+            ChecksState::Failed {
+                detail: "test api::auth failed".into(),
+            }
         } else {
             ChecksState::Passed
         }
@@ -261,16 +361,24 @@ async fn red_checks_never_merge_and_go_back_to_the_agent() {
     engine.run().await.expect("run");
     let t = h.get("a").await;
     assert_eq!(t.status, TaskStatus::Completed);
-    assert!(matches!(&t.attempts[0].outcome, Some(AttemptOutcome::ShipFailed { detail }) if detail.contains("api::auth")));
+    assert!(
+        matches!(&t.attempts[0].outcome, Some(AttemptOutcome::ShipFailed { detail }) if detail.contains("api::auth"))
+    );
     assert!(t.attempts[1].brief.contains("api::auth"));
-    assert_eq!(h.shipper.merges(), [id("a")], "merged once, after the green head");
+    assert_eq!(
+        h.shipper.merges(),
+        [id("a")],
+        "merged once, after the green head"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn pending_checks_are_polled_until_green_before_the_merge() {
     let polls = Arc::new(AtomicU32::new(0));
     let p2 = Arc::clone(&polls);
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(1))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
     h.shipper = FakeShipper::with_checks(move |_| {
         if p2.fetch_add(1, Ordering::SeqCst) < 4 {
             ChecksState::Pending
@@ -287,9 +395,12 @@ async fn pending_checks_are_polled_until_green_before_the_merge() {
 
 #[tokio::test(start_paused = true)]
 async fn max_waves_stops_after_the_given_wave() {
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(1))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
     h.config.max_waves = Some(1);
-    h.seed(vec![task("a", &[]), task("b", &["a"]), task("c", &[])]).await;
+    h.seed(vec![task("a", &[]), task("b", &["a"]), task("c", &[])])
+        .await;
     let (engine, _events) = h.engine();
     let report = engine.run().await.expect("run");
     assert_eq!(report.halt, HaltReason::WaveLimit);
@@ -301,9 +412,11 @@ async fn max_waves_stops_after_the_given_wave() {
 
 #[tokio::test(start_paused = true)]
 async fn tasks_added_while_others_run_are_picked_up_at_once() {
-    let h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(10))));
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(10))
+    }));
     h.seed(vec![task("a", &[])]).await;
-    let (engine, _events) = h.engine();
+    let (engine, mut events) = h.engine();
     let handle = engine.handle();
     let run = tokio::spawn(engine.run());
     tokio::time::sleep(minutes(1)).await;
@@ -311,9 +424,16 @@ async fn tasks_added_while_others_run_are_picked_up_at_once() {
     handle.add_task(task("side", &[])).await.expect("add");
     let report = run.await.expect("join").expect("run");
     assert_eq!(report.halt, HaltReason::AllDone);
-    let side = h.get("side").await;
-    let a = h.get("a").await;
-    assert!(side.attempts[0].started_at < a.attempts[0].ended_at.expect("ended"), "side ran alongside a");
+    let events = drain(&mut events);
+    assert!(
+        moved_at(&events, "side", TaskStatus::InProgress)
+            < moved_at(&events, "a", TaskStatus::Auditing),
+        "side ran alongside a"
+    );
+    assert!(
+        moved_at(&events, "late", TaskStatus::InProgress)
+            > moved_at(&events, "a", TaskStatus::Completed)
+    );
     assert_eq!(h.get("late").await.status, TaskStatus::Completed);
     let cyc = handle.add_task(task("a", &[])).await;
     assert!(cyc.is_err(), "a duplicate id is refused");
@@ -321,7 +441,9 @@ async fn tasks_added_while_others_run_are_picked_up_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn first_interrupt_lets_running_agents_finish_and_starts_nothing_new() {
-    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(10))));
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(10))
+    }));
     h.config.max_agents = 1;
     h.seed(vec![task("a", &[]), task("b", &[])]).await;
     let (engine, _events) = h.engine();
@@ -331,7 +453,11 @@ async fn first_interrupt_lets_running_agents_finish_and_starts_nothing_new() {
     handle.interrupt();
     let report = run.await.expect("join").expect("run");
     assert_eq!(report.halt, HaltReason::Interrupted);
-    assert_eq!(h.get("a").await.status, TaskStatus::Completed, "the running agent finished and shipped");
+    assert_eq!(
+        h.get("a").await.status,
+        TaskStatus::Completed,
+        "the running agent finished and shipped"
+    );
     let b = h.get("b").await;
     assert_eq!(b.status, TaskStatus::Pending);
     assert!(b.attempts.is_empty());
@@ -339,7 +465,9 @@ async fn first_interrupt_lets_running_agents_finish_and_starts_nothing_new() {
 
 #[tokio::test(start_paused = true)]
 async fn second_interrupt_stops_agents_and_leaves_the_board_consistent() {
-    let h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(30))));
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(30))
+    }));
     h.seed(vec![task("a", &[]), task("b", &[])]).await;
     let (engine, _events) = h.engine();
     let handle = engine.handle();
@@ -349,22 +477,42 @@ async fn second_interrupt_stops_agents_and_leaves_the_board_consistent() {
     handle.interrupt();
     let started = tokio::time::Instant::now();
     let report = run.await.expect("join").expect("run");
-    assert!(started.elapsed() < minutes(1), "agents were stopped, not waited for");
+    assert!(
+        started.elapsed() < minutes(1),
+        "agents were stopped, not waited for"
+    );
     assert_eq!(report.halt, HaltReason::Interrupted);
     for n in ["a", "b"] {
         let t = h.get(n).await;
         assert_eq!(t.status, TaskStatus::Pending, "{n} back in the queue");
         assert!(t.lease.is_none());
-        assert!(matches!(t.attempts[0].outcome, Some(AttemptOutcome::Interrupted { .. })));
-        assert_eq!(t.counted_attempts(), 0, "an interrupt does not use up an attempt");
+        assert!(matches!(
+            t.attempts[0].outcome,
+            Some(AttemptOutcome::Interrupted { .. })
+        ));
+        assert_eq!(
+            t.counted_attempts(),
+            0,
+            "an interrupt does not use up an attempt"
+        );
     }
-    assert!(h.dispatcher.log().running.is_empty(), "no agent left running");
+    assert!(
+        h.dispatcher.log().running.is_empty(),
+        "no agent left running"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn tasks_left_in_flight_by_a_dead_worker_are_resumed_at_their_step() {
-    let h = Harness::new(FakeDispatcher::new(|_| FakeAgent::succeed_after(minutes(1))));
-    h.seed(vec![task("agent", &[]), task("ship", &[]), task("live", &[])]).await;
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
+    h.seed(vec![
+        task("agent", &[]),
+        task("ship", &[]),
+        task("live", &[]),
+    ])
+    .await;
     let dead = Lease {
         owner: WorkerId("dead-worker".into()),
         expires_at: Timestamp(1),
@@ -375,7 +523,15 @@ async fn tasks_left_in_flight_by_a_dead_worker_are_resumed_at_their_step() {
     };
     for (name, path, lease) in [
         ("agent", &[TaskStatus::InProgress][..], dead.clone()),
-        ("ship", &[TaskStatus::InProgress, TaskStatus::Auditing, TaskStatus::Shipping][..], dead),
+        (
+            "ship",
+            &[
+                TaskStatus::InProgress,
+                TaskStatus::Auditing,
+                TaskStatus::Shipping,
+            ][..],
+            dead,
+        ),
         ("live", &[TaskStatus::InProgress][..], alive),
     ] {
         let mut t = h.get(name).await;
@@ -390,13 +546,27 @@ async fn tasks_left_in_flight_by_a_dead_worker_are_resumed_at_their_step() {
     let run = tokio::spawn(engine.run());
     // "live" belongs to a live worker: the engine waits for it.
     tokio::time::sleep(minutes(5)).await;
-    assert_eq!(h.get("live").await.status, TaskStatus::InProgress, "a live worker's task is left alone");
+    assert_eq!(
+        h.get("live").await.status,
+        TaskStatus::InProgress,
+        "a live worker's task is left alone"
+    );
     assert_eq!(h.get("agent").await.status, TaskStatus::Completed);
     assert_eq!(h.get("ship").await.status, TaskStatus::Completed);
     handle.interrupt();
     run.await.expect("join").expect("run");
-    let briefs: Vec<String> = h.dispatcher.log().briefs.iter().map(|b| b.task.id.to_string()).collect();
-    assert_eq!(briefs, ["agent"], "the shipping task resumed without a new agent");
+    let briefs: Vec<String> = h
+        .dispatcher
+        .log()
+        .briefs
+        .iter()
+        .map(|b| b.task.id.to_string())
+        .collect();
+    assert_eq!(
+        briefs,
+        ["agent"],
+        "the shipping task resumed without a new agent"
+    );
     let reconciled: Vec<String> = drain(&mut events)
         .into_iter()
         .filter_map(|e| match e {
@@ -407,5 +577,118 @@ async fn tasks_left_in_flight_by_a_dead_worker_are_resumed_at_their_step() {
     assert_eq!(reconciled, ["agent", "ship"]);
     let mut merges = h.shipper.merges();
     merges.sort();
-    assert_eq!(merges, [id("agent"), id("ship")], "each merged exactly once");
+    assert_eq!(
+        merges,
+        [id("agent"), id("ship")],
+        "each merged exactly once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_added_while_running_is_honoured_and_one_closing_a_cycle_is_refused_by_name() {
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(5))
+    }));
+    h.config.max_agents = 1;
+    h.seed(vec![task("a", &[]), task("b", &[]), task("c", &["b"])])
+        .await;
+    let (engine, mut events) = h.engine();
+    let handle = engine.handle();
+    let run = tokio::spawn(engine.run());
+    tokio::time::sleep(minutes(1)).await;
+    // b (longest chain) runs first; a and c are pending.
+    handle
+        .add_dependency(&id("c"), &id("a"))
+        .await
+        .expect("a now waits for c");
+    let err = handle
+        .add_dependency(&id("a"), &id("c"))
+        .await
+        .expect_err("cycle");
+    assert!(matches!(err, ops_core::Error::Cycle { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("a -> c -> a") || msg.contains("c -> a -> c"),
+        "{msg}"
+    );
+    let err = handle
+        .add_dependency(&id("a"), &id("b"))
+        .await
+        .expect_err("started");
+    assert!(
+        matches!(err, ops_core::Error::AlreadyStarted { .. }),
+        "{err}"
+    );
+    run.await.expect("join").expect("run");
+    let events = drain(&mut events);
+    assert!(
+        moved_at(&events, "a", TaskStatus::InProgress)
+            > moved_at(&events, "c", TaskStatus::Completed),
+        "a waited for c"
+    );
+    assert_eq!(
+        h.get("a").await.blocked_by.len(),
+        1,
+        "the refused edge was not kept"
+    );
+    assert!(
+        h.get("c").await.blocked_by.len() == 1,
+        "c still waits only for b"
+    );
+    assert_eq!(h.get("c").await.status, TaskStatus::Completed);
+}
+
+/// A runtime that cannot run anything: every dispatch is refused as unsupported.
+struct Refusing;
+
+#[async_trait::async_trait]
+impl ops_core::Dispatcher for Refusing {
+    fn name(&self) -> &str {
+        "refusing"
+    }
+    fn capabilities(&self) -> ops_core::seams::DispatcherCapabilities {
+        ops_core::seams::DispatcherCapabilities::default()
+    }
+    async fn dispatch(
+        &self,
+        _brief: &ops_core::seams::Brief,
+    ) -> ops_core::Result<Box<dyn ops_core::seams::AgentHandle>> {
+        Err(ops_core::Error::backend(
+            "refusing",
+            "start an agent",
+            ops_core::ErrorKind::Unsupported,
+            "no agent CLI found",
+        ))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dispatcher_that_cannot_run_fails_the_task_for_good_and_blocks_its_dependents() {
+    let board = Arc::new(ops_core::MemoryBoard::new());
+    board.insert(task("a", &[])).await.expect("seed");
+    board.insert(task("b", &["a"])).await.expect("seed");
+    let engine = ops_core::Engine::new(
+        board.clone(),
+        Arc::new(Refusing),
+        Arc::new(FakeShipper::new()),
+    );
+    let report = engine.run().await.expect("run");
+    assert_eq!(report.halt, HaltReason::OnlyBlockedWork);
+    let a = board.get(&id("a")).await.expect("get").expect("a");
+    assert_eq!(a.status, TaskStatus::Failed);
+    assert!(
+        a.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("no agent CLI found")),
+        "{:?}",
+        a.status_reason
+    );
+    assert_eq!(
+        a.attempts.len(),
+        1,
+        "not retried: the error is not transient"
+    );
+    let b = board.get(&id("b")).await.expect("get").expect("b");
+    assert_eq!(b.status, TaskStatus::Blocked);
+    assert_eq!(b.blocked_on, Some(id("a")));
 }

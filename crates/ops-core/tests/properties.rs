@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{id, task, Harness};
+use common::{Harness, id, task};
 use ops_core::fake::{FakeAgent, FakeDispatcher};
 use ops_core::model::{Priority, Task, TaskId, TaskStatus};
 use ops_core::{Event, HaltReason};
@@ -49,7 +49,12 @@ fn spec_strategy(i: usize) -> impl Strategy<Value = Spec> {
         0u8..3,
         proptest::sample::subsequence(vec!["src", "src/api", "docs", "tests"], 0..3),
         blockers,
-        prop_oneof![Just(Priority::P0), Just(Priority::P1), Just(Priority::P2), Just(Priority::P3)],
+        prop_oneof![
+            Just(Priority::P0),
+            Just(Priority::P1),
+            Just(Priority::P2),
+            Just(Priority::P3)
+        ],
         proptest::collection::vec(try_strategy(), 3),
     )
         .prop_map(|(repo, paths, blockers, priority, tries)| Spec {
@@ -95,7 +100,11 @@ fn expected(specs: &[Spec]) -> Vec<TaskStatus> {
     for s in specs {
         let blockers_ok = s.blockers.iter().all(|b| out[*b] == TaskStatus::Completed);
         let succeeds = s.tries.iter().any(|t| matches!(t, Try::Succeed(_)));
-        out.push(if blockers_ok && succeeds { TaskStatus::Completed } else { TaskStatus::Blocked });
+        out.push(if blockers_ok && succeeds {
+            TaskStatus::Completed
+        } else {
+            TaskStatus::Blocked
+        });
     }
     out
 }
@@ -110,10 +119,16 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
         .start_paused(true)
         .build()
         .expect("runtime");
-    let tries: BTreeMap<String, Vec<Try>> = specs.iter().enumerate().map(|(i, s)| (name(i), s.tries.clone())).collect();
+    let tries: BTreeMap<String, Vec<Try>> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (name(i), s.tries.clone()))
+        .collect();
     let dispatcher = FakeDispatcher::new(move |brief| {
         let script = &tries[brief.task.id.as_str()];
-        let n = usize::try_from(brief.attempt).unwrap_or(1).saturating_sub(1);
+        let n = usize::try_from(brief.attempt)
+            .unwrap_or(1)
+            .saturating_sub(1);
         match script.get(n).copied().unwrap_or(Try::Hang) {
             Try::Succeed(m) => FakeAgent::succeed_after(Duration::from_secs(60 * m)),
             Try::Fail(m) => FakeAgent::Fail {
@@ -138,7 +153,10 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
     })?;
 
     // Replay the events.
-    let mut status: BTreeMap<TaskId, TaskStatus> = by_id.keys().map(|k| (k.clone(), TaskStatus::Pending)).collect();
+    let mut status: BTreeMap<TaskId, TaskStatus> = by_id
+        .keys()
+        .map(|k| (k.clone(), TaskStatus::Pending))
+        .collect();
     let mut agents = 0usize;
     for e in &events {
         match e {
@@ -146,11 +164,22 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
                 if *to == TaskStatus::InProgress {
                     let t = &by_id[task];
                     for b in &t.blocked_by {
-                        prop_assert_eq!(status[b], TaskStatus::Completed, "{} started before blocker {}", task, b);
+                        prop_assert_eq!(
+                            status[b],
+                            TaskStatus::Completed,
+                            "{} started before blocker {}",
+                            task,
+                            b
+                        );
                     }
                     for (other, st) in &status {
                         if other != task && st.is_in_flight() {
-                            prop_assert!(!overlaps(t, &by_id[other]), "{} started while {} owned overlapping paths", task, other);
+                            prop_assert!(
+                                !overlaps(t, &by_id[other]),
+                                "{} started while {} owned overlapping paths",
+                                task,
+                                other
+                            );
                         }
                     }
                 }
@@ -158,7 +187,12 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
             }
             Event::AgentStarted { .. } => {
                 agents += 1;
-                prop_assert!(agents <= max_agents, "{} agents at once, limit {}", agents, max_agents);
+                prop_assert!(
+                    agents <= max_agents,
+                    "{} agents at once, limit {}",
+                    agents,
+                    max_agents
+                );
             }
             Event::AgentFinished { .. } => agents -= 1,
             _ => {}
@@ -166,7 +200,11 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
     }
     let log = h.dispatcher.log();
     prop_assert!(log.max_concurrent <= max_agents);
-    prop_assert!(log.ownership_overlaps.is_empty(), "{:?}", log.ownership_overlaps);
+    prop_assert!(
+        log.ownership_overlaps.is_empty(),
+        "{:?}",
+        log.ownership_overlaps
+    );
     drop(log);
 
     // Every task settled, exactly as its script predicts.
@@ -180,15 +218,42 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
     });
     for (i, t) in board.iter().enumerate() {
         prop_assert_eq!(t.id.clone(), id(&name(i)));
-        prop_assert_eq!(t.status, want[i], "{} ended {} (reason {:?})", t.id, t.status, t.status_reason);
-        prop_assert_eq!(status[&t.id], t.status, "events and board agree on {}", t.id);
+        prop_assert_eq!(
+            t.status,
+            want[i],
+            "{} ended {} (reason {:?})",
+            t.id,
+            t.status,
+            t.status_reason
+        );
+        prop_assert_eq!(
+            status[&t.id],
+            t.status,
+            "events and board agree on {}",
+            t.id
+        );
         prop_assert!(t.lease.is_none(), "{} still holds a lease", t.id);
     }
-    let completed: BTreeSet<TaskId> = board.iter().filter(|t| t.status == TaskStatus::Completed).map(|t| t.id.clone()).collect();
+    let completed: BTreeSet<TaskId> = board
+        .iter()
+        .filter(|t| t.status == TaskStatus::Completed)
+        .map(|t| t.id.clone())
+        .collect();
     let merges = h.shipper.merges();
-    prop_assert_eq!(merges.len(), completed.len(), "one merge per completed task");
-    prop_assert_eq!(merges.into_iter().collect::<BTreeSet<_>>(), completed.clone());
-    let want_halt = if completed.len() == board.len() { HaltReason::AllDone } else { HaltReason::OnlyBlockedWork };
+    prop_assert_eq!(
+        merges.len(),
+        completed.len(),
+        "one merge per completed task"
+    );
+    prop_assert_eq!(
+        merges.into_iter().collect::<BTreeSet<_>>(),
+        completed.clone()
+    );
+    let want_halt = if completed.len() == board.len() {
+        HaltReason::AllDone
+    } else {
+        HaltReason::OnlyBlockedWork
+    };
     prop_assert_eq!(report.halt, want_halt);
     Ok(())
 }

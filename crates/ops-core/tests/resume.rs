@@ -12,13 +12,28 @@ use std::time::Duration;
 
 fn task(name: &str, after: &[&str]) -> Task {
     let id = |s: &str| TaskId::new(s).expect("valid id");
-    let mut t = Task::new(id(name), format!("do {name}"), "proj", format!("repo-{name}"));
+    let mut t = Task::new(
+        id(name),
+        format!("do {name}"),
+        "proj",
+        format!("repo-{name}"),
+    );
     t.blocked_by = after.iter().map(|a| id(a)).collect();
     t
 }
 
-fn engine(board: SqliteBoard, dispatcher: &FakeDispatcher, shipper: &FakeShipper, worker: &str) -> Engine {
-    Engine::new(Arc::new(board), Arc::new(dispatcher.clone()), Arc::new(shipper.clone())).with_config(EngineConfig {
+fn engine(
+    board: SqliteBoard,
+    dispatcher: &FakeDispatcher,
+    shipper: &FakeShipper,
+    worker: &str,
+) -> Engine {
+    Engine::new(
+        Arc::new(board),
+        Arc::new(dispatcher.clone()),
+        Arc::new(shipper.clone()),
+    )
+    .with_config(EngineConfig {
         max_agents: 3,
         worker: WorkerId(worker.into()),
         lease_ttl: Duration::from_millis(600),
@@ -59,7 +74,12 @@ async fn a_run_dropped_mid_flight_resumes_from_the_sqlite_board_without_losing_o
 
     let mut completed_before_crash = BTreeMap::new();
     for (crash, after_ms) in [90u64, 260, 170, 400].into_iter().enumerate() {
-        let e = engine(open(&path).await, &dispatcher, &shipper, &format!("worker-{crash}"));
+        let e = engine(
+            open(&path).await,
+            &dispatcher,
+            &shipper,
+            &format!("worker-{crash}"),
+        );
         let run = tokio::spawn(e.run());
         tokio::time::sleep(Duration::from_millis(after_ms)).await;
         run.abort();
@@ -67,11 +87,16 @@ async fn a_run_dropped_mid_flight_resumes_from_the_sqlite_board_without_losing_o
         // What was completed at the crash must never run again.
         for t in open(&path).await.list().await.expect("list") {
             if t.status == TaskStatus::Completed {
-                completed_before_crash.entry(t.id.clone()).or_insert(t.attempts.len());
+                completed_before_crash
+                    .entry(t.id.clone())
+                    .or_insert(t.attempts.len());
             }
         }
     }
-    assert!(!completed_before_crash.is_empty(), "some work landed before the crashes");
+    assert!(
+        !completed_before_crash.is_empty(),
+        "some work landed before the crashes"
+    );
 
     let report = engine(open(&path).await, &dispatcher, &shipper, "worker-final")
         .run()
@@ -94,7 +119,11 @@ async fn a_run_dropped_mid_flight_resumes_from_the_sqlite_board_without_losing_o
     assert_eq!(merges, ids, "every task merged exactly once");
     for t in &tasks {
         assert_eq!(t.status, TaskStatus::Completed, "{} is completed", t.id);
-        let shipped = t.attempts.iter().filter(|a| a.outcome == Some(AttemptOutcome::Shipped)).count();
+        let shipped = t
+            .attempts
+            .iter()
+            .filter(|a| a.outcome == Some(AttemptOutcome::Shipped))
+            .count();
         assert_eq!(shipped, 1, "{} shipped once", t.id);
         assert!(t.lease.is_none(), "{} released", t.id);
         assert!(
@@ -103,7 +132,12 @@ async fn a_run_dropped_mid_flight_resumes_from_the_sqlite_board_without_losing_o
             t.id
         );
         if let Some(n) = completed_before_crash.get(&t.id) {
-            assert_eq!(t.attempts.len(), *n, "{} did not run again after it completed", t.id);
+            assert_eq!(
+                t.attempts.len(),
+                *n,
+                "{} did not run again after it completed",
+                t.id
+            );
         }
     }
 }

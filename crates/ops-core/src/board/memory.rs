@@ -1,6 +1,6 @@
 //! The in-memory board: for tests, dry runs and embedding without persistence.
 
-use super::{rules, TaskStore};
+use super::{TaskStore, rules};
 use crate::error::{Error, Result};
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;
@@ -22,7 +22,9 @@ impl MemoryBoard {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TaskId, Task>> {
         // A panic while holding the lock cannot leave a half-written task: every
         // write is a single insert of a fully checked value.
-        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -5,7 +5,10 @@ use crate::graph::TaskGraph;
 use crate::model::{Task, TaskStatus, Timestamp};
 
 /// Checks a task about to be inserted; `exists` tells whether an id is on the board.
-pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&crate::model::TaskId) -> bool) -> Result<()> {
+pub(crate) fn check_insert(
+    task: &mut Task,
+    mut exists: impl FnMut(&crate::model::TaskId) -> bool,
+) -> Result<()> {
     if exists(&task.id) {
         return Err(Error::DuplicateTask(task.id.clone()));
     }
@@ -34,7 +37,11 @@ pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&crate::model
 }
 
 /// Checks a save of `new` over `stored`; `all` is the board, needed only when edges change.
-pub(crate) fn check_save(stored: &Task, new: &mut Task, all: impl FnOnce() -> Result<Vec<Task>>) -> Result<()> {
+pub(crate) fn check_save(
+    stored: &Task,
+    new: &mut Task,
+    all: impl FnOnce() -> Result<Vec<Task>>,
+) -> Result<()> {
     if stored.revision != new.revision {
         return Err(Error::Conflict {
             task: new.id.clone(),

@@ -4,11 +4,11 @@
 //! Each save is an `IMMEDIATE` transaction that re-reads the stored revision, so
 //! several `ops` processes can share one board file safely.
 
-use super::{rules, TaskStore};
+use super::{TaskStore, rules};
 use crate::error::{Error, Result};
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -108,8 +108,10 @@ fn open_connection(path: &Path) -> Result<Connection> {
     }
     let mut conn = Connection::open(path).map_err(&err)?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(&err)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(&err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(&err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(&err)?;
     migrate(&mut conn, &p)?;
     Ok(conn)
 }
@@ -129,9 +131,18 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
             supported: SqliteBoard::SCHEMA_VERSION,
         });
     }
-    for (i, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+    for (i, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
         tx.execute_batch(migration).map_err(&err)?;
-        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX)).map_err(&err)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )
+        .map_err(&err)?;
     }
     tx.commit().map_err(&err)
 }
@@ -160,7 +171,9 @@ fn load(conn: &Connection, id: &str, path: &str) -> Result<Option<Task>> {
 
 fn load_all(conn: &Connection, path: &str) -> Result<Vec<Task>> {
     let err = sql(path);
-    let mut stmt = conn.prepare("SELECT id, body FROM tasks ORDER BY id").map_err(&err)?;
+    let mut stmt = conn
+        .prepare("SELECT id, body FROM tasks ORDER BY id")
+        .map_err(&err)?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .map_err(&err)?;
@@ -183,7 +196,9 @@ fn write(conn: &Connection, task: &Task, path: &str) -> Result<()> {
             i64::try_from(task.revision).unwrap_or(i64::MAX),
             task.status.as_str(),
             task.lease.as_ref().map(|l| l.owner.0.clone()),
-            task.lease.as_ref().map(|l| i64::try_from(l.expires_at.0).unwrap_or(i64::MAX)),
+            task.lease
+                .as_ref()
+                .map(|l| i64::try_from(l.expires_at.0).unwrap_or(i64::MAX)),
             encode(task)?,
         ],
     )
@@ -200,13 +215,15 @@ impl TaskStore for SqliteBoard {
                 .map_err(sql(path))?;
             let mut exists_err = None;
             let exists = |id: &TaskId| -> bool {
-                tx.query_row("SELECT 1 FROM tasks WHERE id = ?1", [id.as_str()], |_| Ok(()))
-                    .optional()
-                    .map(|r| r.is_some())
-                    .unwrap_or_else(|e| {
-                        exists_err.get_or_insert(e);
-                        false
-                    })
+                tx.query_row("SELECT 1 FROM tasks WHERE id = ?1", [id.as_str()], |_| {
+                    Ok(())
+                })
+                .optional()
+                .map(|r| r.is_some())
+                .unwrap_or_else(|e| {
+                    exists_err.get_or_insert(e);
+                    false
+                })
             };
             let checked = rules::check_insert(&mut task, exists);
             if let Some(e) = exists_err {
@@ -222,7 +239,8 @@ impl TaskStore for SqliteBoard {
 
     async fn get(&self, id: &TaskId) -> Result<Option<Task>> {
         let id = id.clone();
-        self.call(move |conn, path| load(conn, id.as_str(), path)).await
+        self.call(move |conn, path| load(conn, id.as_str(), path))
+            .await
     }
 
     async fn list(&self) -> Result<Vec<Task>> {
@@ -234,8 +252,8 @@ impl TaskStore for SqliteBoard {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql(path))?;
-            let stored =
-                load(&tx, task.id.as_str(), path)?.ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
+            let stored = load(&tx, task.id.as_str(), path)?
+                .ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
             rules::check_save(&stored, &mut task, || load_all(&tx, path))?;
             write(&tx, &task, path)?;
             tx.commit().map_err(sql(path))?;
@@ -284,11 +302,15 @@ mod tests {
         let path = dir.path().join("board.sqlite");
         {
             let conn = Connection::open(&path).expect("open");
-            conn.pragma_update(None, "user_version", 99).expect("set version");
+            conn.pragma_update(None, "user_version", 99)
+                .expect("set version");
         }
         let err = SqliteBoard::open(&path).await.expect_err("newer schema");
         let msg = err.to_string();
-        assert!(msg.contains("99") && msg.contains(&SqliteBoard::SCHEMA_VERSION.to_string()), "{msg}");
+        assert!(
+            msg.contains("99") && msg.contains(&SqliteBoard::SCHEMA_VERSION.to_string()),
+            "{msg}"
+        );
         assert!(msg.contains("board.sqlite"), "{msg}");
     }
 
@@ -297,11 +319,19 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("nested/board.sqlite");
         drop(SqliteBoard::open(&path).await.expect("first open"));
-        drop(SqliteBoard::open(&path).await.expect("second open is a no-op migration"));
+        drop(
+            SqliteBoard::open(&path)
+                .await
+                .expect("second open is a no-op migration"),
+        );
         let conn = Connection::open(&path).expect("open");
-        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
         assert_eq!(v, SqliteBoard::SCHEMA_VERSION);
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("mode");
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .expect("mode");
         assert_eq!(mode, "wal");
     }
 
@@ -320,6 +350,9 @@ mod tests {
         }
         let board = SqliteBoard::open(&path).await.expect("open");
         let msg = board.list().await.expect_err("corrupt").to_string();
-        assert!(msg.contains("bad-1") && msg.contains("board.sqlite"), "{msg}");
+        assert!(
+            msg.contains("bad-1") && msg.contains("board.sqlite"),
+            "{msg}"
+        );
     }
 }

@@ -15,7 +15,10 @@ fn task(s: &str) -> Task {
 
 /// Runs every board rule against `store`, which must start empty.
 pub async fn board(store: &dyn TaskStore) {
-    assert!(store.list().await.expect("list").is_empty(), "the suite needs an empty board");
+    assert!(
+        store.list().await.expect("list").is_empty(),
+        "the suite needs an empty board"
+    );
 
     // Insert, get, list.
     let a = store.insert(task("a")).await.expect("insert a");
@@ -24,18 +27,37 @@ pub async fn board(store: &dyn TaskStore) {
     let mut b = task("b");
     b.blocked_by.insert(id("a"));
     store.insert(b).await.expect("insert b blocked by a");
-    let got = store.get(&id("a")).await.expect("get").expect("a is on the board");
+    let got = store
+        .get(&id("a"))
+        .await
+        .expect("get")
+        .expect("a is on the board");
     assert_eq!(got, a, "get returns what insert stored");
-    assert!(store.get(&id("nope")).await.expect("get").is_none(), "get of an unknown id is None");
-    let ids: Vec<String> = store.list().await.expect("list").iter().map(|t| t.id.to_string()).collect();
+    assert!(
+        store.get(&id("nope")).await.expect("get").is_none(),
+        "get of an unknown id is None"
+    );
+    let ids: Vec<String> = store
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect();
     assert_eq!(ids, ["a", "b"], "list is ordered by id");
 
     // Insert refusals.
-    assert!(matches!(store.insert(task("a")).await, Err(Error::DuplicateTask(_))), "duplicate ids are refused");
+    assert!(
+        matches!(store.insert(task("a")).await, Err(Error::DuplicateTask(_))),
+        "duplicate ids are refused"
+    );
     let mut done = task("c");
     done.status = TaskStatus::Completed;
     assert!(
-        matches!(store.insert(done).await, Err(Error::IllegalTransition { .. })),
+        matches!(
+            store.insert(done).await,
+            Err(Error::IllegalTransition { .. })
+        ),
         "only pending tasks can be inserted"
     );
     let mut orphan = task("d");
@@ -44,46 +66,84 @@ pub async fn board(store: &dyn TaskStore) {
         matches!(store.insert(orphan).await, Err(Error::UnknownTask(ref g)) if g.as_str() == "ghost"),
         "a blocker must be on the board"
     );
-    assert!(store.get(&id("d")).await.expect("get").is_none(), "a refused insert leaves nothing");
+    assert!(
+        store.get(&id("d")).await.expect("get").is_none(),
+        "a refused insert leaves nothing"
+    );
 
     // Save: legal move, revision bump.
     let mut a1 = a.clone();
     a1.move_to(TaskStatus::InProgress, None).expect("legal");
     let a2 = store.save(a1).await.expect("save a legal move");
     assert_eq!(a2.revision, 2, "save bumps the revision");
-    assert_eq!(store.get(&id("a")).await.expect("get").expect("a").status, TaskStatus::InProgress);
+    assert_eq!(
+        store.get(&id("a")).await.expect("get").expect("a").status,
+        TaskStatus::InProgress
+    );
 
     // Save: stale revision.
     let mut stale = a.clone();
     stale.title = "lost update".into();
     match store.save(stale).await {
-        Err(Error::Conflict { expected: 1, found: 2, .. }) => {}
+        Err(Error::Conflict {
+            expected: 1,
+            found: 2,
+            ..
+        }) => {}
         other => panic!("a save from a stale revision must conflict, got {other:?}"),
     }
-    assert_ne!(store.get(&id("a")).await.expect("get").expect("a").title, "lost update");
+    assert_ne!(
+        store.get(&id("a")).await.expect("get").expect("a").title,
+        "lost update"
+    );
 
     // Save: illegal move (bypassing Task::move_to).
     let mut skip = a2.clone();
     skip.status = TaskStatus::Completed;
     assert!(
-        matches!(store.save(skip).await, Err(Error::IllegalTransition { from: TaskStatus::InProgress, to: TaskStatus::Completed, .. })),
+        matches!(
+            store.save(skip).await,
+            Err(Error::IllegalTransition {
+                from: TaskStatus::InProgress,
+                to: TaskStatus::Completed,
+                ..
+            })
+        ),
         "an illegal status move is refused"
     );
-    assert_eq!(store.get(&id("a")).await.expect("get").expect("a").revision, 2, "a refused save changes nothing");
+    assert_eq!(
+        store.get(&id("a")).await.expect("get").expect("a").revision,
+        2,
+        "a refused save changes nothing"
+    );
 
     // Save: cycle through blocked_by.
     let mut a_cyc = a2.clone();
     a_cyc.blocked_by.insert(id("b"));
     match store.save(a_cyc).await {
         Err(Error::Cycle { cycle }) => {
-            assert!(cycle.contains(&id("a")) && cycle.contains(&id("b")), "the cycle names its tasks: {cycle:?}");
+            assert!(
+                cycle.contains(&id("a")) && cycle.contains(&id("b")),
+                "the cycle names its tasks: {cycle:?}"
+            );
         }
         other => panic!("a dependency closing a cycle must be refused, got {other:?}"),
     }
-    assert!(store.get(&id("a")).await.expect("get").expect("a").blocked_by.is_empty());
+    assert!(
+        store
+            .get(&id("a"))
+            .await
+            .expect("get")
+            .expect("a")
+            .blocked_by
+            .is_empty()
+    );
 
     // Save of an unknown task.
-    assert!(matches!(store.save(task("zz")).await, Err(Error::UnknownTask(_))));
+    assert!(matches!(
+        store.save(task("zz")).await,
+        Err(Error::UnknownTask(_))
+    ));
 
     // Two claims from one read: exactly one wins.
     let e = store.insert(task("e")).await.expect("insert e");
@@ -106,9 +166,28 @@ pub async fn board(store: &dyn TaskStore) {
     // Leases renew for their owner only.
     let winner = if r1.is_ok() { "w1" } else { "w2" };
     let later = Timestamp::now().plus(std::time::Duration::from_secs(3600));
-    assert_eq!(store.renew_leases(&WorkerId("nobody".into()), later).await.expect("renew"), 0);
-    assert_eq!(store.renew_leases(&WorkerId(winner.into()), later).await.expect("renew"), 1);
+    assert_eq!(
+        store
+            .renew_leases(&WorkerId("nobody".into()), later)
+            .await
+            .expect("renew"),
+        0
+    );
+    assert_eq!(
+        store
+            .renew_leases(&WorkerId(winner.into()), later)
+            .await
+            .expect("renew"),
+        1
+    );
     let e = store.get(&id("e")).await.expect("get").expect("e");
-    assert_eq!(e.lease.as_ref().map(|l| l.expires_at), Some(later), "renewal moves the expiry");
-    assert_eq!(e.revision, 2, "renewal does not bump the revision (the owner's copy stays current)");
+    assert_eq!(
+        e.lease.as_ref().map(|l| l.expires_at),
+        Some(later),
+        "renewal moves the expiry"
+    );
+    assert_eq!(
+        e.revision, 2,
+        "renewal does not bump the revision (the owner's copy stays current)"
+    );
 }

@@ -6,4 +6,4 @@ mod board;
 mod seams;
 
 pub use board::board;
-pub use seams::{dispatcher, gate, shipper, source, DispatcherProbe};
+pub use seams::{DispatcherProbe, dispatcher, gate, shipper, source};

@@ -2,23 +2,41 @@
 
 use crate::error::ErrorKind;
 use crate::model::{Project, Task};
-use crate::seams::{AgentStatus, Brief, ChecksState, Dispatcher, IssueSource, MergeOutcome, QualityGate, Shipper, WorkRef};
+use crate::seams::{
+    AgentStatus, Brief, ChecksState, Dispatcher, IssueSource, MergeOutcome, QualityGate, Shipper,
+    WorkRef,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
-use tokio::time::{timeout, Instant};
+use tokio::time::{Instant, timeout};
 
 /// A source audits read-only and repeatably: the same project twice gives the same
 /// fingerprints, each unique, each finding naming the source and the project.
 pub async fn source(src: &dyn IssueSource, project: &Project) {
     let first = src.audit(project).await.expect("the audit succeeds");
     let second = src.audit(project).await.expect("a second audit succeeds");
-    let prints = |fs: &[crate::model::Finding]| fs.iter().map(|f| f.fingerprint.clone()).collect::<BTreeSet<_>>();
-    assert_eq!(prints(&first).len(), first.len(), "fingerprints are unique within one audit");
-    assert_eq!(prints(&first), prints(&second), "auditing twice gives the same fingerprints");
+    let prints = |fs: &[crate::model::Finding]| {
+        fs.iter()
+            .map(|f| f.fingerprint.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        prints(&first).len(),
+        first.len(),
+        "fingerprints are unique within one audit"
+    );
+    assert_eq!(
+        prints(&first),
+        prints(&second),
+        "auditing twice gives the same fingerprints"
+    );
     for f in &first {
         assert_eq!(f.source, src.name(), "a finding names its source");
         assert_eq!(f.project, project.alias, "a finding names its project");
-        assert!(!f.fingerprint.is_empty() && !f.title.is_empty(), "a finding has a fingerprint and a title");
+        assert!(
+            !f.fingerprint.is_empty() && !f.title.is_empty(),
+            "a finding has a fingerprint and a title"
+        );
     }
 }
 
@@ -37,34 +55,72 @@ pub struct DispatcherProbe {
 /// limit, honours its declared steerability, and reports activity no earlier than start.
 pub async fn dispatcher(d: &dyn Dispatcher, probe: DispatcherProbe) {
     let started = Instant::now();
-    let handle = d.dispatch(&probe.finishing).await.expect("dispatch the finishing brief");
-    assert!(handle.last_activity() >= started, "activity starts no earlier than dispatch");
-    let out = timeout(probe.limit, handle.wait()).await.expect("the finishing agent ends within the limit");
-    assert_eq!(out.status, AgentStatus::Succeeded, "the finishing agent succeeds: {out:?}");
+    let handle = d
+        .dispatch(&probe.finishing)
+        .await
+        .expect("dispatch the finishing brief");
+    assert!(
+        handle.last_activity() >= started,
+        "activity starts no earlier than dispatch"
+    );
+    let out = timeout(probe.limit, handle.wait())
+        .await
+        .expect("the finishing agent ends within the limit");
+    assert_eq!(
+        out.status,
+        AgentStatus::Succeeded,
+        "the finishing agent succeeds: {out:?}"
+    );
 
-    let handle = d.dispatch(&probe.long_running).await.expect("dispatch the long brief");
+    let handle = d
+        .dispatch(&probe.long_running)
+        .await
+        .expect("dispatch the long brief");
     let sent = handle.send("conformance: a message while running").await;
     if d.capabilities().steerable {
         sent.expect("a steerable runtime accepts a message while the agent runs");
     } else {
         let err = sent.expect_err("a runtime that is not steerable refuses messages");
-        assert_eq!(err.kind(), ErrorKind::Unsupported, "refused as unsupported: {err}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unsupported,
+            "refused as unsupported: {err}"
+        );
     }
     handle.stop().await.expect("stop succeeds");
-    let out = timeout(probe.limit, handle.wait()).await.expect("a stopped agent ends within the limit");
+    let out = timeout(probe.limit, handle.wait())
+        .await
+        .expect("a stopped agent ends within the limit");
     if !d.capabilities().steerable {
-        assert_ne!(out.status, AgentStatus::Succeeded, "a stopped long-running agent does not claim success");
+        assert_ne!(
+            out.status,
+            AgentStatus::Succeeded,
+            "a stopped long-running agent does not claim success"
+        );
     }
-    let again = timeout(probe.limit, handle.wait()).await.expect("wait after the end returns at once");
+    let again = timeout(probe.limit, handle.wait())
+        .await
+        .expect("wait after the end returns at once");
     assert_eq!(again.status, out.status, "wait is repeatable");
 }
 
 /// A gate passes the passing work, fails the failing work with a detail, and says
 /// the same thing when asked twice.
 pub async fn gate(g: &dyn QualityGate, task: &Task, passing: &WorkRef, failing: &WorkRef) {
-    let ok = g.check(task, passing).await.expect("the gate runs on passing work");
-    assert!(ok.passed, "{} passes the passing work: {}", g.name(), ok.detail);
-    let bad = g.check(task, failing).await.expect("the gate runs on failing work");
+    let ok = g
+        .check(task, passing)
+        .await
+        .expect("the gate runs on passing work");
+    assert!(
+        ok.passed,
+        "{} passes the passing work: {}",
+        g.name(),
+        ok.detail
+    );
+    let bad = g
+        .check(task, failing)
+        .await
+        .expect("the gate runs on failing work");
     assert!(!bad.passed, "{} fails the failing work", g.name());
     assert!(!bad.detail.is_empty(), "a failing verdict says why");
     let bad2 = g.check(task, failing).await.expect("the gate runs again");
@@ -75,14 +131,21 @@ pub async fn gate(g: &dyn QualityGate, task: &Task, passing: &WorkRef, failing: 
 /// and reports an earlier merge as such.
 pub async fn shipper(s: &dyn Shipper, task: &Task, work: &WorkRef, limit: Duration) {
     let first = s.open_change(task, work).await.expect("open the change");
-    let again = s.open_change(task, work).await.expect("open the change again");
+    let again = s
+        .open_change(task, work)
+        .await
+        .expect("open the change again");
     assert_eq!(first.id, again.id, "opening twice finds the same change");
     let deadline = Instant::now() + limit;
     loop {
         match s.checks(&again).await.expect("read checks") {
             ChecksState::Passed => break,
-            ChecksState::Pending if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
-            other => panic!("the conformance change's checks must pass within the limit, got {other:?}"),
+            ChecksState::Pending if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => {
+                panic!("the conformance change's checks must pass within the limit, got {other:?}")
+            }
         }
     }
     let merged = match s.merge(&again).await.expect("merge") {
@@ -90,7 +153,9 @@ pub async fn shipper(s: &dyn Shipper, task: &Task, work: &WorkRef, limit: Durati
         other => panic!("the first merge merges, got {other:?}"),
     };
     match s.merge(&again).await.expect("merge again") {
-        MergeOutcome::AlreadyMerged { sha } => assert_eq!(sha, merged, "the earlier merge is reported"),
+        MergeOutcome::AlreadyMerged { sha } => {
+            assert_eq!(sha, merged, "the earlier merge is reported")
+        }
         other => panic!("merging a merged change must report AlreadyMerged, got {other:?}"),
     }
 }

@@ -13,7 +13,11 @@ pub fn compose(task: &Task, attempt: u32) -> Brief {
     let branch = task.branch.clone().unwrap_or_else(|| task.branch_name());
     let mut text = String::new();
     // Writing to a String cannot fail; the results are ignored on purpose.
-    let _ = writeln!(text, "# Task {}: {} (attempt {attempt})", task.id, task.title);
+    let _ = writeln!(
+        text,
+        "# Task {}: {} (attempt {attempt})",
+        task.id, task.title
+    );
     let _ = writeln!(
         text,
         "\nProject: {}. Repository: {}. Work on branch `{branch}` and commit there.",
@@ -59,12 +63,18 @@ pub fn compose(task: &Task, attempt: u32) -> Brief {
                 "\n## Narrowed focus\nThe previous attempt stopped showing activity for {idle_secs}s and was stopped. \
                  Do not start over: keep what it did ({}), take the smallest step that meets the first \
                  unmet acceptance criterion, commit it, and finish. Avoid long-running or interactive commands.",
-                if partial.is_empty() { "nothing recorded" } else { partial }
+                if partial.is_empty() {
+                    "nothing recorded"
+                } else {
+                    partial
+                }
             );
         }
-        Some(o @ (AttemptOutcome::AgentFailed { .. }
-        | AttemptOutcome::GateFailed { .. }
-        | AttemptOutcome::ShipFailed { .. })) => {
+        Some(
+            o @ (AttemptOutcome::AgentFailed { .. }
+            | AttemptOutcome::GateFailed { .. }
+            | AttemptOutcome::ShipFailed { .. }),
+        ) => {
             let _ = writeln!(
                 text,
                 "\n## Fix this first\nThe previous attempt did not land: {}.",
@@ -87,7 +97,12 @@ mod tests {
     use crate::model::{Attempt, TaskId, Timestamp};
 
     fn task() -> Task {
-        let mut t = Task::new(TaskId::new("t1").expect("valid"), "Fix login", "web", "acme/web");
+        let mut t = Task::new(
+            TaskId::new("t1").expect("valid"),
+            "Fix login",
+            "web",
+            "acme/web",
+        );
         t.description = "The login form rejects valid emails.".into();
         t.acceptance_criteria = vec!["valid emails log in".into()];
         t.quality_gate = Some("cargo test".into());
@@ -112,7 +127,15 @@ mod tests {
     #[test]
     fn first_brief_names_task_repo_branch_criteria_gate_and_paths() {
         let b = compose(&task(), 1);
-        for want in ["t1", "Fix login", "acme/web", "ops/t1-fix-login", "valid emails log in", "cargo test", "src/login"] {
+        for want in [
+            "t1",
+            "Fix login",
+            "acme/web",
+            "ops/t1-fix-login",
+            "valid emails log in",
+            "cargo test",
+            "src/login",
+        ] {
             assert!(b.text.contains(want), "missing {want}:\n{}", b.text);
         }
         assert!(!b.text.contains("Earlier attempts"));
@@ -121,7 +144,13 @@ mod tests {
     #[test]
     fn a_retry_brief_carries_the_failure_context() {
         let mut t = task();
-        end(&mut t, AttemptOutcome::GateFailed { gate: "quality-gate".into(), detail: "test login::email failed".into() });
+        end(
+            &mut t,
+            AttemptOutcome::GateFailed {
+                gate: "quality-gate".into(),
+                detail: "test login::email failed".into(),
+            },
+        );
         let b = compose(&t, 2);
         assert!(b.text.contains("test login::email failed"), "{}", b.text);
         assert!(b.text.contains("Fix this first"));
@@ -130,7 +159,13 @@ mod tests {
     #[test]
     fn a_brief_after_a_stall_is_narrowed_and_keeps_partial_progress() {
         let mut t = task();
-        end(&mut t, AttemptOutcome::Stalled { idle_secs: 900, partial: "edited src/login/form.rs".into() });
+        end(
+            &mut t,
+            AttemptOutcome::Stalled {
+                idle_secs: 900,
+                partial: "edited src/login/form.rs".into(),
+            },
+        );
         let b = compose(&t, 2);
         assert!(b.text.contains("Narrowed focus"), "{}", b.text);
         assert!(b.text.contains("edited src/login/form.rs"));
@@ -140,9 +175,17 @@ mod tests {
     fn no_two_attempts_of_a_task_get_the_same_brief() {
         let mut t = task();
         let outcomes = [
-            AttemptOutcome::Stalled { idle_secs: 900, partial: String::new() },
-            AttemptOutcome::Stalled { idle_secs: 900, partial: String::new() },
-            AttemptOutcome::Interrupted { reason: "crash".into() },
+            AttemptOutcome::Stalled {
+                idle_secs: 900,
+                partial: String::new(),
+            },
+            AttemptOutcome::Stalled {
+                idle_secs: 900,
+                partial: String::new(),
+            },
+            AttemptOutcome::Interrupted {
+                reason: "crash".into(),
+            },
             AttemptOutcome::AgentFailed { reason: "x".into() },
             AttemptOutcome::AgentFailed { reason: "x".into() },
         ];

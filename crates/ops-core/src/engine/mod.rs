@@ -79,9 +79,37 @@ impl EngineHandle {
     /// Puts a new task on the board, also while others run; the engine sees it at once.
     pub async fn add_task(&self, task: Task) -> Result<Task> {
         let task = self.store.insert(task).await?;
-        self.events.emit(Event::TaskAdded { task: task.id.clone() });
+        self.events.emit(Event::TaskAdded {
+            task: task.id.clone(),
+        });
         let _ = self.control.send(Control::Wake);
         Ok(task)
+    }
+
+    /// Makes `dependent` wait for `blocker`, also while others run. Refused if it
+    /// would close a cycle (the error names the cycle) or `dependent` has started.
+    pub async fn add_dependency(&self, blocker: &TaskId, dependent: &TaskId) -> Result<Task> {
+        let mut task = self
+            .store
+            .get(dependent)
+            .await?
+            .ok_or_else(|| crate::Error::UnknownTask(dependent.clone()))?;
+        if !matches!(
+            task.status,
+            crate::model::TaskStatus::Pending | crate::model::TaskStatus::Blocked
+        ) {
+            return Err(crate::Error::AlreadyStarted {
+                task: task.id,
+                status: task.status,
+            });
+        }
+        if self.store.get(blocker).await?.is_none() {
+            return Err(crate::Error::UnknownTask(blocker.clone()));
+        }
+        task.blocked_by.insert(blocker.clone());
+        let saved = self.store.save(task).await?;
+        let _ = self.control.send(Control::Wake);
+        Ok(saved)
     }
 
     /// Interrupts the run: the first call stops dispatching and lets running agents
@@ -111,7 +139,11 @@ pub struct RunReport {
 impl Engine {
     /// An engine over `store` with one agent runtime and one shipper; add gates with
     /// [`Engine::with_gate`] and settings with [`Engine::with_config`].
-    pub fn new(store: Arc<dyn TaskStore>, dispatcher: Arc<dyn Dispatcher>, shipper: Arc<dyn Shipper>) -> Self {
+    pub fn new(
+        store: Arc<dyn TaskStore>,
+        dispatcher: Arc<dyn Dispatcher>,
+        shipper: Arc<dyn Shipper>,
+    ) -> Self {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         Engine {
             ctx: Arc::new(Ctx {

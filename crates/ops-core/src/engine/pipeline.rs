@@ -2,14 +2,17 @@
 //! completed. Each step is committed to the board before the next side effect;
 //! a task found in `auditing` or `shipping` (after a crash) resumes at that step.
 
-use super::{brief, Ctx};
+use super::{Ctx, brief};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
 use crate::model::{Attempt, AttemptOutcome, Task, TaskId, TaskStatus, Timestamp};
-use crate::seams::{AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome, WorkRef};
+use crate::seams::{
+    AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome,
+    WorkRef,
+};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
-use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 /// Told to the run loop when a task's agent phase is over and its slot is free.
 #[derive(Debug)]
@@ -21,7 +24,7 @@ pub(crate) type Finished = (TaskId, Option<(String, String)>);
 /// Where the pipeline stands after a step.
 enum Step {
     /// Go on with the task as saved.
-    Next(Task),
+    Next(Box<Task>),
     /// The pipeline is over (task requeued, blocked, completed or released).
     Over { merged: Option<(String, String)> },
 }
@@ -59,20 +62,20 @@ async fn run_steps(
         let step = agent_step(ctx, task, stop).await;
         let _ = notes.send(AgentDone(task_id));
         match step? {
-            Step::Next(t) => task = t,
+            Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
         }
     }
     if task.status == TaskStatus::Auditing {
         match audit_step(ctx, task, stop).await? {
-            Step::Next(t) => task = t,
+            Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
         }
     }
-    if task.status == TaskStatus::Shipping {
-        if let Step::Over { merged } = ship_step(ctx, task, stop).await? {
-            return Ok(merged);
-        }
+    if task.status == TaskStatus::Shipping
+        && let Step::Over { merged } = ship_step(ctx, task, stop).await?
+    {
+        return Ok(merged);
     }
     Ok(None)
 }
@@ -85,7 +88,9 @@ async fn stop_requested(stop: &mut watch::Receiver<bool>) {
 }
 
 async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
-    let number = u32::try_from(task.attempts.len()).unwrap_or(u32::MAX).saturating_add(1);
+    let number = u32::try_from(task.attempts.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
     let brief = brief::compose(&task, number);
     task.attempts.push(Attempt {
         number,
@@ -120,7 +125,12 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
     let (outcome, agent) = match ended {
         AgentEnd::Finished(agent) => match &agent.status {
             AgentStatus::Succeeded => (None, agent),
-            AgentStatus::Failed { reason } => (Some(AttemptOutcome::AgentFailed { reason: reason.clone() }), agent),
+            AgentStatus::Failed { reason } => (
+                Some(AttemptOutcome::AgentFailed {
+                    reason: reason.clone(),
+                }),
+                agent,
+            ),
             AgentStatus::Stopped => (
                 Some(AttemptOutcome::AgentFailed {
                     reason: "the agent stopped before finishing".into(),
@@ -166,7 +176,7 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
         Some(outcome) => end_attempt(ctx, task, outcome).await,
         None => {
             task.move_to(TaskStatus::Auditing, None)?;
-            Ok(Step::Next(ctx.save(task).await?))
+            Ok(Step::Next(Box::new(ctx.save(task).await?)))
         }
     }
 }
@@ -178,7 +188,11 @@ enum AgentEnd {
 }
 
 /// Waits for the agent while watching its activity and the stop signal.
-async fn watch_agent(ctx: &Ctx, handle: &dyn AgentHandle, stop: &mut watch::Receiver<bool>) -> AgentEnd {
+async fn watch_agent(
+    ctx: &Ctx,
+    handle: &dyn AgentHandle,
+    stop: &mut watch::Receiver<bool>,
+) -> AgentEnd {
     let stall_after = ctx.config.stall_after;
     let wait = handle.wait();
     tokio::pin!(wait);
@@ -256,7 +270,7 @@ async fn audit_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> 
     }
     let mut task = task;
     task.move_to(TaskStatus::Shipping, None)?;
-    Ok(Step::Next(ctx.save(task).await?))
+    Ok(Step::Next(Box::new(ctx.save(task).await?)))
 }
 
 async fn ship_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
@@ -318,7 +332,12 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
             }
         }
     }
-    ship_failed(ctx, task, format!("the head kept changing ({MAX_HEAD_CHANGES} times) before it could be merged")).await
+    ship_failed(
+        ctx,
+        task,
+        format!("the head kept changing ({MAX_HEAD_CHANGES} times) before it could be merged"),
+    )
+    .await
 }
 
 /// A head that moves this often between check and merge is given back to the agent.
@@ -331,7 +350,9 @@ async fn wait_for_checks(ctx: &Ctx, change: &ChangeRef) -> std::result::Result<(
     loop {
         match ctx.shipper.checks(change).await {
             Ok(ChecksState::Passed) => return Ok(()),
-            Ok(ChecksState::Failed { detail }) => return Err(format!("checks failed on {}: {detail}", change.head)),
+            Ok(ChecksState::Failed { detail }) => {
+                return Err(format!("checks failed on {}: {detail}", change.head));
+            }
             Ok(ChecksState::Pending) => {}
             Err(e) if e.kind() == ErrorKind::Retryable => {}
             Err(e) => return Err(format!("could not read the checks: {e}")),
@@ -363,7 +384,10 @@ async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Resu
     task.lease = None;
     let counted = task.counted_attempts();
     if outcome.counts_against_limit() && counted >= ctx.config.max_attempts {
-        let reason = format!("gave up after {counted} attempts; the last: {}", outcome.describe());
+        let reason = format!(
+            "gave up after {counted} attempts; the last: {}",
+            outcome.describe()
+        );
         task.move_to(TaskStatus::Blocked, Some(reason))?;
         ctx.save(task).await?;
     } else {
@@ -382,7 +406,9 @@ async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Resu
 
 async fn fail_for_good(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step> {
     if let Some(a) = task.open_attempt_mut() {
-        a.outcome = Some(AttemptOutcome::AgentFailed { reason: reason.clone() });
+        a.outcome = Some(AttemptOutcome::AgentFailed {
+            reason: reason.clone(),
+        });
         a.ended_at = Some(Timestamp::now());
     }
     task.lease = None;

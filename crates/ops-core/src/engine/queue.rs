@@ -88,7 +88,9 @@ impl BoardView {
             self.tasks.iter().map(|(id, t)| (id, t.status)).collect();
         let mut changes = Vec::new();
         for id in self.graph.topological() {
-            let Some(task) = self.tasks.get(&id) else { continue };
+            let Some(task) = self.tasks.get(&id) else {
+                continue;
+            };
             let culprit = task
                 .blocked_by
                 .iter()
@@ -161,8 +163,16 @@ mod tests {
     use crate::model::{Priority, Timestamp};
 
     fn task(id: &str, blocked_by: &[&str]) -> Task {
-        let mut t = Task::new(TaskId::new(id).expect("valid"), id, "p", format!("repo-{id}"));
-        t.blocked_by = blocked_by.iter().map(|b| TaskId::new(*b).expect("valid")).collect();
+        let mut t = Task::new(
+            TaskId::new(id).expect("valid"),
+            id,
+            "p",
+            format!("repo-{id}"),
+        );
+        t.blocked_by = blocked_by
+            .iter()
+            .map(|b| TaskId::new(*b).expect("valid"))
+            .collect();
         t
     }
 
@@ -235,7 +245,12 @@ mod tests {
         let mut human = task("h", &["a"]);
         human.status = TaskStatus::Blocked;
         let view = BoardView::new(vec![a, b, human]).expect("acyclic");
-        assert_eq!(view.block_changes(), [BlockChange::Unblock { task: TaskId::new("b").expect("valid") }]);
+        assert_eq!(
+            view.block_changes(),
+            [BlockChange::Unblock {
+                task: TaskId::new("b").expect("valid")
+            }]
+        );
     }
 
     #[test]

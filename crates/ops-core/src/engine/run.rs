@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use tokio::time::{interval, MissedTickBehavior};
+use tokio::time::{MissedTickBehavior, interval};
 
 pub(super) struct Run {
     ctx: Arc<Ctx>,
@@ -65,10 +65,10 @@ impl Run {
             if self.interrupts == 0 {
                 self.dispatch(&view).await?;
             }
-            if self.running.is_empty() {
-                if let Some(halt) = self.halt_reason(&view) {
-                    return self.finish(halt).await;
-                }
+            if self.running.is_empty()
+                && let Some(halt) = self.halt_reason(&view)
+            {
+                return self.finish(halt).await;
             }
             tokio::select! {
                 Some(done) = self.pipelines.join_next_with_id() => self.on_finished(done),
@@ -101,7 +101,10 @@ impl Run {
         }
     }
 
-    fn on_finished(&mut self, done: std::result::Result<(tokio::task::Id, Finished), tokio::task::JoinError>) {
+    fn on_finished(
+        &mut self,
+        done: std::result::Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    ) {
         match done {
             Ok((pid, (task, merged))) => {
                 self.pipeline_tasks.remove(&pid);
@@ -148,10 +151,14 @@ impl Run {
         let mut tasks = view.tasks;
         for change in changes {
             let (id, to, reason, on) = match change {
-                BlockChange::Block { task, on, reason } => (task, TaskStatus::Blocked, Some(reason), Some(on)),
+                BlockChange::Block { task, on, reason } => {
+                    (task, TaskStatus::Blocked, Some(reason), Some(on))
+                }
                 BlockChange::Unblock { task } => (task, TaskStatus::Pending, None, None),
             };
-            let Some(mut task) = tasks.remove(&id) else { continue };
+            let Some(mut task) = tasks.remove(&id) else {
+                continue;
+            };
             task.move_to(to, reason)?;
             task.blocked_on = on;
             match self.ctx.save(task).await {
@@ -202,7 +209,10 @@ impl Run {
                     a.ended_at = Some(now);
                 }
                 task.lease = None;
-                task.move_to(TaskStatus::Pending, Some("resumed after the worker running it stopped".into()))?;
+                task.move_to(
+                    TaskStatus::Pending,
+                    Some("resumed after the worker running it stopped".into()),
+                )?;
             } else {
                 task.lease = Some(self.lease());
             }
@@ -237,7 +247,11 @@ impl Run {
             return Ok(());
         }
         let ready = view.ready(self.ctx.config.max_waves);
-        let occupied: Vec<&Task> = view.tasks.values().filter(|t| t.status.is_in_flight()).collect();
+        let occupied: Vec<&Task> = view
+            .tasks
+            .values()
+            .filter(|t| t.status.is_in_flight())
+            .collect();
         for task in BoardView::pick(&ready, &occupied, slots) {
             let mut claim = task.clone();
             claim.move_to(TaskStatus::InProgress, None)?;
@@ -258,7 +272,9 @@ impl Run {
         let ctx = Arc::clone(&self.ctx);
         let stop = self.stop_tx.subscribe();
         let notes = self.notes_tx.clone();
-        let handle = self.pipelines.spawn(pipeline::drive(ctx, task, stop, notes));
+        let handle = self
+            .pipelines
+            .spawn(pipeline::drive(ctx, task, stop, notes));
         self.pipeline_tasks.insert(handle.id(), id.clone());
         self.running.insert(id, with_agent);
     }
@@ -309,11 +325,21 @@ impl Run {
             }
         }
         let tasks = self.ctx.store.list().await?;
-        let completed = tasks.iter().filter(|t| t.status == TaskStatus::Completed).count();
+        let completed = tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Completed)
+            .count();
         let blocked: Vec<(TaskId, String)> = tasks
             .iter()
             .filter(|t| t.status.blocks_dependents())
-            .map(|t| (t.id.clone(), t.status_reason.clone().unwrap_or_else(|| t.status.to_string())))
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    t.status_reason
+                        .clone()
+                        .unwrap_or_else(|| t.status.to_string()),
+                )
+            })
             .collect();
         let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
         self.ctx.events.emit(Event::Halted {

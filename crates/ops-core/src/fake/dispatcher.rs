@@ -3,7 +3,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::TaskId;
-use crate::seams::{AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities};
+use crate::seams::{
+    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities,
+};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,15 +90,21 @@ impl FakeDispatcher {
 
     /// What it saw so far.
     pub fn log(&self) -> std::sync::MutexGuard<'_, FakeLog> {
-        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn started(&self, brief: &Brief) {
-        let mut running = self.running_briefs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut running = self
+            .running_briefs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut log = self.log();
         for other in running.iter() {
             if other.task.ownership_overlaps(&brief.task) {
-                log.ownership_overlaps.push((other.task.id.clone(), brief.task.id.clone()));
+                log.ownership_overlaps
+                    .push((other.task.id.clone(), brief.task.id.clone()));
             }
         }
         running.push(brief.clone());
@@ -107,11 +115,15 @@ impl FakeDispatcher {
 }
 
 fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId) {
-    let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut log = log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(i) = log.running.iter().position(|r| r == id) {
         log.running.remove(i);
     }
-    let mut running = running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut running = running
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(i) = running.iter().position(|b| &b.task.id == id) {
         running.remove(i);
     }
@@ -138,7 +150,11 @@ impl Dispatcher for FakeDispatcher {
         let (message_tx, message_rx) = watch::channel(0usize);
         let (outcome_tx, outcome_rx) = watch::channel(None);
         let activity = Arc::new(Mutex::new(Instant::now()));
-        let (log, running, id) = (Arc::clone(&self.log), Arc::clone(&self.running_briefs), brief.task.id.clone());
+        let (log, running, id) = (
+            Arc::clone(&self.log),
+            Arc::clone(&self.running_briefs),
+            brief.task.id.clone(),
+        );
         let act = Arc::clone(&activity);
         tokio::spawn(async move {
             let outcome = play(plan, act, stop_rx, message_rx).await;
@@ -164,7 +180,11 @@ async fn play(
     mut stop: watch::Receiver<bool>,
     mut messages: watch::Receiver<usize>,
 ) -> AgentOutcome {
-    let touch = || *activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+    let touch = || {
+        *activity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now()
+    };
     let outcome = |status, summary: &str| AgentOutcome {
         status,
         summary: summary.into(),
@@ -172,7 +192,10 @@ async fn play(
         worktree: None,
     };
     let (duration, every, ending) = match plan {
-        FakeAgent::Succeed { duration, activity_every } => (duration, activity_every, None),
+        FakeAgent::Succeed {
+            duration,
+            activity_every,
+        } => (duration, activity_every, None),
         FakeAgent::Fail { duration, reason } => (duration, None, Some(reason)),
         FakeAgent::Hang => {
             let _ = stop.wait_for(|s| *s).await;
@@ -223,10 +246,20 @@ struct FakeHandle {
 impl AgentHandle for FakeHandle {
     async fn send(&self, message: &str) -> Result<()> {
         if !self.steerable {
-            return Err(Error::backend("fake", "send a message", ErrorKind::Unsupported, "this runtime is not steerable"));
+            return Err(Error::backend(
+                "fake",
+                "send a message",
+                ErrorKind::Unsupported,
+                "this runtime is not steerable",
+            ));
         }
         if self.outcome.borrow().is_some() {
-            return Err(Error::backend("fake", "send a message", ErrorKind::Invalid, "the agent has ended"));
+            return Err(Error::backend(
+                "fake",
+                "send a message",
+                ErrorKind::Invalid,
+                "the agent has ended",
+            ));
         }
         self.log
             .lock()
@@ -244,12 +277,19 @@ impl AgentHandle for FakeHandle {
 
     async fn wait(&self) -> AgentOutcome {
         let mut rx = self.outcome.clone();
-        let found = rx.wait_for(Option::is_some).await.ok().and_then(|o| o.clone());
+        let found = rx
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|o| o.clone());
         // None: the player task is gone without an outcome (runtime shutting down).
         found.unwrap_or_else(|| AgentOutcome::failed("the fake agent vanished"))
     }
 
     fn last_activity(&self) -> Instant {
-        *self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .activity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

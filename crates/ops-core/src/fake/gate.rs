@@ -18,7 +18,10 @@ pub struct FakeGate {
 
 impl FakeGate {
     /// A gate named `name` judging with `judge`.
-    pub fn new(name: impl Into<String>, judge: impl Fn(&Task, &WorkRef) -> GateVerdict + Send + Sync + 'static) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        judge: impl Fn(&Task, &WorkRef) -> GateVerdict + Send + Sync + 'static,
+    ) -> Self {
         FakeGate {
             name: name.into(),
             judge: Arc::new(judge),
@@ -33,7 +36,10 @@ impl FakeGate {
 
     /// The tasks it judged, in order.
     pub fn calls(&self) -> Vec<TaskId> {
-        self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -3,7 +3,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Task, TaskId};
-use crate::seams::{ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities, WorkRef};
+use crate::seams::{
+    ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities, WorkRef,
+};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -55,7 +57,9 @@ impl FakeShipper {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Every merge performed, in order (a task twice here is a double merge).
@@ -98,13 +102,16 @@ impl Shipper for FakeShipper {
     async fn open_change(&self, task: &Task, work: &WorkRef) -> Result<ChangeRef> {
         let mut state = self.lock();
         let next = state.changes.len() + 1;
-        let change = state.changes.entry(work.branch.clone()).or_insert_with(|| Change {
-            task: task.id.clone(),
-            number: next,
-            head: String::new(),
-            pushes: 0,
-            merged: None,
-        });
+        let change = state
+            .changes
+            .entry(work.branch.clone())
+            .or_insert_with(|| Change {
+                task: task.id.clone(),
+                number: next,
+                head: String::new(),
+                pushes: 0,
+                merged: None,
+            });
         if change.merged.is_none() {
             change.pushes += 1;
             change.head = format!("{}@{}", work.branch, change.pushes);
@@ -118,22 +125,36 @@ impl Shipper for FakeShipper {
 
     async fn checks(&self, change: &ChangeRef) -> Result<ChecksState> {
         if !self.lock().changes.contains_key(&change.id) {
-            return Err(Error::backend("fake", "read checks", ErrorKind::NotFound, format!("no change {}", change.id)));
+            return Err(Error::backend(
+                "fake",
+                "read checks",
+                ErrorKind::NotFound,
+                format!("no change {}", change.id),
+            ));
         }
         Ok((self.checks)(change))
     }
 
     async fn merge(&self, change: &ChangeRef) -> Result<MergeOutcome> {
         let mut state = self.lock();
-        let State { changes, merges, .. } = &mut *state;
+        let State {
+            changes, merges, ..
+        } = &mut *state;
         let Some(c) = changes.get_mut(&change.id) else {
-            return Err(Error::backend("fake", "merge", ErrorKind::NotFound, format!("no change {}", change.id)));
+            return Err(Error::backend(
+                "fake",
+                "merge",
+                ErrorKind::NotFound,
+                format!("no change {}", change.id),
+            ));
         };
         if let Some(sha) = &c.merged {
             return Ok(MergeOutcome::AlreadyMerged { sha: sha.clone() });
         }
         if c.head != change.head {
-            return Ok(MergeOutcome::HeadChanged { head: c.head.clone() });
+            return Ok(MergeOutcome::HeadChanged {
+                head: c.head.clone(),
+            });
         }
         let sha = format!("merge-of-{}", c.head);
         c.merged = Some(sha.clone());

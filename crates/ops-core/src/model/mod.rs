@@ -8,6 +8,6 @@ mod time;
 
 pub use finding::Finding;
 pub use project::Project;
-pub use status::{TaskStatus, TRANSITIONS};
+pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{Attempt, AttemptOutcome, Lease, Mode, Priority, Task, TaskId, WorkerId};
 pub use time::Timestamp;

@@ -111,7 +111,11 @@ mod tests {
     #[test]
     fn table_lists_every_status_once() {
         for st in TaskStatus::ALL {
-            assert_eq!(TRANSITIONS.iter().filter(|(f, _)| *f == st).count(), 1, "{st}");
+            assert_eq!(
+                TRANSITIONS.iter().filter(|(f, _)| *f == st).count(),
+                1,
+                "{st}"
+            );
         }
     }
 
@@ -138,7 +142,10 @@ mod tests {
     fn names_round_trip() {
         for st in TaskStatus::ALL {
             assert_eq!(TaskStatus::parse(st.as_str()), Some(st));
-            assert_eq!(serde_json::to_string(&st).ok(), Some(format!("\"{}\"", st.as_str())));
+            assert_eq!(
+                serde_json::to_string(&st).ok(),
+                Some(format!("\"{}\"", st.as_str()))
+            );
         }
     }
 }

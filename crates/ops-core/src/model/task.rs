@@ -144,7 +144,10 @@ pub enum AttemptOutcome {
 impl AttemptOutcome {
     /// Whether this outcome uses up one of the task's attempts.
     pub fn counts_against_limit(&self) -> bool {
-        !matches!(self, AttemptOutcome::Shipped | AttemptOutcome::Interrupted { .. })
+        !matches!(
+            self,
+            AttemptOutcome::Shipped | AttemptOutcome::Interrupted { .. }
+        )
     }
 
     /// One line for briefs and reports.
@@ -236,7 +239,12 @@ pub struct Task {
 
 impl Task {
     /// A pending task with the given id, title and repository, and defaults for the rest.
-    pub fn new(id: TaskId, title: impl Into<String>, project: impl Into<String>, repo: impl Into<String>) -> Self {
+    pub fn new(
+        id: TaskId,
+        title: impl Into<String>,
+        project: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> Self {
         let fingerprint = id.as_str().to_string();
         Task {
             id,
@@ -284,7 +292,11 @@ impl Task {
         let n = self
             .attempts
             .iter()
-            .filter(|a| a.outcome.as_ref().is_some_and(AttemptOutcome::counts_against_limit))
+            .filter(|a| {
+                a.outcome
+                    .as_ref()
+                    .is_some_and(AttemptOutcome::counts_against_limit)
+            })
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -371,9 +383,20 @@ mod tests {
     fn illegal_move_is_an_error_and_leaves_status_unchanged() {
         let mut t = Task::new(id("t1"), "t", "p", "r");
         let err = t.move_to(TaskStatus::Completed, None).map(|_| ());
-        assert!(err.is_ok(), "pending -> completed is the planner's already-done");
-        let err = t.move_to(TaskStatus::InProgress, None).expect_err("completed is terminal");
-        assert!(matches!(err, Error::IllegalTransition { from: TaskStatus::Completed, .. }));
+        assert!(
+            err.is_ok(),
+            "pending -> completed is the planner's already-done"
+        );
+        let err = t
+            .move_to(TaskStatus::InProgress, None)
+            .expect_err("completed is terminal");
+        assert!(matches!(
+            err,
+            Error::IllegalTransition {
+                from: TaskStatus::Completed,
+                ..
+            }
+        ));
         assert_eq!(t.status, TaskStatus::Completed);
     }
 
@@ -413,8 +436,12 @@ mod tests {
     fn interrupted_attempts_do_not_use_up_the_limit() {
         let mut t = Task::new(id("t"), "t", "p", "r");
         for outcome in [
-            AttemptOutcome::Interrupted { reason: "crash".into() },
-            AttemptOutcome::AgentFailed { reason: "exit 1".into() },
+            AttemptOutcome::Interrupted {
+                reason: "crash".into(),
+            },
+            AttemptOutcome::AgentFailed {
+                reason: "exit 1".into(),
+            },
         ] {
             t.attempts.push(Attempt {
                 number: 1,

@@ -6,7 +6,11 @@ mod gate;
 mod shipper;
 mod source;
 
-pub use dispatcher::{AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities};
+pub use dispatcher::{
+    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities,
+};
 pub use gate::{GateVerdict, QualityGate, WorkRef};
-pub use shipper::{ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities};
+pub use shipper::{
+    ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
+};
 pub use source::IssueSource;

@@ -13,7 +13,12 @@ pub fn id(s: &str) -> TaskId {
 
 /// A task in its own repository unless `repo` says otherwise, blocked by `after`.
 pub fn task(name: &str, after: &[&str]) -> Task {
-    let mut t = Task::new(id(name), format!("do {name}"), "proj", format!("repo-{name}"));
+    let mut t = Task::new(
+        id(name),
+        format!("do {name}"),
+        "proj",
+        format!("repo-{name}"),
+    );
     t.blocked_by = after.iter().map(|a| id(a)).collect();
     t
 }
@@ -70,7 +75,11 @@ impl Harness {
     }
 
     pub async fn get(&self, name: &str) -> Task {
-        self.board.get(&id(name)).await.expect("get").expect("on the board")
+        self.board
+            .get(&id(name))
+            .await
+            .expect("get")
+            .expect("on the board")
     }
 }
 
