@@ -65,6 +65,13 @@ pub(crate) fn check_save(
         }
         TaskGraph::from_tasks(&tasks)?;
     }
+    // Heartbeats renew leases without a new revision; a save from the owner's
+    // older copy must not move the expiry back.
+    if let (Some(old), Some(lease)) = (&stored.lease, &mut new.lease)
+        && old.owner == lease.owner
+    {
+        lease.expires_at = lease.expires_at.max(old.expires_at);
+    }
     new.created_at = stored.created_at;
     new.updated_at = Timestamp::now();
     new.revision = stored.revision + 1;

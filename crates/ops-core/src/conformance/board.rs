@@ -190,4 +190,19 @@ pub async fn board(store: &dyn TaskStore) {
         e.revision, 2,
         "renewal does not bump the revision (the owner's copy stays current)"
     );
+
+    // The owner saving its pre-renewal copy keeps the renewed expiry.
+    let mut stale_copy = e.clone();
+    if let Some(l) = stale_copy.lease.as_mut() {
+        l.expires_at = Timestamp(1);
+    }
+    stale_copy
+        .move_to(TaskStatus::Auditing, None)
+        .expect("legal");
+    let saved = store.save(stale_copy).await.expect("save by the owner");
+    assert_eq!(
+        saved.lease.map(|l| l.expires_at),
+        Some(later),
+        "a save by the lease owner never moves the expiry back"
+    );
 }

@@ -1,0 +1,240 @@
+//! `ops status`: the board as a table (ID, PRIORITY, STATUS, WAVE, ATTEMPTS, TITLE,
+//! REASON) followed by counts per status, or with `--json` an array of tasks.
+//!
+//! A state directory without a board shows an empty board and creates nothing.
+
+use crate::cli::{GlobalArgs, Verbosity};
+use crate::exit::CliError;
+use crate::state_dir;
+use ops_core::model::{Mode, Priority, Task, TaskId, TaskStatus};
+use ops_core::{SqliteBoard, TaskGraph, TaskStore};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+
+/// The longest REASON shown in the table; `--json` carries the whole text.
+const REASON_WIDTH: usize = 100;
+
+/// Prints the board at `<state dir>/board.sqlite`.
+pub fn run(global: &GlobalArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let state_dir = state_dir::resolve(global.state_dir.as_deref(), |name| std::env::var_os(name))?;
+    let board = state_dir::board_path(&state_dir);
+    let tasks = load(&board)?;
+    let rows = rows(tasks.as_deref().unwrap_or_default())?;
+    let text = if global.json {
+        json(&rows)
+    } else {
+        let mut text = String::new();
+        if global.verbosity() >= Verbosity::Verbose {
+            let note = if tasks.is_some() {
+                ""
+            } else {
+                " (not created yet)"
+            };
+            text.push_str(&format!("board: {}{note}\n", board.display()));
+        }
+        text.push_str(&table(&rows));
+        if global.verbosity() >= Verbosity::Normal && !rows.is_empty() {
+            text.push_str(&counts(&rows));
+        }
+        text
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::Output)
+}
+
+/// Every task on the board at `path`, ordered by id; `None` if there is no board yet.
+fn load(path: &Path) -> Result<Option<Vec<Task>>, CliError> {
+    let exists = path.try_exists().map_err(|source| CliError::Io {
+        what: "look for the board at",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !exists {
+        return Ok(None);
+    }
+    let tasks = super::block_on(async {
+        let board = SqliteBoard::open(path).await?;
+        board.list().await
+    })??;
+    Ok(Some(tasks))
+}
+
+/// One task as `ops status` shows it. The field names and order are the stable
+/// `--json` contract: `branch` and `pr` appear once known; `status_reason` is
+/// `null` when there is nothing to say.
+#[derive(Debug, Serialize)]
+struct TaskRow<'a> {
+    id: &'a TaskId,
+    title: &'a str,
+    project: &'a str,
+    repo: &'a str,
+    priority: Priority,
+    mode: Mode,
+    wave: u32,
+    blocked_by: &'a BTreeSet<TaskId>,
+    paths: &'a [String],
+    status: TaskStatus,
+    attempts: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pr: Option<&'a str>,
+    status_reason: Option<&'a str>,
+}
+
+/// The rows of `tasks`, in the board's order (by id), with their waves.
+fn rows(tasks: &[Task]) -> Result<Vec<TaskRow<'_>>, CliError> {
+    let waves: BTreeMap<TaskId, u32> = TaskGraph::from_tasks(tasks)?.waves();
+    Ok(tasks
+        .iter()
+        .map(|t| TaskRow {
+            id: &t.id,
+            title: &t.title,
+            project: &t.project,
+            repo: &t.repo,
+            priority: t.priority,
+            mode: t.mode,
+            wave: waves.get(&t.id).copied().expect(
+                "the graph was built from these tasks and is acyclic, so every task has a wave",
+            ),
+            blocked_by: &t.blocked_by,
+            paths: &t.paths,
+            status: t.status,
+            attempts: t.attempts.len(),
+            branch: t.branch.as_deref(),
+            pr: t.pr.as_deref(),
+            status_reason: t.status_reason.as_deref(),
+        })
+        .collect())
+}
+
+fn json(rows: &[TaskRow<'_>]) -> String {
+    let mut text = serde_json::to_string_pretty(rows)
+        .expect("rows hold only strings, numbers and lists of them, which always encode");
+    text.push('\n');
+    text
+}
+
+const HEADER: [&str; 7] = [
+    "ID", "PRIORITY", "STATUS", "WAVE", "ATTEMPTS", "TITLE", "REASON",
+];
+
+/// The table, ordered by wave then id; an empty board gets the header and a note.
+fn table(rows: &[TaskRow<'_>]) -> String {
+    let mut sorted: Vec<&TaskRow<'_>> = rows.iter().collect();
+    sorted.sort_by_key(|r| (r.wave, r.id));
+    let cells: Vec<[String; 7]> = sorted
+        .into_iter()
+        .map(|r| {
+            [
+                r.id.to_string(),
+                priority_label(r.priority).to_string(),
+                r.status.to_string(),
+                r.wave.to_string(),
+                r.attempts.to_string(),
+                one_line(r.title, usize::MAX),
+                r.status_reason
+                    .map(|s| one_line(s, REASON_WIDTH))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let header = HEADER.map(String::from);
+    for row in std::iter::once(&header).chain(&cells) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(
+                ' ',
+                width.saturating_sub(cell.chars().count()) + 2,
+            ));
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    if cells.is_empty() {
+        text.push_str("the board is empty\n");
+    }
+    text
+}
+
+/// `4 tasks: 2 pending, 1 in_progress, 1 completed`, in lifecycle order.
+fn counts(rows: &[TaskRow<'_>]) -> String {
+    let per_status: Vec<String> = TaskStatus::ALL
+        .into_iter()
+        .filter_map(|status| {
+            let n = rows.iter().filter(|r| r.status == status).count();
+            (n > 0).then(|| format!("{n} {status}"))
+        })
+        .collect();
+    let noun = if rows.len() == 1 { "task" } else { "tasks" };
+    format!("{} {noun}: {}\n", rows.len(), per_status.join(", "))
+}
+
+fn priority_label(priority: Priority) -> &'static str {
+    match priority {
+        Priority::P0 => "P0",
+        Priority::P1 => "P1",
+        Priority::P2 => "P2",
+        Priority::P3 => "P3",
+    }
+}
+
+/// `text` on one line (runs of whitespace and control characters become one
+/// space), cut to `max` characters with an ellipsis.
+fn one_line(text: &str, max: usize) -> String {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let line = words.join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_flattens_newlines_and_tabs_and_cuts_long_text_with_an_ellipsis() {
+        assert_eq!(
+            one_line("  gate failed:\n\terror[E0308]\r\n  mismatched ", 100),
+            "gate failed: error[E0308] mismatched"
+        );
+        assert_eq!(one_line("abcdef", 4), "abc…");
+        assert_eq!(one_line("abcd", 4), "abcd");
+    }
+
+    #[test]
+    fn an_empty_board_shows_the_header_and_says_it_is_empty() {
+        assert_eq!(
+            table(&[]),
+            "ID  PRIORITY  STATUS  WAVE  ATTEMPTS  TITLE  REASON\nthe board is empty\n"
+        );
+    }
+
+    #[test]
+    fn counts_list_only_statuses_present_in_lifecycle_order() {
+        let mut done = Task::new(TaskId::new("b").expect("valid"), "b", "p", "r");
+        done.status = TaskStatus::Completed;
+        let tasks = [
+            Task::new(TaskId::new("a").expect("valid"), "a", "p", "r"),
+            done,
+        ];
+        let rows = rows(&tasks).expect("no edges");
+        assert_eq!(counts(&rows), "2 tasks: 1 pending, 1 completed\n");
+    }
+}

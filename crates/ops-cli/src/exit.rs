@@ -1,0 +1,137 @@
+//! Exit codes, and the one function that maps an outcome to them. This is the only
+//! place exit codes are defined (the README repeats this table):
+//!
+//! | code | meaning                                                              |
+//! |------|----------------------------------------------------------------------|
+//! | 0    | success (also `--help`, `--version`, and a reader that closed the pipe) |
+//! | 1    | error: the command failed; the message on stderr says what and where |
+//! | 2    | usage: the arguments were wrong (reported by the argument parser)    |
+//! | 3    | not implemented yet: the command is part of the contract, not built  |
+//!
+//! Error messages read after "failed to …", like ops-core's, and name the file,
+//! flag or value at fault.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The command did what was asked.
+pub const SUCCESS: u8 = 0;
+/// The command failed; the message says why.
+pub const ERROR: u8 = 1;
+/// The arguments were wrong.
+pub const USAGE: u8 = 2;
+/// The command is in the CLI contract but not built yet.
+pub const NOT_IMPLEMENTED: u8 = 3;
+
+/// The exit code table as `--help` shows it.
+pub const CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  error (the message on stderr says what failed and where)
+  2  usage: the arguments were wrong
+  3  not implemented yet (today only `ops status` works end to end)";
+
+/// Why a command failed. Messages read after "failed to …".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The command exists in the contract but is not built yet.
+    #[error(
+        "run `ops {command}`: it is not implemented yet; today only `ops status` works end to end (see README.md)"
+    )]
+    NotImplemented {
+        /// The command's name.
+        command: &'static str,
+    },
+    /// No state directory was given and none could be derived from the environment.
+    #[error(
+        "find the state directory: pass --state-dir DIR or set OPS_STATE_DIR (neither XDG_STATE_HOME nor HOME is set to an absolute path)"
+    )]
+    NoStateDir,
+    /// A file or folder could not be inspected.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done ("read the board at").
+        what: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The async runtime could not start.
+    #[error("start the async runtime: {0}")]
+    Runtime(#[source] io::Error),
+    /// Writing the result to stdout failed.
+    #[error("write to stdout: {0}")]
+    Output(#[source] io::Error),
+    /// The engine or the board failed.
+    #[error(transparent)]
+    Core(#[from] ops_core::Error),
+}
+
+impl CliError {
+    /// The exit code this error ends the process with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
+            CliError::NoStateDir
+            | CliError::Io { .. }
+            | CliError::Runtime(_)
+            | CliError::Output(_)
+            | CliError::Core(_) => ERROR,
+        }
+    }
+}
+
+/// Ends a command: prints the error, if any, to stderr and returns its exit code.
+/// A reader that closed stdout early (`ops status | head`) is not an error.
+pub fn report(outcome: Result<(), CliError>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::from(SUCCESS),
+        Err(CliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::from(SUCCESS)
+        }
+        Err(e) => {
+            // Nothing more can be done if stderr itself is gone.
+            let _ = writeln!(io::stderr(), "ops: failed to {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Ends a run whose arguments did not parse: clap prints help, the version or the
+/// usage error; help and version are successes, anything else is [`USAGE`].
+pub fn usage(err: &clap::Error) -> ExitCode {
+    // Nothing more can be done if the terminal is gone.
+    let _ = err.print();
+    ExitCode::from(if err.use_stderr() { USAGE } else { SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_implemented_maps_to_its_own_code_and_everything_else_to_error() {
+        assert_eq!(
+            CliError::NotImplemented { command: "run" }.exit_code(),
+            NOT_IMPLEMENTED
+        );
+        assert_eq!(CliError::NoStateDir.exit_code(), ERROR);
+        let unknown =
+            ops_core::Error::UnknownTask(ops_core::model::TaskId::new("t1").expect("valid id"));
+        assert_eq!(CliError::from(unknown).exit_code(), ERROR);
+    }
+
+    #[test]
+    fn the_help_table_lists_every_code() {
+        for code in [SUCCESS, ERROR, USAGE, NOT_IMPLEMENTED] {
+            assert!(
+                CODES_HELP.contains(&format!("  {code}  ")),
+                "code {code} missing"
+            );
+        }
+    }
+}

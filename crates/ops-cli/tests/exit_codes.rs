@@ -1,0 +1,110 @@
+//! The documented exit codes, through the built binary: 2 for bad arguments, 3 for
+//! commands in the contract that are not built yet.
+
+mod support;
+
+use support::{ops, stderr, stdout};
+
+const NOT_IMPLEMENTED: i32 = 3;
+const USAGE: i32 = 2;
+
+#[test]
+fn run_exits_3_saying_it_is_not_implemented_yet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ops(dir.path(), &["run"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(NOT_IMPLEMENTED), "stderr: {err}");
+    assert!(
+        err.contains("`ops run`") && err.contains("not implemented yet"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: &[&[&str]] = &[
+        &[
+            "audit",
+            "--project",
+            "api",
+            "--todo",
+            "one",
+            "--todo",
+            "two",
+        ],
+        &["plan", "--project", "api", "--fires-only", "--todo", "t"],
+        &[
+            "run",
+            "--hybrid",
+            "--project",
+            "api",
+            "--fires-only",
+            "--no-main",
+            "--max-waves",
+            "2",
+            "--force",
+            "--max-agents",
+            "3",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            "my-agent --fast",
+        ],
+        &["run", "--subagents"],
+        &["run", "--teams", "--agent", "claude"],
+        &["run", "--dry-run", "--json", "-v"],
+        &["gc"],
+        &["doctor", "-q"],
+    ];
+    for args in cases {
+        let out = ops(dir.path(), args);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(NOT_IMPLEMENTED),
+            "{args:?}: stderr: {err}"
+        );
+        let name = format!("`ops {}`", args[0]);
+        assert!(
+            err.contains(&name) && err.contains("not implemented yet"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2_naming_the_argument() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--hybrid", "--teams"], "--teams"),
+        (&["run", "--max-agents", "0"], "--max-agents"),
+        (&["run", "--max-waves", "many"], "--max-waves"),
+        (&["run", "--agent", "clippy"], "--agent"),
+        (&["status", "-v", "-q"], "--quiet"),
+        (&["frobnicate"], "frobnicate"),
+        (&[], "Usage"),
+    ];
+    for (args, named) in cases {
+        let out = ops(dir.path(), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(USAGE), "{args:?}: stderr: {err}");
+        assert!(err.contains(named), "{args:?} should name {named}: {err}");
+    }
+}
+
+#[test]
+fn help_and_version_exit_0_and_help_lists_the_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ops(dir.path(), &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    assert!(
+        help.contains("Exit codes:") && help.contains("3  not implemented yet"),
+        "{help}"
+    );
+    let out = ops(dir.path(), &["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+}

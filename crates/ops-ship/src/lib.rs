@@ -1,0 +1,1 @@
+//! Quality gates and shippers. Not built yet: see the "Audit gates and shipping" issue.
