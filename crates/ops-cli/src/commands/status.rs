@@ -129,7 +129,7 @@ fn table(rows: &[TaskRow<'_>]) -> String {
         .map(|r| {
             [
                 r.id.to_string(),
-                priority_label(r.priority).to_string(),
+                r.priority.to_string(),
                 r.status.to_string(),
                 r.wave.to_string(),
                 r.attempts.to_string(),
@@ -177,15 +177,6 @@ fn counts(rows: &[TaskRow<'_>]) -> String {
         .collect();
     let noun = if rows.len() == 1 { "task" } else { "tasks" };
     format!("{} {noun}: {}\n", rows.len(), per_status.join(", "))
-}
-
-fn priority_label(priority: Priority) -> &'static str {
-    match priority {
-        Priority::P0 => "P0",
-        Priority::P1 => "P1",
-        Priority::P2 => "P2",
-        Priority::P3 => "P3",
-    }
 }
 
 /// `text` on one line (runs of whitespace and control characters become one
