@@ -69,6 +69,16 @@ pub enum Error {
         /// Its status.
         status: TaskStatus,
     },
+    /// An engine setting that cannot work.
+    #[error("use engine setting {field} = {value}: expected {expected}")]
+    InvalidConfig {
+        /// The setting.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A task id that is not well formed.
     #[error("use task id {value:?}: {reason}")]
     InvalidTaskId {
@@ -146,6 +156,7 @@ impl Error {
             | Error::Cycle { .. }
             | Error::DuplicateTask(_)
             | Error::AlreadyStarted { .. }
+            | Error::InvalidConfig { .. }
             | Error::InvalidTaskId { .. }
             | Error::Corrupt { .. }
             | Error::SchemaTooNew { .. } => ErrorKind::Invalid,

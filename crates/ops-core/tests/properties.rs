@@ -198,6 +198,19 @@ fn check(specs: Vec<Spec>, max_agents: usize) -> Result<(), TestCaseError> {
             _ => {}
         }
     }
+    let repeat_merges = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::MergeAttempted {
+                    outcome: ops_core::seams::MergeOutcome::AlreadyMerged { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    prop_assert_eq!(repeat_merges, 0, "without a crash, nothing is merged twice");
     let log = h.dispatcher.log();
     prop_assert!(log.max_concurrent <= max_agents);
     prop_assert!(

@@ -51,6 +51,43 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// Refuses settings the engine cannot run with, naming the setting.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |field, value: String, expected| {
+            Err(crate::Error::InvalidConfig {
+                field,
+                value,
+                expected,
+            })
+        };
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        if self.max_agents == 0 {
+            return bad("max_agents", "0".into(), "at least 1");
+        }
+        if self.max_attempts == 0 {
+            return bad("max_attempts", "0".into(), "at least 1");
+        }
+        if self.max_waves == Some(0) {
+            return bad("max_waves", "0".into(), "at least 1, or no limit");
+        }
+        for (field, d) in [
+            ("lease_ttl", self.lease_ttl),
+            ("board_poll", self.board_poll),
+            ("checks_poll", self.checks_poll),
+            ("stall_after", self.stall_after),
+        ] {
+            if d < Duration::from_millis(3) {
+                return bad(field, ms(d), "at least 3ms");
+            }
+        }
+        if self.worker.0.is_empty() {
+            return bad("worker", String::new(), "a non-empty worker id");
+        }
+        Ok(())
+    }
+}
+
 fn default_worker() -> WorkerId {
     let host = std::env::var("HOSTNAME")
         .ok()

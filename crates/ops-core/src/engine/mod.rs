@@ -199,6 +199,7 @@ impl Engine {
     /// reached, or an interrupt. Dropping the future abandons the run like a crash:
     /// the next run resumes from the board.
     pub async fn run(self) -> Result<RunReport> {
+        self.ctx.config.validate()?;
         run::Run::new(self.ctx, self.control_rx).run().await
     }
 }

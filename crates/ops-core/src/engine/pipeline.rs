@@ -16,7 +16,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 /// Told to the run loop when a task's agent phase is over and its slot is free.
 #[derive(Debug)]
-pub(crate) struct AgentDone(pub TaskId);
+pub(crate) struct AgentDone(pub TaskId, pub tokio::task::Id);
 
 /// What a finished pipeline returns: the task, and `(project, repo)` if it merged.
 pub(crate) type Finished = (TaskId, Option<(String, String)>);
@@ -60,7 +60,7 @@ async fn run_steps(
     if task.status == TaskStatus::InProgress {
         let task_id = task.id.clone();
         let step = agent_step(ctx, task, stop).await;
-        let _ = notes.send(AgentDone(task_id));
+        let _ = notes.send(AgentDone(task_id, tokio::task::id()));
         match step? {
             Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
@@ -220,11 +220,19 @@ async fn stop_and_wait(
     handle: &dyn AgentHandle,
     wait: std::pin::Pin<&mut impl std::future::Future<Output = AgentOutcome>>,
 ) -> AgentOutcome {
-    if let Err(e) = handle.stop().await {
-        ctx.events.emit(Event::Warning {
+    match timeout(ctx.config.stop_grace, handle.stop()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => ctx.events.emit(Event::Warning {
             task: None,
             message: format!("stopping an agent failed: {e}"),
-        });
+        }),
+        Err(_) => ctx.events.emit(Event::Warning {
+            task: None,
+            message: format!(
+                "stopping an agent did not return within {}s",
+                ctx.config.stop_grace.as_secs()
+            ),
+        }),
     }
     match timeout(ctx.config.stop_grace, wait).await {
         Ok(out) => out,

@@ -20,8 +20,8 @@ pub(super) struct Run {
     notes: mpsc::UnboundedReceiver<AgentDone>,
     /// This worker's pipelines; dropping the set aborts them (like a crash).
     pipelines: JoinSet<Finished>,
-    /// Tasks with a pipeline here, and whether it is still in its agent phase.
-    running: BTreeMap<TaskId, bool>,
+    /// Tasks with a pipeline here: which pipeline, and whether it is still in its agent phase.
+    running: BTreeMap<TaskId, (tokio::task::Id, bool)>,
     /// Which task each pipeline drives, to clean up after one that panicked.
     pipeline_tasks: BTreeMap<tokio::task::Id, TaskId>,
     interrupts: u32,
@@ -92,11 +92,18 @@ impl Run {
 
     /// Agents running now.
     fn agents(&self) -> usize {
-        self.running.values().filter(|in_agent| **in_agent).count()
+        self.running
+            .values()
+            .filter(|(_, in_agent)| *in_agent)
+            .count()
     }
 
-    fn on_agent_done(&mut self, AgentDone(task): AgentDone) {
-        if let Some(in_agent) = self.running.get_mut(&task) {
+    fn on_agent_done(&mut self, AgentDone(task, pipeline): AgentDone) {
+        // Only the pipeline that holds the slot frees it (a late note from an
+        // earlier pipeline of the same task must not).
+        if let Some((holder, in_agent)) = self.running.get_mut(&task)
+            && *holder == pipeline
+        {
             *in_agent = false;
         }
     }
@@ -108,7 +115,13 @@ impl Run {
         match done {
             Ok((pid, (task, merged))) => {
                 self.pipeline_tasks.remove(&pid);
-                self.running.remove(&task);
+                if self
+                    .running
+                    .get(&task)
+                    .is_some_and(|(holder, _)| *holder == pid)
+                {
+                    self.running.remove(&task);
+                }
                 if let Some(repo) = merged {
                     self.shipped.push(task);
                     self.merged_repos.insert(repo);
@@ -118,7 +131,13 @@ impl Run {
                 // A panicking pipeline is a bug; its task stays on the board, in flight
                 // with this worker's lease, and the next pass takes it over.
                 if let Some(task) = self.pipeline_tasks.remove(&e.id()) {
-                    self.running.remove(&task);
+                    if self
+                        .running
+                        .get(&task)
+                        .is_some_and(|(holder, _)| *holder == e.id())
+                    {
+                        self.running.remove(&task);
+                    }
                     self.ctx.events.emit(Event::Warning {
                         task: Some(task),
                         message: format!("the task's pipeline panicked: {e}"),
@@ -246,7 +265,13 @@ impl Run {
         if slots == 0 {
             return Ok(());
         }
-        let ready = view.ready(self.ctx.config.max_waves);
+        // A task whose previous pipeline has saved it back to pending but not yet
+        // ended is not ready here: its old pipeline must be joined first.
+        let ready: Vec<&Task> = view
+            .ready(self.ctx.config.max_waves)
+            .into_iter()
+            .filter(|t| !self.running.contains_key(&t.id))
+            .collect();
         let occupied: Vec<&Task> = view
             .tasks
             .values()
@@ -276,7 +301,7 @@ impl Run {
             .pipelines
             .spawn(pipeline::drive(ctx, task, stop, notes));
         self.pipeline_tasks.insert(handle.id(), id.clone());
-        self.running.insert(id, with_agent);
+        self.running.insert(id, (handle.id(), with_agent));
     }
 
     /// Why the run should stop now that none of its pipelines runs, if it should.

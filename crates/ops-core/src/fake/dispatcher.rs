@@ -115,15 +115,16 @@ impl FakeDispatcher {
 }
 
 fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId) {
+    // Same lock order as `started`: running briefs, then the log.
+    let mut running = running
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut log = log
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(i) = log.running.iter().position(|r| r == id) {
         log.running.remove(i);
     }
-    let mut running = running
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(i) = running.iter().position(|b| &b.task.id == id) {
         running.remove(i);
     }
