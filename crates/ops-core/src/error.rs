@@ -79,6 +79,16 @@ pub enum Error {
         /// What it must be.
         expected: &'static str,
     },
+    /// A claim refused because an in-flight task owns overlapping paths.
+    #[error(
+        "start task {task}: task {holder} is in flight and owns overlapping paths in the same repository"
+    )]
+    OwnershipTaken {
+        /// The task that was to start.
+        task: TaskId,
+        /// The in-flight task holding the paths.
+        holder: TaskId,
+    },
     /// A task id that is not well formed.
     #[error("use task id {value:?}: {reason}")]
     InvalidTaskId {
@@ -161,7 +171,7 @@ impl Error {
             | Error::Corrupt { .. }
             | Error::SchemaTooNew { .. } => ErrorKind::Invalid,
             Error::UnknownTask(_) => ErrorKind::NotFound,
-            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Conflict { .. } | Error::OwnershipTaken { .. } => ErrorKind::Conflict,
             Error::Sqlite { source, .. } => match source.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                     ErrorKind::Retryable

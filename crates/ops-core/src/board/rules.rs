@@ -56,8 +56,27 @@ pub(crate) fn check_save(
             to: new.status,
         });
     }
-    if stored.blocked_by != new.blocked_by {
-        let mut tasks = all()?;
+    let claiming = stored.status == TaskStatus::Pending && new.status == TaskStatus::InProgress;
+    let edges_changed = stored.blocked_by != new.blocked_by;
+    let mut board = if claiming || edges_changed {
+        Some(all()?)
+    } else {
+        None
+    };
+    if claiming
+        && let Some(holder) = board
+            .iter()
+            .flatten()
+            .find(|t| t.id != new.id && t.status.is_in_flight() && t.ownership_overlaps(new))
+    {
+        // Checked in the same transaction as the claim, so two workers can
+        // never both start tasks that own overlapping paths.
+        return Err(Error::OwnershipTaken {
+            task: new.id.clone(),
+            holder: holder.id.clone(),
+        });
+    }
+    if edges_changed && let Some(mut tasks) = board.take() {
         for t in &mut tasks {
             if t.id == new.id {
                 t.blocked_by.clone_from(&new.blocked_by);

@@ -146,7 +146,9 @@ pub async fn board(store: &dyn TaskStore) {
     ));
 
     // Two claims from one read: exactly one wins.
-    let e = store.insert(task("e")).await.expect("insert e");
+    let mut e = task("e");
+    e.repo = "repo-e".into();
+    let e = store.insert(e).await.expect("insert e");
     let claim = |owner: &str| {
         let mut t = e.clone();
         t.move_to(TaskStatus::InProgress, None).expect("legal");
@@ -190,6 +192,34 @@ pub async fn board(store: &dyn TaskStore) {
         e.revision, 2,
         "renewal does not bump the revision (the owner's copy stays current)"
     );
+
+    // A claim that overlaps the ownership of an in-flight task is refused
+    // (e is in flight in "repo-e" and owns all of it).
+    let mut f = task("f");
+    f.repo = "repo-e".into();
+    let f = store.insert(f).await.expect("insert f");
+    let mut claim_f = f.clone();
+    claim_f
+        .move_to(TaskStatus::InProgress, None)
+        .expect("legal");
+    match store.save(claim_f).await {
+        Err(Error::OwnershipTaken { holder, .. }) => assert_eq!(holder, id("e")),
+        other => {
+            panic!("a claim overlapping an in-flight task's paths must be refused, got {other:?}")
+        }
+    }
+    let mut elsewhere = f.clone();
+    elsewhere.repo = "another-repo".into();
+    elsewhere
+        .move_to(TaskStatus::InProgress, None)
+        .expect("legal");
+    let f = store
+        .save(elsewhere)
+        .await
+        .expect("a claim in another repository is fine");
+    let mut back = f;
+    back.move_to(TaskStatus::Pending, None).expect("legal");
+    store.save(back).await.expect("release f");
 
     // The owner saving its pre-renewal copy keeps the renewed expiry.
     let mut stale_copy = e.clone();
