@@ -17,7 +17,7 @@ pub use config::EngineConfig;
 use crate::board::TaskStore;
 use crate::error::Result;
 use crate::event::{Event, EventBus, HaltReason};
-use crate::model::{Task, TaskId};
+use crate::model::{Task, TaskId, TaskStatus};
 use crate::seams::{Dispatcher, PromoteOutcome, QualityGate, Shipper};
 use serde::Serialize;
 use std::sync::Arc;
@@ -43,16 +43,21 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// Saves `task` and reports a status change as an event once it is committed.
+    /// Saves `task` with its status unchanged.
     async fn save(&self, task: Task) -> Result<Task> {
-        let before = self.store.get(&task.id).await?.map(|t| t.status);
-        let reason = task.status_reason.clone();
+        self.store.save(task).await
+    }
+
+    /// Moves `task` to `to`, saves it, and reports the move once it is committed.
+    async fn commit(&self, mut task: Task, to: TaskStatus, reason: Option<String>) -> Result<Task> {
+        let from = task.status;
+        task.move_to(to, reason.clone())?;
         let saved = self.store.save(task).await?;
-        if let Some(from) = before.filter(|s| *s != saved.status) {
+        if from != to {
             self.events.emit(Event::TaskMoved {
                 task: saved.id.clone(),
                 from,
-                to: saved.status,
+                to,
                 reason,
             });
         }
@@ -86,8 +91,8 @@ impl EngineHandle {
         Ok(task)
     }
 
-    /// Makes `dependent` wait for `blocker`, also while others run. Refused if it
-    /// would close a cycle (the error names the cycle) or `dependent` has started.
+    /// Makes `dependent` wait for `blocker`, also while others run. Refused if `blocker`
+    /// is unknown, it would close a cycle (the error names the cycle) or `dependent` has started.
     pub async fn add_dependency(&self, blocker: &TaskId, dependent: &TaskId) -> Result<Task> {
         let mut task = self
             .store
@@ -102,9 +107,6 @@ impl EngineHandle {
                 task: task.id,
                 status: task.status,
             });
-        }
-        if self.store.get(blocker).await?.is_none() {
-            return Err(crate::Error::UnknownTask(blocker.clone()));
         }
         task.blocked_by.insert(blocker.clone());
         let saved = self.store.save(task).await?;

@@ -174,10 +174,9 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
     }
     match outcome {
         Some(outcome) => end_attempt(ctx, task, outcome).await,
-        None => {
-            task.move_to(TaskStatus::Auditing, None)?;
-            Ok(Step::Next(Box::new(ctx.save(task).await?)))
-        }
+        None => Ok(Step::Next(Box::new(
+            ctx.commit(task, TaskStatus::Auditing, None).await?,
+        ))),
     }
 }
 
@@ -276,9 +275,9 @@ async fn audit_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> 
             return end_attempt(ctx, task, outcome).await;
         }
     }
-    let mut task = task;
-    task.move_to(TaskStatus::Shipping, None)?;
-    Ok(Step::Next(Box::new(ctx.save(task).await?)))
+    Ok(Step::Next(Box::new(
+        ctx.commit(task, TaskStatus::Shipping, None).await?,
+    )))
 }
 
 async fn ship_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
@@ -330,8 +329,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
                     a.ended_at = Some(Timestamp::now());
                 }
                 task.lease = None;
-                task.move_to(TaskStatus::Completed, None)?;
-                ctx.save(task).await?;
+                ctx.commit(task, TaskStatus::Completed, None).await?;
                 return Ok(Step::Over { merged });
             }
             MergeOutcome::HeadChanged { head } => change = ChangeRef { head, ..change },
@@ -396,11 +394,11 @@ async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Resu
             "gave up after {counted} attempts; the last: {}",
             outcome.describe()
         );
-        task.move_to(TaskStatus::Blocked, Some(reason))?;
-        ctx.save(task).await?;
+        ctx.commit(task, TaskStatus::Blocked, Some(reason)).await?;
     } else {
-        task.move_to(TaskStatus::Pending, Some(outcome.describe()))?;
-        let task = ctx.save(task).await?;
+        let task = ctx
+            .commit(task, TaskStatus::Pending, Some(outcome.describe()))
+            .await?;
         if outcome.counts_against_limit() {
             ctx.events.emit(Event::Retrying {
                 task: task.id,
@@ -420,8 +418,7 @@ async fn fail_for_good(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step
         a.ended_at = Some(Timestamp::now());
     }
     task.lease = None;
-    task.move_to(TaskStatus::Failed, Some(reason))?;
-    ctx.save(task).await?;
+    ctx.commit(task, TaskStatus::Failed, Some(reason)).await?;
     Ok(Step::Over { merged: None })
 }
 

@@ -178,9 +178,8 @@ impl Run {
             let Some(mut task) = tasks.remove(&id) else {
                 continue;
             };
-            task.move_to(to, reason)?;
             task.blocked_on = on;
-            match self.ctx.save(task).await {
+            match self.ctx.commit(task, to, reason).await {
                 Ok(saved) => {
                     tasks.insert(id, saved);
                 }
@@ -228,14 +227,18 @@ impl Run {
                     a.ended_at = Some(now);
                 }
                 task.lease = None;
-                task.move_to(
-                    TaskStatus::Pending,
-                    Some("resumed after the worker running it stopped".into()),
-                )?;
             } else {
                 task.lease = Some(self.lease());
             }
-            let saved = match self.ctx.save(task).await {
+            let saved = if status == TaskStatus::InProgress {
+                let reason = "resumed after the worker running it stopped";
+                self.ctx
+                    .commit(task, TaskStatus::Pending, Some(reason.into()))
+                    .await
+            } else {
+                self.ctx.save(task).await
+            };
+            let saved = match saved {
                 Ok(saved) => saved,
                 Err(e) if e.kind() == crate::error::ErrorKind::Conflict => continue,
                 Err(e) => return Err(e),
@@ -279,10 +282,9 @@ impl Run {
             .collect();
         for task in BoardView::pick(&ready, &occupied, slots) {
             let mut claim = task.clone();
-            claim.move_to(TaskStatus::InProgress, None)?;
             claim.lease = Some(self.lease());
             claim.blocked_on = None;
-            match self.ctx.save(claim).await {
+            match self.ctx.commit(claim, TaskStatus::InProgress, None).await {
                 Ok(saved) => self.spawn(saved, true),
                 // Another worker claimed it first.
                 Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}

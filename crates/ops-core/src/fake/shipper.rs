@@ -76,14 +76,6 @@ impl FakeShipper {
     pub fn promotions(&self) -> Vec<String> {
         self.lock().promotions.clone()
     }
-
-    /// Simulates a push by someone else: the change's head moves.
-    pub fn move_head(&self, branch: &str) {
-        if let Some(c) = self.lock().changes.get_mut(branch) {
-            c.pushes += 1;
-            c.head = format!("{branch}@{}", c.pushes);
-        }
-    }
 }
 
 #[async_trait]
