@@ -1,0 +1,9 @@
+//! Test support shared by the ops crates' tests: real git repositories built in
+//! temp dirs by running git itself (no mocks of git).
+//!
+//! Every git command run here uses an isolated configuration (no system or user
+//! config, a fixed identity), so fixtures behave the same on every machine.
+
+mod git;
+
+pub use git::{TempRepo, git, git_env};
