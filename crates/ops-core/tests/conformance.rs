@@ -126,6 +126,7 @@ async fn fake_source_passes_the_source_suite() {
         detail: String::new(),
         priority: Priority::P2,
         fingerprint: format!("fp-{n}"),
+        depends_on: Vec::new(),
     };
     let src = FakeSource::new(
         "fake",

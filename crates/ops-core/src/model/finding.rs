@@ -21,5 +21,12 @@ pub struct Finding {
     /// How urgent the source thinks it is.
     pub priority: Priority,
     /// Stable identity: the same problem gives the same fingerprint on every audit.
+    /// It must not contain what changes while the problem stays the same (counts,
+    /// timestamps); those belong in `detail`.
     pub fingerprint: String,
+    /// Fingerprints of findings whose work must land before this one's: only
+    /// relations a source states (GSD phase N after N-1, a tracker's "blocks",
+    /// an edge in the todos file). The planner turns them into task dependencies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
