@@ -30,3 +30,40 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
 }
+
+/// A stable fingerprint of `parts`: the same parts give the same 16 hex digits
+/// on every machine, Rust version and run (FNV-1a, 64 bits; parts are
+/// separated so `["ab", "c"]` and `["a", "bc"]` differ).
+pub fn fingerprint(parts: &[&str]) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hash ^= 0x1f;
+            hash = hash.wrapping_mul(PRIME);
+        }
+        for byte in part.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn fingerprints_are_stable_and_separate_parts() {
+        // Pinned value: changing the function would re-key every board.
+        assert_eq!(
+            fingerprint(&["git", "uncommitted"]),
+            fingerprint(&["git", "uncommitted"])
+        );
+        assert_eq!(fingerprint(&[""]), "cbf29ce484222325");
+        assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
+        assert_eq!(fingerprint(&["a"]).len(), 16);
+    }
+}

@@ -6,7 +6,7 @@ mod status;
 mod task;
 mod time;
 
-pub use finding::Finding;
+pub use finding::{Finding, fingerprint};
 pub use project::Project;
 pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{Attempt, AttemptOutcome, Lease, Mode, Priority, Task, TaskId, WorkerId};
