@@ -9,5 +9,7 @@ mod time;
 pub use finding::{Finding, fingerprint};
 pub use project::Project;
 pub use status::{TRANSITIONS, TaskStatus};
-pub use task::{Attempt, AttemptOutcome, Lease, Mode, Priority, Task, TaskId, WorkerId};
+pub use task::{
+    Attempt, AttemptOutcome, Lease, Mode, Priority, SECURITY_KEYWORDS, Task, TaskId, WorkerId,
+};
 pub use time::Timestamp;

@@ -229,6 +229,10 @@ pub struct Task {
     pub acceptance_criteria: Vec<String>,
     /// Tasks that must complete before this one starts.
     pub blocked_by: BTreeSet<TaskId>,
+    /// Set by the planner when the change is security-sensitive (auth, payments, PII,
+    /// secrets keywords, or a `sensitive_paths` glob matched): see [`Task::needs_security_review`].
+    #[serde(default)]
+    pub sensitive: bool,
     /// Where it is in its life.
     pub status: TaskStatus,
     /// Why it has its status (blocked, failed, already done), if there is more to say.
@@ -276,6 +280,7 @@ impl Task {
             quality_gate: None,
             acceptance_criteria: Vec::new(),
             blocked_by: BTreeSet::new(),
+            sensitive: false,
             status: TaskStatus::Pending,
             status_reason: None,
             attempts: Vec::new(),
@@ -340,6 +345,21 @@ impl Task {
         }
     }
 
+    /// Whether a separate reviewer must approve the change: the planner flagged it
+    /// [`Task::sensitive`], or it is a team task whose title or description has a
+    /// security focus (one of [`SECURITY_KEYWORDS`], as a whole word).
+    pub fn needs_security_review(&self) -> bool {
+        if self.sensitive {
+            return true;
+        }
+        if self.mode != Mode::Team {
+            return false;
+        }
+        let text = format!("{} {}", self.title, self.description).to_ascii_lowercase();
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| SECURITY_KEYWORDS.contains(&w))
+    }
+
     /// The attempt still running, if any.
     pub fn open_attempt_mut(&mut self) -> Option<&mut Attempt> {
         self.attempts.last_mut().filter(|a| a.outcome.is_none())
@@ -359,6 +379,39 @@ impl Task {
             .any(|a| other.paths.iter().any(|b| paths_overlap(a, b)))
     }
 }
+
+/// Words that give a team task a security focus (see [`Task::needs_security_review`]).
+pub const SECURITY_KEYWORDS: &[&str] = &[
+    "auth",
+    "authentication",
+    "authorization",
+    "login",
+    "password",
+    "passwords",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "credential",
+    "credentials",
+    "oauth",
+    "session",
+    "sessions",
+    "permission",
+    "permissions",
+    "payment",
+    "payments",
+    "billing",
+    "pii",
+    "encryption",
+    "crypto",
+    "security",
+    "vulnerability",
+    "cve",
+    "xss",
+    "csrf",
+    "injection",
+];
 
 /// Two repository-relative paths overlap when one is the other or lies inside it.
 pub fn paths_overlap(a: &str, b: &str) -> bool {
@@ -448,6 +501,27 @@ mod tests {
         assert_eq!(t.branch_name(), "ops/t7-fix-ci-on-main-flaky");
         t.title = "!!!".into();
         assert_eq!(t.branch_name(), "ops/t7");
+    }
+
+    #[test]
+    fn security_review_is_needed_for_flagged_tasks_and_team_tasks_with_a_security_focus() {
+        let mut t = Task::new(id("s"), "Fix the login session expiry", "p", "r");
+        assert!(
+            !t.needs_security_review(),
+            "a subagent task is not reviewed for its words"
+        );
+        t.mode = Mode::Team;
+        assert!(t.needs_security_review());
+        t.title = "Rename the authoring tool".into();
+        assert!(
+            !t.needs_security_review(),
+            "whole words only: authoring is not auth"
+        );
+        t.description = "touches the OAuth callback".into();
+        assert!(t.needs_security_review());
+        let mut flagged = Task::new(id("f"), "Tidy docs", "p", "r");
+        flagged.sensitive = true;
+        assert!(flagged.needs_security_review());
     }
 
     #[test]

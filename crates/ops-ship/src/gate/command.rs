@@ -1,0 +1,213 @@
+//! The project's quality-gate command, run in the task's worktree.
+//!
+//! The command is a shell line from the PROJECT'S CONFIGURATION (`quality_gate`
+//! in the registry), never from a finding, a task description or an agent, so
+//! running it through `sh -c` splices no untrusted text into a shell. It runs in
+//! its own process group with an allow-listed environment (no tokens), is killed
+//! whole when it exceeds its timeout, and its exit status and the redacted tail of
+//! its output are kept in the verdict.
+
+use super::diff::repo_dir;
+use super::secrets::redact;
+use async_trait::async_trait;
+use ops_core::model::{Project, Task};
+use ops_core::seams::{GateVerdict, QualityGate, WorkRef};
+use ops_core::{Error, ErrorKind, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// Environment variables a gate command inherits; everything else is dropped.
+pub const ALLOWED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TERM",
+    "TMPDIR",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "CARGO_TARGET_DIR",
+    "GOPATH",
+    "GOCACHE",
+    "NODE_PATH",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+];
+
+/// How much of the output a verdict keeps.
+const TAIL_BYTES: usize = 4096;
+
+/// Runs each project's quality-gate command in the work's worktree.
+#[derive(Debug, Clone)]
+pub struct CommandGate {
+    commands: BTreeMap<String, String>,
+    fixed: Option<String>,
+    timeout: Duration,
+}
+
+impl CommandGate {
+    /// Commands read from the projects' `quality_gate` settings, by alias. A task
+    /// whose project has none passes with a verdict saying so.
+    pub fn from_projects(projects: &[Project]) -> Self {
+        CommandGate {
+            commands: projects
+                .iter()
+                .filter_map(|p| Some((p.alias.clone(), p.quality_gate.clone()?)))
+                .collect(),
+            fixed: None,
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
+
+    /// One command for every task (an embedding tool's own configuration).
+    pub fn fixed(command: impl Into<String>) -> Self {
+        CommandGate {
+            commands: BTreeMap::new(),
+            fixed: Some(command.into()),
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
+
+    /// Kills the command after `timeout` (default 30 min).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The configured command for `task`'s project.
+    pub fn command_for(&self, task: &Task) -> Option<&str> {
+        self.fixed
+            .as_deref()
+            .or_else(|| self.commands.get(&task.project).map(String::as_str))
+    }
+
+    /// Runs `command` in `dir` and judges it by its exit status.
+    pub async fn run_in(&self, command: &str, dir: &Path) -> Result<GateVerdict> {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(command)
+            .current_dir(dir)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        for key in ALLOWED_ENV {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            Error::backend(
+                "quality-gate",
+                "start the quality-gate command",
+                ErrorKind::Fatal,
+                format!("in {}: {e}", dir.display()),
+            )
+        })?;
+        let pgid = child.id();
+        let mut stdout = child.stdout.take();
+        let mut stderr = child.stderr.take();
+        let read = async {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let a = async {
+                if let Some(s) = stdout.as_mut() {
+                    let _ = s.read_to_end(&mut out).await;
+                }
+            };
+            let b = async {
+                if let Some(s) = stderr.as_mut() {
+                    let _ = s.read_to_end(&mut err).await;
+                }
+            };
+            tokio::join!(a, b);
+            let status = child.wait().await;
+            (status, out, err)
+        };
+        match tokio::time::timeout(self.timeout, read).await {
+            Ok((status, out, err)) => {
+                let status = status.map_err(|e| {
+                    Error::backend(
+                        "quality-gate",
+                        "wait for the command",
+                        ErrorKind::Fatal,
+                        e.to_string(),
+                    )
+                })?;
+                let tail = tail(&out, &err);
+                let command = redact(command);
+                let code = status
+                    .code()
+                    .map_or_else(|| "a signal".to_string(), |c| c.to_string());
+                if status.success() {
+                    Ok(GateVerdict::pass(format!("`{command}` exited 0\n{tail}")))
+                } else {
+                    Ok(GateVerdict::fail(format!(
+                        "`{command}` exited with {code}\n{tail}"
+                    )))
+                }
+            }
+            Err(_) => {
+                let command = redact(command);
+                if let Some(pid) = pgid.and_then(|p| i32::try_from(p).ok()) {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                Ok(GateVerdict::fail(format!(
+                    "`{command}` did not finish within {}s and was killed",
+                    self.timeout.as_secs()
+                )))
+            }
+        }
+    }
+}
+
+/// The last bytes of stdout then stderr, redacted, on a char boundary.
+fn tail(out: &[u8], err: &[u8]) -> String {
+    let mut all = String::from_utf8_lossy(out).into_owned();
+    if !err.is_empty() {
+        all.push_str(&String::from_utf8_lossy(err));
+    }
+    let all = redact(all.trim_end());
+    if all.len() <= TAIL_BYTES {
+        return all;
+    }
+    let mut start = all.len() - TAIL_BYTES;
+    while !all.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &all[start..])
+}
+
+#[async_trait]
+impl QualityGate for CommandGate {
+    fn name(&self) -> &str {
+        "quality-gate"
+    }
+
+    async fn check(&self, task: &Task, work: &WorkRef) -> Result<GateVerdict> {
+        let Some(command) = self.command_for(task) else {
+            return Ok(GateVerdict::pass(format!(
+                "project {} configures no quality-gate command",
+                task.project
+            )));
+        };
+        let dir = repo_dir(task, work);
+        if !dir.is_dir() {
+            return Err(Error::backend(
+                "quality-gate",
+                "run the quality-gate command",
+                ErrorKind::Invalid,
+                format!("the worktree {} does not exist", dir.display()),
+            ));
+        }
+        self.run_in(command, &dir).await
+    }
+}

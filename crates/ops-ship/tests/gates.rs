@@ -1,0 +1,377 @@
+//! The quality gates against real repositories: each test names the rule it proves.
+
+mod common;
+
+use async_trait::async_trait;
+use common::{CANARY, branch, task};
+use ops_core::conformance;
+use ops_core::model::Mode;
+use ops_core::seams::{
+    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities, QualityGate,
+};
+use ops_ship::gate::{CommandGate, DiffScopeGate, GateBase, ReviewGate, ReviewPolicy, SecretsGate};
+use ops_testkit::TempRepo;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[tokio::test]
+async fn command_gate_passes_on_exit_zero_and_fails_with_the_exit_status_and_log_tail() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let good = branch(&repo, "ops/good", &[("ok.txt", "ok\n")]);
+    let bad = branch(&repo, "ops/bad", &[("other.txt", "x\n")]);
+    let gate = CommandGate::fixed(
+        "echo checking; test -f ok.txt || { echo 'ok.txt is missing' >&2; exit 3; }",
+    );
+    conformance::gate(&gate, &t, &good, &bad).await;
+    let v = gate.check(&t, &bad).await.expect("runs");
+    assert!(v.detail.contains("exited with 3"), "{}", v.detail);
+    assert!(
+        v.detail.contains("ok.txt is missing"),
+        "the stderr tail is kept: {}",
+        v.detail
+    );
+}
+
+#[tokio::test]
+async fn command_gate_kills_the_whole_process_group_at_its_timeout() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/slow", &[("a.txt", "a\n")]);
+    let gate = CommandGate::fixed("sleep 30 & echo $! > child.pid; wait")
+        .with_timeout(Duration::from_millis(500));
+    let v = gate.check(&t, &work).await.expect("runs");
+    assert!(!v.passed);
+    assert!(v.detail.contains("did not finish within"), "{}", v.detail);
+    let pid = std::fs::read_to_string(work.worktree.as_ref().expect("wt").join("child.pid"))
+        .expect("the command wrote its child's pid");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+        && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .unwrap_or_default()
+            .contains(") Z ");
+    assert!(!alive, "the grandchild `sleep` was killed with its group");
+}
+
+#[tokio::test]
+async fn command_gate_takes_the_command_from_the_project_config_not_the_task() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.quality_gate = Some("true".into());
+    let work = branch(&repo, "ops/w", &[("a.txt", "a\n")]);
+    let project = ops_core::model::Project {
+        alias: "proj".into(),
+        quality_gate: Some("exit 7".into()),
+        ..Default::default()
+    };
+    let v = CommandGate::from_projects(&[project])
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    assert!(
+        !v.passed && v.detail.contains("exited with 7"),
+        "{}",
+        v.detail
+    );
+    let none = CommandGate::from_projects(&[])
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    assert!(
+        none.passed && none.detail.contains("configures no quality-gate"),
+        "{}",
+        none.detail
+    );
+}
+
+#[tokio::test]
+async fn command_gate_output_never_carries_a_token_and_its_environment_is_allow_listed() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/w", &[("a.txt", "a\n")]);
+    let cmd = format!("echo \"deploying with {CANARY}\"; env | cut -d= -f1 | sort; exit 1");
+    let v = CommandGate::fixed(cmd)
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    assert!(!v.passed);
+    assert!(!v.detail.contains(CANARY), "{}", v.detail);
+    assert!(
+        v.detail.contains("[redacted GitHub personal access token]"),
+        "{}",
+        v.detail
+    );
+    for line in v.detail.lines().skip(2) {
+        let allowed = ops_ship::gate::command::ALLOWED_ENV.contains(&line)
+            || ["PWD", "SHLVL", "_", "OLDPWD"].contains(&line);
+        assert!(
+            allowed,
+            "unexpected variable {line:?} reached the gate command"
+        );
+    }
+}
+
+#[tokio::test]
+async fn diff_scope_fails_an_empty_diff_and_files_outside_the_task_paths() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.paths = vec!["src/api".into()];
+    let inside = branch(
+        &repo,
+        "ops/in",
+        &[("src/api/a.rs", "a\n"), ("src/api/x/b.rs", "b\n")],
+    );
+    let outside = branch(
+        &repo,
+        "ops/out",
+        &[("src/api/a.rs", "a\n"), ("src/db.rs", "db\n")],
+    );
+    let empty = branch(&repo, "ops/empty", &[]);
+    let gate = DiffScopeGate::new(GateBase::default());
+    conformance::gate(&gate, &t, &inside, &outside).await;
+    let v = gate.check(&t, &outside).await.expect("runs");
+    assert!(
+        v.detail.contains("src/db.rs") && !v.detail.contains("src/api/a.rs"),
+        "{}",
+        v.detail
+    );
+    let v = gate.check(&t, &empty).await.expect("runs");
+    assert!(
+        !v.passed && v.detail.contains("changes nothing"),
+        "{}",
+        v.detail
+    );
+    t.paths.clear();
+    assert!(
+        gate.check(&t, &outside).await.expect("runs").passed,
+        "no paths: the whole repo is owned"
+    );
+}
+
+#[tokio::test]
+async fn diff_scope_compares_with_the_merge_base_so_dev_moving_on_is_not_the_tasks_change() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.paths = vec!["src".into()];
+    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
+    repo.commit_file("docs/later.md", "dev moved on\n", "dev moves");
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    let v = DiffScopeGate::default()
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    assert!(v.passed, "{}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_a_diff_touching_dot_env_or_a_key_file() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let clean = branch(&repo, "ops/clean", &[("src/a.rs", "fn a() {}\n")]);
+    let env = branch(
+        &repo,
+        "ops/env",
+        &[("src/a.rs", "fn a() {}\n"), ("app/.env", "X=1\n")],
+    );
+    let key = branch(&repo, "ops/key", &[("deploy/tls.key", "k\n")]);
+    let gate = SecretsGate::default();
+    conformance::gate(&gate, &t, &clean, &env).await;
+    let v = gate.check(&t, &env).await.expect("runs");
+    assert!(v.detail.contains("app/.env"), "{}", v.detail);
+    assert!(!gate.check(&t, &key).await.expect("runs").passed);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_an_added_token_without_repeating_it() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let leak = branch(
+        &repo,
+        "ops/leak",
+        &[("src/cfg.rs", &format!("const T: &str = \"{CANARY}\";\n"))],
+    );
+    let v = SecretsGate::default().check(&t, &leak).await.expect("runs");
+    assert!(!v.passed);
+    assert!(
+        v.detail.contains("src/cfg.rs") && v.detail.contains("GitHub personal access token"),
+        "{}",
+        v.detail
+    );
+    assert!(!v.detail.contains(CANARY), "{}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_judges_only_the_change_not_secrets_already_on_dev() {
+    let repo = TempRepo::new();
+    repo.commit_file(
+        ".env.example",
+        &format!("TOKEN={CANARY}\n"),
+        "old mistake on dev",
+    );
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/w", &[("src/a.rs", "fn a() {}\n")]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(v.passed, "{}", v.detail);
+}
+
+/// A reviewer runtime whose agent answers by a rule over the brief (a fake of one
+/// component against the `Dispatcher` trait).
+struct Reviewer {
+    answer: Box<dyn Fn(&Brief) -> AgentOutcome + Send + Sync>,
+    briefs: Arc<Mutex<Vec<Brief>>>,
+}
+
+struct Answered(AgentOutcome);
+
+#[async_trait]
+impl AgentHandle for Answered {
+    async fn send(&self, _: &str) -> ops_core::Result<()> {
+        Ok(())
+    }
+    async fn stop(&self) -> ops_core::Result<()> {
+        Ok(())
+    }
+    async fn wait(&self) -> AgentOutcome {
+        self.0.clone()
+    }
+    fn last_activity(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
+}
+
+#[async_trait]
+impl Dispatcher for Reviewer {
+    fn name(&self) -> &str {
+        "reviewer"
+    }
+    fn capabilities(&self) -> DispatcherCapabilities {
+        DispatcherCapabilities::default()
+    }
+    async fn dispatch(&self, brief: &Brief) -> ops_core::Result<Box<dyn AgentHandle>> {
+        self.briefs.lock().expect("lock").push(brief.clone());
+        Ok(Box::new(Answered((self.answer)(brief))))
+    }
+}
+
+fn said(summary: &str) -> AgentOutcome {
+    AgentOutcome {
+        status: AgentStatus::Succeeded,
+        summary: summary.into(),
+        cost_usd: None,
+        worktree: None,
+    }
+}
+
+fn reviewer(
+    answer: impl Fn(&Brief) -> AgentOutcome + Send + Sync + 'static,
+) -> (Arc<Reviewer>, Arc<Mutex<Vec<Brief>>>) {
+    let briefs = Arc::new(Mutex::new(Vec::new()));
+    (
+        Arc::new(Reviewer {
+            answer: Box::new(answer),
+            briefs: briefs.clone(),
+        }),
+        briefs,
+    )
+}
+
+#[tokio::test]
+async fn review_gate_passes_only_on_an_explicit_approve_of_the_diff_it_was_shown() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.sensitive = true;
+    let good = branch(&repo, "ops/good", &[("src/auth.rs", "fn check() {}\n")]);
+    let evil = branch(
+        &repo,
+        "ops/evil",
+        &[("src/auth.rs", "fn check() { /* EVIL bypass */ }\n")],
+    );
+    let (r, briefs) = reviewer(|b| {
+        if b.text.contains("EVIL") {
+            said("This bypasses auth.\nVERDICT: REJECT auth bypass")
+        } else {
+            said("Does what it says.\nVERDICT: APPROVE")
+        }
+    });
+    let gate = ReviewGate::new(r, ReviewPolicy::SensitiveOnly, GateBase::default());
+    conformance::gate(&gate, &t, &good, &evil).await;
+    let seen = briefs.lock().expect("lock").clone();
+    assert!(seen[0].text.contains("fn check() {}") && seen[0].text.contains(&t.title));
+    assert_ne!(
+        seen[0].branch, good.branch,
+        "the reviewer does not work on the author's branch"
+    );
+}
+
+#[tokio::test]
+async fn review_gate_rejects_anything_but_an_approve_line() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.sensitive = true;
+    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
+    for outcome in [
+        said("Looks fine to me, I approve."),
+        said(""),
+        said("VERDICT: APPROVE\nbut wait, VERDICT: REJECT"),
+        AgentOutcome::failed("the reviewer crashed"),
+        AgentOutcome {
+            status: AgentStatus::Stopped,
+            ..said("VERDICT: APPROVE")
+        },
+    ] {
+        let (r, _) = reviewer(move |_| outcome.clone());
+        let v = ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
+            .check(&t, &work)
+            .await
+            .expect("runs");
+        assert!(!v.passed, "{}", v.detail);
+    }
+}
+
+#[tokio::test]
+async fn review_gate_is_always_on_for_sensitive_tasks_and_configurable_for_the_rest() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
+    let (r, briefs) = reviewer(|_| said("VERDICT: REJECT no"));
+    let only_sensitive =
+        ReviewGate::new(r.clone(), ReviewPolicy::SensitiveOnly, GateBase::default());
+    assert!(only_sensitive.check(&t, &work).await.expect("runs").passed);
+    assert!(
+        briefs.lock().expect("lock").is_empty(),
+        "no reviewer for a plain task"
+    );
+    t.mode = Mode::Team;
+    t.title = "Rotate the session token signing key".into();
+    assert!(
+        !only_sensitive.check(&t, &work).await.expect("runs").passed,
+        "security-focused team task"
+    );
+    let mut plain = task(&repo, "t2");
+    plain.title = "Fix a typo".into();
+    let all = ReviewGate::new(r, ReviewPolicy::All, GateBase::default());
+    assert!(!all.check(&plain, &work).await.expect("runs").passed);
+}
+
+#[tokio::test]
+async fn review_brief_never_carries_a_token_from_the_diff() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "t1");
+    t.sensitive = true;
+    let work = branch(
+        &repo,
+        "ops/w",
+        &[("src/a.rs", &format!("let t = \"{CANARY}\";\n"))],
+    );
+    let (r, briefs) = reviewer(|_| said("VERDICT: APPROVE"));
+    ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    let text = briefs.lock().expect("lock")[0].text.clone();
+    assert!(
+        !text.contains(CANARY) && text.contains("[redacted"),
+        "{text}"
+    );
+}
