@@ -6,3 +6,5 @@
 //! ([`gate::DiffScopeGate`]), the secrets guard ([`gate::SecretsGate`], with THE
 //! one list of secret patterns) and a reviewer agent ([`gate::ReviewGate`]).
 pub mod gate;
+pub mod local;
+pub mod push;

@@ -3,7 +3,7 @@
 mod common;
 
 use async_trait::async_trait;
-use common::{CANARY, branch, task};
+use common::{branch, task};
 use ops_core::conformance;
 use ops_core::model::Mode;
 use ops_core::seams::{
@@ -13,6 +13,9 @@ use ops_ship::gate::{CommandGate, DiffScopeGate, GateBase, ReviewGate, ReviewPol
 use ops_testkit::TempRepo;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A canary token: a GitHub-token-shaped string no real account has.
+const CANARY: &str = "ghp_CANARYcanary0123456789CANARYcanary01";
 
 #[tokio::test]
 async fn command_gate_passes_on_exit_zero_and_fails_with_the_exit_status_and_log_tail() {

@@ -49,6 +49,3 @@ pub fn branch(repo: &TempRepo, name: &str, files: &[(&str, &str)]) -> WorkRef {
         summary: format!("did {name}"),
     }
 }
-
-/// A canary token: a GitHub-token-shaped string no real account has.
-pub const CANARY: &str = "ghp_CANARYcanary0123456789CANARYcanary01";

@@ -1,0 +1,366 @@
+//! The local-git shipper against real repositories with a bare origin. One test per
+//! invariant, named for it.
+
+mod common;
+
+use common::{branch, task};
+use ops_core::ErrorKind;
+use ops_core::conformance;
+use ops_core::model::Project;
+use ops_core::seams::{ChecksState, MergeOutcome, PromoteOutcome, Shipper};
+use ops_ship::local::{LocalShipConfig, LocalShipper};
+use ops_testkit::{TempRepo, git};
+use std::time::Duration;
+
+fn project(gate: Option<&str>) -> Project {
+    Project {
+        alias: "proj".into(),
+        quality_gate: gate.map(str::to_string),
+        ..Project::default()
+    }
+}
+
+fn shipper(gate: Option<&str>) -> LocalShipper {
+    LocalShipper::new(&[project(gate)], LocalShipConfig::default())
+}
+
+/// Commits `path` on dev in the clone and pushes dev.
+fn move_dev(repo: &TempRepo, path: &str) -> String {
+    let sha = repo.commit_file(path, "dev moved\n", &format!("dev gains {path}"));
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    sha
+}
+
+fn trailer_commits(repo: &TempRepo, id: &str) -> usize {
+    git(
+        &repo.origin(),
+        &[
+            "log",
+            "--format=%H",
+            "--grep",
+            &format!("^Ops-Task: {id}$"),
+            "dev",
+        ],
+    )
+    .lines()
+    .count()
+}
+
+#[tokio::test]
+async fn local_shipper_passes_the_shipper_conformance_suite() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let s = shipper(Some("test -f feature.txt"));
+    conformance::shipper(&s, &t, &work, Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn merge_lands_one_squash_commit_with_the_task_trailer_on_dev_and_leaves_main_alone() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("a.txt", "a\n")]);
+    git(
+        work.worktree.as_ref().expect("wt"),
+        &["commit", "--quiet", "--allow-empty", "-m", "second"],
+    );
+    let (dev0, main0) = (repo.origin_rev("dev"), repo.origin_rev("main"));
+    let s = shipper(None);
+    let c = s.open_change(&t, &work).await.expect("open");
+    assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+    let MergeOutcome::Merged { sha } = s.merge(&c).await.expect("merge") else {
+        panic!("not merged")
+    };
+    assert_eq!(repo.origin_rev("dev"), sha);
+    assert_eq!(
+        git(&repo.origin(), &["rev-parse", &format!("{sha}^")]),
+        dev0,
+        "one commit on top of dev"
+    );
+    assert_eq!(
+        git(
+            &repo.origin(),
+            &["rev-list", "--count", &format!("{dev0}..dev")]
+        ),
+        "1"
+    );
+    assert_eq!(git(&repo.origin(), &["show", &format!("{sha}:a.txt")]), "a");
+    assert_eq!(trailer_commits(&repo, "t1"), 1);
+    assert_eq!(repo.origin_rev("main"), main0, "merging never touches main");
+    assert_eq!(
+        repo.origin_rev("ops/t1-x"),
+        repo.git(&["rev-parse", "ops/t1-x"]),
+        "the task branch was pushed"
+    );
+}
+
+#[tokio::test]
+async fn the_gate_runs_on_the_merged_result_not_on_the_branch_alone() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    move_dev(&repo, "required.txt");
+    let s = shipper(Some("test -f required.txt && test -f feature.txt"));
+    let c = s.open_change(&t, &work).await.expect("open");
+    assert_eq!(
+        s.checks(&c).await.expect("checks"),
+        ChecksState::Passed,
+        "dev's file and the task's are both there"
+    );
+}
+
+#[tokio::test]
+async fn dev_moving_after_the_checks_changes_the_head_and_the_new_head_is_tested_before_merging() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let s = shipper(Some("test -f feature.txt"));
+    let c = s.open_change(&t, &work).await.expect("open");
+    assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+    let moved = move_dev(&repo, "other.txt");
+    let MergeOutcome::HeadChanged { head } = s.merge(&c).await.expect("merge") else {
+        panic!("head must change")
+    };
+    assert_ne!(head, c.head);
+    assert_eq!(
+        repo.origin_rev("dev"),
+        moved,
+        "nothing merged on a moved base"
+    );
+    let c2 = ops_core::seams::ChangeRef { head, ..c };
+    assert!(
+        matches!(
+            s.merge(&c2).await.expect("merge"),
+            MergeOutcome::Refused { .. }
+        ),
+        "the rebuilt head is untested"
+    );
+    assert_eq!(s.checks(&c2).await.expect("checks"), ChecksState::Passed);
+    assert_eq!(
+        s.merge(&c2).await.expect("merge"),
+        MergeOutcome::Merged {
+            sha: c2.head.clone()
+        }
+    );
+    assert_eq!(
+        git(&repo.origin(), &["rev-parse", "dev^"]),
+        moved,
+        "squashed onto the CURRENT dev"
+    );
+}
+
+#[tokio::test]
+async fn merge_on_red_is_refused_and_dev_does_not_move() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let dev0 = repo.origin_rev("dev");
+    let s = shipper(Some("echo 'tests failed' >&2; exit 1"));
+    let c = s.open_change(&t, &work).await.expect("open");
+    let ChecksState::Failed { detail } = s.checks(&c).await.expect("checks") else {
+        panic!("red")
+    };
+    assert!(detail.contains("tests failed"), "{detail}");
+    assert!(matches!(
+        s.merge(&c).await.expect("merge"),
+        MergeOutcome::Refused { .. }
+    ));
+    assert_eq!(repo.origin_rev("dev"), dev0);
+}
+
+#[tokio::test]
+async fn merge_of_an_untested_head_is_refused_and_dev_does_not_move() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let dev0 = repo.origin_rev("dev");
+    let s = shipper(None);
+    let c = s.open_change(&t, &work).await.expect("open");
+    let MergeOutcome::Refused { reason } = s.merge(&c).await.expect("merge") else {
+        panic!("must refuse")
+    };
+    assert!(reason.contains("tested"), "{reason}");
+    assert_eq!(repo.origin_rev("dev"), dev0);
+}
+
+#[tokio::test]
+async fn a_new_shipper_after_a_crash_finds_the_earlier_merge_and_never_merges_twice() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let first = shipper(None);
+    let c = first.open_change(&t, &work).await.expect("open");
+    first.checks(&c).await.expect("checks");
+    let MergeOutcome::Merged { sha } = first.merge(&c).await.expect("merge") else {
+        panic!()
+    };
+    drop(first);
+    let second = shipper(None);
+    let again = second.open_change(&t, &work).await.expect("reopen");
+    assert_eq!(again.head, sha, "the merged commit is found by its trailer");
+    assert_eq!(
+        second.checks(&again).await.expect("checks"),
+        ChecksState::Passed
+    );
+    assert_eq!(
+        second.merge(&again).await.expect("merge"),
+        MergeOutcome::AlreadyMerged { sha: sha.clone() }
+    );
+    assert_eq!(trailer_commits(&repo, "t1"), 1);
+    assert_eq!(repo.origin_rev("dev"), sha);
+}
+
+#[tokio::test]
+async fn rebuilding_after_a_crash_before_the_merge_gives_the_same_head() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let a = shipper(None).open_change(&t, &work).await.expect("open");
+    let b = shipper(None).open_change(&t, &work).await.expect("reopen");
+    assert_eq!(
+        a.head, b.head,
+        "the squash is deterministic, so a tested head stays tested"
+    );
+}
+
+#[tokio::test]
+async fn a_diverged_task_branch_is_never_force_pushed() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let s = shipper(None);
+    s.open_change(&t, &work).await.expect("open");
+    let pushed = repo.origin_rev("ops/t1-x");
+    let wt = work.worktree.as_ref().expect("wt");
+    git(
+        wt,
+        &["commit", "--quiet", "--amend", "-m", "rewritten history"],
+    );
+    let e = s
+        .open_change(&t, &work)
+        .await
+        .expect_err("a non-fast-forward push must fail");
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("never force-pushes"), "{e}");
+    assert_eq!(
+        repo.origin_rev("ops/t1-x"),
+        pushed,
+        "the remote branch is untouched"
+    );
+}
+
+#[tokio::test]
+async fn work_is_never_pushed_to_main_directly() {
+    let repo = TempRepo::new();
+    let main0 = repo.origin_rev("main");
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let onto_main = LocalShipper::new(
+        &[Project {
+            dev_branch: Some("main".into()),
+            ..project(None)
+        }],
+        LocalShipConfig::default(),
+    );
+    let e = onto_main
+        .open_change(&t, &work)
+        .await
+        .expect_err("dev = main is refused");
+    assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
+    let mut on_main = work.clone();
+    on_main.branch = "main".into();
+    repo.git(&["branch", "-f", "main", "ops/t1-x"]);
+    let e = shipper(None)
+        .open_change(&t, &on_main)
+        .await
+        .expect_err("a task branch named main is refused");
+    assert!(e.to_string().contains("production branch"), "{e}");
+    assert_eq!(repo.origin_rev("main"), main0);
+}
+
+#[tokio::test]
+async fn a_branch_that_conflicts_with_dev_is_a_conflict_for_the_agent() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("README.md", "task version\n")]);
+    repo.commit_file("README.md", "dev version\n", "dev edits the readme");
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    let e = shipper(None)
+        .open_change(&t, &work)
+        .await
+        .expect_err("conflict");
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+}
+
+#[tokio::test]
+async fn promote_fast_forwards_main_to_a_green_dev_once() {
+    let repo = TempRepo::new();
+    let dev = move_dev(&repo, "x.txt");
+    let s = shipper(Some("test -f x.txt"));
+    let work = repo.work();
+    let repo_s = work.to_str().expect("utf-8");
+    assert_eq!(
+        s.promote("proj", repo_s).await.expect("promote"),
+        PromoteOutcome::Promoted { sha: dev.clone() }
+    );
+    assert_eq!(repo.origin_rev("main"), dev);
+    assert_eq!(
+        s.promote("proj", repo_s).await.expect("again"),
+        PromoteOutcome::UpToDate
+    );
+}
+
+#[tokio::test]
+async fn promote_of_a_diverged_main_is_a_merge_commit_never_a_squash() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "main"]);
+    let hotfix = repo.commit_file("hotfix.txt", "h\n", "hotfix on main");
+    repo.git(&["push", "--quiet", "origin", "main"]);
+    repo.git(&["checkout", "--quiet", "dev"]);
+    let dev = move_dev(&repo, "x.txt");
+    let work = repo.work();
+    let out = shipper(None)
+        .promote("proj", work.to_str().expect("utf-8"))
+        .await
+        .expect("promote");
+    let PromoteOutcome::Promoted { sha } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(repo.origin_rev("main"), sha);
+    let parents = git(&repo.origin(), &["show", "-s", "--format=%P", &sha]);
+    assert_eq!(
+        parents,
+        format!("{hotfix} {dev}"),
+        "main's history and dev's, both kept"
+    );
+}
+
+#[tokio::test]
+async fn promote_skips_a_red_dev_and_is_off_with_no_main() {
+    let repo = TempRepo::new();
+    move_dev(&repo, "x.txt");
+    let main0 = repo.origin_rev("main");
+    let work = repo.work();
+    let repo_s = work.to_str().expect("utf-8");
+    let out = shipper(Some("exit 1"))
+        .promote("proj", repo_s)
+        .await
+        .expect("promote");
+    assert!(
+        matches!(out, PromoteOutcome::Skipped { ref reason } if reason.contains("not green")),
+        "{out:?}"
+    );
+    let off = LocalShipper::new(
+        &[project(None)],
+        LocalShipConfig {
+            promote: false,
+            ..LocalShipConfig::default()
+        },
+    );
+    assert!(!off.capabilities().promotes);
+    assert!(matches!(
+        off.promote("proj", repo_s).await.expect("promote"),
+        PromoteOutcome::Skipped { .. }
+    ));
+    assert_eq!(repo.origin_rev("main"), main0);
+}
