@@ -109,6 +109,18 @@ pub enum Event {
         /// Its URL.
         url: Option<String>,
     },
+    /// Checks are green and the engine waits for a yes or no before merging:
+    /// answer with [`crate::EngineHandle::confirm_merge`].
+    MergeConfirmationRequested {
+        /// The task.
+        task: TaskId,
+        /// The change.
+        change: String,
+        /// Its URL.
+        url: Option<String>,
+        /// The tested head the merge will be pinned to.
+        head: String,
+    },
     /// A merge attempt ended.
     MergeAttempted {
         /// The task.
@@ -126,6 +138,15 @@ pub enum Event {
         repo: String,
         /// How it ended.
         outcome: PromoteOutcome,
+    },
+    /// A P0 task was put on the board because a check after a merge failed.
+    FollowUpAdded {
+        /// The merged task.
+        after: TaskId,
+        /// The new task.
+        task: TaskId,
+        /// What failed.
+        title: String,
     },
     /// A task goes back to the queue for another attempt.
     Retrying {

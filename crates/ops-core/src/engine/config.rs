@@ -3,6 +3,24 @@
 use crate::model::WorkerId;
 use std::time::Duration;
 
+/// Whether the engine asks before merging a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeConfirmation {
+    /// Merge without asking (`--force`, and the default for an embedded engine).
+    #[default]
+    Forced,
+    /// Ask before each merge: emit [`crate::Event::MergeConfirmationRequested`] and
+    /// wait for [`crate::EngineHandle::confirm_merge`] (the CLI on a terminal).
+    Ask,
+    /// Nobody can answer (no terminal, no `--force`): leave the change open and
+    /// block the task with a reason starting [`AWAITING_CONFIRMATION`].
+    Unattended,
+}
+
+/// How the status reason of a task whose green change waits for a human begins.
+pub const AWAITING_CONFIRMATION: &str = "awaiting confirmation";
+
 /// How the engine runs. `Default` gives the documented defaults.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -30,6 +48,9 @@ pub struct EngineConfig {
     pub checks_timeout: Duration,
     /// How long a stopped agent gets to end before it counts as gone (default 30 s).
     pub stop_grace: Duration,
+    /// Whether to ask before each merge (default [`MergeConfirmation::Forced`]; the
+    /// CLI asks on a terminal unless `--force`, and holds changes open without one).
+    pub merge_confirmation: MergeConfirmation,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +68,7 @@ impl Default for EngineConfig {
             checks_poll_max: Duration::from_secs(120),
             checks_timeout: Duration::from_secs(2 * 60 * 60),
             stop_grace: Duration::from_secs(30),
+            merge_confirmation: MergeConfirmation::Forced,
         }
     }
 }

@@ -12,7 +12,7 @@ mod pipeline;
 pub mod queue;
 mod run;
 
-pub use config::EngineConfig;
+pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
 
 use crate::board::TaskStore;
 use crate::error::Result;
@@ -32,8 +32,13 @@ enum Control {
     Interrupt,
 }
 
+/// Merge questions waiting for an answer, by task.
+pub(crate) type Confirmations =
+    Arc<std::sync::Mutex<std::collections::BTreeMap<TaskId, tokio::sync::oneshot::Sender<bool>>>>;
+
 /// Everything a pipeline needs, shared.
 pub(crate) struct Ctx {
+    confirmations: Confirmations,
     store: Arc<dyn TaskStore>,
     dispatcher: Arc<dyn Dispatcher>,
     gates: Vec<Arc<dyn QualityGate>>,
@@ -75,6 +80,7 @@ pub struct Engine {
 /// Talks to a running engine from elsewhere (another task, a signal handler).
 #[derive(Clone)]
 pub struct EngineHandle {
+    confirmations: Confirmations,
     store: Arc<dyn TaskStore>,
     events: EventBus,
     control: mpsc::UnboundedSender<Control>,
@@ -114,6 +120,18 @@ impl EngineHandle {
         Ok(saved)
     }
 
+    /// Answers a [`Event::MergeConfirmationRequested`] for `task`: `true` merges,
+    /// `false` leaves the change open and blocks the task. Returns whether a
+    /// question for that task was waiting.
+    pub fn confirm_merge(&self, task: &TaskId, yes: bool) -> bool {
+        let waiting = self
+            .confirmations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(task);
+        waiting.is_some_and(|tx| tx.send(yes).is_ok())
+    }
+
     /// Interrupts the run: the first call stops dispatching and lets running agents
     /// finish; the second stops them.
     pub fn interrupt(&self) {
@@ -149,6 +167,7 @@ impl Engine {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         Engine {
             ctx: Arc::new(Ctx {
+                confirmations: Confirmations::default(),
                 store,
                 dispatcher,
                 gates: Vec::new(),
@@ -191,6 +210,7 @@ impl Engine {
     /// A handle to add tasks and interrupt the run.
     pub fn handle(&self) -> EngineHandle {
         EngineHandle {
+            confirmations: Arc::clone(&self.ctx.confirmations),
             store: Arc::clone(&self.ctx.store),
             events: self.ctx.events.clone(),
             control: self.control_tx.clone(),

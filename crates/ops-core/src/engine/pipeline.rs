@@ -2,10 +2,11 @@
 //! completed. Each step is committed to the board before the next side effect;
 //! a task found in `auditing` or `shipping` (after a crash) resumes at that step.
 
+use super::config::{AWAITING_CONFIRMATION, MergeConfirmation};
 use super::{Ctx, brief};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
-use crate::model::{Attempt, AttemptOutcome, Task, TaskId, TaskStatus, Timestamp};
+use crate::model::{Attempt, AttemptOutcome, Priority, Task, TaskId, TaskStatus, Timestamp};
 use crate::seams::{
     AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome,
     WorkRef,
@@ -307,10 +308,17 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         change: change.id.clone(),
         url: change.url.clone(),
     });
+    let mut confirmed = false;
     for _ in 0..MAX_HEAD_CHANGES {
         match wait_for_checks(ctx, &change).await {
             Ok(()) => {}
             Err(detail) => return ship_failed(ctx, task, detail).await,
+        }
+        if !confirmed {
+            if let Some(reason) = confirm(ctx, &task, &change).await {
+                return hold_open(ctx, task, reason).await;
+            }
+            confirmed = true;
         }
         let outcome = match ctx.shipper.merge(&change).await {
             Ok(o) => o,
@@ -322,14 +330,16 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
             outcome: outcome.clone(),
         });
         match outcome {
-            MergeOutcome::Merged { .. } | MergeOutcome::AlreadyMerged { .. } => {
+            MergeOutcome::Merged { sha } | MergeOutcome::AlreadyMerged { sha } => {
                 let merged = Some((task.project.clone(), task.repo.clone()));
+                let verified = task.clone();
                 if let Some(a) = task.open_attempt_mut() {
                     a.outcome = Some(AttemptOutcome::Shipped);
                     a.ended_at = Some(Timestamp::now());
                 }
                 task.lease = None;
                 ctx.commit(task, TaskStatus::Completed, None).await?;
+                add_follow_ups(ctx, &verified, &sha).await;
                 return Ok(Step::Over { merged });
             }
             MergeOutcome::HeadChanged { head } => change = ChangeRef { head, ..change },
@@ -344,6 +354,95 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         format!("the head kept changing ({MAX_HEAD_CHANGES} times) before it could be merged"),
     )
     .await
+}
+
+/// Asks whoever runs the engine before a merge; `Some(reason)` keeps the change open.
+async fn confirm(ctx: &Ctx, task: &Task, change: &ChangeRef) -> Option<String> {
+    let shown = change.url.clone().unwrap_or_else(|| change.id.clone());
+    match ctx.config.merge_confirmation {
+        MergeConfirmation::Forced => None,
+        MergeConfirmation::Unattended => Some(format!(
+            "{AWAITING_CONFIRMATION}: checks passed on {}; the change {shown} stays open (merge it with --force, or answer on a terminal)",
+            change.head
+        )),
+        MergeConfirmation::Ask => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            ctx.confirmations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(task.id.clone(), tx);
+            ctx.events.emit(Event::MergeConfirmationRequested {
+                task: task.id.clone(),
+                change: change.id.clone(),
+                url: change.url.clone(),
+                head: change.head.clone(),
+            });
+            match rx.await {
+                Ok(true) => None,
+                Ok(false) => Some(format!(
+                    "merge declined by the operator; the change {shown} stays open"
+                )),
+                Err(_) => Some(format!(
+                    "{AWAITING_CONFIRMATION}: nobody answered; the change {shown} stays open"
+                )),
+            }
+        }
+    }
+}
+
+/// Leaves the change open and blocks the task with `reason`; the attempt does not
+/// count against the limit (nothing failed).
+async fn hold_open(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step> {
+    if let Some(a) = task.open_attempt_mut() {
+        a.outcome = Some(AttemptOutcome::Interrupted {
+            reason: reason.clone(),
+        });
+        a.ended_at = Some(Timestamp::now());
+    }
+    task.lease = None;
+    ctx.commit(task, TaskStatus::Blocked, Some(reason)).await?;
+    Ok(Step::Over { merged: None })
+}
+
+/// Asks the shipper what the merge did and puts each problem on the board as a P0
+/// task (idempotent: a follow-up already on the board is left as it is).
+async fn add_follow_ups(ctx: &Ctx, task: &Task, merged: &str) {
+    let follow_ups = match ctx.shipper.verify(task, merged).await {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.events.emit(Event::Warning {
+                task: Some(task.id.clone()),
+                message: format!("could not verify the merge: {e}"),
+            });
+            return;
+        }
+    };
+    for (n, f) in follow_ups.into_iter().enumerate() {
+        let stem: String = task.id.as_str().chars().take(50).collect();
+        let Ok(id) = TaskId::new(format!("{stem}-fix{}", n + 1)) else {
+            continue;
+        };
+        let mut new = Task::new(id, f.title.clone(), task.project.clone(), task.repo.clone());
+        new.priority = Priority::P0;
+        new.description = format!(
+            "{}\n\n(found after merging {} as {merged})",
+            f.description, task.id
+        );
+        new.quality_gate = task.quality_gate.clone();
+        new.fingerprint = format!("follow-up:{}:{}", task.id, n + 1);
+        match ctx.store.insert(new).await {
+            Ok(saved) => ctx.events.emit(Event::FollowUpAdded {
+                after: task.id.clone(),
+                task: saved.id,
+                title: f.title,
+            }),
+            Err(crate::Error::DuplicateTask(_)) => {}
+            Err(e) => ctx.events.emit(Event::Warning {
+                task: Some(task.id.clone()),
+                message: format!("could not add the follow-up {:?}: {e}", f.title),
+            }),
+        }
+    }
 }
 
 /// A head that moves this often between check and merge is given back to the agent.

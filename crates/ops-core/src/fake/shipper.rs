@@ -4,7 +4,8 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Task, TaskId};
 use crate::seams::{
-    ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities, WorkRef,
+    ChangeRef, ChecksState, FollowUp, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
+    WorkRef,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ struct State {
     changes: BTreeMap<String, Change>,
     merges: Vec<TaskId>,
     promotions: Vec<String>,
+    follow_ups: Vec<FollowUp>,
 }
 
 /// A [`Shipper`] held in memory. Clones share state, so it outlives an engine
@@ -70,6 +72,11 @@ impl FakeShipper {
     /// How many changes were opened.
     pub fn changes_opened(&self) -> usize {
         self.lock().changes.len()
+    }
+
+    /// The next merge's verification reports `follow_up` (once).
+    pub fn fail_next_verification(&self, follow_up: FollowUp) {
+        self.lock().follow_ups.push(follow_up);
     }
 
     /// Repositories promoted, in order.
@@ -152,6 +159,10 @@ impl Shipper for FakeShipper {
         c.merged = Some(sha.clone());
         merges.push(c.task.clone());
         Ok(MergeOutcome::Merged { sha })
+    }
+
+    async fn verify(&self, _task: &Task, _merged: &str) -> Result<Vec<FollowUp>> {
+        Ok(std::mem::take(&mut self.lock().follow_ups))
     }
 
     async fn promote(&self, _project: &str, repo: &str) -> Result<PromoteOutcome> {

@@ -11,6 +11,6 @@ pub use dispatcher::{
 };
 pub use gate::{GateVerdict, QualityGate, WorkRef};
 pub use shipper::{
-    ChangeRef, ChecksState, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
+    ChangeRef, ChecksState, FollowUp, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
 };
 pub use source::IssueSource;

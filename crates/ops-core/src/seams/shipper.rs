@@ -85,6 +85,16 @@ pub enum PromoteOutcome {
     },
 }
 
+/// Something found wrong after a merge (a health endpoint down, a new Sentry
+/// issue): the engine puts it on the board as a P0 task in the same repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    /// One line: what is broken.
+    pub title: String,
+    /// What was checked, what it answered, and which merge preceded it.
+    pub description: String,
+}
+
 /// Ships changes. Every method is idempotent: a resumed run finds what is done.
 #[async_trait]
 pub trait Shipper: Send + Sync {
@@ -100,4 +110,11 @@ pub trait Shipper: Send + Sync {
     async fn merge(&self, change: &ChangeRef) -> Result<MergeOutcome>;
     /// Promotes the dev branch of `repo` to its main branch (never a squash).
     async fn promote(&self, project: &str, repo: &str) -> Result<PromoteOutcome>;
+    /// Checks what `task`'s merge (commit `merged`) did to the running project
+    /// (health endpoints, new errors); each problem becomes a P0 follow-up task.
+    /// The default checks nothing.
+    async fn verify(&self, task: &Task, merged: &str) -> Result<Vec<FollowUp>> {
+        let _ = (task, merged);
+        Ok(Vec::new())
+    }
 }
