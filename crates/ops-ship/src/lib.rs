@@ -6,5 +6,6 @@
 //! ([`gate::DiffScopeGate`]), the secrets guard ([`gate::SecretsGate`], with THE
 //! one list of secret patterns) and a reviewer agent ([`gate::ReviewGate`]).
 pub mod gate;
+pub mod github;
 pub mod local;
 pub mod push;

@@ -1,0 +1,655 @@
+//! The GitHub shipper: pull requests to the dev branch, checks of the exact head,
+//! squash merges pinned to that head, promotion of dev to main through a pull
+//! request merged with a merge commit, and checks of the running project after.
+//!
+//! Mapping onto [`Shipper`]:
+//! * `open_change`: push the branch (never forced; the token reaches git through a
+//!   credential helper reading an environment variable, never a URL or argv), then
+//!   find the pull request for that head (open, or already merged: a resumed run
+//!   never opens a second one) or create it, treating 422 "already exists" as
+//!   "find it again". The change id is `owner/name#number`, so later calls need no
+//!   memory of this one.
+//! * `checks`: check runs AND commit statuses of `change.head` (a required check
+//!   that has not reported counts as pending), the review decision and unresolved
+//!   threads (one GraphQL call), `mergeable` (null: pending), fed to
+//!   [`ready_to_merge`]. A blocked change comes back `Failed` with the failing
+//!   checks' log tails and the unresolved threads, for the agent.
+//! * `merge`: re-reads the state and refuses anything [`ready_to_merge`] does not
+//!   approve, then `PUT .../merge` with `sha` = the tested head and
+//!   `merge_method: squash` (never an admin or bypass merge). 409 "Head branch was
+//!   modified" → `HeadChanged`; 405 "Base branch was modified" → retried with
+//!   backoff; 405 on a merged pull request → `AlreadyMerged`; any other 405 →
+//!   `Refused` with GitHub's message.
+//! * `promote`: when dev's head is green, a pull request dev → main merged with
+//!   `merge_method: merge`, pinned to dev's head.
+//! * `verify`: the project's health endpoints (GET, 2xx) and, when a
+//!   [`NewIssueProbe`] is plugged in (the Sentry source fills it), no new issue
+//!   since the merge; each failure is a P0 follow-up.
+
+mod checks;
+pub mod client;
+pub mod decision;
+mod verify;
+
+pub use client::{ClientConfig, GitHubToken};
+pub use decision::{CheckRollup, Decision, Mergeable, ReviewDecision, ready_to_merge};
+pub use verify::NewIssueProbe;
+
+use crate::push::{PushKind, push};
+use async_trait::async_trait;
+use checks::{PullState, commit_checks, pull, reviews};
+use client::{Client, gh_err};
+use ops_core::model::{Project, Task};
+use ops_core::seams::{
+    ChangeRef, ChecksState, FollowUp, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
+    WorkRef,
+};
+use ops_core::{ErrorKind, Result};
+use ops_git::Git;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the GitHub shipper knows about one project.
+#[derive(Debug, Clone, Default)]
+pub struct GitHubProject {
+    /// The project's alias.
+    pub alias: String,
+    /// `owner/name` of each repository, in the order of `paths`.
+    pub repos: Vec<String>,
+    /// Local checkouts, in the order of `repos`.
+    pub paths: Vec<PathBuf>,
+    /// The branch changes merge to (default `dev`).
+    pub dev_branch: String,
+    /// The production branch (default `main`).
+    pub main_branch: String,
+    /// Checks (check-run names or status contexts) that must report on a head.
+    pub required_checks: Vec<String>,
+    /// URLs that must answer 2xx after a merge.
+    pub health_endpoints: Vec<String>,
+}
+
+impl GitHubProject {
+    /// Reads a registry project: repos, paths, branches, and from its extra keys
+    /// `required_checks` and `infra.health_endpoints` (or `health_endpoints`).
+    pub fn from_project(p: &Project) -> Self {
+        let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
+            v.and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut health = strings(p.extra.get("infra").and_then(|i| i.get("health_endpoints")));
+        health.extend(strings(p.extra.get("health_endpoints")));
+        GitHubProject {
+            alias: p.alias.clone(),
+            repos: p.repos.clone(),
+            paths: p.paths.clone(),
+            dev_branch: p.dev_branch.clone().unwrap_or_else(|| "dev".into()),
+            main_branch: p.main_branch.clone().unwrap_or_else(|| "main".into()),
+            required_checks: strings(p.extra.get("required_checks")),
+            health_endpoints: health,
+        }
+    }
+}
+
+/// Settings of the GitHub shipper.
+#[derive(Debug, Clone)]
+pub struct GitHubShipConfig {
+    /// The API client's settings (base URL, rate-limit waits, retries).
+    pub client: ClientConfig,
+    /// The git remote of each checkout that is the GitHub repository (default `origin`).
+    pub remote: String,
+    /// With no required checks configured, whether a head with no check at all is
+    /// pending (default true: "no CI reported yet" is not "green").
+    pub require_some_check: bool,
+    /// Tries of a merge refused with "Base branch was modified" (default 3).
+    pub base_moved_tries: u32,
+    /// How long after a merge the project is checked (default 60 s).
+    pub verify_after: Duration,
+    /// Whether `promote` moves dev to main (`--no-main` turns it off).
+    pub promote: bool,
+}
+
+impl Default for GitHubShipConfig {
+    fn default() -> Self {
+        GitHubShipConfig {
+            client: ClientConfig::default(),
+            remote: "origin".into(),
+            require_some_check: true,
+            base_moved_tries: 3,
+            verify_after: Duration::from_secs(60),
+            promote: true,
+        }
+    }
+}
+
+/// Ships through GitHub pull requests; see the module docs.
+pub struct GitHubShipper {
+    client: Client,
+    projects: Vec<GitHubProject>,
+    config: GitHubShipConfig,
+    probe: Option<Arc<dyn NewIssueProbe>>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for GitHubShipper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubShipper")
+            .field("api", &self.config.client.api_base)
+            .field("token", self.client.token())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The trailer a squash commit carries: `Ops-Task: <id>`.
+const TRAILER: &str = "Ops-Task";
+
+fn parse_id(id: &str) -> Result<(String, u64)> {
+    id.rsplit_once('#')
+        .and_then(|(slug, n)| Some((slug.to_string(), n.parse().ok()?)))
+        .filter(|(slug, _)| slug.contains('/'))
+        .ok_or_else(|| {
+            gh_err(
+                "read the change id",
+                ErrorKind::Invalid,
+                format!("{id:?} is not owner/name#number"),
+            )
+        })
+}
+
+impl GitHubShipper {
+    /// A shipper for `projects`, authenticated with `token`.
+    pub fn new(projects: Vec<GitHubProject>, token: GitHubToken, config: GitHubShipConfig) -> Self {
+        GitHubShipper {
+            client: Client::new(config.client.clone(), token),
+            projects,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            config,
+            probe: None,
+        }
+    }
+
+    /// Plugs in the check for new errors after a merge (the Sentry source).
+    pub fn with_probe(mut self, probe: Arc<dyn NewIssueProbe>) -> Self {
+        self.probe = Some(probe);
+        self
+    }
+
+    fn project(&self, alias: &str) -> Result<&GitHubProject> {
+        self.projects
+            .iter()
+            .find(|p| p.alias == alias)
+            .ok_or_else(|| {
+                gh_err(
+                    "find the project",
+                    ErrorKind::Invalid,
+                    format!("project {alias} is not configured for GitHub shipping"),
+                )
+            })
+    }
+
+    fn project_of_slug(&self, slug: &str) -> Option<&GitHubProject> {
+        self.projects
+            .iter()
+            .find(|p| p.repos.iter().any(|r| r == slug))
+    }
+
+    /// `owner/name` of the checkout `repo` of project `p`.
+    fn slug(p: &GitHubProject, repo: &str) -> Result<String> {
+        let index = p.paths.iter().position(|path| path.as_os_str() == repo);
+        match (index, p.repos.len()) {
+            (Some(i), _) if i < p.repos.len() => Ok(p.repos[i].clone()),
+            (_, 1) => Ok(p.repos[0].clone()),
+            _ => Err(gh_err(
+                "find the repository",
+                ErrorKind::Invalid,
+                format!(
+                    "project {}: no owner/name for checkout {repo} (repos and paths must pair up)",
+                    p.alias
+                ),
+            )),
+        }
+    }
+
+    /// git with a credential helper that reads the token from the environment.
+    fn git(&self, dir: &str) -> Git {
+        Git::new(dir)
+            .with_env("GIT_CONFIG_COUNT", "2")
+            .with_env("GIT_CONFIG_KEY_0", "credential.helper")
+            .with_env("GIT_CONFIG_VALUE_0", "")
+            .with_env("GIT_CONFIG_KEY_1", "credential.helper")
+            .with_env(
+                "GIT_CONFIG_VALUE_1",
+                "!f() { test \"$1\" = get && echo username=x-access-token && echo \"password=$OPS_GIT_TOKEN\"; }; f",
+            )
+            .with_env("OPS_GIT_TOKEN", self.client.token().expose())
+    }
+
+    /// Pull requests of `slug` with head `branch` into `base` (`state`: open|all).
+    async fn find_pulls(
+        &self,
+        slug: &str,
+        branch: &str,
+        base: &str,
+        state: &str,
+    ) -> Result<Vec<PullState>> {
+        let owner = slug.split('/').next().unwrap_or_default();
+        let r = self
+            .client
+            .get(&format!(
+                "/repos/{slug}/pulls?head={owner}:{branch}&base={base}&state={state}&per_page=100"
+            ))
+            .await?;
+        if !r.ok() {
+            return Err(gh_err(
+                "list pull requests",
+                ErrorKind::Retryable,
+                format!("{}: {}", r.status, r.message()),
+            ));
+        }
+        Ok(r.body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(PullState::from_json)
+            .collect())
+    }
+
+    /// The open or merged pull request for the head, or a new one.
+    async fn find_or_create(
+        &self,
+        slug: &str,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullState> {
+        let existing = self.find_pulls(slug, head, base, "all").await?;
+        if let Some(p) = existing
+            .iter()
+            .find(|p| p.merged)
+            .or_else(|| existing.iter().find(|p| p.open))
+        {
+            return Ok(p.clone());
+        }
+        let r = self
+            .client
+            .post(
+                &format!("/repos/{slug}/pulls"),
+                &json!({"title": title, "head": head, "base": base, "body": body, "draft": false}),
+            )
+            .await?;
+        if r.ok() {
+            return Ok(PullState::from_json(&r.body));
+        }
+        if r.status == 422
+            && r.message().contains("already exists")
+            && let Some(p) = self
+                .find_pulls(slug, head, base, "open")
+                .await?
+                .into_iter()
+                .next()
+        {
+            return Ok(p);
+        }
+        let kind = if r.status == 422 {
+            ErrorKind::Invalid
+        } else {
+            ErrorKind::Retryable
+        };
+        Err(gh_err(
+            "open the pull request",
+            kind,
+            format!("{slug} {head} → {base}: {} {}", r.status, r.message()),
+        ))
+    }
+
+    /// Everything `ready_to_merge` needs about `sha` on pull request `pr`.
+    async fn assess(
+        &self,
+        slug: &str,
+        pr: &PullState,
+        sha: &str,
+    ) -> Result<(Decision, Vec<String>)> {
+        let required = self
+            .project_of_slug(slug)
+            .map(|p| p.required_checks.clone())
+            .unwrap_or_default();
+        let checks = commit_checks(
+            &self.client,
+            slug,
+            sha,
+            &required,
+            self.config.require_some_check,
+        )
+        .await?;
+        let (review, threads) = reviews(&self.client, slug, pr.number).await?;
+        let decision = ready_to_merge(checks.rollup, review, pr.mergeable, pr.draft);
+        let mut notes = checks.failures;
+        notes.extend(threads);
+        Ok((decision, notes))
+    }
+
+    /// `PUT .../merge` pinned to `sha`, retrying "Base branch was modified".
+    async fn put_merge(
+        &self,
+        slug: &str,
+        number: u64,
+        sha: &str,
+        method: &str,
+        title: &str,
+        message: &str,
+    ) -> Result<MergeOutcome> {
+        let mut pause = self.config.client.backoff;
+        for attempt in 1..=self.config.base_moved_tries.max(1) {
+            let r = self
+                .client
+                .put(
+                    &format!("/repos/{slug}/pulls/{number}/merge"),
+                    &json!({"sha": sha, "merge_method": method, "commit_title": title, "commit_message": message}),
+                )
+                .await?;
+            let msg = r.message();
+            match r.status {
+                200 => {
+                    let merged = r.body["sha"].as_str().unwrap_or_default().to_string();
+                    return Ok(MergeOutcome::Merged { sha: merged });
+                }
+                409 => {
+                    let now = pull(&self.client, slug, number).await?;
+                    return Ok(MergeOutcome::HeadChanged { head: now.head_sha });
+                }
+                405 if msg.contains("Base branch was modified")
+                    && attempt < self.config.base_moved_tries =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                405 => {
+                    let now = pull(&self.client, slug, number).await?;
+                    if now.merged {
+                        return Ok(MergeOutcome::AlreadyMerged {
+                            sha: now.merge_commit.unwrap_or_default(),
+                        });
+                    }
+                    return Ok(MergeOutcome::Refused {
+                        reason: format!("GitHub refused the merge: {msg}"),
+                    });
+                }
+                s => {
+                    let kind = if s == 403 || s == 404 || s == 422 {
+                        ErrorKind::Invalid
+                    } else {
+                        ErrorKind::Retryable
+                    };
+                    return Err(gh_err("merge", kind, format!("{slug}#{number}: {s} {msg}")));
+                }
+            }
+        }
+        Ok(MergeOutcome::Refused {
+            reason: "the base branch kept moving during the merge".into(),
+        })
+    }
+
+    async fn branch_head(&self, slug: &str, branch: &str) -> Result<Option<String>> {
+        let r = self
+            .client
+            .get(&format!("/repos/{slug}/branches/{branch}"))
+            .await?;
+        match r.status {
+            200 => Ok(r.body["commit"]["sha"].as_str().map(str::to_string)),
+            404 => Ok(None),
+            s => Err(gh_err(
+                "read a branch",
+                ErrorKind::Retryable,
+                format!("{slug} {branch}: {s} {}", r.message()),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Shipper for GitHubShipper {
+    fn name(&self) -> &str {
+        "github"
+    }
+
+    fn capabilities(&self) -> ShipperCapabilities {
+        ShipperCapabilities {
+            opens_pull_requests: true,
+            promotes: self.config.promote,
+        }
+    }
+
+    async fn open_change(&self, task: &Task, work: &WorkRef) -> Result<ChangeRef> {
+        let p = self.project(&task.project)?;
+        let slug = Self::slug(p, &task.repo)?;
+        let git = self.git(&task.repo);
+        let tip = git
+            .run([
+                "rev-parse",
+                "--verify",
+                &format!("refs/heads/{}^{{commit}}", work.branch),
+            ])
+            .await
+            .map_err(|e| gh_err("find the task branch", ErrorKind::Invalid, e.to_string()))?;
+        let body = format!(
+            "{}\n\n{}\n\n{TRAILER}: {}\n",
+            task.title, task.description, task.id
+        );
+        let existing = self
+            .find_pulls(&slug, &work.branch, &p.dev_branch, "all")
+            .await?;
+        if let Some(merged) = existing.iter().find(|pr| pr.merged) {
+            return Ok(ChangeRef {
+                id: format!("{slug}#{}", merged.number),
+                url: merged.url.clone(),
+                head: merged.head_sha.clone(),
+            });
+        }
+        let tip_ref = format!("refs/heads/{}", work.branch);
+        push(
+            &git,
+            &self.config.remote,
+            &tip_ref,
+            &work.branch,
+            PushKind::Work {
+                main: &p.main_branch,
+            },
+        )
+        .await?;
+        let pr = self
+            .find_or_create(&slug, &work.branch, &p.dev_branch, &task.title, &body)
+            .await?;
+        let head = if pr.merged { pr.head_sha.clone() } else { tip };
+        Ok(ChangeRef {
+            id: format!("{slug}#{}", pr.number),
+            url: pr.url,
+            head,
+        })
+    }
+
+    async fn checks(&self, change: &ChangeRef) -> Result<ChecksState> {
+        let (slug, number) = parse_id(&change.id)?;
+        let pr = pull(&self.client, &slug, number).await?;
+        if pr.merged {
+            return Ok(ChecksState::Passed);
+        }
+        if !pr.open {
+            return Ok(ChecksState::Failed {
+                detail: format!("{slug}#{number} was closed without merging"),
+            });
+        }
+        let (decision, notes) = self.assess(&slug, &pr, &change.head).await?;
+        Ok(match decision {
+            Decision::Merge if notes.is_empty() => ChecksState::Passed,
+            Decision::Merge => ChecksState::Failed {
+                detail: notes.join("\n\n"),
+            },
+            Decision::Wait(_) => ChecksState::Pending,
+            Decision::Blocked(why) => {
+                let mut detail = vec![why];
+                detail.extend(notes);
+                ChecksState::Failed {
+                    detail: detail.join("\n\n"),
+                }
+            }
+        })
+    }
+
+    async fn merge(&self, change: &ChangeRef) -> Result<MergeOutcome> {
+        let (slug, number) = parse_id(&change.id)?;
+        let pr = pull(&self.client, &slug, number).await?;
+        if pr.merged {
+            return Ok(MergeOutcome::AlreadyMerged {
+                sha: pr.merge_commit.unwrap_or_default(),
+            });
+        }
+        if pr.head_sha != change.head {
+            return Ok(MergeOutcome::HeadChanged { head: pr.head_sha });
+        }
+        let (decision, notes) = self.assess(&slug, &pr, &change.head).await?;
+        match decision {
+            Decision::Merge if notes.is_empty() => {}
+            Decision::Merge => {
+                return Ok(MergeOutcome::Refused {
+                    reason: notes.join("\n\n"),
+                });
+            }
+            Decision::Wait(why) | Decision::Blocked(why) => {
+                return Ok(MergeOutcome::Refused {
+                    reason: format!("not ready to merge {}: {why}", change.head),
+                });
+            }
+        }
+        let trailer = pr
+            .body
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(&format!("{TRAILER}: ")))
+            .unwrap_or_default()
+            .to_string();
+        let title = format!("{} (#{number})", pr.title);
+        self.put_merge(&slug, number, &change.head, "squash", &title, &trailer)
+            .await
+    }
+
+    async fn promote(&self, project: &str, repo: &str) -> Result<PromoteOutcome> {
+        if !self.config.promote {
+            return Ok(PromoteOutcome::Skipped {
+                reason: "promotion to main is turned off (--no-main)".into(),
+            });
+        }
+        let p = self.project(project)?;
+        let slug = Self::slug(p, repo)?;
+        let (dev, main) = (&p.dev_branch, &p.main_branch);
+        let Some(dev_sha) = self.branch_head(&slug, dev).await? else {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!("{slug} has no branch {dev}"),
+            });
+        };
+        let cmp = self
+            .client
+            .get(&format!("/repos/{slug}/compare/{main}...{dev}"))
+            .await?;
+        if !cmp.ok() {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!("cannot compare {main} and {dev}: {}", cmp.message()),
+            });
+        }
+        if cmp.body["ahead_by"].as_u64() == Some(0) {
+            return Ok(PromoteOutcome::UpToDate);
+        }
+        let checks = commit_checks(
+            &self.client,
+            &slug,
+            &dev_sha,
+            &p.required_checks,
+            self.config.require_some_check,
+        )
+        .await?;
+        if checks.rollup != CheckRollup::Green {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!("{dev}'s head {dev_sha} is not green ({:?})", checks.rollup),
+            });
+        }
+        let pr = self
+            .find_or_create(
+                &slug,
+                dev,
+                main,
+                &format!("Promote {dev} to {main}"),
+                "Opened by ops.",
+            )
+            .await?;
+        if pr.merged && pr.head_sha == dev_sha {
+            return Ok(PromoteOutcome::UpToDate);
+        }
+        let mut pr = if pr.merged {
+            self.find_or_create(
+                &slug,
+                dev,
+                main,
+                &format!("Promote {dev} to {main}"),
+                "Opened by ops.",
+            )
+            .await?
+        } else {
+            pr
+        };
+        let mut pause = self.config.client.backoff;
+        for _ in 0..self.config.base_moved_tries {
+            if pr.mergeable != Mergeable::Unknown {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+            pr = pull(&self.client, &slug, pr.number).await?;
+        }
+        if pr.mergeable != Mergeable::Clean {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!(
+                    "the promotion {slug}#{} is not mergeable ({:?})",
+                    pr.number, pr.mergeable
+                ),
+            });
+        }
+        let title = format!("Promote {dev} to {main} (#{})", pr.number);
+        match self
+            .put_merge(&slug, pr.number, &dev_sha, "merge", &title, "")
+            .await?
+        {
+            MergeOutcome::Merged { sha } | MergeOutcome::AlreadyMerged { sha } => {
+                Ok(PromoteOutcome::Promoted { sha })
+            }
+            MergeOutcome::HeadChanged { head } => Ok(PromoteOutcome::Skipped {
+                reason: format!("{dev} moved to {head} during the promotion"),
+            }),
+            MergeOutcome::Refused { reason } => Ok(PromoteOutcome::Skipped { reason }),
+        }
+    }
+
+    async fn verify(&self, task: &Task, merged: &str) -> Result<Vec<FollowUp>> {
+        let Ok(p) = self.project(&task.project) else {
+            return Ok(Vec::new());
+        };
+        if p.health_endpoints.is_empty() && self.probe.is_none() {
+            return Ok(Vec::new());
+        }
+        let since = ops_core::model::Timestamp::now();
+        tokio::time::sleep(self.config.verify_after).await;
+        let mut out = verify::health(&self.http, &p.health_endpoints, merged).await;
+        if let Some(probe) = &self.probe {
+            out.extend(verify::new_issues(probe.as_ref(), &task.project, since, merged).await);
+        }
+        Ok(out)
+    }
+}
