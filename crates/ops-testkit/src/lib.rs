@@ -1,9 +1,11 @@
 //! Test support shared by the ops crates' tests: real git repositories built in
-//! temp dirs by running git itself (no mocks of git).
+//! temp dirs by running git itself (no mocks of git), and [`github::FakeGitHub`],
+//! a stateful fake GitHub API on 127.0.0.1 with failure injection.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
 
 mod git;
+pub mod github;
 
 pub use git::{TempRepo, git, git_env};
