@@ -583,3 +583,45 @@ async fn the_token_reaches_only_the_authorization_header_never_errors_logs_or_de
         "the token never lands in a remote URL"
     );
 }
+
+#[tokio::test]
+async fn head_pushed_during_the_merge_request_409_becomes_head_changed() {
+    let f = forge().await;
+    let (_, w, c) = f.opened_green("t1").await;
+    let dev0 = f.repo.origin_rev("dev");
+    f.gh.inject(Fault::PushBeforeMerge);
+    let MergeOutcome::HeadChanged { head } = f.ship.merge(&c).await.expect("merge") else {
+        panic!("409 must be HeadChanged")
+    };
+    assert_eq!(
+        head,
+        f.repo.origin_rev(&w.branch),
+        "the new head is reported"
+    );
+    assert_ne!(head, c.head);
+    assert_eq!(f.gh.merge_calls()[0].status, 409);
+    assert_eq!(
+        f.repo.origin_rev("dev"),
+        dev0,
+        "the untested head was not merged"
+    );
+}
+
+#[tokio::test]
+async fn a_diverged_task_branch_is_never_force_pushed_to_github() {
+    let f = forge().await;
+    let (t, w) = f.work("t1");
+    f.ship.open_change(&t, &w).await.expect("open");
+    let pushed = f.repo.origin_rev(&w.branch);
+    git(
+        w.worktree.as_ref().expect("wt"),
+        &["commit", "--quiet", "--amend", "-m", "rewritten"],
+    );
+    let e = f
+        .ship
+        .open_change(&t, &w)
+        .await
+        .expect_err("non-fast-forward");
+    assert_eq!(e.kind(), ops_core::ErrorKind::Conflict, "{e}");
+    assert_eq!(f.repo.origin_rev(&w.branch), pushed);
+}

@@ -146,6 +146,23 @@ impl std::fmt::Debug for GitHubShipper {
     }
 }
 
+/// The environment that gives git the token: a credential helper (a fixed shell
+/// function, not configuration) that prints it from `OPS_GIT_TOKEN`. The token is
+/// never in a URL or an argument.
+fn credential_env(token: &GitHubToken) -> Vec<(&'static str, String)> {
+    vec![
+        ("GIT_CONFIG_COUNT", "2".into()),
+        ("GIT_CONFIG_KEY_0", "credential.helper".into()),
+        ("GIT_CONFIG_VALUE_0", String::new()),
+        ("GIT_CONFIG_KEY_1", "credential.helper".into()),
+        (
+            "GIT_CONFIG_VALUE_1",
+            "!f() { test \"$1\" = get && echo username=x-access-token && echo \"password=$OPS_GIT_TOKEN\"; }; f".into(),
+        ),
+        ("OPS_GIT_TOKEN", token.expose().to_string()),
+    ]
+}
+
 /// The trailer a squash commit carries: `Ops-Task: <id>`.
 const TRAILER: &str = "Ops-Task";
 
@@ -221,16 +238,9 @@ impl GitHubShipper {
 
     /// git with a credential helper that reads the token from the environment.
     fn git(&self, dir: &str) -> Git {
-        Git::new(dir)
-            .with_env("GIT_CONFIG_COUNT", "2")
-            .with_env("GIT_CONFIG_KEY_0", "credential.helper")
-            .with_env("GIT_CONFIG_VALUE_0", "")
-            .with_env("GIT_CONFIG_KEY_1", "credential.helper")
-            .with_env(
-                "GIT_CONFIG_VALUE_1",
-                "!f() { test \"$1\" = get && echo username=x-access-token && echo \"password=$OPS_GIT_TOKEN\"; }; f",
-            )
-            .with_env("OPS_GIT_TOKEN", self.client.token().expose())
+        credential_env(self.client.token())
+            .into_iter()
+            .fold(Git::new(dir), |git, (k, v)| git.with_env(k, v))
     }
 
     /// Pull requests of `slug` with head `branch` into `base` (`state`: open|all).
@@ -651,5 +661,58 @@ impl Shipper for GitHubShipper {
             out.extend(verify::new_issues(probe.as_ref(), &task.project, since, merged).await);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn git_gets_the_token_from_the_credential_helper_environment_not_argv() {
+        let token = GitHubToken::new("ghp_helperTESThelperTEST0123456789abcd");
+        let mut cmd = tokio::process::Command::new("git");
+        cmd.args(["credential", "fill"])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        for (k, v) in credential_env(&token) {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("git runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"protocol=https\nhost=github.com\n\n")
+            .await
+            .expect("write");
+        drop(stdin);
+        let out = child.wait_with_output().await.expect("output");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("username=x-access-token"), "{text}");
+        assert!(
+            text.contains(&format!("password={}", token.expose())),
+            "{text}"
+        );
+        for (_, v) in credential_env(&token)
+            .iter()
+            .filter(|(k, _)| *k != "OPS_GIT_TOKEN")
+        {
+            assert!(!v.contains(token.expose()), "only OPS_GIT_TOKEN carries it");
+        }
+    }
+
+    #[test]
+    fn change_ids_parse_and_bad_ones_are_refused_naming_the_value() {
+        assert_eq!(
+            parse_id("acme/app#12").ok(),
+            Some(("acme/app".to_string(), 12))
+        );
+        for bad in ["acme/app", "app#3", "acme/app#x"] {
+            let e = parse_id(bad).expect_err(bad).to_string();
+            assert!(e.contains(bad), "{e}");
+        }
     }
 }

@@ -24,6 +24,9 @@ pub enum Fault {
     MergeableUnknown(usize),
     /// The next `n` merges answer 405 "Base branch was modified".
     BaseMoved(usize),
+    /// The next merge request finds that someone pushed one more commit to the
+    /// pull request's head just before it (so a pinned `sha` no longer matches).
+    PushBeforeMerge,
     /// The next `n` pull-request listings return nothing (a stale index), so a
     /// create runs into 422 "already exists".
     StaleListing(usize),
@@ -340,7 +343,24 @@ impl State {
                 "Base branch was modified. Review and try the merge again.",
             ));
         }
-        let head_sha = bare::branch_sha(&bare, &p.head).unwrap_or_default();
+        let pushed = self
+            .take_fault(|f| matches!(f, Fault::PushBeforeMerge).then_some(((), true)))
+            .is_some();
+        let mut head_sha = bare::branch_sha(&bare, &p.head).unwrap_or_default();
+        if pushed {
+            let tree = format!("{head_sha}^{{tree}}");
+            let commit = bare::git(
+                &bare,
+                &["commit-tree", &tree, "-p", &head_sha, "-m", "a late push"],
+            )
+            .map_err(|e| error(500, &e))?;
+            bare::git(
+                &bare,
+                &["update-ref", &format!("refs/heads/{}", p.head), &commit],
+            )
+            .map_err(|e| error(500, &e))?;
+            head_sha = commit;
+        }
         if sha.is_some_and(|s| s != head_sha) {
             return Err(error(
                 409,
