@@ -9,3 +9,4 @@ pub mod gate;
 pub mod github;
 pub mod local;
 pub mod push;
+pub mod wrap;
