@@ -26,6 +26,7 @@
 //!   [`NewIssueProbe`] is plugged in (the Sentry source fills it), no new issue
 //!   since the merge; each failure is a P0 follow-up.
 
+pub mod answers;
 mod checks;
 pub mod client;
 pub mod decision;
@@ -36,6 +37,7 @@ pub use decision::{CheckRollup, Decision, Mergeable, ReviewDecision, ready_to_me
 pub use verify::NewIssueProbe;
 
 use crate::push::{PushKind, push};
+use answers::MergeAnswer;
 use async_trait::async_trait;
 use checks::{PullState, commit_checks, pull, reviews};
 use client::{Client, gh_err};
@@ -300,8 +302,7 @@ impl GitHubShipper {
         if r.ok() {
             return Ok(PullState::from_json(&r.body));
         }
-        if r.status == 422
-            && r.message().contains("already exists")
+        if answers::pull_already_exists(r.status, &r.message())
             && let Some(p) = self
                 .find_pulls(slug, head, base, "open")
                 .await?
@@ -368,22 +369,20 @@ impl GitHubShipper {
                 )
                 .await?;
             let msg = r.message();
-            match r.status {
-                200 => {
+            match answers::classify_merge(r.status, &msg) {
+                MergeAnswer::Merged => {
                     let merged = r.body["sha"].as_str().unwrap_or_default().to_string();
                     return Ok(MergeOutcome::Merged { sha: merged });
                 }
-                409 => {
+                MergeAnswer::HeadModified => {
                     let now = pull(&self.client, slug, number).await?;
                     return Ok(MergeOutcome::HeadChanged { head: now.head_sha });
                 }
-                405 if msg.contains("Base branch was modified")
-                    && attempt < self.config.base_moved_tries =>
-                {
+                MergeAnswer::BaseModified if attempt < self.config.base_moved_tries => {
                     tokio::time::sleep(pause).await;
                     pause *= 2;
                 }
-                405 => {
+                MergeAnswer::BaseModified | MergeAnswer::NotMergeable => {
                     let now = pull(&self.client, slug, number).await?;
                     if now.merged {
                         return Ok(MergeOutcome::AlreadyMerged {
@@ -394,8 +393,23 @@ impl GitHubShipper {
                         reason: format!("GitHub refused the merge: {msg}"),
                     });
                 }
-                s => {
-                    let kind = if s == 403 || s == 404 || s == 422 {
+                MergeAnswer::RequiredCheckExpected => {
+                    return Ok(MergeOutcome::Refused {
+                        reason: format!(
+                            "GitHub expects a check that has not reported on {sha}: {msg} (list it in the project's required_checks so ops waits for it)"
+                        ),
+                    });
+                }
+                MergeAnswer::NeedsHuman => {
+                    return Ok(MergeOutcome::Refused {
+                        reason: format!(
+                            "GitHub refused the merge and ops never bypasses branch protection: {msg}"
+                        ),
+                    });
+                }
+                MergeAnswer::Other => {
+                    let s = r.status;
+                    let kind = if matches!(s, 403 | 404 | 422) {
                         ErrorKind::Invalid
                     } else {
                         ErrorKind::Retryable
