@@ -223,3 +223,109 @@ async fn a_planted_canary_token_appears_in_no_event_board_record_or_report() {
         "the shipped code has no token"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_github_a_late_push_is_rechecked_then_squash_merged_and_dev_is_promoted_by_merge_commit()
+ {
+    use ops_ship::github::{
+        ClientConfig, GitHubProject, GitHubShipConfig, GitHubShipper, GitHubToken,
+    };
+    use ops_testkit::github::{FakeGitHub, Fault};
+    let repo = TempRepo::new();
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("acme/app", &repo.origin());
+    gh.auto_check("ci/test", "success");
+    gh.inject(Fault::PushBeforeMerge);
+    let project = GitHubProject {
+        alias: "proj".into(),
+        repos: vec!["acme/app".into()],
+        paths: vec![repo.work()],
+        dev_branch: "dev".into(),
+        main_branch: "main".into(),
+        required_checks: vec!["ci/test".into()],
+        health_endpoints: vec![],
+    };
+    let ship_config = GitHubShipConfig {
+        client: ClientConfig {
+            api_base: gh.url(),
+            backoff: Duration::from_millis(10),
+            ..ClientConfig::default()
+        },
+        verify_after: Duration::ZERO,
+        ..GitHubShipConfig::default()
+    };
+    let shipper = GitHubShipper::new(vec![project], GitHubToken::new(CANARY), ship_config);
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = Task::new(
+        TaskId::new("t1").expect("id"),
+        "Add the feature",
+        "proj",
+        repo.work().to_string_lossy(),
+    );
+    t.paths = vec!["src".into()];
+    board.insert(t).await.expect("seed");
+    let agents = ScriptedAgents {
+        root: repo.root().to_path_buf(),
+        work: repo.work(),
+        script: Box::new(|_| vec![("src/feature.rs".into(), "pub fn feature() {}\n".into())]),
+    };
+    let engine = Engine::new(board.clone(), Arc::new(agents), Arc::new(shipper))
+        .with_gate(Arc::new(SecretsGate::default()))
+        .with_gate(Arc::new(DiffScopeGate::default()))
+        .with_config(config());
+    let mut events = engine.events().subscribe();
+    let Ok(report) = tokio::time::timeout(Duration::from_secs(20), engine.run()).await else {
+        let mut seen = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            seen.push(format!("{e:?}"));
+        }
+        let reqs = gh.requests();
+        panic!(
+            "hung: {:?}\n{:#?}",
+            &reqs[reqs.len().saturating_sub(12)..],
+            seen
+        );
+    };
+    let report = report.expect("run");
+    assert_eq!(report.halt, HaltReason::AllDone, "{report:?}");
+    let statuses: Vec<(u16, String)> = gh
+        .merge_calls()
+        .iter()
+        .map(|m| (m.status, m.method.clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (409, "squash".into()),
+            (200, "squash".into()),
+            (200, "merge".into())
+        ]
+    );
+    let mut head_changes = 0;
+    while let Ok(e) = events.try_recv() {
+        if matches!(
+            e,
+            Event::MergeAttempted {
+                outcome: ops_core::seams::MergeOutcome::HeadChanged { .. },
+                ..
+            }
+        ) {
+            head_changes += 1;
+        }
+    }
+    assert_eq!(
+        head_changes, 1,
+        "the late push was seen and the new head checked before merging"
+    );
+    let pulls = gh.pulls();
+    assert_eq!(pulls.len(), 2);
+    assert!(pulls.iter().all(|p| p.merged.is_some()));
+    assert_eq!(
+        repo.origin_rev("main"),
+        pulls[1].merged.clone().expect("promotion merged")
+    );
+    assert_eq!(
+        git(&repo.origin(), &["show", "main:src/feature.rs"]),
+        "pub fn feature() {}"
+    );
+}

@@ -81,6 +81,12 @@ impl FakeGitHub {
             .set_check_run(slug, sha, name, conclusion, output);
     }
 
+    /// Every commit without check runs of its own reports check run `name`
+    /// completed with `conclusion` (a CI that is always done, for engine tests).
+    pub fn auto_check(&self, name: &str, conclusion: &str) {
+        self.lock().auto_check = Some((name.into(), conclusion.into()));
+    }
+
     /// Sets (or replaces) commit status `context` on `sha` (`success`, `pending`, `failure`, `error`).
     pub fn set_status(&self, slug: &str, sha: &str, context: &str, state: &str, description: &str) {
         self.lock()

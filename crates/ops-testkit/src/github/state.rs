@@ -92,6 +92,8 @@ pub(super) struct State {
     pub requests: Vec<String>,
     pub not_modified: usize,
     pub authorizations: Vec<String>,
+    /// A check run every commit without runs of its own reports: `(name, conclusion)`.
+    pub auto_check: Option<(String, String)>,
 }
 
 /// An answer: status and body.
@@ -417,11 +419,20 @@ impl State {
 
     pub fn check_runs(&self, slug: &str, sha: &str) -> Answer {
         self.bare(slug)?;
-        let runs = self
+        let mut runs = self
             .check_runs
             .get(&(slug.into(), sha.into()))
             .cloned()
             .unwrap_or_default();
+        if runs.is_empty()
+            && let Some((name, conclusion)) = &self.auto_check
+        {
+            runs.push(json!({
+                "id": 1, "name": name, "head_sha": sha, "status": "completed",
+                "conclusion": conclusion,
+                "output": {"title": name, "summary": format!("{name} {conclusion}"), "text": ""},
+            }));
+        }
         Ok((200, json!({"total_count": runs.len(), "check_runs": runs})))
     }
 
