@@ -146,6 +146,7 @@ pub fn decide(
     let mut d = Decisions::default();
     let mut graph = TaskGraph::from_tasks(existing)?;
     let mut new_tasks: BTreeMap<TaskId, Task> = BTreeMap::new();
+    let mut edges: Vec<(String, BTreeSet<TaskId>)> = Vec::new();
     for (f, raised) in &findings {
         let project = project_of(&f.project);
         let mut blockers = BTreeSet::new();
@@ -201,7 +202,6 @@ pub fn decide(
                 task.created_at = now;
                 graph.add_task(id.clone());
                 new_tasks.insert(id, task);
-                // Edges are added below, once every new task is in the graph.
             }
             Some(task) if matches!(task.status, TaskStatus::Pending | TaskStatus::Blocked) => {
                 let mut updated = (*task).clone();
@@ -221,7 +221,12 @@ pub fn decide(
             }
             Some(task) => d.changes.unchanged.push(task.id.clone()),
         }
-        let id = &id_of[&f.fingerprint];
+        edges.push((f.fingerprint.clone(), blockers));
+    }
+
+    // Edges, once every new task is in the graph.
+    for (fp, blockers) in edges {
+        let id = &id_of[&fp];
         for blocker in blockers {
             if let Some(task) = new_tasks.get_mut(id) {
                 graph.add_dependency(&blocker, id)?;
@@ -230,7 +235,7 @@ pub fn decide(
                 if saved.blocked_by.insert(blocker.clone()) {
                     graph.add_dependency(&blocker, id)?;
                 }
-            } else if let Some(task) = by_fingerprint.get(f.fingerprint.as_str())
+            } else if let Some(task) = by_fingerprint.get(fp.as_str())
                 && matches!(task.status, TaskStatus::Pending | TaskStatus::Blocked)
                 && !task.blocked_by.contains(&blocker)
             {
