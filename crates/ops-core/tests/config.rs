@@ -140,6 +140,11 @@ fn malformed_registries_name_the_file_and_the_field() {
     assert_eq!(field, "projects[1]");
     assert!(msg.contains("already used by projects[0]"), "{msg}");
 
+    let (field, msg) =
+        parse_err(r#"{"projects": [{"alias": "a", "sensitive_paths": ["src/[auth"]}]}"#);
+    assert_eq!(field, "projects[0].sensitive_paths[0]");
+    assert!(msg.contains("expected a glob"), "{msg}");
+
     let (field, _) = parse_err(r#"[1, 2]"#);
     assert_eq!(field, "(top level)");
 }

@@ -209,6 +209,15 @@ fn project(
             ));
         }
     };
+    let sensitive_paths = file.strings(entry, "sensitive_paths", &at)?;
+    for (i, glob) in sensitive_paths.iter().enumerate() {
+        globset::Glob::new(glob).map_err(|e| {
+            file.error(
+                format!("{at}sensitive_paths[{i}]"),
+                format!("expected a glob like \"src/auth/**\": {e}"),
+            )
+        })?;
+    }
     let mut aliases = file.strings(entry, "aliases", &at)?;
     aliases.retain(|a| a != &alias);
     let extra = map
@@ -223,7 +232,7 @@ fn project(
         dev_branch: file.string(entry, "dev_branch", &at)?,
         main_branch: file.string(entry, "main_branch", &at)?,
         quality_gate: file.string(entry, "quality_gate", &at)?,
-        sensitive_paths: file.strings(entry, "sensitive_paths", &at)?,
+        sensitive_paths,
         aliases,
         ship,
         acceptance_criteria: file.strings(entry, "acceptance_criteria", &at)?,
