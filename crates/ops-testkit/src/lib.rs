@@ -4,7 +4,10 @@
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
+//! [`fixtures`] builds the repository states the audit sources are tested on,
+//! and asks git itself for the answers they must agree with.
 
+pub mod fixtures;
 mod git;
 pub mod github;
 

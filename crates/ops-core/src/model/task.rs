@@ -229,10 +229,6 @@ pub struct Task {
     pub acceptance_criteria: Vec<String>,
     /// Tasks that must complete before this one starts.
     pub blocked_by: BTreeSet<TaskId>,
-    /// Set by the planner when the change is security-sensitive (auth, payments, PII,
-    /// secrets keywords, or a `sensitive_paths` glob matched): see [`Task::needs_security_review`].
-    #[serde(default)]
-    pub sensitive: bool,
     /// Where it is in its life.
     pub status: TaskStatus,
     /// Why it has its status (blocked, failed, already done), if there is more to say.
@@ -249,6 +245,15 @@ pub struct Task {
     pub blocked_on: Option<TaskId>,
     /// Stable identity of the finding it came from.
     pub fingerprint: String,
+    /// The audit source whose finding it came from; `None` for tasks added by
+    /// hand (the planner never completes those on its own).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Touches auth, payments, personal data or secrets (by keywords or the
+    /// project's `sensitive_paths`): runs in team mode under hybrid and needs the
+    /// security review (see [`Task::needs_security_review`]).
+    #[serde(default)]
+    pub sensitive: bool,
     /// When it was first put on the board.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -280,7 +285,6 @@ impl Task {
             quality_gate: None,
             acceptance_criteria: Vec::new(),
             blocked_by: BTreeSet::new(),
-            sensitive: false,
             status: TaskStatus::Pending,
             status_reason: None,
             attempts: Vec::new(),
@@ -289,6 +293,8 @@ impl Task {
             pr: None,
             blocked_on: None,
             fingerprint,
+            source: None,
+            sensitive: false,
             created_at: Timestamp::default(),
             updated_at: Timestamp::default(),
             lease: None,
@@ -346,8 +352,9 @@ impl Task {
     }
 
     /// Whether a separate reviewer must approve the change: the planner flagged it
-    /// [`Task::sensitive`], or it is a team task whose title or description has a
-    /// security focus (one of [`SECURITY_KEYWORDS`], as a whole word).
+    /// [`Task::sensitive`] (by `planner::SENSITIVE_KEYWORDS` or `sensitive_paths`), or
+    /// it is a team task whose title or description has a security focus (one of
+    /// [`SECURITY_KEYWORDS`], as a whole word), e.g. one added by hand.
     pub fn needs_security_review(&self) -> bool {
         if self.sensitive {
             return true;
