@@ -26,4 +26,5 @@ pub mod gate;
 pub mod github;
 pub mod local;
 pub mod push;
+mod scratch;
 pub mod wrap;

@@ -19,6 +19,7 @@
 
 use crate::gate::CommandGate;
 use crate::push::{PushKind, push};
+use crate::scratch::Scratch;
 use async_trait::async_trait;
 use ops_core::model::{Project, Task, TaskId};
 use ops_core::seams::{
@@ -273,16 +274,9 @@ impl LocalShipper {
         let verdict = match self.gate.command_for(task) {
             None => GateVerdict::pass("no quality-gate command configured"),
             Some(command) => {
-                let git = Git::new(repo);
-                let scratch = tempfile::tempdir()
-                    .map_err(|e| err("make a scratch worktree", ErrorKind::Fatal, e.to_string()))?;
-                let dir = scratch.path().join("merged");
-                let dir_s = dir.to_string_lossy().into_owned();
-                git.run(["worktree", "add", "--quiet", "--detach", &dir_s, sha])
-                    .await
-                    .map_err(git_err("make a scratch worktree"))?;
-                let verdict = self.gate.run_in(command, &dir).await;
-                let _ = git.run(["worktree", "remove", "--force", &dir_s]).await;
+                let scratch = Scratch::at("local", repo, sha).await?;
+                let verdict = self.gate.run_in(command, scratch.dir()).await;
+                scratch.remove().await;
                 verdict?
             }
         };

@@ -378,3 +378,26 @@ async fn review_brief_never_carries_a_token_from_the_diff() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn command_gate_without_a_worktree_tests_the_branch_tip_not_the_checkout() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let mut work = branch(&repo, "ops/tip", &[("ok.txt", "ok\n")]);
+    work.worktree = None;
+    assert!(
+        !repo.work().join("ok.txt").exists(),
+        "the checkout is on dev"
+    );
+    let v = CommandGate::fixed("test -f ok.txt")
+        .check(&t, &work)
+        .await
+        .expect("runs");
+    assert!(v.passed, "{}", v.detail);
+    let worktrees = repo.git(&["worktree", "list", "--porcelain"]);
+    assert_eq!(
+        worktrees.matches("worktree ").count(),
+        2,
+        "the scratch worktree is gone: {worktrees}"
+    );
+}

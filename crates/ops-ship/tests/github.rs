@@ -625,3 +625,43 @@ async fn a_diverged_task_branch_is_never_force_pushed_to_github() {
     assert_eq!(e.kind(), ops_core::ErrorKind::Conflict, "{e}");
     assert_eq!(f.repo.origin_rev(&w.branch), pushed);
 }
+
+#[tokio::test]
+async fn a_project_whose_dev_branch_is_main_is_refused_so_no_pull_request_targets_main() {
+    let repo = TempRepo::new();
+    let gh = FakeGitHub::start().await;
+    gh.add_repo(SLUG, &repo.origin());
+    let mut p = project(&repo, vec![]);
+    p.dev_branch = "main".into();
+    let ship = GitHubShipper::new(vec![p], GitHubToken::new(CANARY), config(&gh));
+    let t = task(&repo, "t1");
+    let w = branch(&repo, "ops/t1-x", &[("a.txt", "a\n")]);
+    let e = ship.open_change(&t, &w).await.expect_err("refused");
+    assert!(e.to_string().contains("production branch"), "{e}");
+    assert!(gh.pulls().is_empty());
+    assert!(
+        repo.git(&["ls-remote", "origin", "ops/t1-x"]).is_empty(),
+        "nothing was pushed"
+    );
+}
+
+#[test]
+fn project_settings_come_from_the_registry_entry() {
+    let p: ops_core::model::Project = serde_json::from_value(serde_json::json!({
+        "alias": "web", "repos": ["acme/web"], "paths": ["/src/web"],
+        "dev_branch": "develop",
+        "required_checks": ["ci/test", "lint"],
+        "infra": {"health_endpoints": ["https://web.example/health", {"url": "https://api.example/up"}]}
+    }))
+    .expect("a registry project");
+    let g = GitHubProject::from_project(&p);
+    assert_eq!(
+        (g.dev_branch.as_str(), g.main_branch.as_str()),
+        ("develop", "main")
+    );
+    assert_eq!(g.required_checks, ["ci/test", "lint"]);
+    assert_eq!(
+        g.health_endpoints,
+        ["https://web.example/health", "https://api.example/up"]
+    );
+}

@@ -9,6 +9,7 @@
 
 use super::diff::repo_dir;
 use super::secrets::redact;
+use crate::scratch::Scratch;
 use async_trait::async_trait;
 use ops_core::model::{Project, Task};
 use ops_core::seams::{GateVerdict, QualityGate, WorkRef};
@@ -199,7 +200,29 @@ impl QualityGate for CommandGate {
                 task.project
             )));
         };
-        let dir = repo_dir(task, work);
+        let Some(dir) = &work.worktree else {
+            // No worktree: test exactly the branch tip, in a scratch checkout of it.
+            let repo = repo_dir(task, work);
+            let tip = ops_git::Git::new(&repo)
+                .run([
+                    "rev-parse",
+                    "--verify",
+                    &format!("refs/heads/{}^{{commit}}", work.branch),
+                ])
+                .await
+                .map_err(|e| {
+                    Error::backend(
+                        "quality-gate",
+                        "find the task branch",
+                        ErrorKind::Invalid,
+                        e.to_string(),
+                    )
+                })?;
+            let scratch = Scratch::at("quality-gate", &repo, &tip).await?;
+            let verdict = self.run_in(command, scratch.dir()).await;
+            scratch.remove().await;
+            return verdict;
+        };
         if !dir.is_dir() {
             return Err(Error::backend(
                 "quality-gate",
@@ -208,6 +231,6 @@ impl QualityGate for CommandGate {
                 format!("the worktree {} does not exist", dir.display()),
             ));
         }
-        self.run_in(command, &dir).await
+        self.run_in(command, dir).await
     }
 }

@@ -76,24 +76,30 @@ impl GitHubProject {
     /// Reads a registry project: repos, paths, branches, and from its extra keys
     /// `required_checks` and `infra.health_endpoints` (or `health_endpoints`).
     pub fn from_project(p: &Project) -> Self {
-        let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
-            v.and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut health = strings(p.extra.get("infra").and_then(|i| i.get("health_endpoints")));
-        health.extend(strings(p.extra.get("health_endpoints")));
+        let mut health = p.health_endpoints();
+        health.extend(
+            p.extra
+                .get("health_endpoints")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().or_else(|| v["url"].as_str()).map(str::to_string)),
+        );
+        let required_checks = p
+            .extra
+            .get("required_checks")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
         GitHubProject {
             alias: p.alias.clone(),
             repos: p.repos.clone(),
             paths: p.paths.clone(),
             dev_branch: p.dev_branch.clone().unwrap_or_else(|| "dev".into()),
             main_branch: p.main_branch.clone().unwrap_or_else(|| "main".into()),
-            required_checks: strings(p.extra.get("required_checks")),
+            required_checks,
             health_endpoints: health,
         }
     }
@@ -203,7 +209,8 @@ impl GitHubShipper {
     }
 
     fn project(&self, alias: &str) -> Result<&GitHubProject> {
-        self.projects
+        let p = self
+            .projects
             .iter()
             .find(|p| p.alias == alias)
             .ok_or_else(|| {
@@ -212,7 +219,18 @@ impl GitHubShipper {
                     ErrorKind::Invalid,
                     format!("project {alias} is not configured for GitHub shipping"),
                 )
-            })
+            })?;
+        let dev = p.dev_branch.as_str();
+        if dev == p.main_branch || crate::push::PRODUCTION_BRANCHES.contains(&dev) {
+            return Err(gh_err(
+                "use the project",
+                ErrorKind::Invalid,
+                format!(
+                    "project {alias}: dev branch {dev:?} is a production branch; ops merges work into dev and only promotes dev to main"
+                ),
+            ));
+        }
+        Ok(p)
     }
 
     fn project_of_slug(&self, slug: &str) -> Option<&GitHubProject> {
