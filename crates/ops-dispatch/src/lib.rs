@@ -1,1 +1,41 @@
-//! Worktrees and agent runtimes (Dispatcher backends). Not built yet: see the "Dispatch" issue.
+//! Worktrees and agent runtimes: the `Dispatcher` backends of ops.
+//!
+//! Every agent works in its own git worktree ([`worktree`]: one per task, on the
+//! task's branch cut from the project's dev branch, leased to one ops process,
+//! bootstrapped from `.worktreeinclude` and a setup command). A [`Workbench`]
+//! prepares that worktree, a log file per attempt and an allow-listed environment
+//! ([`env`]: tokens ops holds never reach agents) for every backend. The backends —
+//! [`command`] (any program), [`claude`] (Claude Code, steerable), [`codex`],
+//! [`gemini`], [`aider`] — only build a command line and read their runtime's
+//! output; the shared session runs the process in its own process group
+//! ([`process`]: stopped whole, TERM then KILL), tracks activity from protocol
+//! events and worktree writes ([`liveness`]), commits what the agent left
+//! uncommitted and lists the changed files before an outcome is returned. An
+//! agent that exits non-zero, crashes, hangs or prints garbage gives a failed
+//! outcome with the reason, never a hang or a panic. [`gc`] decides which
+//! worktrees may be removed (only those whose work has landed).
+
+pub mod aider;
+pub mod claude;
+pub mod codex;
+pub mod command;
+pub mod env;
+pub mod gc;
+pub mod gemini;
+pub mod lease;
+pub mod liveness;
+pub mod process;
+mod session;
+mod workbench;
+pub mod worktree;
+
+pub use aider::{AiderConfig, AiderDispatcher};
+pub use claude::{ClaudeConfig, ClaudeDispatcher, PermissionMode};
+pub use codex::{CodexConfig, CodexDispatcher};
+pub use command::{BriefDelivery, CommandConfig, CommandDispatcher};
+pub use env::EnvPolicy;
+pub use gemini::{GeminiConfig, GeminiDispatcher};
+pub use lease::LeaseOwner;
+pub use session::Session;
+pub use workbench::{ProjectSettings, Workbench};
+pub use worktree::{Worktree, WorktreeConfig, WorktreeManager};

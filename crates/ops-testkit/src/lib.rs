@@ -1,9 +1,14 @@
 //! Test support shared by the ops crates' tests: real git repositories built in
-//! temp dirs by running git itself (no mocks of git).
+//! temp dirs by running git itself (no mocks of git), a fake agent program
+//! (`fake-agent`, see [`fake_agent`]) and a fake Anthropic Messages API server
+//! ([`anthropic`]) that real agent CLIs can be pointed at.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
 
+mod agent;
+pub mod anthropic;
 mod git;
 
+pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

@@ -191,6 +191,7 @@ async fn play(
         summary: summary.into(),
         cost_usd: Some(0.01),
         worktree: None,
+        changed_files: Vec::new(),
     };
     let (duration, every, ending) = match plan {
         FakeAgent::Succeed {

@@ -63,6 +63,10 @@ pub struct AgentOutcome {
     pub cost_usd: Option<f64>,
     /// The worktree it worked in, if the backend made one.
     pub worktree: Option<PathBuf>,
+    /// Files changed on the task's branch (relative to the repository root), when the
+    /// backend can tell; empty otherwise. Team mode passes them to dependents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_files: Vec<String>,
 }
 
 impl AgentOutcome {
@@ -75,6 +79,7 @@ impl AgentOutcome {
             summary: String::new(),
             cost_usd: None,
             worktree: None,
+            changed_files: Vec::new(),
         }
     }
 }
