@@ -84,5 +84,53 @@ async fn the_real_cli_writes_a_file_and_commits_in_the_worktree() {
     assert_eq!(out.changed_files, ["hello.txt"]);
     assert_eq!(out.summary, "Wrote hello.txt and committed it.");
     assert!(api.received("Say hello"), "the brief reached the model");
-    let _ = Mode::Team;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_mid_run_reaches_the_model() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "c2");
+    let api = FakeAnthropic::start(vec![
+        // The first turn is held open so the message arrives mid-turn.
+        Reply::Delay(
+            Duration::from_millis(1500),
+            Box::new(Reply::write(&wt.join("a.txt").to_string_lossy(), "a\n")),
+        ),
+        Reply::Text("Wrote a.txt.".into()),
+    ])
+    .await;
+    let d = dispatcher(claude_bench(&api, home.path()));
+    let mut t = task(&repo, "c2", "Write a");
+    t.mode = Mode::Team;
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    // Wait until the model has been asked once (the agent is mid-turn), then steer.
+    let asked = async {
+        while !api.requests().iter().any(|r| r.is_agent_turn()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(30), asked)
+        .await
+        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    handle
+        .send("STEER-7f3a: also mention the weather")
+        .await
+        .expect("a steerable agent takes a message mid-turn");
+    let delivered = async {
+        while !api.received("STEER-7f3a") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(30), delivered)
+        .await
+        .unwrap_or_else(|_| panic!("the message reached the model; requests:\n{}", dump(&api)));
+    let out = timeout(Duration::from_secs(30), handle.wait())
+        .await
+        .expect("the turn ends");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
+    handle.stop().await.expect("stop");
+    assert!(wt.join("a.txt").is_file(), "the first turn's work is there");
 }

@@ -1,28 +1,43 @@
 //! A fake agent program for tests: behaves like an agent CLI in the ways ops must
-//! handle. Options (any order; unknown arguments such as Claude Code's are ignored):
+//! handle, and speaks the output protocol of the CLI it is started as.
 //!
-//! - `--mode=edit-commit` (default): writes `brief.txt` (the brief verbatim) and
-//!   `env.txt` (its environment) into the working directory, commits them, exits 0;
-//! - `--mode=edit`: writes the same files but leaves them uncommitted;
-//! - `--mode=hang`: starts a child `sleep` in its process group and never ends;
-//! - `--mode=crash`: aborts (SIGABRT);
-//! - `--mode=exit:N`: exits with status N;
-//! - `--mode=garbage`: prints lines that are no protocol at all, exits 0;
-//! - `--mode=wait-message`: reads one line from stdin (a message), writes it to
-//!   `message.txt`, commits, exits 0;
-//! - `--mode=claude`: speaks Claude Code's stream-json: reads JSONL user messages
-//!   on stdin; for each writes `turn-N.txt` with its text, commits, prints
-//!   `system/init` (first), `assistant` and `result`; exits at EOF;
-//! - `--start-log=DIR`: first writes the start time (unix ns) to `DIR/<cwd name>`;
-//! - `--sleep-ms=N`: sleeps before working.
+//! Protocol, from its arguments: `--input-format stream-json` → Claude Code
+//! (JSONL user messages on stdin; `system/init`, `assistant`, `result` out);
+//! `exec --json` → Codex (`thread.started`, `item.completed`, `turn.completed`);
+//! `-o stream-json` → Gemini CLI (`init`, `message`, `result`); anything else →
+//! plain text. The brief is the first Claude message, else the first argument
+//! naming an existing file, else stdin.
 //!
-//! The brief is read from the first argument naming an existing file, else from
-//! stdin (modes other than `wait-message` and `claude`).
+//! Behaviour: `--mode=X`, else a line `fake-agent-mode: X` in the brief, else
+//! `edit-commit`:
+//! - `edit-commit`: writes `brief.txt` (the brief verbatim) and `env.txt` (its
+//!   environment) into the working directory, commits them, succeeds;
+//! - `edit`: writes the same files, leaves them uncommitted, succeeds;
+//! - `hang`: starts a child `sleep` in its process group and never ends;
+//! - `crash`: aborts (SIGABRT);
+//! - `exit:N`: exits with status N;
+//! - `garbage`: prints lines that are no protocol at all, exits 0;
+//! - `wait-message`: reads one line from stdin (a message), writes it to
+//!   `message.txt`, commits, succeeds.
+//!
+//! As Claude Code it keeps reading messages after the first turn: each later one is
+//! written to `turn-N.txt`, committed and answered with a `result`; it exits at EOF.
+//! `--start-log=DIR` first writes the start time (unix ns) to `DIR/<cwd name>`;
+//! `--sleep-ms=N` sleeps before working.
 
+use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Protocol {
+    Claude,
+    Codex,
+    Gemini,
+    Plain,
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,63 +60,150 @@ fn main() -> ExitCode {
     if let Some(ms) = opt("sleep-ms").and_then(|m| m.parse().ok()) {
         std::thread::sleep(Duration::from_millis(ms));
     }
-    let mode = opt("mode").unwrap_or_else(|| "edit-commit".into());
-    let brief_from_file = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .find(|a| Path::new(a).is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok());
-    let read_brief = || {
-        brief_from_file.clone().unwrap_or_else(|| {
-            let mut s = String::new();
-            let _ = std::io::stdin().read_to_string(&mut s);
-            s
-        })
+    let has = |a: &str| args.iter().any(|x| x == a);
+    let protocol = if has("--input-format") && has("stream-json") {
+        Protocol::Claude
+    } else if has("exec") && has("--json") {
+        Protocol::Codex
+    } else if has("-o") && has("stream-json") {
+        Protocol::Gemini
+    } else {
+        Protocol::Plain
     };
-    match mode.as_str() {
+    let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
+    let brief = if protocol == Protocol::Claude {
+        emit(
+            json!({"type": "system", "subtype": "init", "session_id": "fake-session", "tools": ["Bash"]}),
+        );
+        let mut line = String::new();
+        let _ = stdin.read_line(&mut line);
+        message_text(&line)
+    } else if let Some(text) = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .find(|a| Path::new(a).is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        text
+    } else {
+        let mut s = String::new();
+        let _ = stdin.read_to_string(&mut s);
+        s
+    };
+    let mode = opt("mode")
+        .or_else(|| {
+            brief.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("fake-agent-mode:")
+                    .map(|m| m.trim().to_string())
+            })
+        })
+        .unwrap_or_else(|| "edit-commit".into());
+    let summary = match mode.as_str() {
         "edit-commit" | "edit" => {
-            let brief = read_brief();
             write_work(&brief);
             if mode == "edit-commit" {
                 commit("fake agent: did the task");
             }
-            println!("fake agent: wrote brief.txt and env.txt");
-            ExitCode::SUCCESS
+            "wrote brief.txt and env.txt".to_string()
         }
         "hang" => {
             let _child = Command::new("sleep").arg("1000").spawn();
-            println!("fake agent: hanging");
+            say(protocol, "hanging");
             loop {
                 std::thread::sleep(Duration::from_secs(1000));
             }
         }
         "crash" => {
-            println!("fake agent: about to crash");
+            say(protocol, "about to crash");
             std::process::abort()
         }
         "garbage" => {
-            println!("\u{1b}[31m%%% not a protocol \u{0}\u{7f} {{{{ ]]");
+            println!("\u{1b}[31m%%% not a protocol \u{7f} {{{{ ]]");
             println!("<<<<garbage>>>>");
-            ExitCode::SUCCESS
+            return ExitCode::SUCCESS;
         }
         "wait-message" => {
-            println!("fake agent: waiting for a message");
+            say(protocol, "waiting for a message");
             let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
+            let _ = stdin.read_line(&mut line);
             let _ = std::fs::write("message.txt", line.trim_end());
             commit("fake agent: acted on the message");
-            println!("fake agent: got the message");
-            ExitCode::SUCCESS
+            "acted on the message".to_string()
         }
-        "claude" => claude(),
         other => {
             if let Some(code) = other.strip_prefix("exit:") {
                 eprintln!("fake agent: exiting with {code} as told");
                 return ExitCode::from(code.parse::<u8>().unwrap_or(1));
             }
             eprintln!("fake agent: unknown mode {other:?}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    finish(protocol, &summary, 1);
+    if protocol == Protocol::Claude {
+        let mut turn = 1;
+        for line in stdin.lines() {
+            let Ok(line) = line else { break };
+            turn += 1;
+            let _ = std::fs::write(format!("turn-{turn}.txt"), message_text(&line));
+            commit(&format!("fake claude: turn {turn}"));
+            finish(protocol, &format!("turn {turn} done"), turn);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn message_text(line: &str) -> String {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/message/content/0/text")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .unwrap_or_default()
+}
+
+fn say(protocol: Protocol, text: &str) {
+    match protocol {
+        Protocol::Claude => emit(
+            json!({"type": "assistant", "message": {"content": [{"type": "text", "text": text}]}}),
+        ),
+        Protocol::Codex => emit(
+            json!({"type": "item.completed", "item": {"id": "i0", "type": "reasoning", "text": text}}),
+        ),
+        Protocol::Gemini => {
+            emit(json!({"type": "message", "role": "assistant", "content": text, "delta": true}))
+        }
+        Protocol::Plain => println!("fake agent: {text}"),
+    }
+}
+
+fn finish(protocol: Protocol, summary: &str, turn: u64) {
+    match protocol {
+        Protocol::Claude => {
+            say(protocol, summary);
+            emit(
+                json!({"type": "result", "subtype": "success", "is_error": false, "result": summary, "total_cost_usd": 0.01, "num_turns": turn}),
+            );
+        }
+        Protocol::Codex => {
+            emit(json!({"type": "thread.started", "thread_id": "fake"}));
+            emit(
+                json!({"type": "item.completed", "item": {"id": "i1", "type": "agent_message", "text": summary}}),
+            );
+            emit(
+                json!({"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}),
+            );
+        }
+        Protocol::Gemini => {
+            emit(json!({"type": "init", "session_id": "fake", "model": "fake"}));
+            emit(json!({"type": "message", "role": "assistant", "content": summary}));
+            emit(json!({"type": "result", "status": "success", "stats": {}}));
+        }
+        Protocol::Plain => println!("{summary}"),
     }
 }
 
@@ -123,43 +225,15 @@ fn commit(message: &str) {
                 "user.email=fake@agent.invalid",
             ])
             .args(args)
+            .stdout(std::process::Stdio::null())
             .status();
     };
     git(&["add", "-A"]);
     git(&["commit", "--quiet", "-m", message]);
 }
 
-fn emit(value: serde_json::Value) {
+fn emit(value: Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{value}");
     let _ = out.flush();
-}
-
-fn claude() -> ExitCode {
-    emit(
-        serde_json::json!({"type": "system", "subtype": "init", "session_id": "fake-session", "tools": ["Bash"]}),
-    );
-    let stdin = std::io::stdin();
-    let mut turn = 0;
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        turn += 1;
-        let text = v
-            .pointer("/message/content/0/text")
-            .and_then(|t| t.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let _ = std::fs::write(format!("turn-{turn}.txt"), &text);
-        commit(&format!("fake claude: turn {turn}"));
-        emit(
-            serde_json::json!({"type": "assistant", "message": {"content": [{"type": "text", "text": format!("turn {turn} done")}]}}),
-        );
-        emit(
-            serde_json::json!({"type": "result", "subtype": "success", "is_error": false, "result": format!("turn {turn} done"), "total_cost_usd": 0.01, "num_turns": turn}),
-        );
-    }
-    ExitCode::SUCCESS
 }
