@@ -51,9 +51,14 @@ fn err(op: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// The task worktrees of `repo` under `manager`'s root, each with a decision.
-pub async fn decide(repo: &Path, manager: &WorktreeManager, policy: &GcPolicy) -> Result<Vec<GcDecision>> {
+pub async fn decide(
+    repo: &Path,
+    manager: &WorktreeManager,
+    policy: &GcPolicy,
+) -> Result<Vec<GcDecision>> {
     let git = Git::new(repo);
-    let root = std::fs::canonicalize(manager.root_for(repo)).unwrap_or_else(|_| manager.root_for(repo));
+    let root =
+        std::fs::canonicalize(manager.root_for(repo)).unwrap_or_else(|_| manager.root_for(repo));
     let listing = git
         .run(["worktree", "list", "--porcelain"])
         .await
@@ -107,7 +112,10 @@ async fn judge(
             manager.config().lease_ttl,
         )
     {
-        return (Keep, format!("in use by ops process {} (owner {})", owner.pid, owner.id));
+        return (
+            Keep,
+            format!("in use by ops process {} (owner {})", owner.pid, owner.id),
+        );
     }
     match wt.run(["status", "--porcelain"]).await {
         Ok(s) if !s.trim().is_empty() => {
@@ -117,21 +125,39 @@ async fn judge(
         Err(e) => return (Keep, format!("its status could not be read: {e}")),
     }
     let Some(branch) = branch else {
-        return (Keep, "detached HEAD: cannot tell whether its work landed".into());
+        return (
+            Keep,
+            "detached HEAD: cannot tell whether its work landed".into(),
+        );
     };
     if policy.merged_prs.contains(branch) {
         return (Remove, format!("the PR of {branch} merged"));
     }
-    match wt.succeeds(["merge-base", "--is-ancestor", "HEAD", &policy.target]).await {
-        Ok(true) => (Remove, format!("{branch} is contained in {}", policy.target)),
+    match wt
+        .succeeds(["merge-base", "--is-ancestor", "HEAD", &policy.target])
+        .await
+    {
+        Ok(true) => (
+            Remove,
+            format!("{branch} is contained in {}", policy.target),
+        ),
         Ok(false) => {
             let n = wt
                 .run(["rev-list", "--count", &format!("{}..HEAD", policy.target)])
                 .await
                 .unwrap_or_else(|_| "some".into());
-            (Keep, format!("{n} commit(s) on {branch} have not landed on {}", policy.target))
+            (
+                Keep,
+                format!(
+                    "{n} commit(s) on {branch} have not landed on {}",
+                    policy.target
+                ),
+            )
         }
-        Err(e) => (Keep, format!("could not compare with {}: {e}", policy.target)),
+        Err(e) => (
+            Keep,
+            format!("could not compare with {}: {e}", policy.target),
+        ),
     }
 }
 

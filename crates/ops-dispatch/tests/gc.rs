@@ -69,19 +69,37 @@ async fn landed_worktrees_go_and_unlanded_dirty_or_leased_ones_stay_with_reasons
     assert_eq!(of("squashed").action, GcAction::Remove);
     assert!(of("squashed").reason.contains("PR"));
     assert_eq!(of("unlanded").action, GcAction::Keep);
-    assert!(of("unlanded").reason.contains("1 commit(s)"), "{:?}", of("unlanded"));
+    assert!(
+        of("unlanded").reason.contains("1 commit(s)"),
+        "{:?}",
+        of("unlanded")
+    );
     assert_eq!(of("dirty").action, GcAction::Keep);
-    assert!(of("dirty").reason.contains("uncommitted"), "{:?}", of("dirty"));
+    assert!(
+        of("dirty").reason.contains("uncommitted"),
+        "{:?}",
+        of("dirty")
+    );
     assert_eq!(of("leased").action, GcAction::Keep);
     assert!(of("leased").reason.contains("in use"), "{:?}", of("leased"));
     assert_eq!(decisions.len(), 5, "the main checkout is never a candidate");
 
     let removed = gc::remove(&repo.work(), &decisions).await.expect("remove");
     assert_eq!(removed.len(), 2);
-    assert!(!paths[0].exists() && !paths[3].exists(), "landed worktrees are gone");
-    assert!(paths[1].exists() && paths[2].exists(), "unlanded and dirty stay");
+    assert!(
+        !paths[0].exists() && !paths[3].exists(),
+        "landed worktrees are gone"
+    );
+    assert!(
+        paths[1].exists() && paths[2].exists(),
+        "unlanded and dirty stay"
+    );
     assert!(std::fs::read_to_string(paths[2].join("README.md")).expect("kept") == "changed");
-    assert_eq!(repo.git(&["branch", "--list", "ops/landed"]), "", "its branch went too");
+    assert_eq!(
+        repo.git(&["branch", "--list", "ops/landed"]),
+        "",
+        "its branch went too"
+    );
     assert_ne!(repo.git(&["branch", "--list", "ops/unlanded"]), "");
     drop(leased);
 }

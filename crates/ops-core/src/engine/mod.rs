@@ -11,6 +11,7 @@ mod config;
 mod pipeline;
 pub mod queue;
 mod run;
+mod team;
 
 pub use config::EngineConfig;
 
@@ -40,6 +41,8 @@ pub(crate) struct Ctx {
     shipper: Arc<dyn Shipper>,
     events: EventBus,
     config: EngineConfig,
+    /// Running team agents (team mode).
+    team: team::Team,
 }
 
 impl Ctx {
@@ -155,6 +158,7 @@ impl Engine {
                 shipper,
                 events: EventBus::new(),
                 config: EngineConfig::default(),
+                team: team::Team::default(),
             }),
             control_tx,
             control_rx,

@@ -86,6 +86,15 @@ impl AgentOutcome {
 
 /// A running agent. Every method takes `&self`, so the engine can wait for the
 /// outcome while it checks activity, sends messages or stops the agent.
+///
+/// `wait` semantics. A one-shot agent (subagent mode, or any runtime that is not
+/// steerable): `wait` returns when the agent's run has ended, and returns the same
+/// outcome again when called again. A steerable agent run in team mode works in
+/// turns: `wait` returns at the end of a turn when no message was sent since that
+/// turn began — the agent then lives on, idle, and can be sent another message, which
+/// starts a new turn (a later `wait` returns at its end). The process ends only at
+/// `stop` (after which `wait` returns the final outcome, `Stopped`) or on its own
+/// (crash, exit). Whoever holds a team agent must `stop` it when done with it.
 #[async_trait]
 pub trait AgentHandle: Send + Sync {
     /// Sends a message to the running agent. `Unsupported` unless the backend is steerable.
