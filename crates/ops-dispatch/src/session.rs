@@ -106,6 +106,7 @@ pub struct Session {
     stopped: Arc<AtomicBool>,
     activity: Arc<Activity>,
     grace: Duration,
+    keep_open: bool,
     _watcher: Option<WorktreeWatcher>,
 }
 
@@ -176,6 +177,7 @@ impl Session {
             stopped,
             activity,
             grace: spec.grace,
+            keep_open: spec.keep_open,
             _watcher: watcher,
         })
     }
@@ -247,7 +249,11 @@ impl AgentHandle for Session {
 
     async fn wait(&self) -> AgentOutcome {
         let mut state = self.state.clone();
-        let ready = |s: &State| s.exited.is_some() || (s.turn.is_some() && s.turn_end > s.sent);
+        // A one-shot agent is done when its process is; a team agent at a turn's end.
+        let keep_open = self.keep_open;
+        let ready = |s: &State| {
+            s.exited.is_some() || (keep_open && s.turn.is_some() && s.turn_end > s.sent)
+        };
         match state.wait_for(ready).await {
             Ok(s) => s
                 .exited

@@ -6,6 +6,7 @@ use ops_core::ErrorKind;
 use ops_core::conformance::{DispatcherProbe, dispatcher as conformance};
 use ops_core::model::Mode;
 use ops_core::seams::{AgentStatus, Dispatcher};
+use ops_dispatch::process::group_alive;
 use ops_dispatch::{
     AiderConfig, AiderDispatcher, BriefDelivery, ClaudeConfig, ClaudeDispatcher, CodexConfig,
     CodexDispatcher, CommandConfig, CommandDispatcher, GeminiConfig, GeminiDispatcher,

@@ -1,12 +1,11 @@
 //! Shared test helpers: tasks and briefs over a TempRepo, a workbench, the real CLI.
-#![allow(dead_code)]
 
 use ops_core::engine::brief;
 use ops_core::model::{Mode, Task, TaskId};
 use ops_core::seams::Brief;
 use ops_dispatch::{LeaseOwner, Workbench, WorktreeConfig, WorktreeManager};
 use ops_testkit::TempRepo;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A task in `repo` (project alias `web`).
 pub fn task(repo: &TempRepo, id: &str, title: &str) -> Task {
@@ -44,30 +43,4 @@ pub fn bench(owner: &str) -> Workbench {
 /// The worktree path a task gets.
 pub fn worktree_of(repo: &TempRepo, id: &str) -> PathBuf {
     repo.work().join(".worktrees").join(id)
-}
-
-/// Whether a process group still has members.
-pub fn group_alive(pgid: i32) -> bool {
-    ops_dispatch::process::group_alive(pgid)
-}
-
-/// The real Claude Code CLI, installed at the pinned version by the project
-/// script on first use (a file lock keeps parallel tests from installing twice).
-pub fn claude_cli() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workspace root")
-        .to_path_buf();
-    let tools = root.join(".tools");
-    std::fs::create_dir_all(&tools).expect("create .tools");
-    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
-    lock.lock().expect("take the install lock");
-    let status = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
-        .status()
-        .expect("run scripts/install-agent-clis.sh");
-    assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
-    cli
 }
