@@ -2,6 +2,7 @@
 //! and a team agent (a stream-json agent process) fixes an audit failure in the
 //! same run.
 
+#[expect(dead_code, reason = "the engine composes its own briefs")]
 mod support;
 
 use ops_core::fake::{FakeGate, FakeShipper};
