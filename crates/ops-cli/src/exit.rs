@@ -30,7 +30,7 @@ Exit codes:
   0  success
   1  error (the message on stderr says what failed and where)
   2  usage: the arguments were wrong
-  3  not implemented yet (today only `ops status` works end to end)";
+  3  not implemented yet (today `ops status` and `ops gc` work end to end)";
 
 /// Why a command failed. Messages read after "failed to …".
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ Exit codes:
 pub enum CliError {
     /// The command exists in the contract but is not built yet.
     #[error(
-        "run `ops {command}`: it is not implemented yet; today only `ops status` works end to end (see README.md)"
+        "run `ops {command}`: it is not implemented yet; today `ops status` and `ops gc` work end to end (see README.md)"
     )]
     NotImplemented {
         /// The command's name.
@@ -60,6 +60,14 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// A command that works on one checkout was run outside of one (or in `$HOME`).
+    #[error(
+        "find the repository: {dir} is not inside a git checkout (run `ops gc` in the repository whose worktrees to collect)"
+    )]
+    NotScoped {
+        /// Where it was run.
+        dir: PathBuf,
+    },
     /// The async runtime could not start.
     #[error("start the async runtime: {0}")]
     Runtime(#[source] io::Error),
@@ -77,6 +85,7 @@ impl CliError {
         match self {
             CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
             CliError::NoStateDir
+            | CliError::NotScoped { .. }
             | CliError::Io { .. }
             | CliError::Runtime(_)
             | CliError::Output(_)

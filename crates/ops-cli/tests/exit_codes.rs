@@ -56,7 +56,6 @@ fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
         &["run", "--subagents"],
         &["run", "--teams", "--agent", "claude"],
         &["run", "--dry-run", "--json", "-v"],
-        &["gc"],
         &["doctor", "-q"],
     ];
     for args in cases {

@@ -183,3 +183,20 @@ pub async fn remove(repo: &Path, decisions: &[GcDecision]) -> Result<Vec<PathBuf
     }
     Ok(removed)
 }
+
+/// The branch work lands on when no project settings say: the first of
+/// `origin/dev`, `dev`, `origin/main`, `main` that exists in `repo`.
+pub async fn default_target(repo: &Path) -> Result<String> {
+    let git = Git::new(repo);
+    for dev in ["dev", "main"] {
+        if let Ok(found) = crate::worktree::base_ref(&git, dev).await {
+            return Ok(found);
+        }
+    }
+    Err(Error::backend(
+        "gc",
+        "find the branch work lands on",
+        ErrorKind::Invalid,
+        format!("{} has neither a dev nor a main branch", repo.display()),
+    ))
+}

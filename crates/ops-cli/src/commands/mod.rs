@@ -1,6 +1,7 @@
 //! What each command does. A command writes its result to `out`; an error goes
 //! back to [`crate::exit`], which prints it and picks the exit code.
 
+mod gc;
 mod status;
 
 use crate::cli::{Cli, Command};
@@ -12,11 +13,8 @@ use std::io::Write;
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match &cli.command {
         Command::Status => status::run(&cli.global, out)?,
-        not_built @ (Command::Audit(_)
-        | Command::Plan(_)
-        | Command::Run(_)
-        | Command::Gc
-        | Command::Doctor) => {
+        Command::Gc => gc::run(&cli.global, out)?,
+        not_built @ (Command::Audit(_) | Command::Plan(_) | Command::Run(_) | Command::Doctor) => {
             return Err(CliError::NotImplemented {
                 command: not_built.name(),
             });
