@@ -139,7 +139,6 @@ impl WorktreeManager {
         if reused {
             check_existing(&git, &common, &path, branch).await?;
         } else {
-            let _ = git.run(["worktree", "prune"]).await;
             let has_branch = git
                 .succeeds([
                     "show-ref",
@@ -162,9 +161,13 @@ impl WorktreeManager {
                     base.clone().into(),
                 ]
             };
-            git.run(args)
-                .await
-                .map_err(|e| git_err("add the worktree", e))?;
+            if git.run(&args).await.is_err() {
+                // A worktree deleted by hand stays registered until pruned; prune, retry once.
+                let _ = git.run(["worktree", "prune"]).await;
+                git.run(&args)
+                    .await
+                    .map_err(|e| git_err("add the worktree", e))?;
+            }
         }
         let gitdir = Git::new(&path)
             .run(["rev-parse", "--absolute-git-dir"])

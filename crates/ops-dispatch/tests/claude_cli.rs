@@ -3,6 +3,7 @@
 
 mod support;
 
+use ops_core::conformance::{DispatcherProbe, dispatcher as conformance};
 use ops_core::model::Mode;
 use ops_core::seams::AgentStatus;
 use ops_dispatch::{ClaudeConfig, ClaudeDispatcher, Workbench};
@@ -156,4 +157,26 @@ async fn a_message_sent_mid_run_reaches_the_model() {
     assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
     handle.stop().await.expect("stop");
     assert!(wt.join("a.txt").is_file(), "the first turn's work is there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_cli_passes_the_dispatcher_conformance_suite() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let api = FakeAnthropic::start(vec![
+        Reply::Text("Nothing to change.".into()),
+        // The long-running agent's first turn never answers before it is stopped.
+        Reply::Delay(
+            Duration::from_secs(120),
+            Box::new(Reply::Text("late".into())),
+        ),
+    ])
+    .await;
+    let d = dispatcher(claude_bench(&api, home.path()));
+    let probe = DispatcherProbe {
+        finishing: brief_of(&task(&repo, "q1", "Quick")),
+        long_running: brief_of(&task(&repo, "q2", "Slow")),
+        limit: Duration::from_secs(60),
+    };
+    conformance(&d, probe).await;
 }

@@ -122,3 +122,28 @@ async fn a_failing_setup_command_and_a_missing_dev_branch_are_clear_errors() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("\"develop\""), "{err}");
 }
+
+#[tokio::test]
+async fn a_worktree_deleted_by_hand_is_made_again_on_its_branch_with_its_commits() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let wt = m
+        .prepare(&repo.work(), "dev", "w7", "ops/w7-x", &[])
+        .await
+        .expect("prepare");
+    std::fs::write(wt.path.join("kept.txt"), "k").expect("write");
+    git(&wt.path, &["add", "kept.txt"]);
+    git(&wt.path, &["commit", "-qm", "kept"]);
+    let path = wt.path.clone();
+    drop(wt);
+    std::fs::remove_dir_all(&path).expect("delete by hand");
+    let again = m
+        .prepare(&repo.work(), "dev", "w7", "ops/w7-x", &[])
+        .await
+        .expect("made again");
+    assert!(!again.reused);
+    assert!(
+        again.path.join("kept.txt").is_file(),
+        "the branch's commits are there"
+    );
+}
