@@ -47,7 +47,8 @@ pub struct ClaudeConfig {
     pub allowed_tools: Vec<String>,
     /// `--max-turns`, if set.
     pub max_turns: Option<u32>,
-    /// Run the CLI as this user (uid, gid) — the alternative to `IS_SANDBOX=1` as root.
+    /// Run the CLI as this user (uid, gid; see [`crate::process::user_ids`]) — the
+    /// alternative to `IS_SANDBOX=1` when ops runs as root.
     pub run_as: Option<(u32, u32)>,
 }
 
@@ -343,6 +344,26 @@ mod tests {
         p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
         let reason = p.verdict().unwrap_err();
         assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn as_root_the_cli_gets_is_sandbox_unless_a_user_to_run_as_is_configured() {
+        let sandboxed = |run_as| {
+            let d = ClaudeDispatcher::new(
+                Workbench::default(),
+                ClaudeConfig {
+                    run_as,
+                    ..ClaudeConfig::default()
+                },
+            )
+            .expect("valid");
+            d.env_policy()
+                .set
+                .iter()
+                .any(|(k, v)| k == "IS_SANDBOX" && v == "1")
+        };
+        assert_eq!(sandboxed(None), nix::unistd::geteuid().is_root());
+        assert!(!sandboxed(Some((1000, 1000))));
     }
 
     #[test]

@@ -149,3 +149,35 @@ pub fn log_tail(path: &Path, max: usize) -> String {
 
 /// How long a stopped agent gets between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// The (uid, gid) of user `name`, for running agents as that user (e.g. when ops
+/// runs as root and the runtime refuses root).
+pub fn user_ids(name: &str) -> ops_core::Result<(u32, u32)> {
+    let invalid = |message: String| {
+        ops_core::Error::backend(
+            "process",
+            "look up the user to run agents as",
+            ops_core::ErrorKind::Invalid,
+            message,
+        )
+    };
+    match nix::unistd::User::from_name(name) {
+        Ok(Some(user)) => Ok((user.uid.as_raw(), user.gid.as_raw())),
+        Ok(None) => Err(invalid(format!("no user named {name:?} on this machine"))),
+        Err(e) => Err(invalid(format!(
+            "cannot read the user database for {name:?}: {e}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_user_resolves_and_an_unknown_one_is_named_in_the_error() {
+        assert_eq!(user_ids("root").expect("root exists"), (0, 0));
+        let err = user_ids("no-such-user-ops").expect_err("unknown");
+        assert!(err.to_string().contains("\"no-such-user-ops\""), "{err}");
+    }
+}
