@@ -188,6 +188,16 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    /// A handle dropped while its agent runs leaves nobody to control it: the agent's
+    /// whole process group is killed.
+    fn drop(&mut self) {
+        if self.state.borrow().exited.is_none() {
+            process::signal_group(self.pgid, Signal::SIGKILL);
+        }
+    }
+}
+
 #[async_trait]
 impl AgentHandle for Session {
     async fn send(&self, message: &str) -> Result<()> {
@@ -215,26 +225,43 @@ impl AgentHandle for Session {
             s.sent = s.seq;
         });
         let bytes = encode(message);
-        let written = async {
+        let written = tokio::time::timeout(SEND_TIMEOUT, async {
             pipe.write_all(bytes.as_bytes()).await?;
             pipe.flush().await
-        }
+        })
         .await;
-        written.map_err(|e| {
-            backend_err(
-                &self.backend,
-                "send a message to the agent",
-                ErrorKind::Conflict,
-                format!("the agent's stdin is closed: {e}"),
-            )
-        })?;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(backend_err(
+                    &self.backend,
+                    "send a message to the agent",
+                    ErrorKind::Conflict,
+                    format!("the agent's stdin is closed: {e}"),
+                ));
+            }
+            Err(_) => {
+                return Err(backend_err(
+                    &self.backend,
+                    "send a message to the agent",
+                    ErrorKind::Retryable,
+                    format!(
+                        "the agent did not read its input within {}s",
+                        SEND_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+        }
         self.activity.touch();
         Ok(())
     }
 
     async fn stop(&self) -> Result<()> {
         self.stopped.store(true, Ordering::SeqCst);
-        self.stdin.lock().await.take();
+        // Close stdin unless a send holds it (the kill below breaks that pipe anyway).
+        if let Ok(mut stdin) = self.stdin.try_lock() {
+            stdin.take();
+        }
         if self.state.borrow().exited.is_some() {
             return Ok(());
         }
@@ -282,6 +309,9 @@ struct Driver {
     stopped: Arc<AtomicBool>,
     activity: Arc<Activity>,
 }
+
+/// How long a message may take to be written to the agent's stdin.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the worktree lease's heartbeat is refreshed.
 const HEARTBEAT: Duration = Duration::from_secs(20);

@@ -342,3 +342,51 @@ async fn a_team_claude_agent_stays_open_between_turns_and_takes_the_next_message
     let end = timeout(LIMIT, h.wait()).await.expect("ends");
     assert_eq!(end.status, AgentStatus::Stopped);
 }
+
+#[tokio::test]
+async fn stop_returns_promptly_while_a_message_is_stuck_in_a_full_pipe() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "p1", "Never read");
+    let d = command(&["--mode=hang", "{brief_file}"], BriefDelivery::File, true);
+    let h: std::sync::Arc<dyn ops_core::seams::AgentHandle> =
+        std::sync::Arc::from(d.dispatch(&brief_of(&t)).await.expect("dispatch"));
+    let sender = std::sync::Arc::clone(&h);
+    // Far more than a pipe holds: the write blocks because the agent never reads.
+    let big = "x".repeat(4 << 20);
+    let sending = tokio::spawn(async move { sender.send(&big).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    timeout(Duration::from_secs(5), h.stop())
+        .await
+        .expect("stop does not wait for the stuck send")
+        .expect("stop");
+    let out = timeout(LIMIT, h.wait()).await.expect("ends");
+    assert_eq!(out.status, AgentStatus::Stopped);
+    let sent = timeout(LIMIT, sending)
+        .await
+        .expect("the send gives up")
+        .expect("joined");
+    assert!(
+        sent.is_err(),
+        "a message the agent never read is not reported as sent"
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_handle_of_a_running_agent_kills_its_process_group() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "dr", "Hang");
+    let d = command(&["--mode=hang"], BriefDelivery::Stdin, false);
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pgid =
+        pgid_of_children_named("sleep", &worktree_of(&repo, "dr")).expect("the agent's child runs");
+    drop(h);
+    let gone = async {
+        while group_alive(pgid) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(5), gone)
+        .await
+        .expect("the group is killed");
+}
