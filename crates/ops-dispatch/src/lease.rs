@@ -36,6 +36,15 @@ impl LeaseOwner {
 struct LeaseFile {
     owner: LeaseOwner,
     heartbeat_unix_ms: u64,
+    /// This acquisition: a later lease of the same owner is not released by an earlier one.
+    #[serde(default)]
+    token: String,
+}
+
+fn new_token() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{}-{n}", std::process::id(), now_ms())
 }
 
 /// Why a lease could not be taken.
@@ -68,6 +77,7 @@ impl std::fmt::Display for LeaseError {
 pub struct WorktreeLease {
     path: PathBuf,
     owner: LeaseOwner,
+    token: String,
 }
 
 fn now_ms() -> u64 {
@@ -97,9 +107,11 @@ impl WorktreeLease {
                 .open(path)
             {
                 Ok(mut f) => {
+                    let token = new_token();
                     let body = LeaseFile {
                         owner: owner.clone(),
                         heartbeat_unix_ms: now_ms(),
+                        token: token.clone(),
                     };
                     let text = serde_json::to_string(&body)
                         .map_err(|e| LeaseError::Io(std::io::Error::other(e)))?;
@@ -107,6 +119,7 @@ impl WorktreeLease {
                     return Ok(WorktreeLease {
                         path: path.to_path_buf(),
                         owner: owner.clone(),
+                        token,
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -134,11 +147,16 @@ impl WorktreeLease {
         )))
     }
 
-    /// Refreshes the heartbeat (called periodically while the agent runs).
+    /// Refreshes the heartbeat (called periodically while the agent runs); does
+    /// nothing once the lease was released or taken over.
     pub fn heartbeat(&self) -> std::io::Result<()> {
+        if !self.held() {
+            return Ok(());
+        }
         let body = LeaseFile {
             owner: self.owner.clone(),
             heartbeat_unix_ms: now_ms(),
+            token: self.token.clone(),
         };
         let text = serde_json::to_string(&body).map_err(std::io::Error::other)?;
         let tmp = self.path.with_extension("tmp");
@@ -150,13 +168,23 @@ impl WorktreeLease {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether the file still records this acquisition.
+    fn held(&self) -> bool {
+        read(&self.path).is_some_and(|l| l.token == self.token)
+    }
+
+    /// Gives the lease up now (also done on drop); a later acquisition is left alone.
+    pub fn release(&self) {
+        if self.held() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Drop for WorktreeLease {
     fn drop(&mut self) {
-        if read(&self.path).is_some_and(|l| l.owner == self.owner) {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        self.release();
     }
 }
 

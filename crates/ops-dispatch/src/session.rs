@@ -350,6 +350,8 @@ impl Driver {
         heartbeat.abort();
         self.stdin.lock().await.take();
         let outcome = self.outcome_at_exit(status, garbage).await;
+        // Free the worktree before anyone hears the agent ended (a retry may take it at once).
+        self.worktree.lease().release();
         self.state.send_modify(|s| s.exited = Some(outcome));
     }
 

@@ -147,3 +147,28 @@ async fn a_worktree_deleted_by_hand_is_made_again_on_its_branch_with_its_commits
         "the branch's commits are there"
     );
 }
+
+#[tokio::test]
+async fn an_earlier_lease_of_the_same_owner_never_releases_a_later_one() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let first = m
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("prepare");
+    let second = m
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("same owner re-takes");
+    drop(first);
+    let err = manager("b", None)
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect_err("the later lease still holds");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    drop(second);
+    manager("b", None)
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("free once the later lease goes");
+}
