@@ -390,3 +390,29 @@ async fn dropping_the_handle_of_a_running_agent_kills_its_process_group() {
         .await
         .expect("the group is killed");
 }
+
+#[tokio::test]
+async fn file_writes_in_the_worktree_count_as_activity_without_any_output() {
+    let repo = TempRepo::new();
+    let t = task_doing(&repo, "qw", "quiet-writer");
+    let h = command(&[], BriefDelivery::Stdin, false)
+        .dispatch(&brief_of(&t))
+        .await
+        .expect("dispatch");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let early = h.last_activity();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = h.last_activity();
+    assert!(
+        later > early,
+        "the agent printed nothing, yet its writes moved last_activity"
+    );
+    let log = std::fs::read_to_string(repo.work().join(".worktrees/.logs/qw/attempt-1.log"))
+        .unwrap_or_default();
+    assert!(
+        log.is_empty(),
+        "it really printed nothing until the end: {log}"
+    );
+    let out = timeout(LIMIT, h.wait()).await.expect("ends");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
+}

@@ -18,7 +18,9 @@
 //! - `exit:N`: exits with status N;
 //! - `garbage`: prints lines that are no protocol at all, exits 0;
 //! - `wait-message`: reads one line from stdin (a message), writes it to
-//!   `message.txt`, commits, succeeds.
+//!   `message.txt`, commits, succeeds;
+//! - `quiet-writer`: prints nothing, writes `progress.txt` every 100 ms for 1.5 s,
+//!   then succeeds (activity only through the worktree).
 //!
 //! As Claude Code it keeps reading messages after the first turn: each later one is
 //! written to `turn-N.txt`, committed and answered with a `result`; it exits at EOF.
@@ -114,6 +116,14 @@ fn main() -> ExitCode {
             loop {
                 std::thread::sleep(Duration::from_secs(1000));
             }
+        }
+        "quiet-writer" => {
+            for i in 0..15 {
+                let _ = std::fs::write("progress.txt", i.to_string());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            commit("fake agent: wrote progress quietly");
+            "wrote progress.txt".to_string()
         }
         "crash" => {
             say(protocol, "about to crash");
