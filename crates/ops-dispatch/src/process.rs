@@ -27,7 +27,8 @@ pub struct ProcessSpec {
     pub env: Vec<(OsString, OsString)>,
     /// Where stdout and stderr are kept.
     pub log: PathBuf,
-    /// Whether stdin stays open for messages (else it is closed after `input`).
+    /// Whether stdin stays open for messages (else it is closed after `input`);
+    /// read by the session, which owns the writing.
     pub keep_stdin: bool,
     /// Bytes written to stdin first (the brief, for backends that read it there).
     pub input: Option<Vec<u8>>,
@@ -41,7 +42,7 @@ pub struct Spawned {
     pub pgid: i32,
     /// The child, for waiting.
     pub child: Child,
-    /// Its stdin while open.
+    /// Its stdin (a pipe; nothing written yet).
     pub stdin: Option<ChildStdin>,
     /// Its stdout, line by line (invalid UTF-8 replaced); closed at EOF.
     pub lines: mpsc::UnboundedReceiver<String>,
@@ -77,16 +78,7 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
-    let mut stdin = child.stdin.take();
-    if let (Some(input), Some(pipe)) = (&spec.input, stdin.as_mut()) {
-        use tokio::io::AsyncWriteExt as _;
-        // A program that exits without reading its brief is judged by its exit status.
-        let _ = pipe.write_all(input).await;
-        let _ = pipe.flush().await;
-    }
-    if !spec.keep_stdin {
-        stdin = None;
-    }
+    let stdin = child.stdin.take();
     let (tx, lines) = mpsc::unbounded_channel();
     if let Some(stdout) = child.stdout.take() {
         let log = Arc::new(Mutex::new(log));

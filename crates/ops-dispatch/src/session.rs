@@ -130,6 +130,8 @@ impl Session {
         let watcher =
             crate::liveness::watch_worktree(&spec.worktree.path, Arc::clone(&activity)).ok();
         let program = spec.process.program.clone();
+        let input = spec.process.input.clone();
+        let keep_stdin = spec.process.keep_stdin;
         let spawned = process::spawn(spec.process).await.map_err(|e| {
             backend_err(
                 &spec.backend,
@@ -153,6 +155,20 @@ impl Session {
             log,
         } = spawned;
         *stdin.lock().await = pipe;
+        // The brief goes in from its own task: a program slow to read (or never
+        // reading) must not hold up dispatch. Messages queue behind it on the lock.
+        let writer = Arc::clone(&stdin);
+        tokio::spawn(async move {
+            let mut guard = writer.lock().await;
+            if let (Some(input), Some(pipe)) = (input, guard.as_mut()) {
+                // A program that exits without reading its brief is judged by its exit status.
+                let _ = pipe.write_all(&input).await;
+                let _ = pipe.flush().await;
+            }
+            if !keep_stdin {
+                guard.take();
+            }
+        });
         let stopped = Arc::new(AtomicBool::new(false));
         let driver = Driver {
             pgid,
@@ -209,7 +225,14 @@ impl AgentHandle for Session {
                 "this runtime cannot be steered while it runs",
             ));
         };
-        let mut stdin = self.stdin.lock().await;
+        let Ok(mut stdin) = tokio::time::timeout(SEND_TIMEOUT, self.stdin.lock()).await else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Retryable,
+                "the agent has not read its earlier input yet",
+            ));
+        };
         let Some(pipe) = stdin.as_mut() else {
             return Err(backend_err(
                 &self.backend,

@@ -416,3 +416,30 @@ async fn file_writes_in_the_worktree_count_as_activity_without_any_output() {
     let out = timeout(LIMIT, h.wait()).await.expect("ends");
     assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
 }
+
+#[tokio::test]
+async fn a_large_brief_to_a_program_that_never_reads_it_does_not_hold_up_dispatch_or_stop() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "big", "Big brief");
+    t.description = "y".repeat(2 << 20);
+    let d = CommandDispatcher::new(
+        bench("test"),
+        CommandConfig {
+            program: "sleep".into(),
+            args: vec!["1000".into()],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("config");
+    let h = timeout(Duration::from_secs(5), d.dispatch(&brief_of(&t)))
+        .await
+        .expect("dispatch returns while the brief is still unread")
+        .expect("dispatch");
+    timeout(Duration::from_secs(5), h.stop())
+        .await
+        .expect("stop returns")
+        .expect("stop");
+    let out = timeout(LIMIT, h.wait()).await.expect("ends");
+    assert_eq!(out.status, AgentStatus::Stopped);
+}
