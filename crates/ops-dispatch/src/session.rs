@@ -157,9 +157,9 @@ impl Session {
         *stdin.lock().await = pipe;
         // The brief goes in from its own task: a program slow to read (or never
         // reading) must not hold up dispatch. Messages queue behind it on the lock.
-        let writer = Arc::clone(&stdin);
+        // The lock is taken here, before any `send` can run, so the brief goes first.
+        let mut guard = Arc::clone(&stdin).lock_owned().await;
         tokio::spawn(async move {
-            let mut guard = writer.lock().await;
             if let (Some(input), Some(pipe)) = (input, guard.as_mut()) {
                 // A program that exits without reading its brief is judged by its exit status.
                 let _ = pipe.write_all(&input).await;
