@@ -16,6 +16,7 @@
 //! worktrees may be removed (only those whose work has landed).
 
 pub mod aider;
+mod bootstrap;
 pub mod claude;
 pub mod codex;
 pub mod command;

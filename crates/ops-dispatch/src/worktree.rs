@@ -11,7 +11,7 @@ use crate::lease::{LeaseOwner, WorktreeLease};
 use ops_core::{Error, ErrorKind};
 use ops_git::Git;
 use std::ffi::OsString;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where worktrees go and how they are bootstrapped.
@@ -69,7 +69,11 @@ impl Worktree {
 
 const BACKEND: &str = "worktree";
 
-fn err(operation: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Error {
+pub(crate) fn err(
+    operation: impl Into<String>,
+    kind: ErrorKind,
+    message: impl Into<String>,
+) -> Error {
     Error::backend(BACKEND, operation, kind, message)
 }
 
@@ -194,9 +198,9 @@ impl WorktreeManager {
             lease,
         };
         if !reused {
-            copy_includes(repo, &worktree.path).await?;
+            crate::bootstrap::copy_includes(repo, &root, &worktree.path).await?;
             if let Some(setup) = &self.config.setup {
-                run_setup(setup, &worktree.path, env).await?;
+                crate::bootstrap::run_setup(setup, &worktree.path, env).await?;
             }
         }
         Ok(worktree)
@@ -308,94 +312,6 @@ async fn check_existing(git: &Git, common: &Path, path: &Path, branch: &str) -> 
         return Err(bad(format!(
             "it has {head:?} checked out, expected the task branch {branch:?}"
         )));
-    }
-    Ok(())
-}
-
-/// Copies the files `.worktreeinclude` lists (one relative path a line; `#` comments)
-/// from the checkout into the new worktree, when present there.
-async fn copy_includes(repo: &Path, worktree: &Path) -> Result<(), Error> {
-    let list = repo.join(".worktreeinclude");
-    let Ok(text) = tokio::fs::read_to_string(&list).await else {
-        return Ok(());
-    };
-    for (n, line) in text.lines().enumerate() {
-        let entry = line.trim();
-        if entry.is_empty() || entry.starts_with('#') {
-            continue;
-        }
-        let rel = Path::new(entry);
-        if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
-            return Err(err(
-                "bootstrap the worktree",
-                ErrorKind::Invalid,
-                format!(
-                    "{} line {}: {entry:?} must be a path inside the repository",
-                    list.display(),
-                    n + 1
-                ),
-            ));
-        }
-        let from = repo.join(rel);
-        if !from.is_file() {
-            continue;
-        }
-        let to = worktree.join(rel);
-        if let Some(dir) = to.parent() {
-            let _ = tokio::fs::create_dir_all(dir).await;
-        }
-        tokio::fs::copy(&from, &to).await.map_err(|e| {
-            err(
-                "bootstrap the worktree",
-                ErrorKind::Fatal,
-                format!(
-                    "cannot copy {} listed in .worktreeinclude: {e}",
-                    from.display()
-                ),
-            )
-        })?;
-    }
-    Ok(())
-}
-
-async fn run_setup(
-    setup: &[String],
-    worktree: &Path,
-    env: &[(OsString, OsString)],
-) -> Result<(), Error> {
-    let Some((program, args)) = setup.split_first() else {
-        return Ok(());
-    };
-    let out = tokio::process::Command::new(program)
-        .args(args)
-        .current_dir(worktree)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| {
-            err(
-                "run the worktree setup command",
-                ErrorKind::Invalid,
-                format!("cannot start {program:?}: {e}"),
-            )
-        })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: String = stderr
-            .chars()
-            .rev()
-            .take(1000)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        return Err(err(
-            "run the worktree setup command",
-            ErrorKind::Fatal,
-            format!("{setup:?} exited with {}: {}", out.status, tail.trim()),
-        ));
     }
     Ok(())
 }

@@ -77,9 +77,15 @@ async fn a_fresh_worktree_gets_the_included_files_and_the_setup_command_runs_onc
     let repo = TempRepo::new();
     repo.write(
         ".worktreeinclude",
-        "# local settings\nconfig/local.toml\nmissing.txt\n",
+        "# local settings\n/config/local.toml\n.env*\nmissing.txt\n",
     );
     repo.write("config/local.toml", "key = 1\n");
+    repo.write("api/.env.local", "TOKEN=local\n");
+    repo.write("notes.txt", "not listed\n");
+    repo.write(
+        ".worktrees/.logs/old/.env.leftover",
+        "from an earlier agent\n",
+    );
     let setup = vec!["sh".into(), "-c".into(), "echo ran >> setup.log".into()];
     let m = manager("a", Some(setup));
     let wt = m
@@ -89,6 +95,14 @@ async fn a_fresh_worktree_gets_the_included_files_and_the_setup_command_runs_onc
     assert_eq!(
         std::fs::read_to_string(wt.path.join("config/local.toml")).expect("copied"),
         "key = 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("api/.env.local")).expect("glob copied"),
+        "TOKEN=local\n"
+    );
+    assert!(
+        !wt.path.join("notes.txt").exists(),
+        "an unlisted file stays out"
     );
     assert_eq!(
         std::fs::read_to_string(wt.path.join("setup.log")).expect("setup ran"),
