@@ -1,1 +1,19 @@
-//! Issue sources: local git, GSD planning files, todos, GitHub, Sentry, Linear. Not built yet: see the "Audit and plan" and "Remote sources" issues.
+//! Issue sources for ops: the backends of [`ops_core::IssueSource`] that read a
+//! project's local state. Each source is read-only and repeatable (it passes
+//! [`ops_core::conformance::source`]) and turns what it sees into
+//! [`ops_core::model::Finding`]s whose fingerprints stay the same while the
+//! problem stays the same.
+//!
+//! * [`git`]: [`LocalGitSource`], every checkout's uncommitted changes, commits
+//!   not on `origin/<dev branch>` and detached HEAD, read with gix;
+//! * [`gsd`]: [`GsdSource`], the GSD planning files in `.planning/` (current
+//!   phase, progress, next phase, a paused session's handoff);
+//! * [`todos`]: [`TodoSource`], todos from the command line and each
+//!   checkout's `.ops/todos.md`.
+//!
+//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
+//! yet (see the "Remote sources" issue).
+
+pub mod git;
+
+pub use git::{GitFacts, LocalGitSource, git_facts};

@@ -5,9 +5,12 @@
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
+//! [`fixtures`] builds the repository states the audit sources are tested on,
+//! and asks git itself for the answers they must agree with.
 
 mod agent;
 pub mod anthropic;
+pub mod fixtures;
 mod git;
 
 pub use agent::fake_agent;

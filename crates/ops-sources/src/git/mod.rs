@@ -1,0 +1,189 @@
+//! The local git source: what is uncommitted, unpushed or detached in each of a
+//! project's checkouts, read with gix (no git process).
+//!
+//! Findings (fingerprints never contain counts, so a growing change set stays the
+//! same finding):
+//!
+//! | kind            | priority | fingerprint parts                         |
+//! |-----------------|----------|-------------------------------------------|
+//! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
+//! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
+//! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
+
+mod facts;
+
+pub use facts::{GitFacts, git_facts};
+
+use async_trait::async_trait;
+use facts::short;
+use ops_core::model::{Finding, Priority, Project, fingerprint};
+use ops_core::{Error, ErrorKind, IssueSource, Result};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// How many changed paths a finding's detail lists before it says "and N more".
+const LISTED_CHANGES: usize = 20;
+
+/// Audits every checkout in [`Project::paths`] with [`git_facts`], each on a
+/// blocking thread. Any checkout that is missing or unreadable fails the
+/// project's audit with an error naming that checkout.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalGitSource;
+
+impl LocalGitSource {
+    /// The source.
+    pub fn new() -> Self {
+        LocalGitSource
+    }
+}
+
+#[async_trait]
+impl IssueSource for LocalGitSource {
+    fn name(&self) -> &str {
+        "git"
+    }
+
+    async fn audit(&self, project: &Project) -> Result<Vec<Finding>> {
+        let jobs: Vec<_> = project
+            .paths
+            .iter()
+            .map(|path| {
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                let dev = project.dev_branch.clone();
+                tokio::task::spawn_blocking(move || git_facts(&path, dev.as_deref()))
+            })
+            .collect();
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for job in jobs {
+            match job.await {
+                Ok(Ok(facts)) => findings.extend(findings_of(&project.alias, &facts)),
+                Ok(Err(err)) => errors.push(err),
+                Err(join) => errors.push(Error::backend(
+                    "git",
+                    "audit",
+                    ErrorKind::Fatal,
+                    format!("the status thread failed: {join}"),
+                )),
+            }
+        }
+        match errors.len() {
+            0 => Ok(findings),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::backend(
+                "git",
+                "audit",
+                errors[0].kind(),
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+}
+
+/// The findings the facts of one checkout give for project `alias`.
+pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
+    let repo = facts.path.display().to_string();
+    let label = facts.branch_label();
+    let summary = describe(facts);
+    let finding = |kind: &str, print: &[&str], title: String, detail: String, priority| Finding {
+        source: "git".to_owned(),
+        kind: kind.to_owned(),
+        project: alias.to_owned(),
+        repo: repo.clone(),
+        title,
+        detail,
+        priority,
+        fingerprint: fingerprint(print),
+        depends_on: Vec::new(),
+        paths: Vec::new(),
+    };
+    let mut out = Vec::new();
+    if facts.dirty() > 0 {
+        let mut detail = summary.clone();
+        detail.push_str("changed paths (git status --porcelain):\n");
+        for path in facts.changes.iter().take(LISTED_CHANGES) {
+            let _ = writeln!(detail, "  {path}");
+        }
+        if facts.dirty() > LISTED_CHANGES {
+            let _ = writeln!(detail, "  … and {} more", facts.dirty() - LISTED_CHANGES);
+        }
+        out.push(finding(
+            "uncommitted",
+            &["git", "uncommitted", alias, &repo],
+            format!(
+                "{} uncommitted {} on {label}",
+                facts.dirty(),
+                plural(facts.dirty(), "change", "changes")
+            ),
+            detail,
+            Priority::P2,
+        ));
+    }
+    if let (Some(ahead @ 1..), Some(base)) = (facts.ahead, &facts.base) {
+        let branch = facts.branch.as_deref().unwrap_or("HEAD");
+        out.push(finding(
+            "unpushed",
+            &["git", "unpushed", alias, &repo, branch],
+            format!(
+                "{ahead} {} on {label} not on {base}",
+                plural(ahead, "commit", "commits")
+            ),
+            summary.clone(),
+            Priority::P2,
+        ));
+    }
+    if facts.detached {
+        out.push(finding(
+            "detached_head",
+            &["git", "detached_head", alias, &repo],
+            format!("{label} in {}", file_name(&facts.path)),
+            summary,
+            Priority::P3,
+        ));
+    }
+    out
+}
+
+/// The facts as readable lines: checkout, branch, HEAD, base and counts.
+fn describe(facts: &GitFacts) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "checkout: {}", facts.path.display());
+    match &facts.branch {
+        Some(branch) => {
+            let _ = writeln!(s, "branch: {branch}");
+        }
+        None => s.push_str("branch: none (detached HEAD)\n"),
+    }
+    let _ = writeln!(
+        s,
+        "head: {}",
+        facts.head.as_deref().map_or("none (unborn branch)", short)
+    );
+    let _ = writeln!(s, "uncommitted: {}", facts.dirty());
+    match (&facts.base, facts.ahead) {
+        (Some(base), Some(ahead)) => {
+            let _ = writeln!(s, "base: {base}\nahead of base: {ahead}");
+        }
+        (Some(base), None) => {
+            let _ = writeln!(s, "base: {base}\nahead of base: unknown (no commit yet)");
+        }
+        (None, _) => s.push_str(
+            "base: none (no origin/<dev branch>, upstream or origin/HEAD)\nahead of base: unknown\n",
+        ),
+    }
+    s
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| PathBuf::from(path).display().to_string())
+}

@@ -1,0 +1,303 @@
+//! The local git source against real repositories, with git itself as the oracle.
+
+use ops_core::model::{Finding, Priority, Project};
+use ops_core::{ErrorKind, IssueSource};
+use ops_sources::{LocalGitSource, git_facts};
+use ops_testkit::TempRepo;
+use ops_testkit::fixtures::{
+    dangling_gitfile, garbage_head, porcelain_count, porcelain_paths, rev_list_count,
+};
+use std::path::{Path, PathBuf};
+
+fn project(alias: &str, paths: &[&Path], dev: Option<&str>) -> Project {
+    Project {
+        alias: alias.into(),
+        paths: paths.iter().map(|p| p.to_path_buf()).collect(),
+        dev_branch: dev.map(Into::into),
+        ..Project::default()
+    }
+}
+
+fn kinds(findings: &[Finding]) -> Vec<&str> {
+    let mut k: Vec<&str> = findings.iter().map(|f| f.kind.as_str()).collect();
+    k.sort();
+    k
+}
+
+fn find<'a>(findings: &'a [Finding], kind: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} finding in {findings:#?}"))
+}
+
+#[test]
+fn counts_agree_with_git_status_and_rev_list_on_mixed_changes() {
+    let repo = TempRepo::new();
+    repo.pushed_commits("pushed", 2);
+    repo.unpushed_commits("local", 3);
+    repo.mixed_changes();
+    let work = repo.work();
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(
+        facts.changes,
+        porcelain_paths(&work),
+        "same paths as git status"
+    );
+    assert_eq!(facts.dirty(), porcelain_count(&work));
+    assert_eq!(
+        facts.dirty(),
+        8,
+        "one line per path, the untracked dir collapsed"
+    );
+    assert_eq!(facts.ahead, Some(rev_list_count(&work, "origin/dev..HEAD")));
+    assert_eq!(
+        facts.ahead,
+        Some(4),
+        "3 local commits and the fixture's own"
+    );
+    assert_eq!(facts.branch.as_deref(), Some("dev"));
+    assert_eq!(facts.base.as_deref(), Some("origin/dev"));
+    assert!(!facts.detached);
+}
+
+#[test]
+fn a_clean_pushed_checkout_has_no_changes_and_is_not_ahead() {
+    let repo = TempRepo::new();
+    repo.pushed_commits("pushed", 2);
+    let facts = git_facts(&repo.work(), Some("dev")).expect("facts");
+    assert_eq!(facts.dirty(), 0);
+    assert_eq!(porcelain_count(&repo.work()), 0);
+    assert_eq!(facts.ahead, Some(0));
+}
+
+#[test]
+fn untracked_files_alone_make_a_checkout_dirty() {
+    let repo = TempRepo::new();
+    repo.write("notes.txt", "scratch\n");
+    let facts = git_facts(&repo.work(), Some("dev")).expect("facts");
+    assert_eq!(facts.changes, vec!["notes.txt".to_owned()]);
+    assert_eq!(facts.dirty(), porcelain_count(&repo.work()));
+}
+
+#[test]
+fn a_linked_worktree_is_audited_on_its_own_branch_against_origin_dev() {
+    let repo = TempRepo::new();
+    repo.unpushed_commits("on-dev", 1);
+    let wt = repo.linked_worktree("feature-wt", "feature");
+    ops_testkit::git(
+        &wt,
+        &["commit", "--quiet", "--allow-empty", "-m", "feature work"],
+    );
+    std::fs::write(wt.join("wip.txt"), "wip\n").expect("write");
+    let facts = git_facts(&wt, Some("dev")).expect("facts");
+    assert_eq!(facts.branch.as_deref(), Some("feature"));
+    assert_eq!(facts.dirty(), porcelain_count(&wt));
+    assert_eq!(facts.dirty(), 1);
+    assert_eq!(facts.ahead, Some(rev_list_count(&wt, "origin/dev..HEAD")));
+    assert_eq!(
+        facts.ahead,
+        Some(2),
+        "dev's unpushed commit and the feature commit"
+    );
+    // The main checkout is not affected by the worktree's state.
+    let main = git_facts(&repo.work(), Some("dev")).expect("facts");
+    assert_eq!(main.dirty(), 0);
+    assert_eq!(main.ahead, Some(1));
+}
+
+#[test]
+fn a_detached_head_is_reported_with_its_ahead_count() {
+    let repo = TempRepo::new();
+    repo.unpushed_commits("local", 2);
+    let wt = repo.detached_worktree("detached-wt", "HEAD");
+    let facts = git_facts(&wt, Some("dev")).expect("facts");
+    assert!(facts.detached);
+    assert_eq!(facts.branch, None);
+    assert_eq!(facts.ahead, Some(rev_list_count(&wt, "origin/dev..HEAD")));
+    assert_eq!(facts.ahead, Some(2));
+}
+
+#[test]
+fn without_a_dev_branch_the_upstream_is_the_base() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "main"]);
+    repo.unpushed_commits("on-main", 2);
+    for dev in [None, Some("no-such-branch")] {
+        let facts = git_facts(&repo.work(), dev).expect("facts");
+        assert_eq!(facts.base.as_deref(), Some("origin/main"), "dev = {dev:?}");
+        assert_eq!(
+            facts.ahead,
+            Some(rev_list_count(&repo.work(), "@{u}..HEAD"))
+        );
+        assert_eq!(facts.ahead, Some(2));
+    }
+}
+
+#[test]
+fn without_dev_branch_or_upstream_the_remote_default_branch_is_the_base() {
+    let repo = TempRepo::new();
+    repo.git(&["remote", "set-head", "origin", "main"]);
+    repo.git(&["checkout", "--quiet", "-b", "local-only"]);
+    repo.unpushed_commits("x", 1);
+    let facts = git_facts(&repo.work(), None).expect("facts");
+    assert_eq!(facts.base.as_deref(), Some("origin/main"));
+    assert_eq!(
+        facts.ahead,
+        Some(rev_list_count(&repo.work(), "origin/HEAD..HEAD"))
+    );
+    assert_eq!(facts.ahead, Some(1));
+}
+
+#[test]
+fn with_no_base_at_all_nothing_is_counted() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "local-only"]);
+    let facts = git_facts(&repo.work(), None).expect("facts");
+    assert_eq!((facts.base, facts.ahead), (None, None));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_name_counts_branch_and_base_without_counts_in_fingerprints() {
+    let repo = TempRepo::new();
+    repo.unpushed_commits("local", 2);
+    repo.write("a.txt", "a\n");
+    let work = repo.work();
+    let p = project("app", &[&work], Some("dev"));
+    let first = LocalGitSource::new().audit(&p).await.expect("audit");
+    assert_eq!(kinds(&first), ["uncommitted", "unpushed"]);
+    let dirty = find(&first, "uncommitted");
+    assert_eq!(dirty.title, "1 uncommitted change on dev");
+    assert_eq!(dirty.priority, Priority::P2);
+    assert_eq!(dirty.repo, work.display().to_string());
+    assert!(dirty.detail.contains("a.txt"), "{}", dirty.detail);
+    let ahead = find(&first, "unpushed");
+    assert_eq!(ahead.title, "2 commits on dev not on origin/dev");
+    assert!(
+        ahead.detail.contains("ahead of base: 2"),
+        "{}",
+        ahead.detail
+    );
+
+    // More changes and more commits: the same findings, new counts.
+    repo.write("b.txt", "b\n");
+    repo.unpushed_commits("more", 1);
+    let second = LocalGitSource::new().audit(&p).await.expect("audit");
+    assert_eq!(find(&second, "uncommitted").fingerprint, dirty.fingerprint);
+    assert_eq!(find(&second, "unpushed").fingerprint, ahead.fingerprint);
+    assert_eq!(
+        find(&second, "uncommitted").title,
+        "2 uncommitted changes on dev"
+    );
+    assert_eq!(
+        find(&second, "unpushed").title,
+        "3 commits on dev not on origin/dev"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detached_head_gives_a_p3_finding() {
+    let repo = TempRepo::new();
+    let wt = repo.detached_worktree("detached-wt", "HEAD");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&wt], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["detached_head"]);
+    assert_eq!(found[0].priority, Priority::P3);
+    assert!(
+        found[0].title.starts_with("detached HEAD at "),
+        "{}",
+        found[0].title
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_checkout_has_no_findings() {
+    let repo = TempRepo::new();
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(found, []);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_path_is_a_not_found_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("gone");
+    let err = LocalGitSource::new()
+        .audit(&project("app", &[&missing], Some("dev")))
+        .await
+        .expect_err("a missing path fails");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_repositories_are_invalid_errors_naming_the_path_and_others_still_audit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let broken: Vec<PathBuf> = vec![
+        dangling_gitfile(dir.path(), "dangling"),
+        garbage_head(dir.path(), "garbage-head"),
+        {
+            let plain = dir.path().join("plain");
+            std::fs::create_dir_all(&plain).expect("mkdir");
+            plain
+        },
+    ];
+    let src = LocalGitSource::new();
+    for path in &broken {
+        let err = src
+            .audit(&project("broken", &[path], Some("dev")))
+            .await
+            .expect_err("a broken repository fails");
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{}: {err}", path.display());
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+    }
+    // The same source still audits a healthy project.
+    let repo = TempRepo::new();
+    repo.write("x.txt", "x\n");
+    let ok = src
+        .audit(&project("ok", &[&repo.work()], Some("dev")))
+        .await
+        .expect("a healthy project audits");
+    assert_eq!(kinds(&ok), ["uncommitted"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_checkout_of_a_project_is_audited() {
+    let a = TempRepo::new();
+    let b = TempRepo::new();
+    a.write("a.txt", "a\n");
+    b.unpushed_commits("b", 1);
+    let found = LocalGitSource::new()
+        .audit(&project("both", &[&a.work(), &b.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["uncommitted", "unpushed"]);
+    assert_eq!(
+        find(&found, "uncommitted").repo,
+        a.work().display().to_string()
+    );
+    assert_eq!(
+        find(&found, "unpushed").repo,
+        b.work().display().to_string()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_git_source_passes_the_source_conformance_suite() {
+    let repo = TempRepo::new();
+    repo.mixed_changes();
+    repo.unpushed_commits("local", 1);
+    let wt = repo.detached_worktree("detached-wt", "HEAD");
+    let p = project("app", &[&repo.work(), &wt], Some("dev"));
+    ops_core::conformance::source(&LocalGitSource::new(), &p).await;
+}
