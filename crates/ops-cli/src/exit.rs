@@ -65,14 +65,6 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
-    /// A command that works on one checkout was run outside of one (or in `$HOME`).
-    #[error(
-        "find the repository: {dir} is not inside a git checkout (run `ops gc` in the repository whose worktrees to collect)"
-    )]
-    NotScoped {
-        /// Where it was run.
-        dir: PathBuf,
-    },
     /// The async runtime could not start.
     #[error("start the async runtime: {0}")]
     Runtime(#[source] io::Error),
@@ -107,7 +99,6 @@ impl CliError {
             CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
             CliError::PartialAudit { .. } => PARTIAL,
             CliError::NoStateDir
-            | CliError::NotScoped { .. }
             | CliError::Io { .. }
             | CliError::Runtime(_)
             | CliError::Output(_)

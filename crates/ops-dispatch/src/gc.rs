@@ -184,10 +184,14 @@ pub async fn remove(repo: &Path, decisions: &[GcDecision]) -> Result<Vec<PathBuf
     Ok(removed)
 }
 
-/// The branch work lands on when no project settings say: the first of
-/// `origin/dev`, `dev`, `origin/main`, `main` that exists in `repo`.
-pub async fn default_target(repo: &Path) -> Result<String> {
+/// The branch work lands on in `repo`: `origin/<dev>` or `<dev>` for the project's
+/// dev branch when it names one, else the first of `origin/dev`, `dev`,
+/// `origin/main`, `main` that exists.
+pub async fn target_for(repo: &Path, dev_branch: Option<&str>) -> Result<String> {
     let git = Git::new(repo);
+    if let Some(dev) = dev_branch {
+        return crate::worktree::base_ref(&git, dev).await;
+    }
     for dev in ["dev", "main"] {
         if let Ok(found) = crate::worktree::base_ref(&git, dev).await {
             return Ok(found);

@@ -26,7 +26,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         Command::Run(r) if r.dry_run => {
             plan::run(g, r.project.as_deref(), r.fires_only, &[], out, err)?
         }
-        Command::Gc => gc::run(g, out)?,
+        Command::Gc => gc::run(g, out, err)?,
         not_built @ (Command::Run(_) | Command::Doctor) => {
             return Err(CliError::NotImplemented {
                 command: not_built.name(),
