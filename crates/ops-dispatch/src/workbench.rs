@@ -19,6 +19,18 @@ pub struct ProjectSettings {
     pub dev_branch: String,
 }
 
+impl From<&ops_core::model::Project> for ProjectSettings {
+    /// The project's own dev branch, else `dev`.
+    fn from(project: &ops_core::model::Project) -> Self {
+        ProjectSettings {
+            dev_branch: project
+                .dev_branch
+                .clone()
+                .unwrap_or_else(|| ProjectSettings::default().dev_branch),
+        }
+    }
+}
+
 impl Default for ProjectSettings {
     fn default() -> Self {
         ProjectSettings {
@@ -58,6 +70,18 @@ impl Workbench {
             worktrees,
             ..Workbench::default()
         }
+    }
+
+    /// Adds the settings of every project in `projects` (e.g. the registry's).
+    pub fn with_projects<'a>(
+        mut self,
+        projects: impl IntoIterator<Item = &'a ops_core::model::Project>,
+    ) -> Self {
+        for p in projects {
+            self.projects
+                .insert(p.alias.clone(), ProjectSettings::from(p));
+        }
+        self
     }
 
     /// Adds settings for project `alias`.

@@ -186,3 +186,43 @@ async fn an_earlier_lease_of_the_same_owner_never_releases_a_later_one() {
         .await
         .expect("free once the later lease goes");
 }
+
+#[tokio::test]
+async fn a_workbench_cuts_each_projects_worktrees_from_that_projects_dev_branch() {
+    use ops_core::model::{Project, Task, TaskId};
+    use ops_core::seams::Dispatcher;
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "trunk"]);
+    let trunk_tip = repo.commit_file("t.txt", "t\n", "trunk work");
+    let project = Project {
+        alias: "app".into(),
+        dev_branch: Some("trunk".into()),
+        ..Project::default()
+    };
+    let bench = ops_dispatch::Workbench::new(manager("wb", None)).with_projects([&project]);
+    let d = ops_dispatch::CommandDispatcher::new(
+        bench,
+        ops_dispatch::CommandConfig {
+            program: "true".into(),
+            ..ops_dispatch::CommandConfig::default()
+        },
+    )
+    .expect("config");
+    let task = Task::new(
+        TaskId::new("p1").expect("id"),
+        "On trunk",
+        "app",
+        repo.work().to_string_lossy(),
+    );
+    let h = d
+        .dispatch(&ops_core::engine::brief::compose(&task, 1))
+        .await
+        .expect("dispatch");
+    let out = h.wait().await;
+    let wt = out.worktree.expect("a worktree");
+    assert_eq!(
+        git(&wt, &["rev-parse", "HEAD"]),
+        trunk_tip,
+        "cut from the project's trunk"
+    );
+}
