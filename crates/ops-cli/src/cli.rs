@@ -76,7 +76,7 @@ pub enum Command {
     Run(RunArgs),
     /// Show the board: every task with its priority, status, wave and attempts.
     Status,
-    /// Remove worktrees whose work has landed [not implemented yet].
+    /// Remove worktrees whose work has landed (inside a git checkout; says why it keeps the others).
     Gc,
     /// Check the setup (never prints secrets) [not implemented yet].
     Doctor,

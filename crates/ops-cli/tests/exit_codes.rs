@@ -45,7 +45,6 @@ fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
         ],
         &["run", "--subagents"],
         &["run", "--teams", "--agent", "claude"],
-        &["gc"],
         &["doctor", "-q"],
     ];
     for args in cases {

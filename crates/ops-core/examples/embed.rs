@@ -58,6 +58,7 @@ impl AgentHandle for EchoAgent {
             summary: format!("pretended to {}", self.title),
             cost_usd: None,
             worktree: None,
+            changed_files: Vec::new(),
         }
     }
 

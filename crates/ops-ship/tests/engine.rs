@@ -90,6 +90,7 @@ impl Dispatcher for ScriptedAgents {
             summary: format!("attempt {} done", brief.attempt),
             cost_usd: None,
             worktree: Some(dir),
+            changed_files: Vec::new(),
         })))
     }
 }

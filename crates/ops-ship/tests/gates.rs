@@ -263,6 +263,7 @@ fn said(summary: &str) -> AgentOutcome {
         summary: summary.into(),
         cost_usd: None,
         worktree: None,
+        changed_files: Vec::new(),
     }
 }
 

@@ -1,14 +1,19 @@
 //! Test support shared by the ops crates' tests: real git repositories built in
-//! temp dirs by running git itself (no mocks of git), and [`github::FakeGitHub`],
-//! a stateful fake GitHub API on 127.0.0.1 with failure injection.
+//! temp dirs by running git itself (no mocks of git), a fake agent program
+//! (`fake-agent`, see [`fake_agent`]), a fake Anthropic Messages API server
+//! ([`anthropic`]) that real agent CLIs can be pointed at, and
+//! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
 //! [`fixtures`] builds the repository states the audit sources are tested on,
 //! and asks git itself for the answers they must agree with.
 
+mod agent;
+pub mod anthropic;
 pub mod fixtures;
 mod git;
 pub mod github;
 
+pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

@@ -2,6 +2,7 @@
 //! back to [`crate::exit`], which prints it and picks the exit code.
 
 mod audit;
+mod gc;
 mod plan;
 mod scope;
 mod sources;
@@ -25,7 +26,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         Command::Run(r) if r.dry_run => {
             plan::run(g, r.project.as_deref(), r.fires_only, &[], out, err)?
         }
-        not_built @ (Command::Run(_) | Command::Gc | Command::Doctor) => {
+        Command::Gc => gc::run(g, out, err)?,
+        not_built @ (Command::Run(_) | Command::Doctor) => {
             return Err(CliError::NotImplemented {
                 command: not_built.name(),
             });

@@ -1,15 +1,39 @@
 //! Composing an attempt's brief: the task, what "done" means, and what earlier
 //! attempts taught. A retry carries the failure; a stall narrows the focus.
 
-use crate::model::{AttemptOutcome, Task};
+use crate::model::{AttemptOutcome, Task, TaskId};
 use crate::seams::Brief;
 use std::fmt::Write as _;
+
+/// What the engine knows around a task when it writes the brief.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BriefContext {
+    /// Other in-flight tasks in the same repository and the paths they own
+    /// (an empty list: the whole repository).
+    pub others: Vec<OwnedElsewhere>,
+}
+
+/// Files another running task owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedElsewhere {
+    /// The task that owns them.
+    pub task: TaskId,
+    /// Its title.
+    pub title: String,
+    /// Its paths (empty: the whole repository).
+    pub paths: Vec<String>,
+}
 
 /// The brief for attempt `attempt` of `task`, given its history so far.
 ///
 /// Every brief names its attempt number and the outcome of each earlier attempt,
 /// so two attempts of one task never receive the same text.
 pub fn compose(task: &Task, attempt: u32) -> Brief {
+    compose_with(task, attempt, &BriefContext::default())
+}
+
+/// [`compose`], also naming the files other running tasks own (owned by whom).
+pub fn compose_with(task: &Task, attempt: u32, context: &BriefContext) -> Brief {
     let branch = task.branch.clone().unwrap_or_else(|| task.branch_name());
     let mut text = String::new();
     // Writing to a String cannot fail; the results are ignored on purpose.
@@ -23,6 +47,21 @@ pub fn compose(task: &Task, attempt: u32) -> Brief {
         "\nProject: {}. Repository: {}. Work on branch `{branch}` and commit there.",
         task.project, task.repo
     );
+    match &task.worktree {
+        Some(w) => {
+            let _ = writeln!(
+                text,
+                "Your worktree: {} (already on that branch).",
+                w.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "You start in your own git worktree of the repository, already on that branch."
+            );
+        }
+    }
     if !task.description.is_empty() {
         let _ = writeln!(text, "\n## What to do\n{}", task.description);
     }
@@ -40,6 +79,17 @@ pub fn compose(task: &Task, attempt: u32) -> Brief {
         let _ = writeln!(text, "You may change any file in the repository.");
     } else {
         let _ = writeln!(text, "Change only these paths: {}.", task.paths.join(", "));
+    }
+    if !context.others.is_empty() {
+        let _ = writeln!(text, "Do not touch files other running tasks own:");
+        for o in &context.others {
+            let owned = if o.paths.is_empty() {
+                "the whole repository outside your paths".to_string()
+            } else {
+                o.paths.join(", ")
+            };
+            let _ = writeln!(text, "- {owned} (owned by task {}: {})", o.task, o.title);
+        }
     }
     let finished: Vec<_> = task
         .attempts
@@ -169,6 +219,32 @@ mod tests {
         let b = compose(&t, 2);
         assert!(b.text.contains("Narrowed focus"), "{}", b.text);
         assert!(b.text.contains("edited src/login/form.rs"));
+    }
+
+    #[test]
+    fn a_brief_names_the_worktree_and_the_files_others_own_by_whom() {
+        let mut t = task();
+        t.worktree = Some("/repo/.worktrees/t1".into());
+        let context = BriefContext {
+            others: vec![OwnedElsewhere {
+                task: TaskId::new("t2").expect("valid"),
+                title: "Rework signup".into(),
+                paths: vec!["src/signup".into()],
+            }],
+        };
+        let b = compose_with(&t, 1, &context);
+        assert!(
+            b.text.contains("Your worktree: /repo/.worktrees/t1"),
+            "{}",
+            b.text
+        );
+        assert!(
+            b.text
+                .contains("- src/signup (owned by task t2: Rework signup)"),
+            "{}",
+            b.text
+        );
+        assert!(!compose(&t, 1).text.contains("owned by task"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod config;
 mod pipeline;
 pub mod queue;
 mod run;
+mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
 
@@ -45,6 +46,8 @@ pub(crate) struct Ctx {
     shipper: Arc<dyn Shipper>,
     events: EventBus,
     config: EngineConfig,
+    /// Running team agents (team mode).
+    team: team::Team,
 }
 
 impl Ctx {
@@ -174,6 +177,7 @@ impl Engine {
                 shipper,
                 events: EventBus::new(),
                 config: EngineConfig::default(),
+                team: team::Team::default(),
             }),
             control_tx,
             control_rx,

@@ -1,12 +1,19 @@
 //! One task's way through the engine: dispatch → audit (every gate) → ship →
 //! completed. Each step is committed to the board before the next side effect;
 //! a task found in `auditing` or `shipping` (after a crash) resumes at that step.
+//!
+//! Team mode (a team task on a steerable runtime): the agent's handle is kept after
+//! its turn ends (`AgentHandle::wait` returns at the end of a turn for such agents);
+//! an audit failure is sent back to that same agent as the next attempt
+//! (auditing → in_progress) instead of dispatching a new one; the agent is stopped
+//! once its work passes every gate, fails for good or the pipeline ends. On a
+//! runtime that cannot be steered a team task runs as a subagent, with a warning.
 
 use super::config::{AWAITING_CONFIRMATION, MergeConfirmation};
 use super::{Ctx, brief};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
-use crate::model::{Attempt, AttemptOutcome, Priority, Task, TaskId, TaskStatus, Timestamp};
+use crate::model::{Attempt, AttemptOutcome, Mode, Priority, Task, TaskId, TaskStatus, Timestamp};
 use crate::seams::{
     AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome,
     WorkRef,
@@ -54,13 +61,33 @@ pub(crate) async fn drive(
 
 async fn run_steps(
     ctx: &Ctx,
-    mut task: Task,
+    task: Task,
     stop: &mut watch::Receiver<bool>,
     notes: &mpsc::UnboundedSender<AgentDone>,
 ) -> Result<Option<(String, String)>> {
+    let id = task.id.clone();
+    let mut live = None;
+    let result = steps(ctx, task, stop, notes, &mut live).await;
+    // A team agent still running when the pipeline ends is stopped here.
+    if let Some(handle) = live.take() {
+        end_team_agent(ctx, &id, handle.as_ref()).await;
+    }
+    result
+}
+
+/// The running agent of a team task, kept between its turns.
+type Live = Option<Arc<dyn AgentHandle>>;
+
+async fn steps(
+    ctx: &Ctx,
+    mut task: Task,
+    stop: &mut watch::Receiver<bool>,
+    notes: &mpsc::UnboundedSender<AgentDone>,
+    live: &mut Live,
+) -> Result<Option<(String, String)>> {
     if task.status == TaskStatus::InProgress {
         let task_id = task.id.clone();
-        let step = agent_step(ctx, task, stop).await;
+        let step = agent_step(ctx, task, stop, live).await;
         let _ = notes.send(AgentDone(task_id, tokio::task::id()));
         match step? {
             Step::Next(t) => task = *t,
@@ -68,10 +95,14 @@ async fn run_steps(
         }
     }
     if task.status == TaskStatus::Auditing {
-        match audit_step(ctx, task, stop).await? {
+        match audit_step(ctx, task, stop, live).await? {
             Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
         }
+    }
+    // The work passed its gates: a team agent has nothing more to do.
+    if let Some(handle) = live.take() {
+        end_team_agent(ctx, &task.id, handle.as_ref()).await;
     }
     if task.status == TaskStatus::Shipping
         && let Step::Over { merged } = ship_step(ctx, task, stop).await?
@@ -81,6 +112,34 @@ async fn run_steps(
     Ok(None)
 }
 
+/// Stops a team agent and takes it off the team.
+async fn end_team_agent(ctx: &Ctx, task: &TaskId, handle: &dyn AgentHandle) {
+    ctx.team.leave(task);
+    if let Ok(Err(e)) = timeout(ctx.config.stop_grace, handle.stop()).await {
+        ctx.events.emit(Event::Warning {
+            task: Some(task.clone()),
+            message: format!("stopping the team agent failed: {e}"),
+        });
+    }
+}
+
+/// What the brief should say about other in-flight tasks in the same repository.
+async fn brief_context(ctx: &Ctx, task: &Task) -> brief::BriefContext {
+    let others = match ctx.store.list().await {
+        Ok(tasks) => tasks
+            .into_iter()
+            .filter(|t| t.id != task.id && t.repo == task.repo && t.status.is_in_flight())
+            .map(|t| brief::OwnedElsewhere {
+                task: t.id,
+                title: t.title,
+                paths: t.paths,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    brief::BriefContext { others }
+}
+
 /// Resolves once a stop is requested; never if the engine is gone without asking.
 async fn stop_requested(stop: &mut watch::Receiver<bool>) {
     if stop.wait_for(|s| *s).await.is_err() {
@@ -88,11 +147,16 @@ async fn stop_requested(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
+async fn agent_step(
+    ctx: &Ctx,
+    mut task: Task,
+    stop: &mut watch::Receiver<bool>,
+    live: &mut Live,
+) -> Result<Step> {
     let number = u32::try_from(task.attempts.len())
         .unwrap_or(u32::MAX)
         .saturating_add(1);
-    let brief = brief::compose(&task, number);
+    let brief = brief::compose_with(&task, number, &brief_context(ctx, &task).await);
     task.attempts.push(Attempt {
         number,
         brief: brief.text.clone(),
@@ -105,8 +169,20 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
     task.branch = Some(brief.branch.clone());
     let task = ctx.save(task).await?;
 
-    let handle = match ctx.dispatcher.dispatch(&brief).await {
-        Ok(h) => h,
+    let steerable = ctx.dispatcher.capabilities().steerable;
+    if task.mode == Mode::Team && !steerable {
+        ctx.events.emit(Event::Warning {
+            task: Some(task.id.clone()),
+            message: format!(
+                "the {} runtime cannot be steered: team task {} runs as a subagent",
+                ctx.dispatcher.name(),
+                task.id
+            ),
+        });
+    }
+    let team = task.mode == Mode::Team && steerable;
+    let handle: Arc<dyn AgentHandle> = match ctx.dispatcher.dispatch(&brief).await {
+        Ok(h) => Arc::from(h),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Unsupported) => {
             return fail_for_good(ctx, task, format!("the agent could not be started: {e}")).await;
         }
@@ -122,6 +198,23 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
         attempt: number,
         runtime: ctx.dispatcher.name().to_string(),
     });
+    if team {
+        ctx.team.join(&task, Arc::clone(&handle));
+    }
+    agent_turn(ctx, task, handle, number, team, stop, live).await
+}
+
+/// Waits for one turn of the agent (its whole run, unless it is a team agent) and
+/// moves the task on: to auditing when it succeeded, else back to the queue.
+async fn agent_turn(
+    ctx: &Ctx,
+    task: Task,
+    handle: Arc<dyn AgentHandle>,
+    number: u32,
+    team: bool,
+    stop: &mut watch::Receiver<bool>,
+    live: &mut Live,
+) -> Result<Step> {
     let ended = watch_agent(ctx, handle.as_ref(), stop).await;
     let (outcome, agent) = match ended {
         AgentEnd::Finished(agent) => match &agent.status {
@@ -173,11 +266,22 @@ async fn agent_step(ctx: &Ctx, mut task: Task, stop: &mut watch::Receiver<bool>)
     if agent.worktree.is_some() {
         task.worktree = agent.worktree.clone();
     }
+    ctx.team.record_changes(&task.id, &agent.changed_files);
     match outcome {
-        Some(outcome) => end_attempt(ctx, task, outcome).await,
-        None => Ok(Step::Next(Box::new(
-            ctx.commit(task, TaskStatus::Auditing, None).await?,
-        ))),
+        Some(outcome) => {
+            if team {
+                end_team_agent(ctx, &task.id, handle.as_ref()).await;
+            }
+            end_attempt(ctx, task, outcome).await
+        }
+        None => {
+            if team {
+                *live = Some(handle);
+            }
+            Ok(Step::Next(Box::new(
+                ctx.commit(task, TaskStatus::Auditing, None).await?,
+            )))
+        }
     }
 }
 
@@ -255,30 +359,101 @@ fn work_of(task: &Task) -> WorkRef {
     }
 }
 
-async fn audit_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
-    let work = work_of(&task);
-    for gate in &ctx.gates {
-        let verdict = tokio::select! {
-            v = gate.check(&task, &work) => v.unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}"))),
-            () = stop_requested(stop) => return release(ctx, task).await,
-        };
-        ctx.events.emit(Event::GateJudged {
-            task: task.id.clone(),
-            gate: gate.name().to_string(),
-            passed: verdict.passed,
-            detail: verdict.detail.clone(),
-        });
-        if !verdict.passed {
-            let outcome = AttemptOutcome::GateFailed {
-                gate: gate.name().to_string(),
-                detail: verdict.detail,
+async fn audit_step(
+    ctx: &Ctx,
+    mut task: Task,
+    stop: &mut watch::Receiver<bool>,
+    live: &mut Live,
+) -> Result<Step> {
+    'audit: loop {
+        let work = work_of(&task);
+        for gate in &ctx.gates {
+            let verdict = tokio::select! {
+                v = gate.check(&task, &work) => v.unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}"))),
+                () = stop_requested(stop) => return release(ctx, task).await,
             };
-            return end_attempt(ctx, task, outcome).await;
+            ctx.events.emit(Event::GateJudged {
+                task: task.id.clone(),
+                gate: gate.name().to_string(),
+                passed: verdict.passed,
+                detail: verdict.detail.clone(),
+            });
+            if !verdict.passed {
+                let outcome = AttemptOutcome::GateFailed {
+                    gate: gate.name().to_string(),
+                    detail: verdict.detail,
+                };
+                let Some(handle) = live.take() else {
+                    return end_attempt(ctx, task, outcome).await;
+                };
+                match back_to_agent(ctx, task, outcome, handle, stop, live).await? {
+                    Step::Next(t) => {
+                        task = *t;
+                        continue 'audit;
+                    }
+                    over => return Ok(over),
+                }
+            }
         }
+        return Ok(Step::Next(Box::new(
+            ctx.commit(task, TaskStatus::Shipping, None).await?,
+        )));
     }
-    Ok(Step::Next(Box::new(
-        ctx.commit(task, TaskStatus::Shipping, None).await?,
-    )))
+}
+
+/// Team mode: sends an audit failure to the same running agent as its next attempt
+/// (auditing → in_progress), then waits for that turn. Attempts still count: at the
+/// limit the agent is stopped and the task blocked.
+async fn back_to_agent(
+    ctx: &Ctx,
+    mut task: Task,
+    outcome: AttemptOutcome,
+    handle: Arc<dyn AgentHandle>,
+    stop: &mut watch::Receiver<bool>,
+    live: &mut Live,
+) -> Result<Step> {
+    // This attempt counts too: at the limit, end it the usual way (blocked).
+    if task.counted_attempts().saturating_add(1) >= ctx.config.max_attempts {
+        end_team_agent(ctx, &task.id, handle.as_ref()).await;
+        return end_attempt(ctx, task, outcome).await;
+    }
+    if let Some(a) = task.open_attempt_mut() {
+        a.outcome = Some(outcome.clone());
+        a.ended_at = Some(Timestamp::now());
+    }
+    let previous = u32::try_from(task.attempts.len()).unwrap_or(u32::MAX);
+    let number = previous.saturating_add(1);
+    let brief = brief::compose_with(&task, number, &brief_context(ctx, &task).await);
+    task.attempts.push(Attempt {
+        number,
+        brief: brief.text.clone(),
+        started_at: Timestamp::now(),
+        ended_at: None,
+        summary: None,
+        cost_usd: None,
+        outcome: None,
+    });
+    let task = ctx
+        .commit(task, TaskStatus::InProgress, Some(outcome.describe()))
+        .await?;
+    ctx.events.emit(Event::Retrying {
+        task: task.id.clone(),
+        attempt: previous,
+        reason: outcome.describe(),
+    });
+    if let Err(e) = handle.send(&brief.text).await {
+        end_team_agent(ctx, &task.id, handle.as_ref()).await;
+        let outcome = AttemptOutcome::Interrupted {
+            reason: format!("the audit failure could not be sent to the running agent: {e}"),
+        };
+        return end_attempt(ctx, task, outcome).await;
+    }
+    ctx.events.emit(Event::AgentStarted {
+        task: task.id.clone(),
+        attempt: number,
+        runtime: ctx.dispatcher.name().to_string(),
+    });
+    agent_turn(ctx, task, handle, number, true, stop, live).await
 }
 
 async fn ship_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {

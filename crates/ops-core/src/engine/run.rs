@@ -123,6 +123,10 @@ impl Run {
                     self.running.remove(&task);
                 }
                 if let Some(repo) = merged {
+                    // Team mode: running agents that build on it hear what landed.
+                    let ctx = Arc::clone(&self.ctx);
+                    let done = task.clone();
+                    tokio::spawn(async move { ctx.team.announce(&ctx, &done).await });
                     self.shipped.push(task);
                     self.merged_repos.insert(repo);
                 }

@@ -33,6 +33,13 @@ pub enum FakeAgent {
     Hang,
     /// Waits (showing no activity) until it receives a message, then succeeds.
     AwaitMessage,
+    /// A steerable agent working in turns (team mode): each turn works for `turn`,
+    /// showing activity, and ends succeeded (`wait` returns); a message starts the
+    /// next turn; it lives until stopped.
+    Turns {
+        /// How long each turn works.
+        turn: Duration,
+    },
 }
 
 impl FakeAgent {
@@ -150,6 +157,7 @@ impl Dispatcher for FakeDispatcher {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (message_tx, message_rx) = watch::channel(0usize);
         let (outcome_tx, outcome_rx) = watch::channel(None);
+        let (turn_tx, turn_rx) = watch::channel(None);
         let activity = Arc::new(Mutex::new(Instant::now()));
         let (log, running, id) = (
             Arc::clone(&self.log),
@@ -158,7 +166,7 @@ impl Dispatcher for FakeDispatcher {
         );
         let act = Arc::clone(&activity);
         tokio::spawn(async move {
-            let outcome = play(plan, act, stop_rx, message_rx).await;
+            let outcome = play(plan, act, stop_rx, message_rx, turn_tx).await;
             ended(&log, &running, &id);
             let _ = outcome_tx.send(Some(outcome));
         });
@@ -170,6 +178,7 @@ impl Dispatcher for FakeDispatcher {
             stop: stop_tx,
             message: message_tx,
             outcome: outcome_rx,
+            turn: turn_rx,
         }))
     }
 }
@@ -180,6 +189,7 @@ async fn play(
     activity: Arc<Mutex<Instant>>,
     mut stop: watch::Receiver<bool>,
     mut messages: watch::Receiver<usize>,
+    turns: watch::Sender<Option<(usize, AgentOutcome)>>,
 ) -> AgentOutcome {
     let touch = || {
         *activity
@@ -191,6 +201,7 @@ async fn play(
         summary: summary.into(),
         cost_usd: Some(0.01),
         worktree: None,
+        changed_files: Vec::new(),
     };
     let (duration, every, ending) = match plan {
         FakeAgent::Succeed {
@@ -201,6 +212,29 @@ async fn play(
         FakeAgent::Hang => {
             let _ = stop.wait_for(|s| *s).await;
             return outcome(AgentStatus::Stopped, "hung without progress");
+        }
+        FakeAgent::Turns { turn } => {
+            let mut seen = 0usize;
+            let mut number = 0u32;
+            loop {
+                number += 1;
+                touch();
+                tokio::select! {
+                    () = tokio::time::sleep(turn) => touch(),
+                    _ = stop.wait_for(|s| *s) => return outcome(AgentStatus::Stopped, "stopped mid-turn"),
+                }
+                let _ = turns.send(Some((
+                    seen,
+                    outcome(AgentStatus::Succeeded, &format!("turn {number} done")),
+                )));
+                tokio::select! {
+                    got = messages.wait_for(|n| *n > seen) => match got {
+                        Ok(n) => seen = *n,
+                        Err(_) => return outcome(AgentStatus::Stopped, "the handle is gone"),
+                    },
+                    _ = stop.wait_for(|s| *s) => return outcome(AgentStatus::Stopped, "stopped between turns"),
+                }
+            }
         }
         FakeAgent::AwaitMessage => {
             tokio::select! {
@@ -241,6 +275,8 @@ struct FakeHandle {
     stop: watch::Sender<bool>,
     message: watch::Sender<usize>,
     outcome: watch::Receiver<Option<AgentOutcome>>,
+    /// The last turn's end: (messages received before it, its outcome).
+    turn: watch::Receiver<Option<(usize, AgentOutcome)>>,
 }
 
 #[async_trait]
@@ -278,11 +314,26 @@ impl AgentHandle for FakeHandle {
 
     async fn wait(&self) -> AgentOutcome {
         let mut rx = self.outcome.clone();
-        let found = rx
-            .wait_for(Option::is_some)
-            .await
-            .ok()
-            .and_then(|o| o.clone());
+        let mut turn = self.turn.clone();
+        // A turn that ended with every message sent so far taken in (team agents).
+        let turn_end = async {
+            let ended = turn
+                .wait_for(|t| {
+                    t.as_ref()
+                        .is_some_and(|(seen, _)| *seen == *self.message.borrow())
+                })
+                .await
+                .map(|t| t.as_ref().map(|(_, o)| o.clone()));
+            match ended {
+                Ok(o) => o,
+                // No turns from this agent: only its end counts.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let found = tokio::select! {
+            o = rx.wait_for(Option::is_some) => o.ok().and_then(|o| o.clone()),
+            t = turn_end => t,
+        };
         // None: the player task is gone without an outcome (runtime shutting down).
         found.unwrap_or_else(|| AgentOutcome::failed("the fake agent vanished"))
     }

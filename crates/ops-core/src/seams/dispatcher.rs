@@ -63,6 +63,10 @@ pub struct AgentOutcome {
     pub cost_usd: Option<f64>,
     /// The worktree it worked in, if the backend made one.
     pub worktree: Option<PathBuf>,
+    /// Files changed on the task's branch (relative to the repository root), when the
+    /// backend can tell; empty otherwise. Team mode passes them to dependents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_files: Vec<String>,
 }
 
 impl AgentOutcome {
@@ -75,12 +79,22 @@ impl AgentOutcome {
             summary: String::new(),
             cost_usd: None,
             worktree: None,
+            changed_files: Vec::new(),
         }
     }
 }
 
 /// A running agent. Every method takes `&self`, so the engine can wait for the
 /// outcome while it checks activity, sends messages or stops the agent.
+///
+/// `wait` semantics. A one-shot agent (subagent mode, or any runtime that is not
+/// steerable): `wait` returns when the agent's run has ended, and returns the same
+/// outcome again when called again. A steerable agent run in team mode works in
+/// turns: `wait` returns at the end of a turn when no message was sent since that
+/// turn began — the agent then lives on, idle, and can be sent another message, which
+/// starts a new turn (a later `wait` returns at its end). The process ends only at
+/// `stop` (after which `wait` returns the final outcome, `Stopped`) or on its own
+/// (crash, exit). Whoever holds a team agent must `stop` it when done with it.
 #[async_trait]
 pub trait AgentHandle: Send + Sync {
     /// Sends a message to the running agent. `Unsupported` unless the backend is steerable.

@@ -1,0 +1,378 @@
+//! The Claude Code backend: `claude -p --input-format stream-json --output-format
+//! stream-json --verbose`. The brief is the first JSONL user message on stdin; every
+//! `send()` is another one, accepted mid-turn too (steerable). stdout is parsed for
+//! `system/init`, `assistant`, `user` and `result` (cost, turns, errors).
+//!
+//! A subagent's stdin is closed after its first `result`, so the CLI exits; a team
+//! agent stays open between turns until the engine stops it (see `session`).
+//! The `ANTHROPIC_*` and `CLAUDE_*` variables pass through (users point the CLI at
+//! proxies). As root the CLI refuses to skip permissions unless `IS_SANDBOX=1`,
+//! which is set unless a user to run as is configured.
+
+use crate::env::EnvPolicy;
+use crate::process::ProcessSpec;
+use crate::session::{Protocol, Seen, Session, SessionSpec};
+use crate::workbench::{Workbench, commit_message};
+use async_trait::async_trait;
+use ops_core::model::Mode;
+use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
+use ops_core::{Error, ErrorKind, Result};
+use serde_json::Value;
+use std::ffi::OsString;
+
+/// How much the agent may do without asking (nobody answers prompts in a run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PermissionMode {
+    /// Edits inside the working directory (the worktree) and the configured tools
+    /// (`--permission-mode acceptEdits --allowedTools ...`). The default.
+    AcceptEdits,
+    /// Everything (`--permission-mode bypassPermissions`).
+    Bypass,
+    /// Any other mode the CLI knows, passed to `--permission-mode` as is.
+    Other(String),
+}
+
+/// Settings of the Claude Code backend.
+#[derive(Debug, Clone)]
+pub struct ClaudeConfig {
+    /// The CLI (a path, or `claude` on PATH).
+    pub program: String,
+    /// Arguments put before ours (e.g. a wrapper's own).
+    pub pre_args: Vec<String>,
+    /// `--model`.
+    pub model: String,
+    /// `--permission-mode`.
+    pub permission_mode: PermissionMode,
+    /// `--allowedTools` (with `AcceptEdits`): commands run through `Bash`.
+    pub allowed_tools: Vec<String>,
+    /// `--max-turns`, if set.
+    pub max_turns: Option<u32>,
+    /// Run the CLI as this user (uid, gid; see [`crate::process::user_ids`]) — the
+    /// alternative to `IS_SANDBOX=1` when ops runs as root.
+    pub run_as: Option<(u32, u32)>,
+}
+
+impl Default for ClaudeConfig {
+    fn default() -> Self {
+        ClaudeConfig {
+            program: "claude".into(),
+            pre_args: Vec::new(),
+            model: "sonnet".into(),
+            permission_mode: PermissionMode::AcceptEdits,
+            allowed_tools: [
+                "Bash",
+                "Edit",
+                "Write",
+                "MultiEdit",
+                "Read",
+                "Glob",
+                "Grep",
+                "LS",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_turns: None,
+            run_as: None,
+        }
+    }
+}
+
+impl ClaudeConfig {
+    /// The command-line arguments (after `pre_args`).
+    pub fn args(&self) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "-p",
+            "--input-format",
+            "stream-json",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--model",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(self.model.clone());
+        args.push("--permission-mode".into());
+        match &self.permission_mode {
+            PermissionMode::AcceptEdits => {
+                args.push("acceptEdits".into());
+                if !self.allowed_tools.is_empty() {
+                    args.push("--allowedTools".into());
+                    args.push(self.allowed_tools.join(","));
+                }
+            }
+            PermissionMode::Bypass => args.push("bypassPermissions".into()),
+            PermissionMode::Other(mode) => args.push(mode.clone()),
+        }
+        if let Some(n) = self.max_turns {
+            args.push("--max-turns".into());
+            args.push(n.to_string());
+        }
+        args
+    }
+}
+
+/// Runs Claude Code agents.
+#[derive(Debug, Clone)]
+pub struct ClaudeDispatcher {
+    bench: Workbench,
+    config: ClaudeConfig,
+}
+
+impl ClaudeDispatcher {
+    /// A dispatcher running the CLI per `config` in worktrees from `bench`.
+    pub fn new(bench: Workbench, config: ClaudeConfig) -> Result<Self> {
+        if config.program.is_empty() || config.model.is_empty() {
+            return Err(Error::backend(
+                "claude",
+                "configure the Claude Code runtime",
+                ErrorKind::Invalid,
+                "program and model must not be empty",
+            ));
+        }
+        Ok(ClaudeDispatcher { bench, config })
+    }
+
+    fn env_policy(&self) -> EnvPolicy {
+        let mut policy = EnvPolicy::with_prefixes(&["ANTHROPIC_", "CLAUDE_"]);
+        for name in [
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "NO_PROXY",
+            "NODE_EXTRA_CA_CERTS",
+            "DISABLE_AUTOUPDATER",
+            "DISABLE_TELEMETRY",
+            "DISABLE_ERROR_REPORTING",
+        ] {
+            policy = policy.allow(name);
+        }
+        if self.config.run_as.is_none() && nix::unistd::geteuid().is_root() {
+            policy = policy.set("IS_SANDBOX", "1");
+        }
+        policy
+    }
+}
+
+/// A JSONL user message for the CLI's stream-json input.
+pub fn user_message(text: &str) -> String {
+    let msg = serde_json::json!({
+        "type": "user",
+        "message": { "role": "user", "content": [{ "type": "text", "text": text }] },
+    });
+    format!("{msg}\n")
+}
+
+#[async_trait]
+impl Dispatcher for ClaudeDispatcher {
+    fn name(&self) -> &str {
+        "claude"
+    }
+
+    fn capabilities(&self) -> DispatcherCapabilities {
+        DispatcherCapabilities {
+            steerable: true,
+            reports_cost: true,
+            reports_activity: true,
+        }
+    }
+
+    async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
+        let prepared = self.bench.prepare(brief, &self.env_policy()).await?;
+        let args = self
+            .config
+            .pre_args
+            .iter()
+            .cloned()
+            .chain(self.config.args())
+            .map(OsString::from)
+            .collect();
+        let process = ProcessSpec {
+            program: OsString::from(&self.config.program),
+            args,
+            cwd: prepared.worktree.path.clone(),
+            env: prepared.env,
+            log: prepared.log,
+            keep_stdin: true,
+            input: Some(user_message(&brief.text).into_bytes()),
+            run_as: self.config.run_as,
+        };
+        let session = Session::start(SessionSpec {
+            backend: "claude".into(),
+            process,
+            protocol: Box::new(StreamJson::default()),
+            encode: Some(user_message),
+            keep_open: brief.task.mode == Mode::Team,
+            worktree: prepared.worktree,
+            commit_message: commit_message(brief),
+            grace: self.bench.grace(),
+        })
+        .await?;
+        Ok(Box::new(session))
+    }
+}
+
+/// What Claude Code's stream-json output said.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct StreamJson {
+    /// The session id from `system/init`.
+    pub session_id: Option<String>,
+    /// The last assistant text.
+    pub last_text: String,
+    /// The last `result` event, if any.
+    pub result: Option<ResultEvent>,
+}
+
+/// A `result` event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultEvent {
+    /// `success`, `error_max_turns`, `error_during_execution`, ...
+    pub subtype: String,
+    /// Whether the CLI counts the turn as failed.
+    pub is_error: bool,
+    /// The final text.
+    pub text: String,
+    /// `total_cost_usd`.
+    pub cost_usd: Option<f64>,
+    /// `num_turns`.
+    pub num_turns: Option<u64>,
+}
+
+impl Protocol for StreamJson {
+    fn line(&mut self, line: &str) -> Seen {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            return Seen::Garbage;
+        };
+        let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
+        match kind {
+            "system" => {
+                if v.get("subtype").and_then(Value::as_str) == Some("init") {
+                    self.session_id = v
+                        .get("session_id")
+                        .and_then(Value::as_str)
+                        .map(String::from);
+                }
+                Seen::Event
+            }
+            "assistant" => {
+                let texts: Vec<&str> = v
+                    .pointer("/message/content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+                    .filter_map(|b| b.get("text").and_then(Value::as_str))
+                    .collect();
+                if !texts.is_empty() {
+                    self.last_text = texts.join("\n");
+                }
+                Seen::Event
+            }
+            "result" => {
+                self.result = Some(ResultEvent {
+                    subtype: v
+                        .get("subtype")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    is_error: v.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+                    text: v
+                        .get("result")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
+                    num_turns: v.get("num_turns").and_then(Value::as_u64),
+                });
+                Seen::TurnEnd
+            }
+            "" => Seen::Garbage,
+            _ => Seen::Event,
+        }
+    }
+
+    fn verdict(&self) -> std::result::Result<String, String> {
+        match &self.result {
+            None => Err("claude ended without a result event".into()),
+            Some(r) if r.is_error => Err(format!(
+                "claude reported an error ({}): {}",
+                r.subtype,
+                if r.text.is_empty() {
+                    "no detail"
+                } else {
+                    &r.text
+                }
+            )),
+            Some(r) => Ok(if r.text.is_empty() {
+                self.last_text.clone()
+            } else {
+                r.text.clone()
+            }),
+        }
+    }
+
+    fn cost(&self) -> Option<f64> {
+        self.result.as_ref().and_then(|r| r.cost_usd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_is_read_into_session_text_cost_and_turns() {
+        let mut p = StreamJson::default();
+        let lines = [
+            r#"{"type":"system","subtype":"init","session_id":"s-1","tools":[]}"#,
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"Done: added a.txt"}]}}"#,
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","content":"ok"}]}}"#,
+            r#"{"type":"result","subtype":"success","is_error":false,"result":"all done","total_cost_usd":0.25,"num_turns":3}"#,
+        ];
+        let seen: Vec<Seen> = lines.iter().map(|l| p.line(l)).collect();
+        assert_eq!(seen, [Seen::Event, Seen::Event, Seen::Event, Seen::TurnEnd]);
+        assert_eq!(p.session_id.as_deref(), Some("s-1"));
+        assert_eq!(p.verdict(), Ok("all done".to_string()));
+        assert_eq!(p.cost(), Some(0.25));
+        assert_eq!(p.result.as_ref().and_then(|r| r.num_turns), Some(3));
+    }
+
+    #[test]
+    fn an_error_result_and_a_missing_result_are_failures_and_garbage_is_noticed() {
+        let mut p = StreamJson::default();
+        assert_eq!(p.line("not json at all"), Seen::Garbage);
+        assert!(p.verdict().unwrap_err().contains("without a result"));
+        p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
+        let reason = p.verdict().unwrap_err();
+        assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn as_root_the_cli_gets_is_sandbox_unless_a_user_to_run_as_is_configured() {
+        let sandboxed = |run_as| {
+            let d = ClaudeDispatcher::new(
+                Workbench::default(),
+                ClaudeConfig {
+                    run_as,
+                    ..ClaudeConfig::default()
+                },
+            )
+            .expect("valid");
+            d.env_policy()
+                .set
+                .iter()
+                .any(|(k, v)| k == "IS_SANDBOX" && v == "1")
+        };
+        assert_eq!(sandboxed(None), nix::unistd::geteuid().is_root());
+        assert!(!sandboxed(Some((1000, 1000))));
+    }
+
+    #[test]
+    fn the_default_command_line_is_streaming_sonnet_with_edits_and_commands_allowed() {
+        let args = ClaudeConfig::default().args();
+        let joined = args.join(" ");
+        assert!(joined.starts_with(
+            "-p --input-format stream-json --output-format stream-json --verbose --model sonnet"
+        ));
+        assert!(joined.contains("--permission-mode acceptEdits --allowedTools Bash,Edit"));
+    }
+}

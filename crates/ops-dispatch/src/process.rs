@@ -1,0 +1,175 @@
+//! Agent processes: each in its own process group (so stopping it stops everything
+//! it started), with stdout read line by line, stdout and stderr both kept in a log
+//! file per attempt, and the environment given explicitly (never inherited).
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdin};
+use tokio::sync::mpsc;
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    /// The program (a path or a name looked up in the agent's PATH).
+    pub program: OsString,
+    /// Its arguments, passed as data (no shell).
+    pub args: Vec<OsString>,
+    /// Its working directory (the worktree).
+    pub cwd: PathBuf,
+    /// Its whole environment.
+    pub env: Vec<(OsString, OsString)>,
+    /// Where stdout and stderr are kept.
+    pub log: PathBuf,
+    /// Whether stdin stays open for messages (else it is closed after `input`);
+    /// read by the session, which owns the writing.
+    pub keep_stdin: bool,
+    /// Bytes written to stdin first (the brief, for backends that read it there).
+    pub input: Option<Vec<u8>>,
+    /// Run as this user (uid, gid) instead of ops' own (e.g. when ops runs as root).
+    pub run_as: Option<(u32, u32)>,
+}
+
+/// A started process.
+pub struct Spawned {
+    /// Its process group id (= its pid).
+    pub pgid: i32,
+    /// The child, for waiting.
+    pub child: Child,
+    /// Its stdin (a pipe; nothing written yet).
+    pub stdin: Option<ChildStdin>,
+    /// Its stdout, line by line (invalid UTF-8 replaced); closed at EOF.
+    pub lines: mpsc::UnboundedReceiver<String>,
+    /// The log file.
+    pub log: PathBuf,
+}
+
+/// Starts `spec` in a new process group.
+pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
+    if let Some(dir) = spec.log.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&spec.log)?;
+    let stderr = log.try_clone()?;
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .process_group(0)
+        .kill_on_drop(true);
+    if let Some((uid, gid)) = spec.run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    let mut child = cmd.spawn()?;
+    let pgid = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
+    let stdin = child.stdin.take();
+    let (tx, lines) = mpsc::unbounded_channel();
+    if let Some(stdout) = child.stdout.take() {
+        let log = Arc::new(Mutex::new(log));
+        tokio::spawn(read_lines(stdout, tx, log));
+    }
+    Ok(Spawned {
+        pgid,
+        child,
+        stdin,
+        lines,
+        log: spec.log,
+    })
+}
+
+/// Longest stdout line kept whole; longer ones are cut (garbage must not eat memory).
+const MAX_LINE: usize = 1 << 20;
+
+async fn read_lines(
+    stdout: tokio::process::ChildStdout,
+    tx: mpsc::UnboundedSender<String>,
+    log: Arc<Mutex<std::fs::File>>,
+) {
+    let mut reader = BufReader::new(stdout);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Ok(mut f) = log.lock() {
+            let _ = f.write_all(&buf);
+        }
+        buf.truncate(MAX_LINE);
+        let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+        if tx.send(line).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends `signal` to the whole group; a group already gone is not an error.
+pub fn signal_group(pgid: i32, signal: Signal) {
+    let _ = killpg(Pid::from_raw(pgid), signal);
+}
+
+/// Whether any process of the group is still alive (zombies count until reaped).
+pub fn group_alive(pgid: i32) -> bool {
+    killpg(Pid::from_raw(pgid), None).is_ok()
+}
+
+/// The last `max` bytes of the log at `path`, as text (empty if unreadable).
+pub fn log_tail(path: &Path, max: usize) -> String {
+    let Ok(bytes) = std::fs::read(path) else {
+        return String::new();
+    };
+    let start = bytes.len().saturating_sub(max);
+    String::from_utf8_lossy(&bytes[start..]).trim().to_string()
+}
+
+/// How long a stopped agent gets between SIGTERM and SIGKILL.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// The (uid, gid) of user `name`, for running agents as that user (e.g. when ops
+/// runs as root and the runtime refuses root).
+pub fn user_ids(name: &str) -> ops_core::Result<(u32, u32)> {
+    let invalid = |message: String| {
+        ops_core::Error::backend(
+            "process",
+            "look up the user to run agents as",
+            ops_core::ErrorKind::Invalid,
+            message,
+        )
+    };
+    match nix::unistd::User::from_name(name) {
+        Ok(Some(user)) => Ok((user.uid.as_raw(), user.gid.as_raw())),
+        Ok(None) => Err(invalid(format!("no user named {name:?} on this machine"))),
+        Err(e) => Err(invalid(format!(
+            "cannot read the user database for {name:?}: {e}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_user_resolves_and_an_unknown_one_is_named_in_the_error() {
+        assert_eq!(user_ids("root").expect("root exists"), (0, 0));
+        let err = user_ids("no-such-user-ops").expect_err("unknown");
+        assert!(err.to_string().contains("\"no-such-user-ops\""), "{err}");
+    }
+}

@@ -1,0 +1,522 @@
+//! A running agent process behind `AgentHandle`, shared by every backend. A backend
+//! supplies the command line, a [`Protocol`] that reads its stdout, and how messages
+//! are written to stdin (if it is steerable).
+//!
+//! `wait()` semantics: it returns when the agent's process has ended, or — for a
+//! steerable agent kept open (team mode) — at the end of a turn (the runtime's
+//! `result` event) with no message sent since; the process then lives on, idle,
+//! until `send()` starts another turn or `stop()` ends it. Before any outcome is
+//! returned, changes the agent left uncommitted are committed on its behalf and
+//! the files changed on the branch are listed.
+
+use crate::liveness::{Activity, WorktreeWatcher};
+use crate::process::{self, ProcessSpec, Spawned};
+use crate::worktree::Worktree;
+use async_trait::async_trait;
+use nix::sys::signal::Signal;
+use ops_core::seams::{AgentHandle, AgentOutcome, AgentStatus};
+use ops_core::{Error, ErrorKind, Result};
+use ops_git::Git;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt as _;
+use tokio::process::ChildStdin;
+use tokio::sync::{Mutex, watch};
+use tokio::time::Instant;
+
+/// What one stdout line meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// A protocol event (or any output, for plain programs): activity.
+    Event,
+    /// The end of a turn (Claude's `result`).
+    TurnEnd,
+    /// A line the protocol did not understand.
+    Garbage,
+}
+
+/// Reads a runtime's stdout.
+pub(crate) trait Protocol: Send + Sync + 'static {
+    /// Takes one line.
+    fn line(&mut self, line: &str) -> Seen;
+    /// What the output says so far: the summary, or why it is a failure.
+    fn verdict(&self) -> std::result::Result<String, String>;
+    /// The cost reported, if any.
+    fn cost(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// A program's stdout as plain text: every line is activity; the summary is the last line.
+#[derive(Debug, Default)]
+pub(crate) struct PlainText {
+    last: String,
+}
+
+impl Protocol for PlainText {
+    fn line(&mut self, line: &str) -> Seen {
+        if !line.trim().is_empty() {
+            self.last = line.trim().chars().take(500).collect();
+        }
+        Seen::Event
+    }
+    fn verdict(&self) -> std::result::Result<String, String> {
+        Ok(self.last.clone())
+    }
+}
+
+/// How a message becomes bytes on the agent's stdin.
+pub(crate) type Encode = fn(&str) -> String;
+
+/// Everything a session needs to start.
+pub(crate) struct SessionSpec {
+    pub backend: String,
+    pub process: ProcessSpec,
+    pub protocol: Box<dyn Protocol>,
+    /// Steerable: how messages are encoded. `None`: `send` is unsupported.
+    pub encode: Option<Encode>,
+    /// Keep the process open after a turn ends (team mode); else stdin is closed.
+    pub keep_open: bool,
+    pub worktree: Worktree,
+    pub commit_message: String,
+    pub grace: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    /// Sequence number of the last message sent.
+    sent: u64,
+    /// Sequence number of the last turn end (or 0).
+    turn_end: u64,
+    seq: u64,
+    turn: Option<AgentOutcome>,
+    exited: Option<AgentOutcome>,
+}
+
+/// A running agent.
+pub struct Session {
+    backend: String,
+    pgid: i32,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+    encode: Option<Encode>,
+    state: watch::Receiver<State>,
+    state_tx: Arc<watch::Sender<State>>,
+    stopped: Arc<AtomicBool>,
+    activity: Arc<Activity>,
+    grace: Duration,
+    keep_open: bool,
+    _watcher: Option<WorktreeWatcher>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("backend", &self.backend)
+            .field("pgid", &self.pgid)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend_err(backend: &str, op: &str, kind: ErrorKind, msg: impl Into<String>) -> Error {
+    Error::backend(backend, op, kind, msg)
+}
+
+impl Session {
+    /// Starts the process and the task that reads it.
+    pub(crate) async fn start(spec: SessionSpec) -> Result<Self> {
+        let activity = Activity::new();
+        let watcher =
+            crate::liveness::watch_worktree(&spec.worktree.path, Arc::clone(&activity)).ok();
+        let program = spec.process.program.clone();
+        let input = spec.process.input.clone();
+        let keep_stdin = spec.process.keep_stdin;
+        let spawned = process::spawn(spec.process).await.map_err(|e| {
+            backend_err(
+                &spec.backend,
+                "start the agent",
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    ErrorKind::Invalid
+                } else {
+                    ErrorKind::Retryable
+                },
+                format!("cannot start {}: {e}", program.to_string_lossy()),
+            )
+        })?;
+        let (state_tx, state) = watch::channel(State::default());
+        let state_tx = Arc::new(state_tx);
+        let stdin = Arc::new(Mutex::new(None));
+        let Spawned {
+            pgid,
+            child,
+            stdin: pipe,
+            lines,
+            log,
+        } = spawned;
+        *stdin.lock().await = pipe;
+        // The brief goes in from its own task: a program slow to read (or never
+        // reading) must not hold up dispatch. Messages queue behind it on the lock.
+        // The lock is taken here, before any `send` can run, so the brief goes first.
+        let mut guard = Arc::clone(&stdin).lock_owned().await;
+        tokio::spawn(async move {
+            if let (Some(input), Some(pipe)) = (input, guard.as_mut()) {
+                // A program that exits without reading its brief is judged by its exit status.
+                let _ = pipe.write_all(&input).await;
+                let _ = pipe.flush().await;
+            }
+            if !keep_stdin {
+                guard.take();
+            }
+        });
+        let stopped = Arc::new(AtomicBool::new(false));
+        let driver = Driver {
+            pgid,
+            protocol: spec.protocol,
+            keep_open: spec.keep_open,
+            worktree: Arc::new(spec.worktree),
+            commit_message: spec.commit_message,
+            log,
+            stdin: Arc::clone(&stdin),
+            state: Arc::clone(&state_tx),
+            stopped: Arc::clone(&stopped),
+            activity: Arc::clone(&activity),
+        };
+        tokio::spawn(driver.run(child, lines));
+        Ok(Session {
+            backend: spec.backend,
+            pgid,
+            stdin,
+            encode: spec.encode,
+            state,
+            state_tx,
+            stopped,
+            activity,
+            grace: spec.grace,
+            keep_open: spec.keep_open,
+            _watcher: watcher,
+        })
+    }
+
+    /// The agent's process group id.
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+}
+
+impl Drop for Session {
+    /// A handle dropped while its agent runs leaves nobody to control it: the agent's
+    /// whole process group is killed.
+    fn drop(&mut self) {
+        if self.state.borrow().exited.is_none() {
+            process::signal_group(self.pgid, Signal::SIGKILL);
+        }
+    }
+}
+
+#[async_trait]
+impl AgentHandle for Session {
+    async fn send(&self, message: &str) -> Result<()> {
+        let Some(encode) = self.encode else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Unsupported,
+                "this runtime cannot be steered while it runs",
+            ));
+        };
+        let Ok(mut stdin) = tokio::time::timeout(SEND_TIMEOUT, self.stdin.lock()).await else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Retryable,
+                "the agent has not read its earlier input yet",
+            ));
+        };
+        let Some(pipe) = stdin.as_mut() else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Conflict,
+                "the agent no longer reads messages (it has ended)",
+            ));
+        };
+        // Mark the send before writing, so a turn end racing the write is not taken
+        // for the answer.
+        self.state_tx.send_modify(|s| {
+            s.seq += 1;
+            s.sent = s.seq;
+        });
+        let bytes = encode(message);
+        let written = tokio::time::timeout(SEND_TIMEOUT, async {
+            pipe.write_all(bytes.as_bytes()).await?;
+            pipe.flush().await
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(backend_err(
+                    &self.backend,
+                    "send a message to the agent",
+                    ErrorKind::Conflict,
+                    format!("the agent's stdin is closed: {e}"),
+                ));
+            }
+            Err(_) => {
+                return Err(backend_err(
+                    &self.backend,
+                    "send a message to the agent",
+                    ErrorKind::Retryable,
+                    format!(
+                        "the agent did not read its input within {}s",
+                        SEND_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+        }
+        self.activity.touch();
+        Ok(())
+    }
+
+    async fn stop(&self) -> Result<()> {
+        self.stopped.store(true, Ordering::SeqCst);
+        // Close stdin unless a send holds it (the kill below breaks that pipe anyway).
+        if let Ok(mut stdin) = self.stdin.try_lock() {
+            stdin.take();
+        }
+        if self.state.borrow().exited.is_some() {
+            return Ok(());
+        }
+        process::signal_group(self.pgid, Signal::SIGTERM);
+        let mut state = self.state.clone();
+        let ended = tokio::time::timeout(self.grace, state.wait_for(|s| s.exited.is_some())).await;
+        if ended.is_err() {
+            process::signal_group(self.pgid, Signal::SIGKILL);
+        }
+        Ok(())
+    }
+
+    async fn wait(&self) -> AgentOutcome {
+        let mut state = self.state.clone();
+        // A one-shot agent is done when its process is; a team agent at a turn's end.
+        let keep_open = self.keep_open;
+        let ready = |s: &State| {
+            s.exited.is_some() || (keep_open && s.turn.is_some() && s.turn_end > s.sent)
+        };
+        match state.wait_for(ready).await {
+            Ok(s) => s
+                .exited
+                .clone()
+                .or_else(|| s.turn.clone())
+                .unwrap_or_else(|| AgentOutcome::failed("the agent ended without an outcome")),
+            Err(_) => AgentOutcome::failed("the agent's reader stopped unexpectedly"),
+        }
+    }
+
+    fn last_activity(&self) -> Instant {
+        self.activity.last()
+    }
+}
+
+/// Reads the process until it ends and publishes outcomes.
+struct Driver {
+    pgid: i32,
+    protocol: Box<dyn Protocol>,
+    keep_open: bool,
+    worktree: Arc<Worktree>,
+    commit_message: String,
+    log: PathBuf,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+    state: Arc<watch::Sender<State>>,
+    stopped: Arc<AtomicBool>,
+    activity: Arc<Activity>,
+}
+
+/// How long a message may take to be written to the agent's stdin.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the worktree lease's heartbeat is refreshed.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// How long output is still read after the process itself has exited.
+const DRAIN: Duration = Duration::from_millis(300);
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut child: tokio::process::Child,
+        mut lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    ) {
+        let heartbeat = self.heartbeat();
+        let mut garbage = 0usize;
+        let mut lines_open = true;
+        let status = loop {
+            tokio::select! {
+                line = lines.recv(), if lines_open => match line {
+                    Some(line) => self.on_line(&line, &mut garbage).await,
+                    None => lines_open = false,
+                },
+                status = child.wait() => break status,
+            }
+        };
+        // Take what it printed before exiting (a grandchild holding stdout is cut off).
+        let drain_until = Instant::now() + DRAIN;
+        while lines_open {
+            match tokio::time::timeout_at(drain_until, lines.recv()).await {
+                Ok(Some(line)) => self.on_line(&line, &mut garbage).await,
+                _ => lines_open = false,
+            }
+        }
+        // Whatever the agent started in its group goes with it.
+        process::signal_group(self.pgid, Signal::SIGKILL);
+        heartbeat.abort();
+        self.stdin.lock().await.take();
+        let outcome = self.outcome_at_exit(status, garbage).await;
+        // Free the worktree before anyone hears the agent ended (a retry may take it at once).
+        self.worktree.lease().release();
+        self.state.send_modify(|s| s.exited = Some(outcome));
+    }
+
+    /// Keeps the worktree lease fresh while the agent runs.
+    fn heartbeat(&self) -> tokio::task::JoinHandle<()> {
+        let worktree = Arc::clone(&self.worktree);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                let _ = worktree.lease().heartbeat();
+            }
+        })
+    }
+
+    async fn on_line(&mut self, line: &str, garbage: &mut usize) {
+        match self.protocol.line(line) {
+            Seen::Event => self.activity.touch(),
+            Seen::Garbage => *garbage += 1,
+            Seen::TurnEnd => {
+                self.activity.touch();
+                let mut outcome = match self.protocol.verdict() {
+                    Ok(summary) => self.outcome(AgentStatus::Succeeded, summary),
+                    Err(reason) => self.outcome(AgentStatus::Failed { reason }, String::new()),
+                };
+                self.finalize(&mut outcome).await;
+                if !self.keep_open {
+                    // Subagent: one turn, then end (the runtime exits at EOF).
+                    self.stdin.lock().await.take();
+                }
+                self.state.send_modify(|s| {
+                    s.seq += 1;
+                    s.turn_end = s.seq;
+                    s.turn = Some(outcome);
+                });
+            }
+        }
+    }
+
+    fn outcome(&self, status: AgentStatus, summary: String) -> AgentOutcome {
+        AgentOutcome {
+            status,
+            summary,
+            cost_usd: self.protocol.cost(),
+            worktree: Some(self.worktree.path.clone()),
+            changed_files: Vec::new(),
+        }
+    }
+
+    async fn outcome_at_exit(
+        &self,
+        status: std::io::Result<std::process::ExitStatus>,
+        garbage: usize,
+    ) -> AgentOutcome {
+        let tail = || {
+            let t = process::log_tail(&self.log, 800);
+            if t.is_empty() {
+                "no output".to_string()
+            } else {
+                format!("log tail: {t}")
+            }
+        };
+        let verdict = self.protocol.verdict();
+        let summary = verdict.clone().unwrap_or_default();
+        let mut outcome = if self.stopped.load(Ordering::SeqCst) {
+            self.outcome(AgentStatus::Stopped, summary)
+        } else {
+            let failed = |reason: String| AgentStatus::Failed { reason };
+            let status = match status {
+                Err(e) => failed(format!("waiting for the agent failed: {e}")),
+                Ok(s) if s.success() => match verdict {
+                    Ok(_) => AgentStatus::Succeeded,
+                    Err(reason) if garbage > 0 => failed(format!(
+                        "{reason}; {garbage} output line(s) were not understood ({})",
+                        tail()
+                    )),
+                    Err(reason) => failed(reason),
+                },
+                Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+                    (Some(code), _) => {
+                        failed(format!("the agent exited with status {code} ({})", tail()))
+                    }
+                    (None, Some(sig)) => failed(format!(
+                        "the agent crashed: killed by signal {} ({})",
+                        Signal::try_from(sig)
+                            .map(|s| s.as_str())
+                            .unwrap_or("unknown"),
+                        tail()
+                    )),
+                    (None, None) => failed(format!("the agent ended abnormally ({})", tail())),
+                },
+            };
+            self.outcome(status, summary)
+        };
+        self.finalize(&mut outcome).await;
+        outcome
+    }
+
+    /// Commits what the agent left uncommitted and lists the branch's changed files.
+    async fn finalize(&self, outcome: &mut AgentOutcome) {
+        let git = Git::new(&self.worktree.path);
+        match commit_leftovers(&git, &self.commit_message).await {
+            Ok(_) => {}
+            Err(e) => {
+                let note = format!("ops could not commit the agent's leftover changes: {e}");
+                match &mut outcome.status {
+                    AgentStatus::Failed { reason } => {
+                        reason.push_str("; ");
+                        reason.push_str(&note);
+                    }
+                    _ => outcome.status = AgentStatus::Failed { reason: note },
+                }
+            }
+        }
+        outcome.changed_files = changed_files(&git, &self.worktree.base).await;
+    }
+}
+
+/// Commits every uncommitted change in the worktree with `message`; `Ok(true)` if it did.
+pub(crate) async fn commit_leftovers(
+    git: &Git,
+    message: &str,
+) -> std::result::Result<bool, ops_git::GitError> {
+    let status = git.run(["status", "--porcelain"]).await?;
+    if status.trim().is_empty() {
+        return Ok(false);
+    }
+    git.run(["add", "-A"]).await?;
+    let has_identity = git.succeeds(["config", "user.email"]).await?
+        || std::env::var_os("GIT_COMMITTER_EMAIL").is_some();
+    let mut args: Vec<&str> = Vec::new();
+    if !has_identity {
+        args.extend(["-c", "user.name=ops", "-c", "user.email=ops@localhost"]);
+    }
+    args.extend(["commit", "--quiet", "--no-verify", "-m", message]);
+    git.run(args).await?;
+    Ok(true)
+}
+
+/// Files changed on the worktree's branch since it left `base`.
+pub(crate) async fn changed_files(git: &Git, base: &str) -> Vec<String> {
+    git.run(["diff", "--name-only", &format!("{base}...HEAD")])
+        .await
+        .map(|out| out.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}

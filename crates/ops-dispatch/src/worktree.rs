@@ -1,0 +1,317 @@
+//! One git worktree per task, on the task's branch, cut from the project's dev branch.
+//!
+//! Worktrees live under a root (default `<repo>/.worktrees/`, which is added to the
+//! repository's `.git/info/exclude`), one directory per task id. On resume the
+//! worktree is found by path and branch and reused. A fresh worktree is bootstrapped:
+//! files listed in the repository's `.worktreeinclude` are copied in, then the
+//! configured setup command (argv, no shell) runs. A lease keeps other ops
+//! processes out while this one works in it.
+
+use crate::lease::{LeaseOwner, WorktreeLease};
+use ops_core::{Error, ErrorKind};
+use ops_git::Git;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where worktrees go and how they are bootstrapped.
+#[derive(Debug, Clone)]
+pub struct WorktreeConfig {
+    /// The root for worktrees; `None`: `<repo>/.worktrees/`.
+    pub root: Option<PathBuf>,
+    /// A command run once in a fresh worktree (argv, no shell), e.g. `["npm", "ci"]`.
+    pub setup: Option<Vec<String>>,
+    /// How long a lease lives without a heartbeat.
+    pub lease_ttl: Duration,
+    /// Who this process is, for leases.
+    pub owner: LeaseOwner,
+}
+
+impl Default for WorktreeConfig {
+    fn default() -> Self {
+        WorktreeConfig {
+            root: None,
+            setup: None,
+            lease_ttl: Duration::from_secs(120),
+            owner: LeaseOwner::this_process("ops"),
+        }
+    }
+}
+
+/// Makes, finds and leases task worktrees.
+#[derive(Debug, Clone, Default)]
+pub struct WorktreeManager {
+    config: WorktreeConfig,
+}
+
+/// A task's worktree, leased to this process while the value lives.
+#[derive(Debug)]
+pub struct Worktree {
+    /// Its directory.
+    pub path: PathBuf,
+    /// The task's branch checked out there.
+    pub branch: String,
+    /// The repository checkout it belongs to.
+    pub repo: PathBuf,
+    /// The ref it was cut from (`origin/<dev>` or `<dev>`); diffs are taken against it.
+    pub base: String,
+    /// Whether an existing worktree was reused (resume) rather than made.
+    pub reused: bool,
+    lease: WorktreeLease,
+}
+
+impl Worktree {
+    /// The lease held on it.
+    pub fn lease(&self) -> &WorktreeLease {
+        &self.lease
+    }
+}
+
+const BACKEND: &str = "worktree";
+
+pub(crate) fn err(
+    operation: impl Into<String>,
+    kind: ErrorKind,
+    message: impl Into<String>,
+) -> Error {
+    Error::backend(BACKEND, operation, kind, message)
+}
+
+fn git_err(operation: &str, e: ops_git::GitError) -> Error {
+    err(operation, ErrorKind::Fatal, e.to_string())
+}
+
+impl WorktreeManager {
+    /// A manager with `config`.
+    pub fn new(config: WorktreeConfig) -> Self {
+        WorktreeManager { config }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &WorktreeConfig {
+        &self.config
+    }
+
+    /// The directory worktrees of `repo` go under.
+    pub fn root_for(&self, repo: &Path) -> PathBuf {
+        self.config
+            .root
+            .clone()
+            .unwrap_or_else(|| repo.join(".worktrees"))
+    }
+
+    /// The directory of the worktree for task `task_id` in `repo`.
+    pub fn path_for(&self, repo: &Path, task_id: &str) -> PathBuf {
+        self.root_for(repo).join(task_id)
+    }
+
+    /// Makes (or on resume finds) the worktree of `task_id` on `branch`, cut from
+    /// `dev_branch`, leases it, and bootstraps it when new. `env` is the environment
+    /// the setup command gets.
+    pub async fn prepare(
+        &self,
+        repo: &Path,
+        dev_branch: &str,
+        task_id: &str,
+        branch: &str,
+        env: &[(OsString, OsString)],
+    ) -> Result<Worktree, Error> {
+        if !repo.is_absolute() {
+            return Err(err(
+                "prepare a worktree",
+                ErrorKind::Invalid,
+                format!(
+                    "repository path {} must be absolute (task.repo is the checkout's path)",
+                    repo.display()
+                ),
+            ));
+        }
+        let git = Git::new(repo);
+        let common = common_dir(&git).await?;
+        let root = self.root_for(repo);
+        tokio::fs::create_dir_all(&root).await.map_err(|e| {
+            err(
+                "prepare a worktree",
+                ErrorKind::Fatal,
+                format!("cannot create {}: {e}", root.display()),
+            )
+        })?;
+        exclude_root(repo, &root, &common).await?;
+        let base = base_ref(&git, dev_branch).await?;
+        let path = root.join(task_id);
+        let reused = path.exists();
+        if reused {
+            check_existing(&git, &common, &path, branch).await?;
+        } else {
+            let has_branch = git
+                .succeeds([
+                    "show-ref",
+                    "--verify",
+                    "--quiet",
+                    &format!("refs/heads/{branch}"),
+                ])
+                .await
+                .map_err(|e| git_err("look up the task branch", e))?;
+            let p = path.as_os_str().to_owned();
+            let args: Vec<OsString> = if has_branch {
+                vec!["worktree".into(), "add".into(), p, branch.into()]
+            } else {
+                vec![
+                    "worktree".into(),
+                    "add".into(),
+                    "-b".into(),
+                    branch.into(),
+                    p,
+                    base.clone().into(),
+                ]
+            };
+            if git.run(&args).await.is_err() {
+                // A worktree deleted by hand stays registered until pruned; prune, retry once.
+                let _ = git.run(["worktree", "prune"]).await;
+                git.run(&args)
+                    .await
+                    .map_err(|e| git_err("add the worktree", e))?;
+            }
+        }
+        let gitdir = Git::new(&path)
+            .run(["rev-parse", "--absolute-git-dir"])
+            .await
+            .map_err(|e| git_err("find the worktree's git dir", e))?;
+        let lease = WorktreeLease::acquire(
+            &PathBuf::from(gitdir).join("ops-lease.json"),
+            &self.config.owner,
+            self.config.lease_ttl,
+        )
+        .map_err(|e| {
+            err(
+                format!("lease worktree {}", path.display()),
+                ErrorKind::Conflict,
+                e.to_string(),
+            )
+        })?;
+        let worktree = Worktree {
+            path,
+            branch: branch.to_string(),
+            repo: repo.to_path_buf(),
+            base,
+            reused,
+            lease,
+        };
+        if !reused {
+            crate::bootstrap::copy_includes(repo, &root, &worktree.path).await?;
+            if let Some(setup) = &self.config.setup {
+                crate::bootstrap::run_setup(setup, &worktree.path, env).await?;
+            }
+        }
+        Ok(worktree)
+    }
+}
+
+async fn common_dir(git: &Git) -> Result<PathBuf, Error> {
+    let out = git
+        .run(["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        .await
+        .map_err(|e| {
+            err(
+                "prepare a worktree",
+                ErrorKind::Invalid,
+                format!("{} is not a git checkout: {e}", git.dir().display()),
+            )
+        })?;
+    Ok(canonical(Path::new(&out)))
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Adds the root to `info/exclude` when it lies inside the repository.
+async fn exclude_root(repo: &Path, root: &Path, common: &Path) -> Result<(), Error> {
+    let (root, repo) = (canonical(root), canonical(repo));
+    let Ok(rel) = root.strip_prefix(&repo) else {
+        return Ok(());
+    };
+    let line = format!("/{}/", rel.to_string_lossy().trim_end_matches('/'));
+    let exclude = common.join("info").join("exclude");
+    let current = tokio::fs::read_to_string(&exclude)
+        .await
+        .unwrap_or_default();
+    if current.lines().any(|l| l.trim() == line) {
+        return Ok(());
+    }
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&line);
+    text.push('\n');
+    if let Some(dir) = exclude.parent() {
+        let _ = tokio::fs::create_dir_all(dir).await;
+    }
+    tokio::fs::write(&exclude, text).await.map_err(|e| {
+        err(
+            "exclude the worktree root",
+            ErrorKind::Fatal,
+            format!("cannot write {}: {e}", exclude.display()),
+        )
+    })
+}
+
+/// `origin/<dev>` when the remote branch is known, else the local `<dev>`.
+pub(crate) async fn base_ref(git: &Git, dev_branch: &str) -> Result<String, Error> {
+    for candidate in [
+        format!("refs/remotes/origin/{dev_branch}"),
+        format!("refs/heads/{dev_branch}"),
+    ] {
+        if git
+            .succeeds(["show-ref", "--verify", "--quiet", &candidate])
+            .await
+            .map_err(|e| git_err("find the dev branch", e))?
+        {
+            let short = candidate
+                .trim_start_matches("refs/remotes/")
+                .trim_start_matches("refs/heads/");
+            return Ok(short.to_string());
+        }
+    }
+    Err(err(
+        "prepare a worktree",
+        ErrorKind::Invalid,
+        format!(
+            "dev branch {dev_branch:?} exists neither as origin/{dev_branch} nor locally in {}",
+            git.dir().display()
+        ),
+    ))
+}
+
+async fn check_existing(git: &Git, common: &Path, path: &Path, branch: &str) -> Result<(), Error> {
+    let wt = git.in_dir(path);
+    let bad = |why: String| {
+        err(
+            format!("reuse worktree {}", path.display()),
+            ErrorKind::Conflict,
+            why,
+        )
+    };
+    let top = wt
+        .run(["rev-parse", "--show-toplevel"])
+        .await
+        .map_err(|e| bad(format!("it exists but is not a git worktree: {e}")))?;
+    if canonical(Path::new(&top)) != canonical(path) {
+        return Err(bad(format!("it exists but its top level is {top}")));
+    }
+    let its_common = common_dir(&wt).await?;
+    if its_common != common {
+        return Err(bad("it belongs to another repository".into()));
+    }
+    let head = wt
+        .run(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        .await
+        .unwrap_or_default();
+    if head != branch {
+        return Err(bad(format!(
+            "it has {head:?} checked out, expected the task branch {branch:?}"
+        )));
+    }
+    Ok(())
+}

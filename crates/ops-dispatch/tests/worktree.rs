@@ -1,0 +1,228 @@
+//! Worktrees: made on the task branch from dev, bootstrapped, leased, reused.
+
+use ops_core::ErrorKind;
+use ops_dispatch::{LeaseOwner, WorktreeConfig, WorktreeManager};
+use ops_testkit::{TempRepo, git};
+
+fn manager(owner: &str, setup: Option<Vec<String>>) -> WorktreeManager {
+    WorktreeManager::new(WorktreeConfig {
+        owner: LeaseOwner::this_process(owner),
+        setup,
+        ..WorktreeConfig::default()
+    })
+}
+
+#[tokio::test]
+async fn a_worktree_is_cut_from_origin_dev_on_the_task_branch() {
+    let repo = TempRepo::new();
+    let dev_tip = repo.commit_file("src/lib.rs", "// dev\n", "dev work");
+    repo.git(&["push", "--quiet"]);
+    repo.git(&["checkout", "--quiet", "main"]);
+    let wt = manager("a", None)
+        .prepare(&repo.work(), "dev", "w1", "ops/w1-x", &[])
+        .await
+        .expect("prepare");
+    assert!(!wt.reused);
+    assert_eq!(wt.base, "origin/dev");
+    assert_eq!(
+        git(&wt.path, &["rev-parse", "HEAD"]),
+        dev_tip,
+        "cut from dev, not from what is checked out"
+    );
+    assert_eq!(git(&wt.path, &["branch", "--show-current"]), "ops/w1-x");
+}
+
+#[tokio::test]
+async fn a_second_owner_is_refused_while_the_lease_is_held_and_gets_it_after() {
+    let repo = TempRepo::new();
+    let first = manager("a", None)
+        .prepare(&repo.work(), "dev", "w2", "ops/w2-x", &[])
+        .await
+        .expect("prepare");
+    let err = manager("b", None)
+        .prepare(&repo.work(), "dev", "w2", "ops/w2-x", &[])
+        .await
+        .expect_err("a second owner is refused");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.to_string().contains("owner a"), "{err}");
+    drop(first);
+    let second = manager("b", None)
+        .prepare(&repo.work(), "dev", "w2", "ops/w2-x", &[])
+        .await
+        .expect("free after release");
+    assert!(second.reused, "found by path and branch");
+}
+
+#[tokio::test]
+async fn a_path_holding_another_branch_is_not_reused() {
+    let repo = TempRepo::new();
+    let wt = manager("a", None)
+        .prepare(&repo.work(), "dev", "w3", "ops/w3-x", &[])
+        .await
+        .expect("prepare");
+    git(&wt.path, &["checkout", "--quiet", "-b", "other"]);
+    drop(wt);
+    let err = manager("a", None)
+        .prepare(&repo.work(), "dev", "w3", "ops/w3-x", &[])
+        .await
+        .expect_err("wrong branch");
+    assert!(
+        err.to_string().contains("expected the task branch"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_worktree_gets_the_included_files_and_the_setup_command_runs_once() {
+    let repo = TempRepo::new();
+    repo.write(
+        ".worktreeinclude",
+        "# local settings\n/config/local.toml\n.env*\nmissing.txt\n",
+    );
+    repo.write("config/local.toml", "key = 1\n");
+    repo.write("api/.env.local", "TOKEN=local\n");
+    repo.write("notes.txt", "not listed\n");
+    repo.write(
+        ".worktrees/.logs/old/.env.leftover",
+        "from an earlier agent\n",
+    );
+    let setup = vec!["sh".into(), "-c".into(), "echo ran >> setup.log".into()];
+    let m = manager("a", Some(setup));
+    let wt = m
+        .prepare(&repo.work(), "dev", "w4", "ops/w4-x", &[])
+        .await
+        .expect("prepare");
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("config/local.toml")).expect("copied"),
+        "key = 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("api/.env.local")).expect("glob copied"),
+        "TOKEN=local\n"
+    );
+    assert!(
+        !wt.path.join("notes.txt").exists(),
+        "an unlisted file stays out"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("setup.log")).expect("setup ran"),
+        "ran\n"
+    );
+    drop(wt);
+    let wt = m
+        .prepare(&repo.work(), "dev", "w4", "ops/w4-x", &[])
+        .await
+        .expect("reuse");
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("setup.log")).expect("kept"),
+        "ran\n",
+        "not re-run on reuse"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_setup_command_and_a_missing_dev_branch_are_clear_errors() {
+    let repo = TempRepo::new();
+    let m = manager("a", Some(vec!["false".into()]));
+    let err = m
+        .prepare(&repo.work(), "dev", "w5", "ops/w5-x", &[])
+        .await
+        .expect_err("setup fails");
+    assert!(err.to_string().contains("[\"false\"] exited"), "{err}");
+    let err = manager("a", None)
+        .prepare(&repo.work(), "develop", "w6", "ops/w6-x", &[])
+        .await
+        .expect_err("no such branch");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert!(err.to_string().contains("\"develop\""), "{err}");
+}
+
+#[tokio::test]
+async fn a_worktree_deleted_by_hand_is_made_again_on_its_branch_with_its_commits() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let wt = m
+        .prepare(&repo.work(), "dev", "w7", "ops/w7-x", &[])
+        .await
+        .expect("prepare");
+    std::fs::write(wt.path.join("kept.txt"), "k").expect("write");
+    git(&wt.path, &["add", "kept.txt"]);
+    git(&wt.path, &["commit", "-qm", "kept"]);
+    let path = wt.path.clone();
+    drop(wt);
+    std::fs::remove_dir_all(&path).expect("delete by hand");
+    let again = m
+        .prepare(&repo.work(), "dev", "w7", "ops/w7-x", &[])
+        .await
+        .expect("made again");
+    assert!(!again.reused);
+    assert!(
+        again.path.join("kept.txt").is_file(),
+        "the branch's commits are there"
+    );
+}
+
+#[tokio::test]
+async fn an_earlier_lease_of_the_same_owner_never_releases_a_later_one() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let first = m
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("prepare");
+    let second = m
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("same owner re-takes");
+    drop(first);
+    let err = manager("b", None)
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect_err("the later lease still holds");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    drop(second);
+    manager("b", None)
+        .prepare(&repo.work(), "dev", "w8", "ops/w8-x", &[])
+        .await
+        .expect("free once the later lease goes");
+}
+
+#[tokio::test]
+async fn a_workbench_cuts_each_projects_worktrees_from_that_projects_dev_branch() {
+    use ops_core::model::{Project, Task, TaskId};
+    use ops_core::seams::Dispatcher;
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "trunk"]);
+    let trunk_tip = repo.commit_file("t.txt", "t\n", "trunk work");
+    let project = Project {
+        alias: "app".into(),
+        dev_branch: Some("trunk".into()),
+        ..Project::default()
+    };
+    let bench = ops_dispatch::Workbench::new(manager("wb", None)).with_projects([&project]);
+    let d = ops_dispatch::CommandDispatcher::new(
+        bench,
+        ops_dispatch::CommandConfig {
+            program: "true".into(),
+            ..ops_dispatch::CommandConfig::default()
+        },
+    )
+    .expect("config");
+    let task = Task::new(
+        TaskId::new("p1").expect("id"),
+        "On trunk",
+        "app",
+        repo.work().to_string_lossy(),
+    );
+    let h = d
+        .dispatch(&ops_core::engine::brief::compose(&task, 1))
+        .await
+        .expect("dispatch");
+    let out = h.wait().await;
+    let wt = out.worktree.expect("a worktree");
+    assert_eq!(
+        git(&wt, &["rev-parse", "HEAD"]),
+        trunk_tip,
+        "cut from the project's trunk"
+    );
+}
