@@ -16,6 +16,9 @@
 //!   the exact head, squash merges pinned to it, promotion through a merge-commit
 //!   pull request, health and new-error checks after merging; and the pure
 //!   [`github::ready_to_merge`] decision.
+//! * [`route`]: [`route::ProjectShippers`], one shipper for an engine serving many
+//!   projects, each through GitHub or local git ([`route::ship_kind`]); and
+//!   [`gate::standard`] builds the usual gate list.
 //! * [`push`]: the only way either shipper pushes: never forced, never work onto main.
 //! * [`wrap`]: [`wrap::Timeout`] and [`wrap::Retry`], wrappers implementing the trait
 //!   they wrap, so backends stay free of retry loops.
@@ -26,5 +29,6 @@ pub mod gate;
 pub mod github;
 pub mod local;
 pub mod push;
+pub mod route;
 mod scratch;
 pub mod wrap;

@@ -180,3 +180,25 @@ mod tests {
         }
     }
 }
+
+/// Stands in for the review gate when no reviewer runtime is configured: a task
+/// that needs a security review fails (the rail holds), any other passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoReviewer;
+
+#[async_trait]
+impl QualityGate for NoReviewer {
+    fn name(&self) -> &str {
+        "review"
+    }
+
+    async fn check(&self, task: &Task, _work: &WorkRef) -> Result<GateVerdict> {
+        Ok(if task.needs_security_review() {
+            GateVerdict::fail(
+                "the task is sensitive and needs a security review, but no reviewer runtime is configured",
+            )
+        } else {
+            GateVerdict::pass("no review needed: the task is not sensitive")
+        })
+    }
+}
