@@ -3,9 +3,10 @@
 //! Secret files ([`is_secret_file`]): any `.env*` file, private keys and
 //! certificates bundles (`*.pem`, `*.key`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`,
 //! `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`), credential stores
-//! (`credentials*`, `.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`,
-//! `*.tfvars`) and any file whose name contains `secret`. Adding, changing or
-//! deleting one fails the gate.
+//! (`.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`, `*.tfvars`), and data files
+//! (no extension, or json/yaml/toml/ini/... ) named `credentials*` or containing
+//! `secret` (so `config/secrets.yaml` is one, `src/secrets.rs` is code, not one).
+//! Adding, changing or deleting one fails the gate.
 //!
 //! Token-shaped strings ([`TOKEN_PREFIXES`], [`find_tokens`]): GitHub tokens
 //! (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), AWS access key ids
@@ -231,19 +232,31 @@ pub fn is_secret_file(path: &str) -> bool {
         ".keystore",
         ".tfvars",
     ];
-    const PREFIXES: &[&str] = &[
-        ".env",
-        "id_rsa",
-        "id_dsa",
-        "id_ecdsa",
-        "id_ed25519",
-        "credentials",
-    ];
+    const PREFIXES: &[&str] = &[".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
     const NAMES: &[&str] = &[".git-credentials", ".netrc", ".npmrc", ".pypirc"];
+    // `credentials*` and `*secret*` count when they hold data (no extension, or a
+    // config/data one), so `src/secrets.rs` (code about secrets) is not one.
+    const DATA: &[&str] = &[
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "txt",
+        "ini",
+        "conf",
+        "cfg",
+        "properties",
+        "xml",
+        "csv",
+    ];
+    let data = match name.rsplit_once('.') {
+        None => true,
+        Some((stem, ext)) => stem.is_empty() || DATA.contains(&ext),
+    };
     PREFIXES.iter().any(|p| name.starts_with(p))
         || EXTENSIONS.iter().any(|e| name.ends_with(e))
         || NAMES.contains(&name.as_str())
-        || name.contains("secret")
+        || (data && (name.starts_with("credentials") || name.contains("secret")))
 }
 
 /// Fails work that adds, changes or deletes a secret file, or adds a token-shaped string.
@@ -346,6 +359,8 @@ mod tests {
             ".npmrc",
             "config/secrets.yaml",
             "infra/prod.tfvars",
+            "k8s/db-secret.yml",
+            "secrets",
         ] {
             assert!(is_secret_file(p), "{p}");
         }
