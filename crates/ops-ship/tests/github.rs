@@ -496,6 +496,19 @@ async fn promotion_merges_dev_into_main_with_a_merge_commit_never_a_squash() {
         f.ship.promote("proj", repo).await.expect("again"),
         PromoteOutcome::UpToDate
     );
+    let (_, _, c2) = f.opened_green("t2").await;
+    f.ship.merge(&c2).await.expect("merge t2");
+    let dev2 = f.repo.origin_rev("dev");
+    f.green(&dev2);
+    let PromoteOutcome::Promoted { sha: sha2 } =
+        f.ship.promote("proj", repo).await.expect("promote again")
+    else {
+        panic!("a second promotion opens a new pull request")
+    };
+    assert_ne!(sha2, sha);
+    assert_eq!(f.repo.origin_rev("main"), sha2);
+    assert!(git(&f.repo.origin(), &["show", "-s", "--format=%P", &sha2]).ends_with(&dev2));
+    assert_eq!(f.gh.pulls().iter().filter(|p| p.base == "main").count(), 2);
 }
 
 #[tokio::test]

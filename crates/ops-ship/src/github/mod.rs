@@ -293,7 +293,7 @@ impl GitHubShipper {
             .collect())
     }
 
-    /// The open or merged pull request for the head, or a new one.
+    /// The open (or, with `reuse_merged`, merged) pull request for the head, or a new one.
     async fn find_or_create(
         &self,
         slug: &str,
@@ -301,11 +301,12 @@ impl GitHubShipper {
         base: &str,
         title: &str,
         body: &str,
+        reuse_merged: bool,
     ) -> Result<PullState> {
         let existing = self.find_pulls(slug, head, base, "all").await?;
         if let Some(p) = existing
             .iter()
-            .find(|p| p.merged)
+            .find(|p| reuse_merged && p.merged)
             .or_else(|| existing.iter().find(|p| p.open))
         {
             return Ok(p.clone());
@@ -509,7 +510,7 @@ impl Shipper for GitHubShipper {
         )
         .await?;
         let pr = self
-            .find_or_create(&slug, &work.branch, &p.dev_branch, &task.title, &body)
+            .find_or_create(&slug, &work.branch, &p.dev_branch, &task.title, &body, true)
             .await?;
         let head = if pr.merged { pr.head_sha.clone() } else { tip };
         Ok(ChangeRef {
@@ -623,30 +624,17 @@ impl Shipper for GitHubShipper {
                 reason: format!("{dev}'s head {dev_sha} is not green ({:?})", checks.rollup),
             });
         }
-        let pr = self
+        // A promotion is a new pull request each time (an earlier one is merged).
+        let mut pr = self
             .find_or_create(
                 &slug,
                 dev,
                 main,
                 &format!("Promote {dev} to {main}"),
                 "Opened by ops.",
+                false,
             )
             .await?;
-        if pr.merged && pr.head_sha == dev_sha {
-            return Ok(PromoteOutcome::UpToDate);
-        }
-        let mut pr = if pr.merged {
-            self.find_or_create(
-                &slug,
-                dev,
-                main,
-                &format!("Promote {dev} to {main}"),
-                "Opened by ops.",
-            )
-            .await?
-        } else {
-            pr
-        };
         let mut pause = self.config.client.backoff;
         for _ in 0..self.config.base_moved_tries {
             if pr.mergeable != Mergeable::Unknown {
