@@ -77,6 +77,8 @@ pub(super) struct Pull {
     open: bool,
     merged: Option<String>,
     merge_method: Option<String>,
+    /// The head when it was merged (GitHub freezes `head.sha` then).
+    merged_head: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -164,7 +166,10 @@ impl State {
 
     fn pull_json(&mut self, p: &Pull) -> Value {
         let bare = self.repos.get(&p.repo).cloned().unwrap_or_default();
-        let head_sha = bare::branch_sha(&bare, &p.head).unwrap_or_default();
+        let head_sha = p
+            .merged_head
+            .clone()
+            .unwrap_or_else(|| bare::branch_sha(&bare, &p.head).unwrap_or_default());
         let base_sha = bare::branch_sha(&bare, &p.base).unwrap_or_default();
         let unknown = p.open
             && self
@@ -296,6 +301,7 @@ impl State {
             open: true,
             merged: None,
             merge_method: None,
+            merged_head: None,
         };
         self.pulls.push(pull.clone());
         Ok((201, self.pull_json(&pull)))
@@ -411,6 +417,7 @@ impl State {
         stored.open = false;
         stored.merged = Some(commit.clone());
         stored.merge_method = Some(method.into());
+        stored.merged_head = Some(head_sha);
         Ok((
             200,
             json!({"sha": commit, "merged": true, "message": "Pull Request successfully merged"}),
