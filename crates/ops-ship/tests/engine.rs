@@ -330,3 +330,124 @@ async fn through_github_a_late_push_is_rechecked_then_squash_merged_and_dev_is_p
         "pub fn feature() {}"
     );
 }
+
+/// Merges through the real shipper, then never returns: the process "dies" right
+/// after the merge reached the remote and before the board recorded it.
+struct DiesAfterMerge(LocalShipper);
+
+#[async_trait]
+impl ops_core::Shipper for DiesAfterMerge {
+    fn name(&self) -> &str {
+        "dies-after-merge"
+    }
+    fn capabilities(&self) -> ops_core::seams::ShipperCapabilities {
+        self.0.capabilities()
+    }
+    async fn open_change(
+        &self,
+        t: &Task,
+        w: &ops_core::seams::WorkRef,
+    ) -> ops_core::Result<ops_core::seams::ChangeRef> {
+        self.0.open_change(t, w).await
+    }
+    async fn checks(
+        &self,
+        c: &ops_core::seams::ChangeRef,
+    ) -> ops_core::Result<ops_core::seams::ChecksState> {
+        self.0.checks(c).await
+    }
+    async fn merge(
+        &self,
+        c: &ops_core::seams::ChangeRef,
+    ) -> ops_core::Result<ops_core::seams::MergeOutcome> {
+        self.0.merge(c).await?;
+        std::future::pending().await
+    }
+    async fn promote(&self, p: &str, r: &str) -> ops_core::Result<PromoteOutcome> {
+        self.0.promote(p, r).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_right_after_the_merge_push_resumes_without_merging_twice() {
+    let repo = TempRepo::new();
+    let projects = [project(&repo, "test -f src/feature.rs")];
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = Task::new(
+        TaskId::new("t1").expect("id"),
+        "Add the feature",
+        "proj",
+        repo.work().to_string_lossy(),
+    );
+    t.paths = vec!["src".into()];
+    board.insert(t).await.expect("seed");
+    let agents = || ScriptedAgents {
+        root: repo.root().to_path_buf(),
+        work: repo.work(),
+        script: Box::new(|_| vec![("src/feature.rs".into(), "pub fn feature() {}\n".into())]),
+    };
+    let config = config();
+    let dev0 = repo.origin_rev("dev");
+    let first = Engine::new(
+        board.clone(),
+        Arc::new(agents()),
+        Arc::new(DiesAfterMerge(LocalShipper::new(
+            &projects,
+            LocalShipConfig::default(),
+        ))),
+    )
+    .with_gate(Arc::new(CommandGate::from_projects(&projects)))
+    .with_config(config.clone());
+    let run = tokio::spawn(first.run());
+    while repo.origin_rev("dev") == dev0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    run.abort();
+    let _ = run.await;
+    let t = board
+        .get(&TaskId::new("t1").expect("id"))
+        .await
+        .expect("get")
+        .expect("task");
+    assert_eq!(
+        t.status,
+        TaskStatus::Shipping,
+        "the crash left the task mid-ship"
+    );
+    let merged = repo.origin_rev("dev");
+    let second = Engine::new(
+        board.clone(),
+        Arc::new(agents()),
+        Arc::new(LocalShipper::new(&projects, LocalShipConfig::default())),
+    )
+    .with_gate(Arc::new(CommandGate::from_projects(&projects)))
+    .with_config(config);
+    let mut events = second.events().subscribe();
+    let report = second.run().await.expect("resume");
+    assert_eq!(report.halt, HaltReason::AllDone);
+    let mut outcomes = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let Event::MergeAttempted { outcome, .. } = e {
+            outcomes.push(outcome);
+        }
+    }
+    assert_eq!(
+        outcomes,
+        [ops_core::seams::MergeOutcome::AlreadyMerged {
+            sha: merged.clone()
+        }]
+    );
+    assert_eq!(
+        git(
+            &repo.origin(),
+            &["rev-list", "--count", &format!("{dev0}..dev")]
+        ),
+        "1",
+        "merged once"
+    );
+    assert_eq!(
+        repo.origin_rev("main"),
+        merged,
+        "and promoted after the resume"
+    );
+}
