@@ -24,7 +24,7 @@ use ops_core::model::Task;
 use ops_core::seams::{GateVerdict, QualityGate, WorkRef};
 
 /// A token kind and the prefix that starts it, with the shortest body that counts
-/// (characters after the prefix drawn from `A-Z a-z 0-9 _ -`).
+/// (characters after the prefix drawn from `A-Z a-z 0-9 _ -`, at least one a digit).
 pub const TOKEN_PREFIXES: &[(&str, &str, usize)] = &[
     ("GitHub personal access token", "ghp_", 30),
     ("GitHub fine-grained token", "github_pat_", 30),
@@ -87,7 +87,11 @@ pub fn find_tokens(text: &str) -> Vec<TokenMatch> {
                         .iter()
                         .take_while(|b| is_token_char(**b))
                         .count();
-                    if body >= *min {
+                    // Random bodies carry digits; `sk-loading-spinner-...` does not.
+                    let has_digit = bytes[body_start..body_start + body]
+                        .iter()
+                        .any(u8::is_ascii_digit);
+                    if body >= *min && has_digit {
                         found = Some(TokenMatch {
                             kind,
                             range: i..body_start + body,
@@ -340,6 +344,8 @@ mod tests {
             "let token = read_token_from_env();",
             "task-ghp_short",
             "risk-assessment-and-more-words-here",
+            "class=\"sk-loading-spinner-container-large\"",
+            "AKIAINTERNATIONALIZATIONS",
             "the_ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is inside a word",
         ] {
             assert_eq!(find_tokens(harmless), [], "{harmless}");
