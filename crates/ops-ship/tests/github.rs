@@ -346,6 +346,10 @@ async fn merge_on_red_is_refused_and_the_failing_log_tail_goes_back_to_the_agent
         detail.contains("assertion failed: left == right"),
         "{detail}"
     );
+    assert!(
+        detail.contains("Process completed with exit code 1"),
+        "the tail comes from the Actions job log, fetched from its pre-signed URL without the token: {detail}"
+    );
     assert!(matches!(
         f.ship.merge(&c).await.expect("merge"),
         MergeOutcome::Refused { .. }

@@ -65,15 +65,26 @@ pub(crate) async fn commit_checks(
             (Some("completed"), conclusion) => {
                 red = true;
                 let out = &run["output"];
-                let log = [
-                    out["title"].as_str(),
-                    out["summary"].as_str(),
-                    out["text"].as_str(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("\n");
+                // An Actions job's check run id is its job id: its log is the best tail.
+                let job_log = match (run["app"]["slug"].as_str(), run["id"].as_u64()) {
+                    (Some("github-actions"), Some(id)) => {
+                        client
+                            .get_text(&format!("/repos/{slug}/actions/jobs/{id}/logs"))
+                            .await
+                    }
+                    _ => None,
+                };
+                let log = job_log.unwrap_or_else(|| {
+                    [
+                        out["title"].as_str(),
+                        out["summary"].as_str(),
+                        out["text"].as_str(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                });
                 failures.push(format!(
                     "check {name} concluded {}:\n{}",
                     conclusion.unwrap_or("without a conclusion"),

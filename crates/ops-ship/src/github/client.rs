@@ -114,6 +114,8 @@ pub(crate) struct Client {
     octo: OnceCell<octocrab::Octocrab>,
     etags: Mutex<BTreeMap<String, (String, Value)>>,
     quiet_until: Mutex<Option<Instant>>,
+    /// For redirect targets (pre-signed log URLs), which never get the token.
+    plain: reqwest::Client,
 }
 
 pub(crate) fn gh_err(op: &str, kind: ErrorKind, message: impl Into<String>) -> Error {
@@ -128,6 +130,11 @@ impl Client {
             octo: OnceCell::new(),
             etags: Mutex::default(),
             quiet_until: Mutex::default(),
+            plain: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -160,6 +167,29 @@ impl Client {
 
     pub async fn put(&self, path: &str, body: &Value) -> Result<Reply> {
         self.send(Method::Put, path, Some(body)).await
+    }
+
+    /// A text resource (a job's log): the API answers with a redirect to a
+    /// pre-signed URL, fetched without the token. `None` when unavailable (best effort).
+    pub async fn get_text(&self, path: &str) -> Option<String> {
+        let op = format!("GET {path}");
+        let (status, headers, text) = self
+            .once(Method::Get, &self.url(path), None, None, &op)
+            .await
+            .ok()?;
+        match status {
+            200 => Some(text),
+            301 | 302 | 303 | 307 | 308 => {
+                let location = headers.get("location")?.to_str().ok()?.to_string();
+                let resp = self.plain.get(location).send().await.ok()?;
+                if resp.status().is_success() {
+                    resp.text().await.ok()
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
     }
 
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -105,6 +105,9 @@ fn handle(
     if let Some(resp) = injected {
         return resp;
     }
+    if let Some(resp) = logs(&st, &path, headers) {
+        return resp;
+    }
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let answer = route(&mut st, method, uri, &path, &body);
     let (status, value) = match answer {
@@ -132,6 +135,34 @@ fn handle(
         return json_response(status, &value, &extra);
     }
     json_response(status, &value, &limits)
+}
+
+/// Actions job logs: the API redirects to a pre-signed URL (here `/_logs/{id}` on
+/// the same server), which refuses requests that carry an `Authorization` header
+/// (as blob stores do), so a client that leaks its token there gets no log.
+fn logs(st: &State, path: &str, headers: &HeaderMap) -> Option<Response> {
+    if let Some(id) = path.strip_prefix("/_logs/") {
+        if headers.contains_key("authorization") {
+            return Some(json_response(
+                403,
+                &json!({"message": "no credentials on a pre-signed URL"}),
+                &[],
+            ));
+        }
+        let log = st.job_logs.get(&id.parse().ok()?)?;
+        let mut resp = (StatusCode::OK, log.clone()).into_response();
+        resp.headers_mut()
+            .insert("content-type", HeaderValue::from_static("text/plain"));
+        return Some(resp);
+    }
+    let rest = path.strip_prefix("/repos/")?;
+    let (_, job) = rest.split_once("/actions/jobs/")?;
+    let id = job.strip_suffix("/logs")?;
+    let host = headers.get("host").and_then(|h| h.to_str().ok())?;
+    let mut resp = StatusCode::FOUND.into_response();
+    let location = HeaderValue::from_str(&format!("http://{host}/_logs/{id}")).ok()?;
+    resp.headers_mut().insert("location", location);
+    Some(resp)
 }
 
 fn route(st: &mut State, method: &Method, uri: &Uri, path: &str, body: &Value) -> Answer {

@@ -96,6 +96,9 @@ pub(super) struct State {
     pub authorizations: Vec<String>,
     /// A check run every commit without runs of its own reports: `(name, conclusion)`.
     pub auto_check: Option<(String, String)>,
+    /// Actions job logs by job id (a check run's id).
+    pub job_logs: BTreeMap<u64, String>,
+    next_job: u64,
 }
 
 /// An answer: status and body.
@@ -122,13 +125,21 @@ impl State {
             .entry((slug.into(), sha.into()))
             .or_default();
         runs.retain(|r| r["name"] != name);
-        let id = runs.len() as u64 + 1;
+        self.next_job += 1;
+        let id = self.next_job;
         runs.push(json!({
             "id": id, "name": name, "head_sha": sha,
+            "app": {"slug": "github-actions"},
             "status": if conclusion.is_some() { "completed" } else { "in_progress" },
             "conclusion": conclusion,
             "output": {"title": name, "summary": format!("{name} {}", conclusion.unwrap_or("running")), "text": output},
         }));
+        self.job_logs.insert(
+            id,
+            format!(
+                "2026-01-01T00:00:00.0000000Z ##[group]Run {name}\n{output}\n##[error]Process completed with exit code 1.\n"
+            ),
+        );
     }
 
     pub fn set_status(
