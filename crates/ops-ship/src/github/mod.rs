@@ -13,7 +13,9 @@
 //!   that has not reported counts as pending), the review decision and unresolved
 //!   threads (one GraphQL call), `mergeable` (null: pending), fed to
 //!   [`ready_to_merge`]. A blocked change comes back `Failed` with the failing
-//!   checks' log tails and the unresolved threads, for the agent.
+//!   checks' log tails (an Actions job's log, fetched from its pre-signed URL
+//!   without the token; else the check run's output) and the unresolved review
+//!   threads, for the agent.
 //! * `merge`: re-reads the state and refuses anything [`ready_to_merge`] does not
 //!   approve, then `PUT .../merge` with `sha` = the tested head and
 //!   `merge_method: squash` (never an admin or bypass merge). 409 "Head branch was
