@@ -17,3 +17,8 @@
 pub mod git;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
+pub mod gsd;
+
+mod checkouts;
+
+pub use gsd::GsdSource;

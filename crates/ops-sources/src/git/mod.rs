@@ -14,10 +14,11 @@ mod facts;
 
 pub use facts::{GitFacts, git_facts};
 
+use crate::checkouts::audit_checkouts;
 use async_trait::async_trait;
 use facts::short;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
-use ops_core::{Error, ErrorKind, IssueSource, Result};
+use ops_core::{IssueSource, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -44,43 +45,12 @@ impl IssueSource for LocalGitSource {
     }
 
     async fn audit(&self, project: &Project) -> Result<Vec<Finding>> {
-        let jobs: Vec<_> = project
-            .paths
-            .iter()
-            .map(|path| {
-                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-                let dev = project.dev_branch.clone();
-                tokio::task::spawn_blocking(move || git_facts(&path, dev.as_deref()))
-            })
-            .collect();
-        let mut findings = Vec::new();
-        let mut errors = Vec::new();
-        for job in jobs {
-            match job.await {
-                Ok(Ok(facts)) => findings.extend(findings_of(&project.alias, &facts)),
-                Ok(Err(err)) => errors.push(err),
-                Err(join) => errors.push(Error::backend(
-                    "git",
-                    "audit",
-                    ErrorKind::Fatal,
-                    format!("the status thread failed: {join}"),
-                )),
-            }
-        }
-        match errors.len() {
-            0 => Ok(findings),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::backend(
-                "git",
-                "audit",
-                errors[0].kind(),
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
-        }
+        let alias = project.alias.clone();
+        let dev = project.dev_branch.clone();
+        audit_checkouts("git", project, move |path| {
+            git_facts(path, dev.as_deref()).map(|facts| findings_of(&alias, &facts))
+        })
+        .await
     }
 }
 
