@@ -108,16 +108,14 @@ fn read_frontmatter_line(
         return Ok(());
     }
     let indented = line.starts_with([' ', '\t']);
-    if trimmed.starts_with("- ") {
-        // A list item under a key: kept as part of that key's value.
-        if let Some(p) = parent.as_ref() {
-            let entry = out.entry(p.clone()).or_default();
-            if !entry.is_empty() {
-                entry.push_str(", ");
-            }
-            entry.push_str(unquote(&trimmed[2..]));
-            return Ok(());
+    // A list item under a key: kept as part of that key's value.
+    if let (Some(item), Some(p)) = (trimmed.strip_prefix("- "), parent.as_ref()) {
+        let entry = out.entry(p.clone()).or_default();
+        if !entry.is_empty() {
+            entry.push_str(", ");
         }
+        entry.push_str(unquote(item));
+        return Ok(());
     }
     let Some((key, value)) = trimmed.split_once(':') else {
         return Err(ParseError::new(

@@ -1,0 +1,305 @@
+//! The todos source: todos given on the command line (`ops audit --todo TEXT`)
+//! and each checkout's `.ops/todos.md`.
+//!
+//! # The todos file
+//!
+//! `<checkout>/.ops/todos.md` is a markdown checklist; everything that is not
+//! a checklist item is ignored:
+//!
+//! ```markdown
+//! # Todos
+//! - [ ] Fix the flaky login test {#flaky-login} [P1]
+//! - [ ] Document the login flow (after: flaky-login)
+//! - [x] Rename the crate {#rename}
+//! - [ ] Publish 0.2 (after: flaky-login, rename)
+//! ```
+//!
+//! * `- [ ]` (or `* [ ]`) is a todo; `- [x]` is done and ignored;
+//! * `{#id}` gives the todo an id (letters, digits, `-`, `_`, `.`), unique
+//!   within the project;
+//! * `(after: id1, id2)` makes the todo depend on those todos; an id that is
+//!   not in the project's todos files is an error naming the file, line and id
+//!   (an id of a done `[x]` todo is a dependency already met, and dropped);
+//! * `[P0]` … `[P3]` sets the priority: default P3 for file todos, P2 for
+//!   command-line todos (they were asked for just now).
+//!
+//! The markers are removed from the title. A todo's fingerprint comes from its
+//! id when it has one, else from its text (lowercased, whitespace collapsed),
+//! so editing a todo with an id keeps its task, and the same text given on the
+//! command line and in the file is one todo. Command-line todos take the same
+//! markers.
+
+use async_trait::async_trait;
+use ops_core::model::{Finding, Priority, Project, fingerprint};
+use ops_core::{Error, ErrorKind, IssueSource, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Where a project's todos file lives, relative to a checkout.
+pub const TODOS_FILE: &str = ".ops/todos.md";
+
+/// Todos from the command line and every checkout's [`TODOS_FILE`].
+#[derive(Debug, Clone, Default)]
+pub struct TodoSource {
+    given: Vec<(String, String)>,
+}
+
+impl TodoSource {
+    /// A source that also reports `given`: `(project alias, text)` pairs from
+    /// the command line.
+    pub fn new(given: Vec<(String, String)>) -> Self {
+        TodoSource { given }
+    }
+}
+
+#[async_trait]
+impl IssueSource for TodoSource {
+    fn name(&self) -> &str {
+        "todos"
+    }
+
+    async fn audit(&self, project: &Project) -> Result<Vec<Finding>> {
+        let project = project.clone();
+        let given: Vec<String> = self
+            .given
+            .iter()
+            .filter(|(alias, _)| *alias == project.alias)
+            .map(|(_, text)| text.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || todos_of(&project, &given))
+            .await
+            .map_err(|e| {
+                Error::backend(
+                    "todos",
+                    "audit",
+                    ErrorKind::Fatal,
+                    format!("the reading thread failed: {e}"),
+                )
+            })?
+    }
+}
+
+/// One parsed todo line.
+#[derive(Debug)]
+struct Todo {
+    done: bool,
+    title: String,
+    id: Option<String>,
+    after: Vec<String>,
+    priority: Option<Priority>,
+    /// `file: line N` or `command line`.
+    origin: String,
+    repo: String,
+}
+
+/// All todos of `project`: its files', then the `given` ones.
+fn todos_of(project: &Project, given: &[String]) -> Result<Vec<Finding>> {
+    let mut todos = Vec::new();
+    for checkout in &project.paths {
+        let checkout = std::path::absolute(checkout).unwrap_or_else(|_| checkout.clone());
+        todos.extend(read_file(&checkout)?);
+    }
+    let default_repo = project
+        .paths
+        .first()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for (i, text) in given.iter().enumerate() {
+        let origin = format!("command-line todo {}", i + 1);
+        let todo =
+            parse_item(false, text, &origin).map_err(|m| invalid(format!("{origin}: {m}")))?;
+        todos.push(Todo {
+            repo: default_repo.clone(),
+            ..todo
+        });
+    }
+
+    // Ids are project-wide; a done todo's id may be named and is met already.
+    let mut ids: BTreeMap<&str, (&Todo, String)> = BTreeMap::new();
+    for todo in &todos {
+        if let Some(id) = &todo.id {
+            let print = fingerprint(&["todo", &project.alias, "id", id]);
+            if let Some((first, _)) = ids.insert(id, (todo, print)) {
+                return Err(invalid(format!(
+                    "{}: todo id `{id}` is already used at {}",
+                    todo.origin, first.origin
+                )));
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for todo in todos.iter().filter(|t| !t.done) {
+        let mut depends_on = Vec::new();
+        for id in &todo.after {
+            match ids.get(id.as_str()) {
+                Some((dep, _)) if dep.done => {}
+                Some((_, print)) => depends_on.push(print.clone()),
+                None => {
+                    return Err(invalid(format!(
+                        "{}: unknown todo id `{id}` in (after: …); known ids: {}",
+                        todo.origin,
+                        known(&ids)
+                    )));
+                }
+            }
+        }
+        let print = match &todo.id {
+            Some(id) => fingerprint(&["todo", &project.alias, "id", id]),
+            None => fingerprint(&["todo", &project.alias, "text", &normalize(&todo.title)]),
+        };
+        if !seen.insert(print.clone()) {
+            continue; // the same todo twice (file and command line)
+        }
+        let from_cli = todo.origin.starts_with("command-line");
+        let mut detail = format!("todo from {}\n", todo.origin);
+        if let Some(id) = &todo.id {
+            detail.push_str(&format!("id: {id}\n"));
+        }
+        if !todo.after.is_empty() {
+            detail.push_str(&format!("after: {}\n", todo.after.join(", ")));
+        }
+        out.push(Finding {
+            source: "todos".to_owned(),
+            kind: "todo".to_owned(),
+            project: project.alias.clone(),
+            repo: todo.repo.clone(),
+            title: todo.title.clone(),
+            detail,
+            priority: todo
+                .priority
+                .unwrap_or(if from_cli { Priority::P2 } else { Priority::P3 }),
+            fingerprint: print,
+            depends_on,
+        });
+    }
+    Ok(out)
+}
+
+fn known(ids: &BTreeMap<&str, (&Todo, String)>) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.keys().copied().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The todos of `<checkout>/.ops/todos.md`, done ones included; none when the
+/// file does not exist.
+fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
+    let path: PathBuf = checkout.join(TODOS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(invalid(format!("{}: cannot read: {e}", path.display()))),
+    };
+    let mut todos = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some((done, rest)) = checkbox(line) else {
+            continue;
+        };
+        let origin = format!("{}: line {}", path.display(), i + 1);
+        let todo =
+            parse_item(done, rest, &origin).map_err(|m| invalid(format!("{origin}: {m}")))?;
+        todos.push(Todo {
+            repo: checkout.display().to_string(),
+            ..todo
+        });
+    }
+    Ok(todos)
+}
+
+/// `(done, rest)` of a `- [ ] rest` / `- [x] rest` line.
+fn checkbox(line: &str) -> Option<(bool, &str)> {
+    let s = line.trim_start();
+    let s = s
+        .strip_prefix("- ")
+        .or_else(|| s.strip_prefix("* "))?
+        .trim_start();
+    for (mark, done) in [("[ ]", false), ("[x]", true), ("[X]", true)] {
+        if let Some(rest) = s.strip_prefix(mark) {
+            return Some((done, rest));
+        }
+    }
+    None
+}
+
+/// Reads the markers out of a todo's text.
+fn parse_item(done: bool, text: &str, origin: &str) -> std::result::Result<Todo, String> {
+    let mut rest = text.to_owned();
+    let id = take_between(&mut rest, "{#", "}")?
+        .map(|id| {
+            let ok = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            ok.then_some(id.clone()).ok_or_else(|| {
+                format!("todo id {{#{id}}} may only hold letters, digits, `-`, `_` and `.`")
+            })
+        })
+        .transpose()?;
+    let after = take_between(&mut rest, "(after:", ")")?
+        .map(|list| {
+            list.split(',')
+                .map(|s| s.trim().trim_start_matches('#').to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut priority = None;
+    for (tag, p) in [
+        ("[P0]", Priority::P0),
+        ("[P1]", Priority::P1),
+        ("[P2]", Priority::P2),
+        ("[P3]", Priority::P3),
+    ] {
+        if let Some(at) = rest.find(tag) {
+            rest.replace_range(at..at + tag.len(), "");
+            priority = Some(p);
+        }
+    }
+    let title = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.is_empty() {
+        return Err("the todo has no text".to_owned());
+    }
+    Ok(Todo {
+        done,
+        title,
+        id,
+        after,
+        priority,
+        origin: origin.to_owned(),
+        repo: String::new(),
+    })
+}
+
+/// Removes the first `open … close` from `text` and returns what was between.
+fn take_between(
+    text: &mut String,
+    open: &str,
+    close: &str,
+) -> std::result::Result<Option<String>, String> {
+    let Some(start) = text.find(open) else {
+        return Ok(None);
+    };
+    let Some(len) = text[start + open.len()..].find(close) else {
+        return Err(format!("`{open}` is not closed with `{close}`"));
+    };
+    let inner = text[start + open.len()..start + open.len() + len]
+        .trim()
+        .to_owned();
+    text.replace_range(start..start + open.len() + len + close.len(), " ");
+    Ok(Some(inner))
+}
+
+fn normalize(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn invalid(message: String) -> Error {
+    Error::backend("todos", "audit", ErrorKind::Invalid, message)
+}
