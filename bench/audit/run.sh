@@ -12,8 +12,8 @@
 #   (b)  a sequential loop: git status --porcelain | wc -l; git rev-list --count origin/dev..HEAD
 #   (c)  the same loop under xargs -P $(nproc)
 # and prints each wall time, the ratios, and the peak RSS of (a) and (a').
-# --sources-only skips (a) (also skipped, with a note, when this ops has no
-# `audit` command). Needs bash, git, cargo, python3 (stdlib only).
+# --sources-only skips (a) (also skipped, with a note, when `ops audit --json`
+# fails or prints no JSON array). Needs bash, git, cargo, python3 (stdlib only).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +26,7 @@ while (($#)); do
     --dir) dir=$2; shift 2 ;;
     --reuse) reuse=1; shift ;;
     --sources-only) sources_only=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,10 +53,12 @@ ops_bin="$root/target/release/ops"
 run_ops=0
 if ((!sources_only)); then
   (cd "$root" && cargo build --release --quiet -p ops-cli)
-  if "$ops_bin" audit --help >/dev/null 2>&1; then
+  # Probe once: the audit must run and print a JSON array.
+  if "$ops_bin" --registry "$registry" audit --json > "$dir/ops-audit.json" 2> "$dir/ops-audit.err" \
+    && python3 -c 'import json, sys; assert isinstance(json.load(open(sys.argv[1])), list)' "$dir/ops-audit.json" 2>/dev/null; then
     run_ops=1
   else
-    echo "note: $ops_bin has no \`audit\` command yet; timing the git source alone" >&2
+    echo "note: \`ops audit --json\` did not run here ($(tail -c 300 "$dir/ops-audit.err")); timing the git source alone" >&2
   fi
 fi
 
@@ -72,7 +74,7 @@ diff <(seq_loop | sort) <("$sources_bin" "$registry" --facts) > "$dir/facts.diff
   && agree="yes ($count checkouts)" \
   || agree="NO: see $dir/facts.diff"
 
-now_ms() { date +%s%N | awk '{ printf "%d", $1 / 1000000 }'; }
+now_ms() { local ns; ns=$(date +%s%N); echo $((ns / 1000000)); }
 # best_of3 NAME: one warm-up, then the fastest of 3 runs, in ms.
 best_of3() {
   "$1" > /dev/null
@@ -122,6 +124,6 @@ if ((run_ops)); then
   printf '%-44s %8s   seq/this %s  xargs/this %s  peak RSS %s MB\n' \
     "(a) ops audit --json" "$t_ops" "$(ratio "$t_seq" "$t_ops")" "$(ratio "$t_par" "$t_ops")" "$rss_ops"
 else
-  echo "(a) ops audit --json: not run (--sources-only, or no \`audit\` command in this ops)"
+  echo "(a) ops audit --json: not run (--sources-only, or \`ops audit --json\` failed: see $dir/ops-audit.err)"
 fi
 echo "targets: seq/ops >= 3, xargs/ops >= 1, peak RSS < 100 MB"

@@ -301,3 +301,17 @@ async fn the_git_source_passes_the_source_conformance_suite() {
     let p = project("app", &[&repo.work(), &wt], Some("dev"));
     ops_core::conformance::source(&LocalGitSource::new(), &p).await;
 }
+
+#[test]
+fn an_unborn_branch_lists_its_files_and_counts_nothing_ahead() {
+    let dir = tempfile::tempdir().expect("tmp");
+    ops_testkit::git(dir.path(), &["init", "--quiet", "--initial-branch=trunk"]);
+    std::fs::write(dir.path().join("staged.txt"), "s\n").expect("write");
+    ops_testkit::git(dir.path(), &["add", "staged.txt"]);
+    std::fs::write(dir.path().join("loose.txt"), "l\n").expect("write");
+    let facts = git_facts(dir.path(), Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(dir.path()));
+    assert_eq!(facts.dirty(), 2);
+    assert_eq!(facts.branch.as_deref(), Some("trunk"));
+    assert_eq!((facts.head, facts.base, facts.ahead), (None, None, None));
+}
