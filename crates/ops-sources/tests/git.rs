@@ -315,3 +315,20 @@ fn an_unborn_branch_lists_its_files_and_counts_nothing_ahead() {
     assert_eq!(facts.branch.as_deref(), Some("trunk"));
     assert_eq!((facts.head, facts.base, facts.ahead), (None, None, None));
 }
+
+#[test]
+fn staged_changes_show_when_head_moves_under_an_unchanged_index() {
+    // The index's cache tree is valid but no longer HEAD's tree: the
+    // shortcut for "nothing staged" must not apply.
+    let repo = TempRepo::new();
+    repo.unpushed_commits("local", 2);
+    repo.write("loose.txt", "l\n");
+    let work = repo.work();
+    let clean = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(clean.changes, ["loose.txt"]);
+    repo.git(&["reset", "--quiet", "--soft", "HEAD~2"]);
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.dirty(), 3, "two staged files and the untracked one");
+    assert_eq!(facts.ahead, Some(0));
+}

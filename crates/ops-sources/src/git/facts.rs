@@ -116,25 +116,45 @@ type GixResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sy
 /// The paths `git status --porcelain` lists: the union of HEAD→index changes
 /// (with git's rename detection) and index→worktree changes including untracked
 /// files, collapsed like git's default `--untracked-files=normal`.
+///
+/// Like git, when the index's cache tree is valid and equals HEAD's tree, the
+/// index holds nothing staged and the HEAD→index diff is skipped.
 fn changed_paths(repo: &gix::Repository) -> GixResult<Vec<String>> {
-    let iter = repo
+    use gix::status::index_worktree::Item as WorktreeItem;
+    let index = repo.index_or_empty()?;
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let nothing_staged = index.tree().is_some_and(|root| {
+        root.id == head_tree
+            && root.num_entries.and_then(|n| usize::try_from(n).ok()) == Some(index.entries().len())
+    });
+    let platform = repo
         .status(gix::progress::Discard)?
+        .index(gix::worktree::IndexPersistedOrInMemory::Persisted(index))
         .untracked_files(gix::status::UntrackedFiles::Collapsed)
         .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true })
         // One thread for the modification check: audits run many checkouts
         // side by side, and more threads per checkout only oversubscribe the cores.
-        .index_worktree_options_mut(|opts| opts.thread_limit = Some(1))
-        .into_iter(None)?;
+        .index_worktree_options_mut(|opts| opts.thread_limit = Some(1));
+    let shown = |item: &WorktreeItem| {
+        let path = item.rela_path().to_str_lossy().into_owned();
+        let is_dir = matches!(item, WorktreeItem::DirectoryContents { entry, .. }
+            if entry.disk_kind == Some(gix::dir::entry::Kind::Directory));
+        if is_dir { format!("{path}/") } else { path }
+    };
     let mut paths = BTreeSet::new();
-    for item in iter {
-        let item = item?;
-        let path = item.location().to_str_lossy().into_owned();
-        let is_dir = matches!(
-            &item,
-            gix::status::Item::IndexWorktree(gix::status::index_worktree::Item::DirectoryContents { entry, .. })
-                if entry.disk_kind == Some(gix::dir::entry::Kind::Directory)
-        );
-        paths.insert(if is_dir { format!("{path}/") } else { path });
+    if nothing_staged {
+        for item in platform.into_index_worktree_iter(None)? {
+            paths.insert(shown(&item?));
+        }
+    } else {
+        for item in platform.into_iter(None)? {
+            paths.insert(match item? {
+                gix::status::Item::IndexWorktree(item) => shown(&item),
+                gix::status::Item::TreeIndex(change) => {
+                    change.location().to_str_lossy().into_owned()
+                }
+            });
+        }
     }
     Ok(paths.into_iter().collect())
 }
