@@ -7,6 +7,7 @@
 //! | 1    | error: the command failed; the message on stderr says what and where |
 //! | 2    | usage: the arguments were wrong (reported by the argument parser)    |
 //! | 3    | not implemented yet: the command is part of the contract, not built  |
+//! | 4    | partial audit: some sources failed (listed on stderr); the findings and plan shown are what the others found |
 //!
 //! Error messages read after "failed to …", like ops-core's, and name the file,
 //! flag or value at fault.
@@ -24,13 +25,17 @@ pub const USAGE: u8 = 2;
 /// The command is in the CLI contract but not built yet.
 pub const NOT_IMPLEMENTED: u8 = 3;
 
+/// Some audit sources failed; the output is what the others found.
+pub const PARTIAL: u8 = 4;
+
 /// The exit code table as `--help` shows it.
 pub const CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  error (the message on stderr says what failed and where)
   2  usage: the arguments were wrong
-  3  not implemented yet (today only `ops status` works end to end)";
+  3  not implemented yet (`ops run` without --dry-run, `ops gc`, `ops doctor`)
+  4  partial audit: some sources failed (listed on stderr); the rest was shown";
 
 /// Why a command failed. Messages read after "failed to …".
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +43,7 @@ Exit codes:
 pub enum CliError {
     /// The command exists in the contract but is not built yet.
     #[error(
-        "run `ops {command}`: it is not implemented yet; today only `ops status` works end to end (see README.md)"
+        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan` and `ops run --dry-run` work today (see README.md)"
     )]
     NotImplemented {
         /// The command's name.
@@ -66,6 +71,22 @@ pub enum CliError {
     /// Writing the result to stdout failed.
     #[error("write to stdout: {0}")]
     Output(#[source] io::Error),
+    /// Some audit sources failed (they were listed on stderr).
+    #[error(
+        "audit every source: {failed} source run(s) failed (listed above); the output shows what the others found"
+    )]
+    PartialAudit {
+        /// How many (project, source) runs failed.
+        failed: usize,
+    },
+    /// A `--todo` that names no project while several are in scope.
+    #[error("use --todo {text:?}: several projects are in scope; write it as `ALIAS: text` with one of {}", known.join(", "))]
+    TodoWithoutProject {
+        /// The todo text.
+        text: String,
+        /// The aliases in scope.
+        known: Vec<String>,
+    },
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -76,10 +97,12 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
+            CliError::PartialAudit { .. } => PARTIAL,
             CliError::NoStateDir
             | CliError::Io { .. }
             | CliError::Runtime(_)
             | CliError::Output(_)
+            | CliError::TodoWithoutProject { .. }
             | CliError::Core(_) => ERROR,
         }
     }
@@ -127,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_help_table_lists_every_code() {
-        for code in [SUCCESS, ERROR, USAGE, NOT_IMPLEMENTED] {
+        for code in [SUCCESS, ERROR, USAGE, NOT_IMPLEMENTED, PARTIAL] {
             assert!(
                 CODES_HELP.contains(&format!("  {code}  ")),
                 "code {code} missing"

@@ -8,7 +8,11 @@ mod state_dir;
 
 fn main() -> std::process::ExitCode {
     match <cli::Cli as clap::Parser>::try_parse() {
-        Ok(cli) => exit::report(commands::run(&cli, &mut std::io::stdout().lock())),
+        Ok(cli) => exit::report(commands::run(
+            &cli,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )),
         Err(usage) => exit::usage(&usage),
     }
 }

@@ -105,6 +105,34 @@ pub enum Error {
         /// What was wrong with it.
         message: String,
     },
+    /// A configuration file (registry, preferences, daemon health, todos...) that
+    /// cannot be used as it is.
+    #[error("read {}: {field}: {message}", path.display())]
+    ConfigFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The field (`projects[2].paths`), or the line (`line 7`), at fault.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// No registry anywhere ops looks for one.
+    #[error(
+        "find the registry: none found; looked in {}. Pass --registry PATH, set OPS_REGISTRY, or run inside a git repository",
+        looked.join(", ")
+    )]
+    RegistryNotFound {
+        /// Every place looked, in order.
+        looked: Vec<String>,
+    },
+    /// A project alias the registry does not know.
+    #[error("use project {alias:?}: no such project; known projects: {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    UnknownProject {
+        /// The alias asked for.
+        alias: String,
+        /// The aliases the registry knows.
+        known: Vec<String>,
+    },
     /// The SQLite board failed.
     #[error("use the board at {path}: {source}")]
     Sqlite {
@@ -169,8 +197,11 @@ impl Error {
             | Error::InvalidConfig { .. }
             | Error::InvalidTaskId { .. }
             | Error::Corrupt { .. }
-            | Error::SchemaTooNew { .. } => ErrorKind::Invalid,
-            Error::UnknownTask(_) => ErrorKind::NotFound,
+            | Error::SchemaTooNew { .. }
+            | Error::ConfigFile { .. } => ErrorKind::Invalid,
+            Error::UnknownTask(_)
+            | Error::RegistryNotFound { .. }
+            | Error::UnknownProject { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } | Error::OwnershipTaken { .. } => ErrorKind::Conflict,
             Error::Sqlite { source, .. } => match source.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {

@@ -16,7 +16,9 @@
 //!
 //! Libraries never print: the CLI renders the events.
 
+pub mod audit;
 pub mod board;
+pub mod config;
 pub mod conformance;
 pub mod engine;
 mod error;
@@ -24,6 +26,7 @@ pub mod event;
 pub mod fake;
 pub mod graph;
 pub mod model;
+pub mod planner;
 pub mod seams;
 
 pub use board::{MemoryBoard, SqliteBoard, TaskStore};

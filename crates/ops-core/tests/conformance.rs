@@ -127,6 +127,7 @@ async fn fake_source_passes_the_source_suite() {
         priority: Priority::P2,
         fingerprint: format!("fp-{n}"),
         depends_on: Vec::new(),
+        paths: Vec::new(),
     };
     let src = FakeSource::new(
         "fake",

@@ -1,22 +1,31 @@
 //! What each command does. A command writes its result to `out`; an error goes
 //! back to [`crate::exit`], which prints it and picks the exit code.
 
+mod audit;
+mod plan;
+mod scope;
+mod sources;
 mod status;
+mod text;
+
+use text::{columns, one_line};
 
 use crate::cli::{Cli, Command};
 use crate::exit::CliError;
 use std::future::Future;
 use std::io::Write;
 
-/// Runs the command `cli` names, writing its result to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
+/// Runs the command `cli` names, writing its result to `out` and warnings to `err`.
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CliError> {
+    let g = &cli.global;
     match &cli.command {
-        Command::Status => status::run(&cli.global, out)?,
-        not_built @ (Command::Audit(_)
-        | Command::Plan(_)
-        | Command::Run(_)
-        | Command::Gc
-        | Command::Doctor) => {
+        Command::Status => status::run(g, out)?,
+        Command::Audit(a) => audit::run(g, a.project.as_deref(), &a.todos, out, err)?,
+        Command::Plan(p) => plan::run(g, p.project.as_deref(), p.fires_only, &p.todos, out, err)?,
+        Command::Run(r) if r.dry_run => {
+            plan::run(g, r.project.as_deref(), r.fires_only, &[], out, err)?
+        }
+        not_built @ (Command::Run(_) | Command::Gc | Command::Doctor) => {
             return Err(CliError::NotImplemented {
                 command: not_built.name(),
             });

@@ -21,26 +21,30 @@ pub fn run(global: &GlobalArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let state_dir = state_dir::resolve(global.state_dir.as_deref(), |name| std::env::var_os(name))?;
     let board = state_dir::board_path(&state_dir);
     let tasks = load(&board)?;
-    let rows = rows(tasks.as_deref().unwrap_or_default())?;
-    let text = if global.json {
-        json(&rows)
-    } else {
-        let mut text = String::new();
-        if global.verbosity() >= Verbosity::Verbose {
-            let note = if tasks.is_some() {
-                ""
-            } else {
-                " (not created yet)"
-            };
-            text.push_str(&format!("board: {}{note}\n", board.display()));
-        }
-        text.push_str(&table(&rows));
-        if global.verbosity() >= Verbosity::Normal && !rows.is_empty() {
-            text.push_str(&counts(&rows));
-        }
-        text
-    };
+    let mut text = String::new();
+    if !global.json && global.verbosity() >= Verbosity::Verbose {
+        let note = if tasks.is_some() {
+            ""
+        } else {
+            " (not created yet)"
+        };
+        text.push_str(&format!("board: {}{note}\n", board.display()));
+    }
+    text.push_str(&render(tasks.as_deref().unwrap_or_default(), global)?);
     out.write_all(text.as_bytes()).map_err(CliError::Output)
+}
+
+/// `tasks` as `ops status` shows them: the table and counts, or the `--json` array.
+pub fn render(tasks: &[Task], global: &GlobalArgs) -> Result<String, CliError> {
+    let rows = rows(tasks)?;
+    if global.json {
+        return Ok(json(&rows));
+    }
+    let mut text = table(&rows);
+    if global.verbosity() >= Verbosity::Normal && !rows.is_empty() {
+        text.push_str(&counts(&rows));
+    }
+    Ok(text)
 }
 
 /// Every task on the board at `path`, ordered by id; `None` if there is no board yet.
@@ -133,33 +137,14 @@ fn table(rows: &[TaskRow<'_>]) -> String {
                 r.status.to_string(),
                 r.wave.to_string(),
                 r.attempts.to_string(),
-                one_line(r.title, usize::MAX),
+                super::one_line(r.title, usize::MAX),
                 r.status_reason
-                    .map(|s| one_line(s, REASON_WIDTH))
+                    .map(|s| super::one_line(s, REASON_WIDTH))
                     .unwrap_or_default(),
             ]
         })
         .collect();
-    let mut widths = HEADER.map(|h| h.chars().count());
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let header = HEADER.map(String::from);
-    for row in std::iter::once(&header).chain(&cells) {
-        let mut line = String::new();
-        for (cell, width) in row.iter().zip(widths) {
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(
-                ' ',
-                width.saturating_sub(cell.chars().count()) + 2,
-            ));
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
+    let mut text = super::columns(&HEADER, &cells);
     if cells.is_empty() {
         text.push_str("the board is empty\n");
     }
@@ -179,35 +164,9 @@ fn counts(rows: &[TaskRow<'_>]) -> String {
     format!("{} {noun}: {}\n", rows.len(), per_status.join(", "))
 }
 
-/// `text` on one line (runs of whitespace and control characters become one
-/// space), cut to `max` characters with an ellipsis.
-fn one_line(text: &str, max: usize) -> String {
-    let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let line = words.join(" ");
-    if line.chars().count() <= max {
-        return line;
-    }
-    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_line_flattens_newlines_and_tabs_and_cuts_long_text_with_an_ellipsis() {
-        assert_eq!(
-            one_line("  gate failed:\n\terror[E0308]\r\n  mismatched ", 100),
-            "gate failed: error[E0308] mismatched"
-        );
-        assert_eq!(one_line("abcdef", 4), "abc…");
-        assert_eq!(one_line("abcd", 4), "abcd");
-    }
 
     #[test]
     fn an_empty_board_shows_the_header_and_says_it_is_empty() {

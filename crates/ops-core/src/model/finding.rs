@@ -29,6 +29,10 @@ pub struct Finding {
     /// an edge in the todos file). The planner turns them into task dependencies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// Repository-relative files the finding is about, when the source knows
+    /// (the planner matches them against the project's `sensitive_paths`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// A stable fingerprint of `parts`: the same parts give the same 16 hex digits

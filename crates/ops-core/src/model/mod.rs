@@ -7,7 +7,7 @@ mod task;
 mod time;
 
 pub use finding::{Finding, fingerprint};
-pub use project::Project;
+pub use project::{LinearTeam, Project, SentryProject, ShipKind};
 pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{Attempt, AttemptOutcome, Lease, Mode, Priority, Task, TaskId, WorkerId};
 pub use time::Timestamp;

@@ -245,6 +245,15 @@ pub struct Task {
     pub blocked_on: Option<TaskId>,
     /// Stable identity of the finding it came from.
     pub fingerprint: String,
+    /// The audit source whose finding it came from; `None` for tasks added by
+    /// hand (the planner never completes those on its own).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Touches auth, payments, personal data or secrets (by keywords or the
+    /// project's `sensitive_paths`): runs in team mode under hybrid and needs the
+    /// security review.
+    #[serde(default)]
+    pub sensitive: bool,
     /// When it was first put on the board.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -284,6 +293,8 @@ impl Task {
             pr: None,
             blocked_on: None,
             fingerprint,
+            source: None,
+            sensitive: false,
             created_at: Timestamp::default(),
             updated_at: Timestamp::default(),
             lease: None,

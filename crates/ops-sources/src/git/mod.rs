@@ -69,6 +69,7 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
         priority,
         fingerprint: fingerprint(print),
         depends_on: Vec::new(),
+        paths: Vec::new(),
     };
     let mut out = Vec::new();
     if facts.dirty() > 0 {

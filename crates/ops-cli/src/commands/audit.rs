@@ -1,0 +1,108 @@
+//! `ops audit`: every source over the projects in scope, read-only. A table
+//! (PRIORITY, PROJECT, SOURCE, KIND, TITLE) or with `--json` the array of
+//! findings (`source, kind, project, repo, title, detail, priority,
+//! fingerprint`, plus `depends_on` and `paths` when not empty). Source
+//! failures and unhealthy daemon services go to stderr; failures make the exit
+//! code 4 (partial audit) after the findings are printed.
+
+use super::scope::{self, Scope};
+use super::sources;
+use crate::cli::{GlobalArgs, Verbosity};
+use crate::exit::CliError;
+use ops_core::audit::{AuditOptions, AuditReport, audit};
+use ops_core::model::Finding;
+use std::io::Write;
+
+/// Runs `ops audit`.
+pub fn run(
+    global: &GlobalArgs,
+    project: Option<&str>,
+    todos: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    let scope = scope::load(global, project)?;
+    let report = collect(&scope, todos)?;
+    let text = if global.json {
+        let mut text = serde_json::to_string_pretty(&report.findings)
+            .expect("findings hold only strings and lists of them, which always encode");
+        text.push('\n');
+        text
+    } else {
+        table(&report.findings)
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::Output)?;
+    warn(global, &scope, &report, err)?;
+    partial(&report)
+}
+
+/// Audit the scope with every source and the assigned `--todo` texts.
+pub fn collect(scope: &Scope, todos: &[String]) -> Result<AuditReport, CliError> {
+    let todos = scope::assign_todos(todos, &scope.context)?;
+    let sources = sources::all(todos);
+    super::block_on(async {
+        audit(&scope.context.projects, &sources, &AuditOptions::default()).await
+    })
+}
+
+/// Source failures and daemon health problems, on stderr.
+pub fn warn(
+    global: &GlobalArgs,
+    scope: &Scope,
+    report: &AuditReport,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    if global.verbosity() == Verbosity::Quiet {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for problem in &scope.health_problems {
+        text.push_str(&format!("ops: warning: {problem}\n"));
+    }
+    for e in &report.errors {
+        text.push_str(&format!(
+            "ops: {} ({}): {}\n",
+            e.project, e.source, e.message
+        ));
+    }
+    err.write_all(text.as_bytes()).map_err(CliError::Output)
+}
+
+/// Exit code 4 when a source failed.
+pub fn partial(report: &AuditReport) -> Result<(), CliError> {
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::PartialAudit {
+            failed: report.errors.len(),
+        })
+    }
+}
+
+const HEADER: [&str; 5] = ["PRIORITY", "PROJECT", "SOURCE", "KIND", "TITLE"];
+
+fn table(findings: &[Finding]) -> String {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.priority, &a.project, &a.title).cmp(&(b.priority, &b.project, &b.title))
+    });
+    let rows: Vec<[String; 5]> = sorted
+        .iter()
+        .map(|f| {
+            [
+                f.priority.to_string(),
+                f.project.clone(),
+                f.source.clone(),
+                f.kind.clone(),
+                super::one_line(&f.title, 120),
+            ]
+        })
+        .collect();
+    let mut text = super::columns(&HEADER, &rows);
+    text.push_str(&match findings.len() {
+        0 => "no findings\n".to_owned(),
+        1 => "1 finding\n".to_owned(),
+        n => format!("{n} findings\n"),
+    });
+    text
+}

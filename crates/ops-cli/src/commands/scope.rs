@@ -1,0 +1,87 @@
+//! What a command works on: the registry (when there is one), the audit
+//! context (SCOPED or GLOBAL), claude-ops' side files, and the `--todo` texts
+//! assigned to projects.
+
+use crate::cli::GlobalArgs;
+use crate::exit::CliError;
+use ops_core::Error;
+use ops_core::config::{
+    Context, DaemonHealth, Env, Preferences, Registry, Topic, active_topics, claude_ops_dir,
+    locate_registry,
+};
+use ops_core::model::Timestamp;
+
+/// Everything a command needs to know about where it runs.
+pub struct Scope {
+    /// SCOPED or GLOBAL, and the projects.
+    pub context: Context,
+    /// claude-ops' active topics.
+    pub topics: Vec<Topic>,
+    /// What `daemon-health.json` says is wrong (empty when healthy or absent).
+    pub health_problems: Vec<String>,
+}
+
+/// Resolve the scope from the flags, the environment and the working directory.
+pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliError> {
+    let env = Env::from_process();
+    let home = env.home();
+    let (registry, not_found) = match locate_registry(global.registry.as_deref(), &env) {
+        Ok(path) => (Some(Registry::load(&path, home.as_deref())?), None),
+        Err(e @ Error::RegistryNotFound { .. }) => (None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let cwd = std::env::current_dir().map_err(|source| CliError::Io {
+        what: "read the working directory",
+        path: ".".into(),
+        source,
+    })?;
+    let context = Context::resolve(
+        &cwd,
+        home.as_deref(),
+        project,
+        registry.as_ref(),
+        move || not_found.unwrap_or(Error::RegistryNotFound { looked: Vec::new() }),
+    )?;
+    let side = claude_ops_dir(&env, registry.as_ref().map(|r| r.path.as_path()));
+    let (mut topics, mut health_problems) = (Vec::new(), Vec::new());
+    if let Some(dir) = side {
+        // Read now so a malformed file is reported early; `ops run` uses it.
+        Preferences::load(&dir.join("preferences.json"))?;
+        topics = active_topics(&dir.join("memories").join("topics_active.md"))?;
+        if let Some(health) = DaemonHealth::load(&dir.join("daemon-health.json"))? {
+            health_problems = health.problems(Timestamp::now());
+        }
+    }
+    Ok(Scope {
+        context,
+        topics,
+        health_problems,
+    })
+}
+
+/// Assign each `--todo` text to a project: `ALIAS: text` names it; otherwise
+/// the one project in scope gets it; with several projects in scope and no
+/// alias, that is an error listing the aliases.
+pub fn assign_todos(
+    todos: &[String],
+    context: &Context,
+) -> Result<Vec<(String, String)>, CliError> {
+    todos
+        .iter()
+        .map(|text| {
+            if let Some((alias, rest)) = text.split_once(':')
+                && let Some(project) = context.projects.iter().find(|p| p.answers_to(alias.trim()))
+                && !rest.trim().is_empty()
+            {
+                return Ok((project.alias.clone(), rest.trim().to_owned()));
+            }
+            match context.projects.as_slice() {
+                [only] => Ok((only.alias.clone(), text.trim().to_owned())),
+                many => Err(CliError::TodoWithoutProject {
+                    text: text.clone(),
+                    known: many.iter().map(|p| p.alias.clone()).collect(),
+                }),
+            }
+        })
+        .collect()
+}

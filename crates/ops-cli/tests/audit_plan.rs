@@ -1,0 +1,271 @@
+//! `ops audit` and `ops plan` through the built binary, on real repositories.
+
+use ops_testkit::TempRepo;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// `ops --state-dir <state> <args>` run in `cwd` with HOME = `home` and every
+/// variable ops reads cleared first.
+fn ops_in(cwd: &Path, home: &Path, state: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
+    for var in [
+        "OPS_STATE_DIR",
+        "OPS_REGISTRY",
+        "XDG_STATE_HOME",
+        "XDG_CONFIG_HOME",
+        "CLAUDE_PLUGIN_DATA_DIR",
+        "CLAUDE_PLUGIN_ROOT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .arg("--state-dir")
+        .arg(state)
+        .args(args);
+    cmd.output().expect("the ops binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json(out: &Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+struct Setup {
+    tmp: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Setup {
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    fn home(&self) -> std::path::PathBuf {
+        let h = self.tmp.path().join("home");
+        std::fs::create_dir_all(&h).expect("home");
+        h
+    }
+    fn state(&self) -> std::path::PathBuf {
+        self.tmp.path().join("state")
+    }
+    fn run(&self, cwd: &Path, args: &[&str]) -> Output {
+        ops_in(cwd, &self.home(), &self.state(), args, &[])
+    }
+}
+
+#[test]
+fn audit_inside_a_repository_needs_no_registry_and_counts_what_git_counts() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.commit_file("src/lib.rs", "fn a() {}\n", "unpushed work");
+    repo.write("notes.txt", "untracked\n");
+    repo.write("README.md", "# changed\n");
+    let findings = json(&s.run(&repo.work().join("src"), &["--json", "audit"]));
+    let porcelain = repo.git(&["status", "--porcelain"]).lines().count();
+    let ahead = repo.git(&["rev-list", "--count", "origin/dev..HEAD"]);
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|f| f["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, vec!["uncommitted", "unpushed"]);
+    assert!(
+        findings[0]["title"]
+            .as_str()
+            .expect("title")
+            .starts_with(&format!("{porcelain} uncommitted"))
+    );
+    assert!(
+        findings[1]["title"]
+            .as_str()
+            .expect("title")
+            .starts_with(&format!("{ahead} commit"))
+    );
+    for f in &findings {
+        for field in [
+            "source",
+            "kind",
+            "project",
+            "repo",
+            "title",
+            "priority",
+            "fingerprint",
+        ] {
+            assert!(
+                f.get(field).is_some_and(|v| v.is_string()),
+                "{field} in {f}"
+            );
+        }
+        assert_eq!(
+            f["project"], "work",
+            "the scoped project is named after the checkout"
+        );
+    }
+}
+
+#[test]
+fn plan_twice_leaves_the_board_as_it_was_and_a_fixed_finding_is_already_done() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.write("draft.md", "wip\n");
+    let first = json(&s.run(&repo.work(), &["--json", "plan"]));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["status"], "pending");
+    let before = json(&s.run(&repo.work(), &["--json", "status"]));
+    let again = json(&s.run(&repo.work(), &["--json", "plan"]));
+    assert_eq!(again, first, "the second plan shows the same tasks");
+    assert_eq!(json(&s.run(&repo.work(), &["--json", "status"])), before);
+
+    std::fs::remove_file(repo.work().join("draft.md")).expect("rm");
+    let after = json(&s.run(&repo.work(), &["--json", "plan"]));
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["status"], "completed");
+    assert!(
+        after[0]["status_reason"]
+            .as_str()
+            .expect("reason")
+            .starts_with("already done")
+    );
+}
+
+#[test]
+fn run_dry_run_plans_like_plan() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.write("draft.md", "wip\n");
+    let dry = json(&s.run(&repo.work(), &["--json", "run", "--dry-run"]));
+    assert_eq!(dry.len(), 1);
+    assert_eq!(dry[0]["title"], "1 uncommitted change on dev");
+}
+
+fn registry(s: &Setup, body: &str) -> std::path::PathBuf {
+    let path = s.tmp.path().join("registry.json");
+    std::fs::write(&path, body).expect("write registry");
+    path
+}
+
+#[test]
+fn a_global_audit_reports_a_missing_checkout_and_exits_4_with_the_other_findings() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.write("wip.txt", "x\n");
+    let reg = registry(
+        &s,
+        &format!(
+            r#"{{"projects": [{{"alias": "good", "paths": ["{}"]}}, {{"name": "gone", "path": "/nonexistent/checkout"}}]}}"#,
+            repo.work().display()
+        ),
+    );
+    let out = s.run(
+        &s.home(),
+        &["--registry", reg.to_str().expect("utf8"), "--json", "audit"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["project"], "good");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("gone") && err.contains("/nonexistent/checkout"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_registry_fails_naming_the_file_and_the_field() {
+    let s = Setup::new();
+    let reg = registry(&s, r#"{"projects": [{"alias": "a", "paths": [1]}]}"#);
+    let out = s.run(
+        &s.home(),
+        &["--registry", reg.to_str().expect("utf8"), "audit"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&reg.display().to_string()) && err.contains("projects[0].paths[0]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_project_alias_fails_listing_the_known_ones() {
+    let s = Setup::new();
+    let reg = registry(
+        &s,
+        r#"{"projects": [{"alias": "web", "paths": []}, {"alias": "api"}]}"#,
+    );
+    let out = s.run(
+        &s.home(),
+        &[
+            "--registry",
+            reg.to_str().expect("utf8"),
+            "audit",
+            "--project",
+            "mobile",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("known projects: web, api"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn outside_any_repository_and_without_a_registry_the_error_lists_where_it_looked() {
+    let s = Setup::new();
+    let out = s.run(&s.home(), &["audit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            &s.home()
+                .join(".config/ops/registry.json")
+                .display()
+                .to_string()
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_todo_without_a_project_is_refused_when_several_are_in_scope() {
+    let s = Setup::new();
+    let (a, b) = (TempRepo::new(), TempRepo::new());
+    let reg = registry(
+        &s,
+        &format!(
+            r#"{{"projects": [{{"alias": "a", "paths": ["{}"]}}, {{"alias": "b", "paths": ["{}"]}}]}}"#,
+            a.work().display(),
+            b.work().display()
+        ),
+    );
+    let out = s.run(
+        &s.home(),
+        &[
+            "--registry",
+            reg.to_str().expect("utf8"),
+            "audit",
+            "--todo",
+            "write docs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`ALIAS: text`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,23 @@
+//! Configuration ops reads: the registry of projects (both claude-ops shapes plus
+//! ops' own keys), where to find it, the claude-ops side files (preferences,
+//! daemon health, active topics) and the audit context (one repository or all).
+//!
+//! Nothing here reads the process environment on its own: callers pass an
+//! [`Env`], so every lookup is testable.
+
+mod context;
+mod daemon;
+mod env;
+mod json;
+mod locate;
+mod preferences;
+mod registry;
+mod topics;
+
+pub use context::{Context, ContextKind};
+pub use daemon::{DaemonHealth, ServiceHealth, ServiceState};
+pub use env::Env;
+pub use locate::{claude_ops_dir, locate_registry};
+pub use preferences::Preferences;
+pub use registry::Registry;
+pub use topics::{Topic, active_topics, parse_topics};

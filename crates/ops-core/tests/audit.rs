@@ -1,0 +1,162 @@
+//! The audit runner: every source over every project, bounded, failures isolated.
+
+use async_trait::async_trait;
+use ops_core::audit::{AuditOptions, audit};
+use ops_core::model::{Finding, Priority, Project};
+use ops_core::{ErrorKind, IssueSource};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+enum Behaviour {
+    Find,
+    Fail,
+    Panic,
+    Hang,
+}
+
+struct Source {
+    name: &'static str,
+    behaviour: Behaviour,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Source {
+    fn new(name: &'static str, behaviour: Behaviour) -> Arc<Self> {
+        Arc::new(Source {
+            name,
+            behaviour,
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })
+    }
+}
+
+#[async_trait]
+impl IssueSource for Source {
+    fn name(&self) -> &str {
+        self.name
+    }
+    async fn audit(&self, project: &Project) -> ops_core::Result<Vec<Finding>> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        match self.behaviour {
+            Behaviour::Find => Ok(vec![Finding {
+                source: self.name.into(),
+                kind: "k".into(),
+                project: project.alias.clone(),
+                repo: "/r".into(),
+                title: format!("{} in {}", self.name, project.alias),
+                detail: String::new(),
+                priority: Priority::P2,
+                fingerprint: format!("{}-{}", self.name, project.alias),
+                depends_on: Vec::new(),
+                paths: Vec::new(),
+            }]),
+            Behaviour::Fail => Err(ops_core::Error::backend(
+                self.name,
+                "audit",
+                ErrorKind::Invalid,
+                "broken repository at /r",
+            )),
+            Behaviour::Panic => panic!("source bug"),
+            Behaviour::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(Vec::new())
+            }
+        }
+    }
+}
+
+fn projects(n: usize) -> Vec<Project> {
+    (0..n)
+        .map(|i| Project {
+            alias: format!("p{i:02}"),
+            ..Project::default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn failing_panicking_and_hanging_sources_are_reported_and_the_others_still_run() {
+    let good = Source::new("good", Behaviour::Find);
+    let sources: Vec<Arc<dyn IssueSource>> = vec![
+        good.clone(),
+        Source::new("bad", Behaviour::Fail),
+        Source::new("buggy", Behaviour::Panic),
+        Source::new("slow", Behaviour::Hang),
+    ];
+    let options = AuditOptions {
+        concurrency: 8,
+        timeout: Duration::from_millis(300),
+    };
+    let report = audit(&projects(3), &sources, &options).await;
+    assert_eq!(report.findings.len(), 3, "good ran for every project");
+    assert_eq!(report.errors.len(), 9);
+    let messages = |source: &str| {
+        report
+            .errors
+            .iter()
+            .filter(|e| e.source == source)
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        messages("bad")
+            .iter()
+            .all(|m| m.contains("broken repository"))
+    );
+    assert!(messages("buggy").iter().all(|m| m.contains("panicked")));
+    assert!(
+        messages("slow")
+            .iter()
+            .all(|m| m.contains("no answer within"))
+    );
+    assert_eq!(
+        report
+            .audited
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["good"].into(),
+        "only sources that finished count as audited"
+    );
+}
+
+#[tokio::test]
+async fn a_project_whose_path_is_missing_is_skipped_with_a_reported_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ps = projects(2);
+    ps[0].paths = vec![dir.path().join("gone")];
+    ps[1].paths = vec![dir.path().to_path_buf()];
+    let sources: Vec<Arc<dyn IssueSource>> = vec![Source::new("good", Behaviour::Find)];
+    let report = audit(&ps, &sources, &AuditOptions::default()).await;
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].project, "p01");
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].project, "p00");
+    assert!(
+        report.errors[0].message.contains("gone")
+            && report.errors[0].message.contains("does not exist")
+    );
+}
+
+#[tokio::test]
+async fn no_more_source_calls_run_at_once_than_the_bound() {
+    let good = Source::new("good", Behaviour::Find);
+    let sources: Vec<Arc<dyn IssueSource>> = vec![good.clone()];
+    let options = AuditOptions {
+        concurrency: 3,
+        timeout: Duration::from_secs(10),
+    };
+    let report = audit(&projects(12), &sources, &options).await;
+    assert_eq!(report.findings.len(), 12);
+    assert_eq!(good.peak.load(Ordering::SeqCst), 3);
+    let order: Vec<&str> = report.findings.iter().map(|f| f.project.as_str()).collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(order, sorted, "findings come out in a stable order");
+}
