@@ -1,5 +1,10 @@
-//! The todos source: todos given on the command line (`ops audit --todo TEXT`)
-//! and each checkout's `.ops/todos.md`.
+//! The todos sources: each checkout's `.ops/todos.md` ([`TodoSource::files`],
+//! source `todos`) and todos given on the command line (`ops audit --todo
+//! TEXT`, [`TodoSource::command_line`], source `cli-todo`). They are two
+//! sources because a command-line todo is given anew on each run: its absence
+//! from a later audit must not complete its task (the planner treats
+//! [`COMMAND_LINE_SOURCE`] as ephemeral), while a todo ticked or deleted in the
+//! file is done.
 //!
 //! # The todos file
 //!
@@ -25,9 +30,10 @@
 //!
 //! The markers are removed from the title. A todo's fingerprint comes from its
 //! id when it has one, else from its text (lowercased, whitespace collapsed),
-//! so editing a todo with an id keeps its task, and the same text given on the
-//! command line and in the file is one todo. Command-line todos take the same
-//! markers.
+//! so editing a todo with an id keeps its task. Command-line todos take the
+//! same markers; their `(after: …)` names ids of the project's todos files, and
+//! a command-line todo whose text is an open todo of the file is left to the
+//! file's source (one todo, one task).
 
 use async_trait::async_trait;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
@@ -38,39 +44,60 @@ use std::path::{Path, PathBuf};
 /// Where a project's todos file lives, relative to a checkout.
 pub const TODOS_FILE: &str = ".ops/todos.md";
 
-/// Todos from the command line and every checkout's [`TODOS_FILE`].
-#[derive(Debug, Clone, Default)]
+/// The source name of the todos files.
+pub const FILE_SOURCE: &str = "todos";
+
+/// The source name of command-line todos.
+pub const COMMAND_LINE_SOURCE: &str = "cli-todo";
+
+/// Todos from every checkout's [`TODOS_FILE`], or from the command line.
+#[derive(Debug, Clone)]
 pub struct TodoSource {
-    given: Vec<(String, String)>,
+    /// `Some((alias, text) pairs)` for the command-line source.
+    given: Option<Vec<(String, String)>>,
 }
 
 impl TodoSource {
-    /// A source that also reports `given`: `(project alias, text)` pairs from
-    /// the command line.
-    pub fn new(given: Vec<(String, String)>) -> Self {
-        TodoSource { given }
+    /// The source of the open todos in each checkout's [`TODOS_FILE`].
+    pub fn files() -> Self {
+        TodoSource { given: None }
+    }
+
+    /// The source of `given` todos: `(project alias, text)` pairs from the
+    /// command line (P2 unless tagged).
+    pub fn command_line(given: Vec<(String, String)>) -> Self {
+        TodoSource { given: Some(given) }
     }
 }
 
 #[async_trait]
 impl IssueSource for TodoSource {
     fn name(&self) -> &str {
-        "todos"
+        if self.given.is_some() {
+            COMMAND_LINE_SOURCE
+        } else {
+            FILE_SOURCE
+        }
     }
 
     async fn audit(&self, project: &Project) -> Result<Vec<Finding>> {
+        let given: Option<Vec<String>> = self.given.as_ref().map(|given| {
+            given
+                .iter()
+                .filter(|(alias, _)| *alias == project.alias)
+                .map(|(_, text)| text.clone())
+                .collect()
+        });
+        if given.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
         let project = project.clone();
-        let given: Vec<String> = self
-            .given
-            .iter()
-            .filter(|(alias, _)| *alias == project.alias)
-            .map(|(_, text)| text.clone())
-            .collect();
-        tokio::task::spawn_blocking(move || todos_of(&project, &given))
+        let source = self.name().to_owned();
+        tokio::task::spawn_blocking(move || todos_of(&project, given.as_deref()))
             .await
             .map_err(|e| {
                 Error::backend(
-                    "todos",
+                    source,
                     "audit",
                     ErrorKind::Fatal,
                     format!("the reading thread failed: {e}"),
@@ -92,23 +119,30 @@ struct Todo {
     repo: String,
 }
 
-/// All todos of `project`: its files', then the `given` ones.
-fn todos_of(project: &Project, given: &[String]) -> Result<Vec<Finding>> {
+/// The todos of `project`: its files' open ones (`given` is `None`), or the
+/// `given` command-line ones, with ids resolved across both.
+fn todos_of(project: &Project, given: Option<&[String]>) -> Result<Vec<Finding>> {
+    let source = if given.is_some() {
+        COMMAND_LINE_SOURCE
+    } else {
+        FILE_SOURCE
+    };
     let mut todos = Vec::new();
     for checkout in &project.paths {
         let checkout = std::path::absolute(checkout).unwrap_or_else(|_| checkout.clone());
         todos.extend(read_file(&checkout)?);
     }
+    let from_files = todos.len();
     let default_repo = project
         .paths
         .first()
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    for (i, text) in given.iter().enumerate() {
+    for (i, text) in given.unwrap_or_default().iter().enumerate() {
         let origin = format!("command-line todo {}", i + 1);
-        let todo =
-            parse_item(false, text, &origin).map_err(|m| invalid(format!("{origin}: {m}")))?;
+        let todo = parse_item(false, text, &origin)
+            .map_err(|m| invalid(source, format!("{origin}: {m}")))?;
         todos.push(Todo {
             repo: default_repo.clone(),
             ..todo
@@ -116,43 +150,59 @@ fn todos_of(project: &Project, given: &[String]) -> Result<Vec<Finding>> {
     }
 
     // Ids are project-wide; a done todo's id may be named and is met already.
-    let mut ids: BTreeMap<&str, (&Todo, String)> = BTreeMap::new();
+    let id_print = |id: &str| fingerprint(&["todo", &project.alias, "id", id]);
+    let mut ids: BTreeMap<&str, &Todo> = BTreeMap::new();
     for todo in &todos {
-        if let Some(id) = &todo.id {
-            let print = fingerprint(&["todo", &project.alias, "id", id]);
-            if let Some((first, _)) = ids.insert(id, (todo, print)) {
-                return Err(invalid(format!(
+        if let Some(id) = &todo.id
+            && let Some(first) = ids.insert(id, todo)
+        {
+            return Err(invalid(
+                source,
+                format!(
                     "{}: todo id `{id}` is already used at {}",
                     todo.origin, first.origin
-                )));
-            }
+                ),
+            ));
         }
     }
-    let mut seen = BTreeSet::new();
+    let print_of = |todo: &Todo| match &todo.id {
+        Some(id) => id_print(id),
+        None => fingerprint(&["todo", &project.alias, "text", &normalize(&todo.title)]),
+    };
+    // What the files' source reports: a command-line todo among them is theirs.
+    let mut seen: BTreeSet<String> = todos[..from_files]
+        .iter()
+        .filter(|t| !t.done && given.is_some())
+        .map(print_of)
+        .collect();
+    let emitted = if given.is_some() {
+        &todos[from_files..]
+    } else {
+        &todos[..from_files]
+    };
     let mut out = Vec::new();
-    for todo in todos.iter().filter(|t| !t.done) {
+    for todo in emitted.iter().filter(|t| !t.done) {
         let mut depends_on = Vec::new();
         for id in &todo.after {
             match ids.get(id.as_str()) {
-                Some((dep, _)) if dep.done => {}
-                Some((_, print)) => depends_on.push(print.clone()),
+                Some(dep) if dep.done => {}
+                Some(_) => depends_on.push(id_print(id)),
                 None => {
-                    return Err(invalid(format!(
-                        "{}: unknown todo id `{id}` in (after: …); known ids: {}",
-                        todo.origin,
-                        known(&ids)
-                    )));
+                    return Err(invalid(
+                        source,
+                        format!(
+                            "{}: unknown todo id `{id}` in (after: …); known ids: {}",
+                            todo.origin,
+                            known(&ids)
+                        ),
+                    ));
                 }
             }
         }
-        let print = match &todo.id {
-            Some(id) => fingerprint(&["todo", &project.alias, "id", id]),
-            None => fingerprint(&["todo", &project.alias, "text", &normalize(&todo.title)]),
-        };
+        let print = print_of(todo);
         if !seen.insert(print.clone()) {
-            continue; // the same todo twice (file and command line)
+            continue; // the same todo twice
         }
-        let from_cli = todo.origin.starts_with("command-line");
         let mut detail = format!("todo from {}\n", todo.origin);
         if let Some(id) = &todo.id {
             detail.push_str(&format!("id: {id}\n"));
@@ -160,24 +210,28 @@ fn todos_of(project: &Project, given: &[String]) -> Result<Vec<Finding>> {
         if !todo.after.is_empty() {
             detail.push_str(&format!("after: {}\n", todo.after.join(", ")));
         }
+        let default = if given.is_some() {
+            Priority::P2
+        } else {
+            Priority::P3
+        };
         out.push(Finding {
-            source: "todos".to_owned(),
+            source: source.to_owned(),
             kind: "todo".to_owned(),
             project: project.alias.clone(),
             repo: todo.repo.clone(),
             title: todo.title.clone(),
             detail,
-            priority: todo
-                .priority
-                .unwrap_or(if from_cli { Priority::P2 } else { Priority::P3 }),
+            priority: todo.priority.unwrap_or(default),
             fingerprint: print,
             depends_on,
+            paths: Vec::new(),
         });
     }
     Ok(out)
 }
 
-fn known(ids: &BTreeMap<&str, (&Todo, String)>) -> String {
+fn known(ids: &BTreeMap<&str, &Todo>) -> String {
     if ids.is_empty() {
         "none".to_owned()
     } else {
@@ -192,7 +246,12 @@ fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(invalid(format!("{}: cannot read: {e}", path.display()))),
+        Err(e) => {
+            return Err(invalid(
+                FILE_SOURCE,
+                format!("{}: cannot read: {e}", path.display()),
+            ));
+        }
     };
     let mut todos = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -200,8 +259,8 @@ fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
             continue;
         };
         let origin = format!("{}: line {}", path.display(), i + 1);
-        let todo =
-            parse_item(done, rest, &origin).map_err(|m| invalid(format!("{origin}: {m}")))?;
+        let todo = parse_item(done, rest, &origin)
+            .map_err(|m| invalid(FILE_SOURCE, format!("{origin}: {m}")))?;
         todos.push(Todo {
             repo: checkout.display().to_string(),
             ..todo
@@ -300,6 +359,6 @@ fn normalize(text: &str) -> String {
         .to_lowercase()
 }
 
-fn invalid(message: String) -> Error {
-    Error::backend("todos", "audit", ErrorKind::Invalid, message)
+fn invalid(source: &str, message: String) -> Error {
+    Error::backend(source, "audit", ErrorKind::Invalid, message)
 }

@@ -171,6 +171,11 @@ async fn findings_name_counts_branch_and_base_without_counts_in_fingerprints() {
     assert_eq!(dirty.priority, Priority::P2);
     assert_eq!(dirty.repo, work.display().to_string());
     assert!(dirty.detail.contains("a.txt"), "{}", dirty.detail);
+    assert_eq!(
+        dirty.paths,
+        ["a.txt"],
+        "changed files, for the sensitive-path rule"
+    );
     let ahead = find(&first, "unpushed");
     assert_eq!(ahead.title, "2 commits on dev not on origin/dev");
     assert!(

@@ -46,7 +46,7 @@ Some prose that is not a todo.
 #[tokio::test]
 async fn open_items_become_todos_with_ids_priorities_and_edges() {
     let dir = checkout_with(TODOS);
-    let found = TodoSource::default()
+    let found = TodoSource::files()
         .audit(&project(&[dir.path()]))
         .await
         .expect("audit");
@@ -79,12 +79,13 @@ async fn open_items_become_todos_with_ids_priorities_and_edges() {
     );
     assert_eq!(flaky.repo, dir.path().display().to_string());
     assert_eq!(flaky.source, "todos");
+    assert!(found.iter().all(|f| f.source == "todos"));
 }
 
 #[tokio::test]
 async fn a_todo_with_an_id_keeps_its_fingerprint_when_its_text_changes() {
     let dir = checkout_with("- [ ] Fix the login test {#flaky-login}\n- [ ] Tidy up\n");
-    let src = TodoSource::default();
+    let src = TodoSource::files();
     let p = project(&[dir.path()]);
     let before = src.audit(&p).await.expect("audit");
     write_todos(
@@ -113,7 +114,7 @@ async fn a_todo_with_an_id_keeps_its_fingerprint_when_its_text_changes() {
 #[tokio::test]
 async fn an_unknown_after_id_is_an_error_naming_file_line_and_id() {
     let dir = checkout_with("- [ ] A {#a}\n\n- [ ] B (after: a, nope)\n");
-    let err = TodoSource::default()
+    let err = TodoSource::files()
         .audit(&project(&[dir.path()]))
         .await
         .expect_err("unknown id");
@@ -136,7 +137,7 @@ async fn malformed_markers_and_duplicate_ids_are_errors_naming_the_line() {
         ("- [ ] A (after: x\n", "line 1: `(after:` is not closed"),
     ] {
         let dir = checkout_with(text);
-        let err = TodoSource::default()
+        let err = TodoSource::files()
             .audit(&project(&[dir.path()]))
             .await
             .expect_err(text);
@@ -145,35 +146,56 @@ async fn malformed_markers_and_duplicate_ids_are_errors_naming_the_line() {
 }
 
 #[tokio::test]
-async fn command_line_todos_are_p2_for_their_project_and_merge_with_the_same_file_todo() {
+async fn command_line_todos_are_p2_for_their_project_and_leave_file_todos_to_the_file() {
     let dir = checkout_with("- [ ] Ship the docs {#docs}\n- [ ] Bump deps\n");
-    let src = TodoSource::new(vec![
+    let p = project(&[dir.path()]);
+    let src = TodoSource::command_line(vec![
         ("app".into(), "Write the changelog (after: docs)".into()),
         ("app".into(), "bump  deps".into()),
         ("other".into(), "Not for this project".into()),
         ("app".into(), "Hotfix the login [P0]".into()),
     ]);
-    let found = src.audit(&project(&[dir.path()])).await.expect("audit");
-    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_eq!(src.name(), "cli-todo");
+    let found = src.audit(&p).await.expect("audit");
+    let mut titles: Vec<&str> = found.iter().map(|f| f.title.as_str()).collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["Hotfix the login", "Write the changelog"],
+        "bump deps is the file's"
+    );
+    let files = TodoSource::files().audit(&p).await.expect("audit");
     let log = by_title(&found, "Write the changelog");
     assert_eq!(log.priority, Priority::P2);
+    assert_eq!(log.source, "cli-todo");
     assert_eq!(
         log.depends_on,
-        vec![by_title(&found, "Ship the docs").fingerprint.clone()]
+        vec![by_title(&files, "Ship the docs").fingerprint.clone()]
     );
     assert!(log.detail.contains("command-line todo 1"), "{}", log.detail);
-    assert_eq!(
-        by_title(&found, "Bump deps").priority,
-        Priority::P3,
-        "the file's todo wins"
-    );
     assert_eq!(by_title(&found, "Hotfix the login").priority, Priority::P0);
+    let unrelated = TodoSource::command_line(vec![("other".into(), "x".into())]);
+    assert!(unrelated.audit(&p).await.expect("audit").is_empty());
+}
+
+#[tokio::test]
+async fn a_command_line_todo_after_an_unknown_id_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let err = TodoSource::command_line(vec![("app".into(), "Later (after: ghost)".into())])
+        .audit(&project(&[dir.path()]))
+        .await
+        .expect_err("unknown id");
+    assert!(
+        err.to_string()
+            .contains("command-line todo 1: unknown todo id `ghost`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_checkout_without_a_todos_file_has_no_todos() {
     let dir = tempfile::tempdir().expect("tmp");
-    let found = TodoSource::default()
+    let found = TodoSource::files()
         .audit(&project(&[dir.path(), &dir.path().join("missing")]))
         .await
         .expect("audit");
@@ -183,6 +205,11 @@ async fn a_checkout_without_a_todos_file_has_no_todos() {
 #[tokio::test]
 async fn the_todo_source_passes_the_source_conformance_suite() {
     let dir = checkout_with(TODOS);
-    let src = TodoSource::new(vec![("app".into(), "From the command line".into())]);
-    ops_core::conformance::source(&src, &project(&[dir.path()])).await;
+    let p = project(&[dir.path()]);
+    ops_core::conformance::source(&TodoSource::files(), &p).await;
+    let given = vec![(
+        "app".into(),
+        "From the command line (after: flaky-login)".into(),
+    )];
+    ops_core::conformance::source(&TodoSource::command_line(given), &p).await;
 }

@@ -92,6 +92,10 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
             detail,
             Priority::P2,
         ));
+        // The planner matches these against the project's sensitive paths.
+        if let Some(f) = out.last_mut() {
+            f.paths = facts.changes.clone();
+        }
     }
     if let (Some(ahead @ 1..), Some(base)) = (facts.ahead, &facts.base) {
         let branch = facts.branch.as_deref().unwrap_or("HEAD");

@@ -243,6 +243,7 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
         priority,
         fingerprint: print,
         depends_on: Vec::new(),
+        paths: Vec::new(),
     };
     let phase_print =
         |n: &PhaseNumber| fingerprint(&["gsd", "phase", alias, &repo, &n.to_string()]);
