@@ -1,6 +1,12 @@
 //! The local git source: what is uncommitted, unpushed or detached in each of a
 //! project's checkouts, read with gix (no git process).
 //!
+//! [`git_facts`] gives what `git status --porcelain` (one path per line,
+//! untracked files included and untracked directories collapsed, whatever
+//! `status.showUntrackedFiles` says) and `git rev-list --count BASE..HEAD`
+//! would, where BASE is `origin/<dev_branch>`, else the branch's upstream,
+//! else `origin/HEAD`. Tests hold it to git itself on real repositories.
+//!
 //! Findings (fingerprints never contain counts, so a growing change set stays the
 //! same finding):
 //!
@@ -9,6 +15,9 @@
 //! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
 //! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
 //! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
+//!
+//! An `uncommitted` finding's `paths` are the changed paths, for the planner's
+//! sensitive-path rule.
 
 mod facts;
 
@@ -20,7 +29,7 @@ use facts::short;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
 use ops_core::{IssueSource, Result};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How many changed paths a finding's detail lists before it says "and N more".
 const LISTED_CHANGES: usize = 20;
@@ -157,7 +166,8 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| PathBuf::from(path).display().to_string())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
