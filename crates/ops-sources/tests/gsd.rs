@@ -325,3 +325,27 @@ async fn the_gsd_source_passes_the_source_conformance_suite() {
     assert_eq!(c.audit().await.len(), 3);
     ops_core::conformance::source(&GsdSource::new(), &c.project()).await;
 }
+
+#[tokio::test]
+async fn a_state_phase_whose_status_says_complete_moves_on_without_a_roadmap() {
+    let c = Checkout::new().plan(
+        "STATE.md",
+        "Phase: 14 of 17 (Toolchain Cleanup)\nPlan: 2 of 2 (all complete)\nStatus: Phase 14 complete\n",
+    );
+    let found = c.audit().await;
+    assert_eq!(one(&found, "gsd_phase").title, "Phase 15 of 17");
+    assert_eq!(one(&found, "gsd_next_phase").title, "Next: Phase 16");
+    let last = Checkout::new().plan("STATE.md", "Phase: 7 of 7 (Ship)\nStatus: Complete\n");
+    assert!(
+        last.audit().await.is_empty(),
+        "the last phase done: nothing left"
+    );
+    let open = Checkout::new().plan(
+        "STATE.md",
+        "Phase: 7 of 7 (Ship)\nStatus: Incomplete tests\n",
+    );
+    assert_eq!(
+        one(&open.audit().await, "gsd_phase").title,
+        "Phase 7 of 7: Ship"
+    );
+}

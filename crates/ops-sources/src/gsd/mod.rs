@@ -6,7 +6,9 @@
 //! * [`handoff`]: `HANDOFF.json` is what a paused session left to resume.
 //!
 //! The current phase is the one STATE.md names, unless the roadmap shows it
-//! done (then the first unfinished phase after it); without STATE.md, the
+//! done (then the first unfinished phase after it) or, for a phase the roadmap
+//! does not list, STATE.md's status says it is complete (then `N+1` of `M`,
+//! none after the last); without STATE.md, the
 //! roadmap's first unfinished phase. The next phase is the roadmap's first
 //! unfinished phase after the current one (without a roadmap: `N+1` when
 //! STATE.md says `N of M` with `N < M`).
@@ -137,6 +139,17 @@ impl Planning {
                 Some(p) if p.is_done() => self
                     .first_open_after(Some(&p.number))
                     .map(|next| from_roadmap(next, text.total.clone())),
+                None if self.state_says_complete() => {
+                    // "Phase: 14 of 17 … Status: Phase 14 complete": on to 15.
+                    let total = PhaseNumber::parse_prefix(text.total.as_deref()?)?.0;
+                    let next = text.number.next_whole().filter(|n| *n <= total)?;
+                    Some(CurrentPhase {
+                        number: next,
+                        name: None,
+                        total: text.total.clone(),
+                        items: Vec::new(),
+                    })
+                }
                 found => Some(CurrentPhase {
                     number: text.number.clone(),
                     name: text
@@ -149,6 +162,17 @@ impl Planning {
             },
             None => self.first_open_after(None).map(|p| from_roadmap(p, None)),
         }
+    }
+
+    /// STATE.md's status says the named phase is complete.
+    fn state_says_complete(&self) -> bool {
+        let status = self
+            .state
+            .as_ref()
+            .and_then(|s| s.status.as_deref())
+            .unwrap_or_default()
+            .to_lowercase();
+        status.contains("complete") && !status.contains("incomplete")
     }
 
     /// The phase after `current`: `(number, name)`.
