@@ -337,3 +337,43 @@ fn staged_changes_show_when_head_moves_under_an_unchanged_index() {
     assert_eq!(facts.dirty(), 3, "two staged files and the untracked one");
     assert_eq!(facts.ahead, Some(0));
 }
+
+#[test]
+fn mode_changes_symlinks_and_ignored_files_count_as_git_counts_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TempRepo::new();
+    repo.commit_file("run.sh", "echo hi\n", "script");
+    repo.commit_file(".gitignore", "*.log\nbuild/\n", "ignore logs");
+    repo.git(&["push", "--quiet"]);
+    let work = repo.work();
+    let script = work.join("run.sh");
+    let mut perms = std::fs::metadata(&script).expect("stat").permissions();
+    perms.set_mode(0o755);
+    std::fs::set_permissions(&script, perms).expect("chmod");
+    std::os::unix::fs::symlink("README.md", work.join("readme-link")).expect("symlink");
+    repo.write("debug.log", "ignored\n");
+    repo.write("build/out.bin", "ignored\n");
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["readme-link", "run.sh"]);
+}
+
+#[test]
+fn empty_directories_and_nested_repositories_count_as_git_counts_them() {
+    let repo = TempRepo::new();
+    let work = repo.work();
+    std::fs::create_dir_all(work.join("empty/deeper")).expect("mkdir");
+    let nested = work.join("vendor/lib");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    ops_testkit::git(&nested, &["init", "--quiet"]);
+    std::fs::write(nested.join("lib.rs"), "x\n").expect("write");
+    std::fs::write(work.join("vendor/notes.txt"), "n\n").expect("write");
+    // A nested repository under a directory that has tracked files.
+    repo.commit_file("tools/tracked.txt", "t\n", "tools");
+    let inner = work.join("tools/inner");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    ops_testkit::git(&inner, &["init", "--quiet"]);
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["tools/inner/", "vendor/"]);
+}
