@@ -377,3 +377,26 @@ fn empty_directories_and_nested_repositories_count_as_git_counts_them() {
     assert_eq!(facts.changes, porcelain_paths(&work));
     assert_eq!(facts.changes, ["tools/inner/", "vendor/"]);
 }
+
+#[test]
+fn a_submodule_with_changes_is_one_line_as_in_git() {
+    let lib = TempRepo::new();
+    let repo = TempRepo::new();
+    let url = lib.origin().display().to_string();
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "--quiet",
+        &url,
+        "sub",
+    ]);
+    repo.git(&["commit", "--quiet", "-m", "add submodule"]);
+    let work = repo.work();
+    assert_eq!(git_facts(&work, Some("dev")).expect("facts").dirty(), 0);
+    std::fs::write(work.join("sub/README.md"), "changed inside\n").expect("write");
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["sub"]);
+}
