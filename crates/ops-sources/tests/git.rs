@@ -400,3 +400,25 @@ fn a_submodule_with_changes_is_one_line_as_in_git() {
     assert_eq!(facts.changes, porcelain_paths(&work));
     assert_eq!(facts.changes, ["sub"]);
 }
+
+#[test]
+fn a_merge_conflict_is_one_line_per_path_as_in_git() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "other"]);
+    repo.commit_file("README.md", "other side\n", "other");
+    repo.commit_file("both.txt", "other\n", "both other");
+    repo.git(&["checkout", "--quiet", "dev"]);
+    repo.commit_file("README.md", "dev side\n", "dev");
+    repo.commit_file("both.txt", "dev\n", "both dev");
+    let merge = std::process::Command::new("git")
+        .args(["merge", "--quiet", "other"])
+        .current_dir(repo.work())
+        .envs(ops_testkit::git_env())
+        .output()
+        .expect("run git merge");
+    assert!(!merge.status.success(), "the merge conflicts");
+    let work = repo.work();
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["README.md", "both.txt"]);
+}
