@@ -6,13 +6,15 @@
 //! audit_bench REGISTRY.json --facts    # print "path<TAB>dirty<TAB>ahead" per checkout, sorted
 //! ```
 //!
-//! Reads `projects[].{alias, paths[], dev_branch}` of the registry. The
-//! concurrency is `2 × available cores` unless `OPS_AUDIT_JOBS` says otherwise.
+//! Reads the registry as ops does ([`Registry::load`]). The concurrency is
+//! `2 × available cores` unless `OPS_AUDIT_JOBS` says otherwise.
 
 use futures::StreamExt;
 use ops_core::IssueSource;
+use ops_core::config::Registry;
 use ops_core::model::Project;
 use ops_sources::{LocalGitSource, git_facts};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -31,15 +33,10 @@ fn run() -> Result<(), String> {
         .next()
         .ok_or("usage: audit_bench REGISTRY.json [--facts]")?;
     let facts_mode = args.next().as_deref() == Some("--facts");
-    let text = std::fs::read_to_string(&registry).map_err(|e| format!("read {registry}: {e}"))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("parse {registry}: {e}"))?;
-    let projects: Vec<Project> = json["projects"]
-        .as_array()
-        .ok_or_else(|| format!("{registry}: `projects` is not an array"))?
-        .iter()
-        .map(|p| serde_json::from_value(p.clone()).map_err(|e| format!("{registry}: {e}")))
-        .collect::<Result<_, _>>()?;
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let projects = Registry::load(Path::new(&registry), home.as_deref())
+        .map_err(|e| e.to_string())?
+        .projects;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = match std::env::var("OPS_AUDIT_JOBS") {
         Ok(v) => v
