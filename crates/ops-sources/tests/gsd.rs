@@ -349,3 +349,27 @@ async fn a_state_phase_whose_status_says_complete_moves_on_without_a_roadmap() {
         "Phase 7 of 7: Ship"
     );
 }
+
+#[tokio::test]
+async fn gsd_generated_state_with_frontmatter_counts_and_a_body_position_is_read() {
+    let c = Checkout::new().plan(
+        "STATE.md",
+        "---\ngsd_state_version: 1.0\nmilestone: v1.3\nmilestone_name: Versioning System\nstatus: active\nlast_updated: \"2026-02-26T06:16:33Z\"\nprogress:\n  total_phases: 4\n  completed_phases: 1\n  total_plans: 9\n  completed_plans: 2\n---\n\n# Project State\n\n## Current Position\n\nPhase: 14 of 17 (Toolchain Cleanup)\nPlan: 1 of 2\nStatus: Executing plan 2\nLast activity: 2026-02-26\n",
+    );
+    let found = c.audit().await;
+    let phase = one(&found, "gsd_phase");
+    assert_eq!(phase.title, "Phase 14 of 17: Toolchain Cleanup");
+    assert!(
+        phase.detail.contains("status: Executing plan 2"),
+        "{}",
+        phase.detail
+    );
+    assert!(
+        phase
+            .detail
+            .contains("progress: 1 of 4 phases done, 2 of 9 plans done"),
+        "{}",
+        phase.detail
+    );
+    assert_eq!(one(&found, "gsd_next_phase").title, "Next: Phase 15");
+}

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 pub struct State {
     /// The current phase, if the file names one.
     pub phase: Option<PhaseText>,
-    /// The status line (`Executing plan 2`, `Phase 14 complete`).
+    /// The body's status line (`Executing plan 2`, `Phase 14 complete`), else
+    /// the frontmatter's `status`.
     pub status: Option<String>,
     /// Frontmatter values, nested keys joined with a dot (`progress.total_phases`).
     pub frontmatter: BTreeMap<String, String>,
@@ -64,7 +65,7 @@ pub fn parse_state(text: &str) -> Result<State, ParseError> {
         }
         p
     });
-    state.status = fm.get("status").cloned();
+    let mut body_status = None;
 
     let mut body_phase: [Option<PhaseText>; 3] = [None, None, None];
     for (_, line) in lines {
@@ -78,8 +79,8 @@ pub fn parse_state(text: &str) -> Result<State, ParseError> {
             "phase" | "current phase" if bold => 1,
             "current phase" => 2,
             "status" => {
-                if state.status.is_none() {
-                    state.status = Some(value.to_owned());
+                if body_status.is_none() {
+                    body_status = Some(value.to_owned());
                 }
                 continue;
             }
@@ -92,6 +93,9 @@ pub fn parse_state(text: &str) -> Result<State, ParseError> {
     if state.phase.is_none() {
         state.phase = body_phase.into_iter().flatten().next();
     }
+    // The body's status line is written for people; the frontmatter's is a
+    // machine's summary (`active`, `unknown`).
+    state.status = body_status.or_else(|| state.frontmatter.get("status").cloned());
     Ok(state)
 }
 
