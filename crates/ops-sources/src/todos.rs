@@ -114,9 +114,34 @@ struct Todo {
     id: Option<String>,
     after: Vec<String>,
     priority: Option<Priority>,
-    /// `file: line N` or `command line`.
+    /// `<file>: line N` or `command-line todo N`.
     origin: String,
     repo: String,
+}
+
+impl Todo {
+    /// The finding for this todo, without priority, fingerprint and edges.
+    fn finding(&self, source: &str, alias: &str) -> Finding {
+        let mut detail = format!("todo from {}\n", self.origin);
+        if let Some(id) = &self.id {
+            detail.push_str(&format!("id: {id}\n"));
+        }
+        if !self.after.is_empty() {
+            detail.push_str(&format!("after: {}\n", self.after.join(", ")));
+        }
+        Finding {
+            source: source.to_owned(),
+            kind: "todo".to_owned(),
+            project: alias.to_owned(),
+            repo: self.repo.clone(),
+            title: self.title.clone(),
+            detail,
+            priority: Priority::P3,
+            fingerprint: String::new(),
+            depends_on: Vec::new(),
+            paths: Vec::new(),
+        }
+    }
 }
 
 /// The todos of `project`: its files' open ones (`given` is `None`), or the
@@ -203,29 +228,16 @@ fn todos_of(project: &Project, given: Option<&[String]>) -> Result<Vec<Finding>>
         if !seen.insert(print.clone()) {
             continue; // the same todo twice
         }
-        let mut detail = format!("todo from {}\n", todo.origin);
-        if let Some(id) = &todo.id {
-            detail.push_str(&format!("id: {id}\n"));
-        }
-        if !todo.after.is_empty() {
-            detail.push_str(&format!("after: {}\n", todo.after.join(", ")));
-        }
         let default = if given.is_some() {
             Priority::P2
         } else {
             Priority::P3
         };
         out.push(Finding {
-            source: source.to_owned(),
-            kind: "todo".to_owned(),
-            project: project.alias.clone(),
-            repo: todo.repo.clone(),
-            title: todo.title.clone(),
-            detail,
             priority: todo.priority.unwrap_or(default),
             fingerprint: print,
             depends_on,
-            paths: Vec::new(),
+            ..todo.finding(source, &project.alias)
         });
     }
     Ok(out)
