@@ -353,9 +353,12 @@ fn mode_changes_symlinks_and_ignored_files_count_as_git_counts_them() {
     std::os::unix::fs::symlink("README.md", work.join("readme-link")).expect("symlink");
     repo.write("debug.log", "ignored\n");
     repo.write("build/out.bin", "ignored\n");
+    repo.write("logs/only-ignored.log", "ignored\n");
+    repo.write("mixed/a.log", "ignored\n");
+    repo.write("mixed/b.txt", "untracked\n");
     let facts = git_facts(&work, Some("dev")).expect("facts");
     assert_eq!(facts.changes, porcelain_paths(&work));
-    assert_eq!(facts.changes, ["readme-link", "run.sh"]);
+    assert_eq!(facts.changes, ["mixed/", "readme-link", "run.sh"]);
 }
 
 #[test]
