@@ -374,3 +374,25 @@ fn normalize(text: &str) -> String {
 fn invalid(source: &str, message: String) -> Error {
     Error::backend(source, "audit", ErrorKind::Invalid, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_line_parses_to_a_todo_or_an_error_never_a_panic(
+            pieces in prop::collection::vec(prop_oneof![
+                Just("- [ ] "), Just("- [x] "), Just("{#"), Just("}"), Just("(after:"),
+                Just(")"), Just(","), Just("[P0]"), Just("[P9]"), Just(" "), Just("é"), Just("id-1"),
+            ], 0..20),
+            tail in "\\PC{0,12}",
+        ) {
+            let line = format!("{}{tail}", pieces.concat());
+            if let Some((done, rest)) = checkbox(&line) {
+                let _ = parse_item(done, rest, "fuzz");
+            }
+        }
+    }
+}
