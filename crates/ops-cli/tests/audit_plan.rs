@@ -269,3 +269,70 @@ fn a_todo_without_a_project_is_refused_when_several_are_in_scope() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn plan_turns_gsd_phases_and_todo_edges_into_dependencies_and_waves() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.commit_file(
+        ".planning/STATE.md",
+        "# State\nPhase: 2 of 3 (Core)\n",
+        "gsd state",
+    );
+    repo.commit_file(
+        ".planning/ROADMAP.md",
+        "# Roadmap\n## Phase 1: Setup\n- [x] repo\n## Phase 2: Core\n- [ ] model\n## Phase 3: Auth\n- [ ] login\n",
+        "gsd roadmap",
+    );
+    repo.commit_file(
+        ".ops/todos.md",
+        "- [ ] Fix the flaky test {#flaky} [P1]\n- [ ] Document the fix (after: flaky)\n",
+        "todos",
+    );
+    repo.git(&["push", "--quiet"]);
+    let tasks = json(&s.run(
+        &repo.work(),
+        &[
+            "--json",
+            "plan",
+            "--todo",
+            "Bump the version (after: flaky)",
+        ],
+    ));
+    let by_title = |t: &str| {
+        tasks
+            .iter()
+            .find(|x| x["title"].as_str().is_some_and(|v| v.contains(t)))
+            .unwrap_or_else(|| panic!("no task {t:?} in {tasks:#?}"))
+    };
+    let flaky = by_title("Fix the flaky test");
+    assert_eq!(flaky["priority"], "P1");
+    for dependent in ["Document the fix", "Bump the version"] {
+        let t = by_title(dependent);
+        assert_eq!(
+            t["blocked_by"],
+            serde_json::json!([flaky["id"]]),
+            "{dependent}"
+        );
+        assert_eq!(t["wave"], 2, "{dependent}");
+    }
+    let current = by_title("Phase 2");
+    let next = by_title("Phase 3");
+    assert_eq!(next["blocked_by"], serde_json::json!([current["id"]]));
+    assert_eq!(
+        (current["wave"].as_u64(), next["wave"].as_u64()),
+        (Some(1), Some(2))
+    );
+
+    // The command-line todo is not given again: its task stays.
+    let again = json(&s.run(&repo.work(), &["--json", "plan"]));
+    let bump = again
+        .iter()
+        .find(|x| {
+            x["title"]
+                .as_str()
+                .is_some_and(|v| v.contains("Bump the version"))
+        })
+        .expect("still on the board");
+    assert_eq!(bump["status"], "pending");
+}
