@@ -336,3 +336,52 @@ fn plan_turns_gsd_phases_and_todo_edges_into_dependencies_and_waves() {
         .expect("still on the board");
     assert_eq!(bump["status"], "pending");
 }
+
+#[test]
+fn an_unhealthy_claude_ops_daemon_blocks_run_unless_forced() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    let data = s.tmp.path().join("plugin-data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    std::fs::write(
+        data.join("daemon-health.json"),
+        format!(r#"{{"updated_at": {now}, "services": {{"inbox": {{"status": "needs_reauth"}}, "poller": {{"status": "running"}}}}}}"#),
+    )
+    .expect("write health");
+    let env = [("CLAUDE_PLUGIN_DATA_DIR", data.to_str().expect("utf8"))];
+    let blocked = ops_in(
+        &repo.work(),
+        &s.home(),
+        &s.state(),
+        &["run", "--hybrid"],
+        &env,
+    );
+    assert_eq!(blocked.status.code(), Some(1));
+    let err = text(&blocked.stderr);
+    assert!(
+        err.contains("service inbox is needs_reauth") && err.contains("--force"),
+        "{err}"
+    );
+
+    let forced = ops_in(
+        &repo.work(),
+        &s.home(),
+        &s.state(),
+        &["run", "--hybrid", "--force"],
+        &env,
+    );
+    assert_eq!(
+        forced.status.code(),
+        Some(3),
+        "forced past the health check: {}",
+        text(&forced.stderr)
+    );
+
+    let audit = ops_in(&repo.work(), &s.home(), &s.state(), &["audit"], &env);
+    assert_eq!(audit.status.code(), Some(0), "audit only warns");
+    assert!(text(&audit.stderr).contains("warning: service inbox is needs_reauth"));
+}
