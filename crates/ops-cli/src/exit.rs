@@ -87,6 +87,12 @@ pub enum CliError {
         /// The aliases in scope.
         known: Vec<String>,
     },
+    /// claude-ops' daemon reports problems and the run was not forced.
+    #[error("start dispatching: claude-ops' daemon is unhealthy ({}); fix it or pass --force", problems.join("; "))]
+    Unhealthy {
+        /// What is wrong, one item per problem.
+        problems: Vec<String>,
+    },
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -103,6 +109,7 @@ impl CliError {
             | CliError::Runtime(_)
             | CliError::Output(_)
             | CliError::TodoWithoutProject { .. }
+            | CliError::Unhealthy { .. }
             | CliError::Core(_) => ERROR,
         }
     }

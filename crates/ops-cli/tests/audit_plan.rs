@@ -269,3 +269,119 @@ fn a_todo_without_a_project_is_refused_when_several_are_in_scope() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn plan_turns_gsd_phases_and_todo_edges_into_dependencies_and_waves() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.commit_file(
+        ".planning/STATE.md",
+        "# State\nPhase: 2 of 3 (Core)\n",
+        "gsd state",
+    );
+    repo.commit_file(
+        ".planning/ROADMAP.md",
+        "# Roadmap\n## Phase 1: Setup\n- [x] repo\n## Phase 2: Core\n- [ ] model\n## Phase 3: Auth\n- [ ] login\n",
+        "gsd roadmap",
+    );
+    repo.commit_file(
+        ".ops/todos.md",
+        "- [ ] Fix the flaky test {#flaky} [P1]\n- [ ] Document the fix (after: flaky)\n",
+        "todos",
+    );
+    repo.git(&["push", "--quiet"]);
+    let tasks = json(&s.run(
+        &repo.work(),
+        &[
+            "--json",
+            "plan",
+            "--todo",
+            "Bump the version (after: flaky)",
+        ],
+    ));
+    let by_title = |t: &str| {
+        tasks
+            .iter()
+            .find(|x| x["title"].as_str().is_some_and(|v| v.contains(t)))
+            .unwrap_or_else(|| panic!("no task {t:?} in {tasks:#?}"))
+    };
+    let flaky = by_title("Fix the flaky test");
+    assert_eq!(flaky["priority"], "P1");
+    for dependent in ["Document the fix", "Bump the version"] {
+        let t = by_title(dependent);
+        assert_eq!(
+            t["blocked_by"],
+            serde_json::json!([flaky["id"]]),
+            "{dependent}"
+        );
+        assert_eq!(t["wave"], 2, "{dependent}");
+    }
+    let current = by_title("Phase 2");
+    let next = by_title("Phase 3");
+    assert_eq!(next["blocked_by"], serde_json::json!([current["id"]]));
+    assert_eq!(
+        (current["wave"].as_u64(), next["wave"].as_u64()),
+        (Some(1), Some(2))
+    );
+
+    // The command-line todo is not given again: its task stays.
+    let again = json(&s.run(&repo.work(), &["--json", "plan"]));
+    let bump = again
+        .iter()
+        .find(|x| {
+            x["title"]
+                .as_str()
+                .is_some_and(|v| v.contains("Bump the version"))
+        })
+        .expect("still on the board");
+    assert_eq!(bump["status"], "pending");
+}
+
+#[test]
+fn an_unhealthy_claude_ops_daemon_blocks_run_unless_forced() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    let data = s.tmp.path().join("plugin-data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    std::fs::write(
+        data.join("daemon-health.json"),
+        format!(r#"{{"updated_at": {now}, "services": {{"inbox": {{"status": "needs_reauth"}}, "poller": {{"status": "running"}}}}}}"#),
+    )
+    .expect("write health");
+    let env = [("CLAUDE_PLUGIN_DATA_DIR", data.to_str().expect("utf8"))];
+    let blocked = ops_in(
+        &repo.work(),
+        &s.home(),
+        &s.state(),
+        &["run", "--hybrid"],
+        &env,
+    );
+    assert_eq!(blocked.status.code(), Some(1));
+    let err = text(&blocked.stderr);
+    assert!(
+        err.contains("service inbox is needs_reauth") && err.contains("--force"),
+        "{err}"
+    );
+
+    let forced = ops_in(
+        &repo.work(),
+        &s.home(),
+        &s.state(),
+        &["run", "--hybrid", "--force"],
+        &env,
+    );
+    assert_eq!(
+        forced.status.code(),
+        Some(3),
+        "forced past the health check: {}",
+        text(&forced.stderr)
+    );
+
+    let audit = ops_in(&repo.work(), &s.home(), &s.state(), &["audit"], &env);
+    assert_eq!(audit.status.code(), Some(0), "audit only warns");
+    assert!(text(&audit.stderr).contains("warning: service inbox is needs_reauth"));
+}

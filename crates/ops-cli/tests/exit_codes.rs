@@ -47,7 +47,21 @@ fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
         &["run", "--teams", "--agent", "claude"],
         &["doctor", "-q"],
     ];
+    // `ops run` reads the registry (for --project) before it stops.
+    let registry = dir.path().join("registry.json");
+    std::fs::write(
+        &registry,
+        format!(
+            r#"{{"projects": [{{"alias": "api", "paths": ["{}"]}}]}}"#,
+            dir.path().display()
+        ),
+    )
+    .expect("write registry");
+    let registry = registry.to_str().expect("utf8 temp path");
     for args in cases {
+        let mut args = args.to_vec();
+        args.extend(["--registry", registry]);
+        let args = args.as_slice();
         let out = ops(dir.path(), args);
         let err = stderr(&out);
         assert_eq!(

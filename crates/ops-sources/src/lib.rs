@@ -14,6 +14,11 @@
 //! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
 //! yet (see the "Remote sources" issue).
 
+mod checkouts;
 pub mod git;
+pub mod gsd;
+pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
+pub use gsd::GsdSource;
+pub use todos::TodoSource;

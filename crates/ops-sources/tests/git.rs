@@ -171,6 +171,11 @@ async fn findings_name_counts_branch_and_base_without_counts_in_fingerprints() {
     assert_eq!(dirty.priority, Priority::P2);
     assert_eq!(dirty.repo, work.display().to_string());
     assert!(dirty.detail.contains("a.txt"), "{}", dirty.detail);
+    assert_eq!(
+        dirty.paths,
+        ["a.txt"],
+        "changed files, for the sensitive-path rule"
+    );
     let ahead = find(&first, "unpushed");
     assert_eq!(ahead.title, "2 commits on dev not on origin/dev");
     assert!(
@@ -300,4 +305,123 @@ async fn the_git_source_passes_the_source_conformance_suite() {
     let wt = repo.detached_worktree("detached-wt", "HEAD");
     let p = project("app", &[&repo.work(), &wt], Some("dev"));
     ops_core::conformance::source(&LocalGitSource::new(), &p).await;
+}
+
+#[test]
+fn an_unborn_branch_lists_its_files_and_counts_nothing_ahead() {
+    let dir = tempfile::tempdir().expect("tmp");
+    ops_testkit::git(dir.path(), &["init", "--quiet", "--initial-branch=trunk"]);
+    std::fs::write(dir.path().join("staged.txt"), "s\n").expect("write");
+    ops_testkit::git(dir.path(), &["add", "staged.txt"]);
+    std::fs::write(dir.path().join("loose.txt"), "l\n").expect("write");
+    let facts = git_facts(dir.path(), Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(dir.path()));
+    assert_eq!(facts.dirty(), 2);
+    assert_eq!(facts.branch.as_deref(), Some("trunk"));
+    assert_eq!((facts.head, facts.base, facts.ahead), (None, None, None));
+}
+
+#[test]
+fn staged_changes_show_when_head_moves_under_an_unchanged_index() {
+    // The index's cache tree is valid but no longer HEAD's tree: the
+    // shortcut for "nothing staged" must not apply.
+    let repo = TempRepo::new();
+    repo.unpushed_commits("local", 2);
+    repo.write("loose.txt", "l\n");
+    let work = repo.work();
+    let clean = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(clean.changes, ["loose.txt"]);
+    repo.git(&["reset", "--quiet", "--soft", "HEAD~2"]);
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.dirty(), 3, "two staged files and the untracked one");
+    assert_eq!(facts.ahead, Some(0));
+}
+
+#[test]
+fn mode_changes_symlinks_and_ignored_files_count_as_git_counts_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TempRepo::new();
+    repo.commit_file("run.sh", "echo hi\n", "script");
+    repo.commit_file(".gitignore", "*.log\nbuild/\n", "ignore logs");
+    repo.git(&["push", "--quiet"]);
+    let work = repo.work();
+    let script = work.join("run.sh");
+    let mut perms = std::fs::metadata(&script).expect("stat").permissions();
+    perms.set_mode(0o755);
+    std::fs::set_permissions(&script, perms).expect("chmod");
+    std::os::unix::fs::symlink("README.md", work.join("readme-link")).expect("symlink");
+    repo.write("debug.log", "ignored\n");
+    repo.write("build/out.bin", "ignored\n");
+    repo.write("logs/only-ignored.log", "ignored\n");
+    repo.write("mixed/a.log", "ignored\n");
+    repo.write("mixed/b.txt", "untracked\n");
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["mixed/", "readme-link", "run.sh"]);
+}
+
+#[test]
+fn empty_directories_and_nested_repositories_count_as_git_counts_them() {
+    let repo = TempRepo::new();
+    let work = repo.work();
+    std::fs::create_dir_all(work.join("empty/deeper")).expect("mkdir");
+    let nested = work.join("vendor/lib");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    ops_testkit::git(&nested, &["init", "--quiet"]);
+    std::fs::write(nested.join("lib.rs"), "x\n").expect("write");
+    std::fs::write(work.join("vendor/notes.txt"), "n\n").expect("write");
+    // A nested repository under a directory that has tracked files.
+    repo.commit_file("tools/tracked.txt", "t\n", "tools");
+    let inner = work.join("tools/inner");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    ops_testkit::git(&inner, &["init", "--quiet"]);
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["tools/inner/", "vendor/"]);
+}
+
+#[test]
+fn a_submodule_with_changes_is_one_line_as_in_git() {
+    let lib = TempRepo::new();
+    let repo = TempRepo::new();
+    let url = lib.origin().display().to_string();
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "--quiet",
+        &url,
+        "sub",
+    ]);
+    repo.git(&["commit", "--quiet", "-m", "add submodule"]);
+    let work = repo.work();
+    assert_eq!(git_facts(&work, Some("dev")).expect("facts").dirty(), 0);
+    std::fs::write(work.join("sub/README.md"), "changed inside\n").expect("write");
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["sub"]);
+}
+
+#[test]
+fn a_merge_conflict_is_one_line_per_path_as_in_git() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "other"]);
+    repo.commit_file("README.md", "other side\n", "other");
+    repo.commit_file("both.txt", "other\n", "both other");
+    repo.git(&["checkout", "--quiet", "dev"]);
+    repo.commit_file("README.md", "dev side\n", "dev");
+    repo.commit_file("both.txt", "dev\n", "both dev");
+    let merge = std::process::Command::new("git")
+        .args(["merge", "--quiet", "other"])
+        .current_dir(repo.work())
+        .envs(ops_testkit::git_env())
+        .output()
+        .expect("run git merge");
+    assert!(!merge.status.success(), "the merge conflicts");
+    let work = repo.work();
+    let facts = git_facts(&work, Some("dev")).expect("facts");
+    assert_eq!(facts.changes, porcelain_paths(&work));
+    assert_eq!(facts.changes, ["README.md", "both.txt"]);
 }

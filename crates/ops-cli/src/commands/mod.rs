@@ -4,6 +4,7 @@
 mod audit;
 mod gc;
 mod plan;
+mod run;
 mod scope;
 mod sources;
 mod status;
@@ -26,8 +27,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         Command::Run(r) if r.dry_run => {
             plan::run(g, r.project.as_deref(), r.fires_only, &[], out, err)?
         }
+        Command::Run(r) => run::run(g, r, err)?,
         Command::Gc => gc::run(g, out, err)?,
-        not_built @ (Command::Run(_) | Command::Doctor) => {
+        not_built @ Command::Doctor => {
             return Err(CliError::NotImplemented {
                 command: not_built.name(),
             });

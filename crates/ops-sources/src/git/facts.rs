@@ -116,27 +116,100 @@ type GixResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sy
 /// The paths `git status --porcelain` lists: the union of HEAD→index changes
 /// (with git's rename detection) and index→worktree changes including untracked
 /// files, collapsed like git's default `--untracked-files=normal`.
+///
+/// Like git, when the index's cache tree is valid and equals HEAD's tree, the
+/// index holds nothing staged and the HEAD→index diff is skipped.
 fn changed_paths(repo: &gix::Repository) -> GixResult<Vec<String>> {
-    let iter = repo
+    let index = repo.index_or_empty()?;
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let nothing_staged = index.tree().is_some_and(|root| {
+        root.id == head_tree
+            && root.num_entries.and_then(|n| usize::try_from(n).ok()) == Some(index.entries().len())
+    });
+    let platform = repo
         .status(gix::progress::Discard)?
+        .index(gix::worktree::IndexPersistedOrInMemory::Persisted(
+            index.clone(),
+        ))
         .untracked_files(gix::status::UntrackedFiles::Collapsed)
         .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true })
         // One thread for the modification check: audits run many checkouts
         // side by side, and more threads per checkout only oversubscribe the cores.
-        .index_worktree_options_mut(|opts| opts.thread_limit = Some(1))
-        .into_iter(None)?;
-    let mut paths = BTreeSet::new();
-    for item in iter {
-        let item = item?;
-        let path = item.location().to_str_lossy().into_owned();
-        let is_dir = matches!(
-            &item,
-            gix::status::Item::IndexWorktree(gix::status::index_worktree::Item::DirectoryContents { entry, .. })
-                if entry.disk_kind == Some(gix::dir::entry::Kind::Directory)
-        );
-        paths.insert(if is_dir { format!("{path}/") } else { path });
+        .index_worktree_options_mut(|opts| opts.thread_limit = Some(1));
+    let mut changes = Changes::default();
+    if nothing_staged {
+        for item in platform.into_index_worktree_iter(None)? {
+            changes.add(&item?);
+        }
+    } else {
+        for item in platform.into_iter(None)? {
+            match item? {
+                gix::status::Item::IndexWorktree(item) => changes.add(&item),
+                gix::status::Item::TreeIndex(change) => {
+                    changes
+                        .tracked
+                        .insert(change.location().to_str_lossy().into_owned());
+                }
+            }
+        }
     }
-    Ok(paths.into_iter().collect())
+    Ok(changes.into_paths(&index))
+}
+
+/// What the status iterator reported, sorted into what git lists.
+#[derive(Default)]
+struct Changes {
+    /// Changes of tracked paths (staged or not).
+    tracked: BTreeSet<String>,
+    /// Untracked files and collapsed untracked directories (`dir/`).
+    untracked: BTreeSet<String>,
+    /// Untracked nested repositories, which gix never collapses into their
+    /// parent directory but git does.
+    nested_repos: Vec<String>,
+}
+
+impl Changes {
+    fn add(&mut self, item: &gix::status::index_worktree::Item) {
+        use gix::dir::entry::Kind;
+        use gix::status::index_worktree::Item;
+        let path = item.rela_path().to_str_lossy().into_owned();
+        match item {
+            Item::DirectoryContents { entry, .. } => match entry.disk_kind {
+                Some(Kind::Repository) => self.nested_repos.push(path),
+                Some(Kind::Directory) => {
+                    self.untracked.insert(format!("{path}/"));
+                }
+                _ => {
+                    self.untracked.insert(path);
+                }
+            },
+            Item::Modification { .. } | Item::Rewrite { .. } => {
+                self.tracked.insert(path);
+            }
+        }
+    }
+
+    /// The paths `git status --porcelain` prints: a nested repository shows as
+    /// its topmost ancestor directory that holds no tracked file (everything
+    /// under it is then one `dir/` line), else as `repo/`.
+    fn into_paths(mut self, index: &gix::index::State) -> Vec<String> {
+        for repo in std::mem::take(&mut self.nested_repos) {
+            let parts: Vec<&str> = repo.split('/').collect();
+            let untracked_ancestor = (1..parts.len())
+                .map(|n| format!("{}/", parts[..n].join("/")))
+                .find(|dir| {
+                    index
+                        .prefixed_entries(dir.as_bytes().as_bstr())
+                        .is_none_or(<[_]>::is_empty)
+                });
+            let shown = untracked_ancestor.unwrap_or_else(|| format!("{repo}/"));
+            self.untracked.retain(|p| !p.starts_with(&shown));
+            self.untracked.insert(shown);
+        }
+        let mut all = self.tracked;
+        all.extend(self.untracked);
+        all.into_iter().collect()
+    }
 }
 
 /// The base of the ahead count and the commit it points to.

@@ -1,6 +1,12 @@
 //! The local git source: what is uncommitted, unpushed or detached in each of a
 //! project's checkouts, read with gix (no git process).
 //!
+//! [`git_facts`] gives what `git status --porcelain` (one path per line,
+//! untracked files included and untracked directories collapsed, whatever
+//! `status.showUntrackedFiles` says) and `git rev-list --count BASE..HEAD`
+//! would, where BASE is `origin/<dev_branch>`, else the branch's upstream,
+//! else `origin/HEAD`. Tests hold it to git itself on real repositories.
+//!
 //! Findings (fingerprints never contain counts, so a growing change set stays the
 //! same finding):
 //!
@@ -9,17 +15,21 @@
 //! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
 //! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
 //! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
+//!
+//! An `uncommitted` finding's `paths` are the changed paths, for the planner's
+//! sensitive-path rule.
 
 mod facts;
 
 pub use facts::{GitFacts, git_facts};
 
+use crate::checkouts::audit_checkouts;
 use async_trait::async_trait;
 use facts::short;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
-use ops_core::{Error, ErrorKind, IssueSource, Result};
+use ops_core::{IssueSource, Result};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How many changed paths a finding's detail lists before it says "and N more".
 const LISTED_CHANGES: usize = 20;
@@ -44,43 +54,12 @@ impl IssueSource for LocalGitSource {
     }
 
     async fn audit(&self, project: &Project) -> Result<Vec<Finding>> {
-        let jobs: Vec<_> = project
-            .paths
-            .iter()
-            .map(|path| {
-                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-                let dev = project.dev_branch.clone();
-                tokio::task::spawn_blocking(move || git_facts(&path, dev.as_deref()))
-            })
-            .collect();
-        let mut findings = Vec::new();
-        let mut errors = Vec::new();
-        for job in jobs {
-            match job.await {
-                Ok(Ok(facts)) => findings.extend(findings_of(&project.alias, &facts)),
-                Ok(Err(err)) => errors.push(err),
-                Err(join) => errors.push(Error::backend(
-                    "git",
-                    "audit",
-                    ErrorKind::Fatal,
-                    format!("the status thread failed: {join}"),
-                )),
-            }
-        }
-        match errors.len() {
-            0 => Ok(findings),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::backend(
-                "git",
-                "audit",
-                errors[0].kind(),
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
-        }
+        let alias = project.alias.clone();
+        let dev = project.dev_branch.clone();
+        audit_checkouts("git", project, move |path| {
+            git_facts(path, dev.as_deref()).map(|facts| findings_of(&alias, &facts))
+        })
+        .await
     }
 }
 
@@ -122,6 +101,10 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
             detail,
             Priority::P2,
         ));
+        // The planner matches these against the project's sensitive paths.
+        if let Some(f) = out.last_mut() {
+            f.paths = facts.changes.clone();
+        }
     }
     if let (Some(ahead @ 1..), Some(base)) = (facts.ahead, &facts.base) {
         let branch = facts.branch.as_deref().unwrap_or("HEAD");
@@ -183,7 +166,8 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| PathBuf::from(path).display().to_string())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
