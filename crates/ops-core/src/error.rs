@@ -168,6 +168,9 @@ pub enum Error {
         message: String,
         /// What can be done about it.
         kind: ErrorKind,
+        /// For a retryable error: how long the backend asked to wait (a
+        /// `retry-after`, a rate-limit reset), which retry wrappers honour.
+        retry_after: Option<std::time::Duration>,
     },
 }
 
@@ -184,6 +187,23 @@ impl Error {
             operation: operation.into(),
             message: message.into(),
             kind,
+            retry_after: None,
+        }
+    }
+
+    /// The same backend error, saying the backend asked to wait `wait` before a retry.
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        if let Error::Backend { retry_after, .. } = &mut self {
+            *retry_after = Some(wait);
+        }
+        self
+    }
+
+    /// How long the backend asked to wait before a retry, if it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Backend { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 

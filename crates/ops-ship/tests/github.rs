@@ -682,3 +682,24 @@ fn project_settings_come_from_the_registry_entry() {
         ["https://web.example/health", "https://api.example/up"]
     );
 }
+
+#[tokio::test]
+async fn a_rate_limit_longer_than_max_wait_is_a_retryable_error_carrying_the_wait() {
+    let f = forge().await;
+    let (_, _, c) = f.opened_green("t1").await;
+    f.gh.inject(Fault::SecondaryRateLimit {
+        retry_after_secs: 600,
+    });
+    let started = std::time::Instant::now();
+    let e = f
+        .ship
+        .checks(&c)
+        .await
+        .expect_err("600 s is beyond max_wait (5 s)");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it did not sleep in place"
+    );
+    assert_eq!(e.kind(), ops_core::ErrorKind::Retryable);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
+}

@@ -110,6 +110,41 @@ async fn retry_recovers_from_retryable_failures_with_doubling_backoff() {
     );
 }
 
+/// Asks to wait 90 s once, then answers.
+struct RateLimited(AtomicU32);
+
+#[async_trait]
+impl QualityGate for RateLimited {
+    fn name(&self) -> &str {
+        "limited"
+    }
+    async fn check(&self, _: &Task, _: &WorkRef) -> Result<GateVerdict> {
+        if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+            Err(
+                Error::backend("limited", "check", ErrorKind::Retryable, "rate limited")
+                    .with_retry_after(Duration::from_secs(90)),
+            )
+        } else {
+            Ok(GateVerdict::pass("ok"))
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_waits_as_long_as_the_backend_asked_when_that_is_longer_than_its_backoff() {
+    let started = tokio::time::Instant::now();
+    let v = Retry::new(Arc::new(RateLimited(AtomicU32::new(0))), policy())
+        .check(&task(), &work("b"))
+        .await
+        .expect("the second call answers");
+    assert!(v.passed);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(90),
+        "retry-after, not the 1 s backoff"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_gives_up_after_its_attempts_and_never_repeats_other_errors() {
     let inner = flaky(10, ErrorKind::Retryable);

@@ -233,7 +233,8 @@ impl Client {
                         &op,
                         ErrorKind::Retryable,
                         format!("rate limited for {}s", wait.as_secs()),
-                    ));
+                    )
+                    .with_retry_after(wait));
                 }
                 tokio::time::sleep(wait).await;
                 continue;

@@ -2,8 +2,9 @@
 //! way), so no backend grows its own `if retry ...`: [`Timeout`] bounds every call,
 //! [`Retry`] repeats calls that failed with [`ops_core::ErrorKind::Retryable`].
 //!
-//! Rate limits: the GitHub client honours `retry-after` and `x-ratelimit-*` itself,
-//! because only it sees the headers; what reaches these wrappers is an error kind.
+//! Rate limits: the GitHub client waits out `retry-after` and `x-ratelimit-*` itself
+//! up to its `max_wait`; a longer wait comes back as a retryable error carrying
+//! [`ops_core::Error::retry_after`], which [`Retry`] honours.
 
 mod retry;
 mod timeout;

@@ -32,7 +32,9 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Repeats calls of `inner` that fail with [`ErrorKind::Retryable`]; any other
+/// Repeats calls of `inner` that fail with [`ErrorKind::Retryable`], after the
+/// backoff or the wait the error asks for ([`ops_core::Error::retry_after`]),
+/// whichever is longer; any other
 /// error, or the last attempt's, is returned as it is. Safe for every `Shipper`
 /// call because each one is idempotent (a merge is pinned and detects an earlier one).
 pub struct Retry<S: ?Sized> {
@@ -56,7 +58,8 @@ impl<S: ?Sized> Retry<S> {
         loop {
             match call().await {
                 Err(e) if e.kind() == ErrorKind::Retryable && attempt < self.policy.attempts => {
-                    tokio::time::sleep(pause).await;
+                    // A backend that said how long to wait (retry-after) is waited for.
+                    tokio::time::sleep(e.retry_after().map_or(pause, |w| w.max(pause))).await;
                     pause = (pause * 2).min(self.policy.max_backoff);
                     attempt += 1;
                 }
