@@ -31,112 +31,29 @@
 pub mod answers;
 mod checks;
 pub mod client;
+mod config;
 pub mod decision;
+mod pulls;
 mod verify;
 
 pub use client::{ClientConfig, GitHubToken};
+pub use config::{GitHubProject, GitHubShipConfig};
 pub use decision::{CheckRollup, Decision, Mergeable, ReviewDecision, ready_to_merge};
 pub use verify::NewIssueProbe;
 
 use crate::push::{PushKind, push};
-use answers::MergeAnswer;
 use async_trait::async_trait;
-use checks::{PullState, commit_checks, pull, reviews};
+use checks::{commit_checks, pull};
 use client::{Client, gh_err};
-use ops_core::model::{Project, Task};
+use ops_core::model::Task;
 use ops_core::seams::{
     ChangeRef, ChecksState, FollowUp, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
     WorkRef,
 };
 use ops_core::{ErrorKind, Result};
 use ops_git::Git;
-use serde_json::json;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What the GitHub shipper knows about one project.
-#[derive(Debug, Clone, Default)]
-pub struct GitHubProject {
-    /// The project's alias.
-    pub alias: String,
-    /// `owner/name` of each repository, in the order of `paths`.
-    pub repos: Vec<String>,
-    /// Local checkouts, in the order of `repos`.
-    pub paths: Vec<PathBuf>,
-    /// The branch changes merge to (default `dev`).
-    pub dev_branch: String,
-    /// The production branch (default `main`).
-    pub main_branch: String,
-    /// Checks (check-run names or status contexts) that must report on a head.
-    pub required_checks: Vec<String>,
-    /// URLs that must answer 2xx after a merge.
-    pub health_endpoints: Vec<String>,
-}
-
-impl GitHubProject {
-    /// Reads a registry project: repos, paths, branches, and from its extra keys
-    /// `required_checks` and `infra.health_endpoints` (or `health_endpoints`).
-    pub fn from_project(p: &Project) -> Self {
-        let mut health = p.health_endpoints();
-        health.extend(
-            p.extra
-                .get("health_endpoints")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().or_else(|| v["url"].as_str()).map(str::to_string)),
-        );
-        let required_checks = p
-            .extra
-            .get("required_checks")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        GitHubProject {
-            alias: p.alias.clone(),
-            repos: p.repos.clone(),
-            paths: p.paths.clone(),
-            dev_branch: p.dev_branch.clone().unwrap_or_else(|| "dev".into()),
-            main_branch: p.main_branch.clone().unwrap_or_else(|| "main".into()),
-            required_checks,
-            health_endpoints: health,
-        }
-    }
-}
-
-/// Settings of the GitHub shipper.
-#[derive(Debug, Clone)]
-pub struct GitHubShipConfig {
-    /// The API client's settings (base URL, rate-limit waits, retries).
-    pub client: ClientConfig,
-    /// The git remote of each checkout that is the GitHub repository (default `origin`).
-    pub remote: String,
-    /// With no required checks configured, whether a head with no check at all is
-    /// pending (default true: "no CI reported yet" is not "green").
-    pub require_some_check: bool,
-    /// Tries of a merge refused with "Base branch was modified" (default 3).
-    pub base_moved_tries: u32,
-    /// How long after a merge the project is checked (default 60 s).
-    pub verify_after: Duration,
-    /// Whether `promote` moves dev to main (`--no-main` turns it off).
-    pub promote: bool,
-}
-
-impl Default for GitHubShipConfig {
-    fn default() -> Self {
-        GitHubShipConfig {
-            client: ClientConfig::default(),
-            remote: "origin".into(),
-            require_some_check: true,
-            base_moved_tries: 3,
-            verify_after: Duration::from_secs(60),
-            promote: true,
-        }
-    }
-}
 
 /// Ships through GitHub pull requests; see the module docs.
 pub struct GitHubShipper {
@@ -263,201 +180,6 @@ impl GitHubShipper {
         credential_env(self.client.token())
             .into_iter()
             .fold(Git::new(dir), |git, (k, v)| git.with_env(k, v))
-    }
-
-    /// Pull requests of `slug` with head `branch` into `base` (`state`: open|all).
-    async fn find_pulls(
-        &self,
-        slug: &str,
-        branch: &str,
-        base: &str,
-        state: &str,
-    ) -> Result<Vec<PullState>> {
-        let owner = slug.split('/').next().unwrap_or_default();
-        let r = self
-            .client
-            .get(&format!(
-                "/repos/{slug}/pulls?head={owner}:{branch}&base={base}&state={state}&per_page=100"
-            ))
-            .await?;
-        if !r.ok() {
-            return Err(gh_err(
-                "list pull requests",
-                ErrorKind::Retryable,
-                format!("{}: {}", r.status, r.message()),
-            ));
-        }
-        Ok(r.body
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(PullState::from_json)
-            .collect())
-    }
-
-    /// The open (or, with `reuse_merged`, merged) pull request for the head, or a new one.
-    async fn find_or_create(
-        &self,
-        slug: &str,
-        head: &str,
-        base: &str,
-        title: &str,
-        body: &str,
-        reuse_merged: bool,
-    ) -> Result<PullState> {
-        let existing = self.find_pulls(slug, head, base, "all").await?;
-        if let Some(p) = existing
-            .iter()
-            .find(|p| reuse_merged && p.merged)
-            .or_else(|| existing.iter().find(|p| p.open))
-        {
-            return Ok(p.clone());
-        }
-        let r = self
-            .client
-            .post(
-                &format!("/repos/{slug}/pulls"),
-                &json!({"title": title, "head": head, "base": base, "body": body, "draft": false}),
-            )
-            .await?;
-        if r.ok() {
-            return Ok(PullState::from_json(&r.body));
-        }
-        if answers::pull_already_exists(r.status, &r.message())
-            && let Some(p) = self
-                .find_pulls(slug, head, base, "open")
-                .await?
-                .into_iter()
-                .next()
-        {
-            return Ok(p);
-        }
-        let kind = if r.status == 422 {
-            ErrorKind::Invalid
-        } else {
-            ErrorKind::Retryable
-        };
-        Err(gh_err(
-            "open the pull request",
-            kind,
-            format!("{slug} {head} → {base}: {} {}", r.status, r.message()),
-        ))
-    }
-
-    /// Everything `ready_to_merge` needs about `sha` on pull request `pr`.
-    async fn assess(
-        &self,
-        slug: &str,
-        pr: &PullState,
-        sha: &str,
-    ) -> Result<(Decision, Vec<String>)> {
-        let required = self
-            .project_of_slug(slug)
-            .map(|p| p.required_checks.clone())
-            .unwrap_or_default();
-        let checks = commit_checks(
-            &self.client,
-            slug,
-            sha,
-            &required,
-            self.config.require_some_check,
-        )
-        .await?;
-        let (review, threads) = reviews(&self.client, slug, pr.number).await?;
-        let decision = ready_to_merge(checks.rollup, review, pr.mergeable, pr.draft);
-        let mut notes = checks.failures;
-        notes.extend(threads);
-        Ok((decision, notes))
-    }
-
-    /// `PUT .../merge` pinned to `sha`, retrying "Base branch was modified".
-    async fn put_merge(
-        &self,
-        slug: &str,
-        number: u64,
-        sha: &str,
-        method: &str,
-        title: &str,
-        message: &str,
-    ) -> Result<MergeOutcome> {
-        let mut pause = self.config.client.backoff;
-        for attempt in 1..=self.config.base_moved_tries.max(1) {
-            let r = self
-                .client
-                .put(
-                    &format!("/repos/{slug}/pulls/{number}/merge"),
-                    &json!({"sha": sha, "merge_method": method, "commit_title": title, "commit_message": message}),
-                )
-                .await?;
-            let msg = r.message();
-            match answers::classify_merge(r.status, &msg) {
-                MergeAnswer::Merged => {
-                    let merged = r.body["sha"].as_str().unwrap_or_default().to_string();
-                    return Ok(MergeOutcome::Merged { sha: merged });
-                }
-                MergeAnswer::HeadModified => {
-                    let now = pull(&self.client, slug, number).await?;
-                    return Ok(MergeOutcome::HeadChanged { head: now.head_sha });
-                }
-                MergeAnswer::BaseModified if attempt < self.config.base_moved_tries => {
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                MergeAnswer::BaseModified | MergeAnswer::NotMergeable => {
-                    let now = pull(&self.client, slug, number).await?;
-                    if now.merged {
-                        return Ok(MergeOutcome::AlreadyMerged {
-                            sha: now.merge_commit.unwrap_or_default(),
-                        });
-                    }
-                    return Ok(MergeOutcome::Refused {
-                        reason: format!("GitHub refused the merge: {msg}"),
-                    });
-                }
-                MergeAnswer::RequiredCheckExpected => {
-                    return Ok(MergeOutcome::Refused {
-                        reason: format!(
-                            "GitHub expects a check that has not reported on {sha}: {msg} (list it in the project's required_checks so ops waits for it)"
-                        ),
-                    });
-                }
-                MergeAnswer::NeedsHuman => {
-                    return Ok(MergeOutcome::Refused {
-                        reason: format!(
-                            "GitHub refused the merge and ops never bypasses branch protection: {msg}"
-                        ),
-                    });
-                }
-                MergeAnswer::Other => {
-                    let s = r.status;
-                    let kind = if matches!(s, 403 | 404 | 422) {
-                        ErrorKind::Invalid
-                    } else {
-                        ErrorKind::Retryable
-                    };
-                    return Err(gh_err("merge", kind, format!("{slug}#{number}: {s} {msg}")));
-                }
-            }
-        }
-        Ok(MergeOutcome::Refused {
-            reason: "the base branch kept moving during the merge".into(),
-        })
-    }
-
-    async fn branch_head(&self, slug: &str, branch: &str) -> Result<Option<String>> {
-        let r = self
-            .client
-            .get(&format!("/repos/{slug}/branches/{branch}"))
-            .await?;
-        match r.status {
-            200 => Ok(r.body["commit"]["sha"].as_str().map(str::to_string)),
-            404 => Ok(None),
-            s => Err(gh_err(
-                "read a branch",
-                ErrorKind::Retryable,
-                format!("{slug} {branch}: {s} {}", r.message()),
-            )),
-        }
     }
 }
 
