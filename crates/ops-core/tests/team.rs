@@ -216,3 +216,35 @@ async fn a_brief_names_the_files_other_running_tasks_in_the_repo_own() {
         || of("a").contains("src/ui (owned by task b: do b)");
     assert!(named, "a: {}\nb: {}", of("a"), of("b"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_team_agent_holds_its_slot_until_it_is_stopped_so_max_agents_holds() {
+    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::Turns {
+        turn: minutes(2),
+    }));
+    h.config.max_agents = 1;
+    // Each task's first audit fails: its agent works a second turn after the audit.
+    let per_task = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    h.gates = vec![FakeGate::new("quality-gate", move |t, _| {
+        let first = per_task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(t.id.clone());
+        if first {
+            GateVerdict::fail("test failed")
+        } else {
+            GateVerdict::pass("green")
+        }
+    })];
+    h.seed(vec![team("a", "repo-a", &[]), team("b", "repo-b", &[])])
+        .await;
+    let (engine, _events) = h.engine();
+    engine.run().await.expect("run");
+    assert_eq!(h.get("a").await.status, TaskStatus::Completed);
+    assert_eq!(h.get("b").await.status, TaskStatus::Completed);
+    assert_eq!(
+        h.dispatcher.log().max_concurrent,
+        1,
+        "a second agent started while the first team agent still lived"
+    );
+}

@@ -84,10 +84,17 @@ async fn steps(
     notes: &mpsc::UnboundedSender<AgentDone>,
     live: &mut Live,
 ) -> Result<Option<(String, String)>> {
+    let task_id = task.id.clone();
+    // The agent's slot is free once its process is gone: a team agent kept between
+    // turns (it may work again after an audit failure) holds it until it is stopped.
+    let free_slot = || {
+        let _ = notes.send(AgentDone(task_id.clone(), tokio::task::id()));
+    };
     if task.status == TaskStatus::InProgress {
-        let task_id = task.id.clone();
         let step = agent_step(ctx, task, stop, live).await;
-        let _ = notes.send(AgentDone(task_id, tokio::task::id()));
+        if live.is_none() {
+            free_slot();
+        }
         match step? {
             Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
@@ -102,6 +109,7 @@ async fn steps(
     // The work passed its gates: a team agent has nothing more to do.
     if let Some(handle) = live.take() {
         end_team_agent(ctx, &task.id, handle.as_ref()).await;
+        free_slot();
     }
     if task.status == TaskStatus::Shipping
         && let Step::Over { merged } = ship_step(ctx, task, stop).await?
