@@ -75,6 +75,9 @@ async fn a_path_holding_another_branch_is_not_reused() {
 #[tokio::test]
 async fn a_fresh_worktree_gets_the_included_files_and_the_setup_command_runs_once() {
     let repo = TempRepo::new();
+    // Only ignored files are copied (an untracked one would be committed as the agent's).
+    repo.commit_file(".gitignore", "/config/local.toml\n.env*\n", "ignores");
+    repo.git(&["push", "--quiet"]);
     repo.write(
         ".worktreeinclude",
         "# local settings\n/config/local.toml\n.env*\nmissing.txt\n",
@@ -224,5 +227,26 @@ async fn a_workbench_cuts_each_projects_worktrees_from_that_projects_dev_branch(
         git(&wt, &["rev-parse", "HEAD"]),
         trunk_tip,
         "cut from the project's trunk"
+    );
+}
+
+#[tokio::test]
+async fn only_ignored_files_are_copied_in_so_ops_never_commits_a_copied_file() {
+    let repo = TempRepo::new();
+    repo.commit_file(".gitignore", ".env\n", "ignore .env");
+    repo.git(&["push", "--quiet"]);
+    repo.write(".worktreeinclude", ".env\nlocal.toml\n");
+    repo.write(".env", "API_TOKEN=secret\n");
+    // Listed but not ignored: in a worktree git would see it as the agent's new file.
+    repo.write("local.toml", "password = \"hunter2\"\n");
+    let wt = manager("a", None)
+        .prepare(&repo.work(), "dev", "w9", "ops/w9-x", &[])
+        .await
+        .expect("prepare");
+    assert!(wt.path.join(".env").exists(), "an ignored listed file is copied");
+    assert_eq!(
+        git(&wt.path, &["status", "--porcelain"]),
+        "",
+        "a fresh worktree holds nothing ops would commit on the agent's behalf"
     );
 }
