@@ -74,7 +74,13 @@ pub(crate) async fn copy_includes(repo: &Path, root: &Path, worktree: &Path) -> 
         return Ok(());
     }
     let untracked = Git::new(repo)
-        .run(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])
+        .run([
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+        ])
         .await
         .map_err(|e| err("bootstrap the worktree", ErrorKind::Fatal, e.to_string()))?;
     for rel in untracked

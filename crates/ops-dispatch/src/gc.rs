@@ -195,18 +195,14 @@ async fn remove_one(git: &Git, d: &GcDecision) -> std::result::Result<(), String
         .map_err(|e| format!("its git dir could not be read: {e}"))?;
     let owner = lease::LeaseOwner::this_process("ops-gc");
     let ttl = crate::worktree::WorktreeConfig::default().lease_ttl;
-    let _lease = lease::WorktreeLease::acquire(
-        &PathBuf::from(gitdir).join("ops-lease.json"),
-        &owner,
-        ttl,
-    )
-    .map_err(|e| match e {
-        lease::LeaseError::Held { holder } => format!(
-            "in use by ops process {} (owner {})",
-            holder.pid, holder.id
-        ),
-        other => other.to_string(),
-    })?;
+    let _lease =
+        lease::WorktreeLease::acquire(&PathBuf::from(gitdir).join("ops-lease.json"), &owner, ttl)
+            .map_err(|e| match e {
+            lease::LeaseError::Held { holder } => {
+                format!("in use by ops process {} (owner {})", holder.pid, holder.id)
+            }
+            other => other.to_string(),
+        })?;
     let head = wt.run(["rev-parse", "HEAD"]).await.ok();
     let (Some(head), Some(judged)) = (head, d.head.as_deref()) else {
         return Err("changed since it was judged (its HEAD cannot be read)".into());

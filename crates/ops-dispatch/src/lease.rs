@@ -7,6 +7,9 @@
 //! heartbeat is older than the TTL; a stale lease is taken over. Every change of
 //! the file happens under an exclusive lock of `ops-lease.lock` next to it, so a
 //! takeover is judged and made in one step, and the file is replaced atomically.
+//! The file also records the running agent's process group (and its start time);
+//! taking over another owner's stale lease kills that agent if it still runs (ops
+//! was killed without stopping it), so two agents never work in one worktree.
 
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
@@ -40,6 +43,33 @@ struct LeaseFile {
     /// This acquisition: a later lease of the same owner is not released by an earlier one.
     #[serde(default)]
     token: String,
+    /// The agent working under the lease, while one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<AgentRecord>,
+}
+
+/// An agent's process group, told apart from a later process given the same pid by
+/// its start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct AgentRecord {
+    pgid: i32,
+    /// Clock ticks after boot (`/proc/<pid>/stat` field 22).
+    started: u64,
+}
+
+/// When process `pid` started (Linux `/proc`), if it exists.
+fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Kills the agent an earlier owner left running, if it is still that process.
+fn stop_left_over(agent: &AgentRecord) {
+    if start_ticks(agent.pgid) == Some(agent.started) {
+        crate::process::signal_group(agent.pgid, nix::sys::signal::Signal::SIGKILL);
+    }
 }
 
 fn new_token() -> String {
@@ -77,7 +107,6 @@ impl std::fmt::Display for LeaseError {
 #[derive(Debug)]
 pub struct WorktreeLease {
     path: PathBuf,
-    owner: LeaseOwner,
     token: String,
 }
 
@@ -138,22 +167,28 @@ impl WorktreeLease {
         let _guard = exclusive(path).map_err(LeaseError::Io)?;
         if let Some(current) = read(path)
             && current.owner != *owner
-            && fresh(&current, ttl)
         {
-            return Err(LeaseError::Held {
-                holder: current.owner,
-            });
+            if fresh(&current, ttl) {
+                return Err(LeaseError::Held {
+                    holder: current.owner,
+                });
+            }
+            // Its owner is gone (or silent): an agent it left running must not go on
+            // working beside the next one.
+            if let Some(agent) = &current.agent {
+                stop_left_over(agent);
+            }
         }
         let token = new_token();
         let body = LeaseFile {
             owner: owner.clone(),
             heartbeat_unix_ms: now_ms(),
             token: token.clone(),
+            agent: None,
         };
         write(path, &body).map_err(LeaseError::Io)?;
         Ok(WorktreeLease {
             path: path.to_path_buf(),
-            owner: owner.clone(),
             token,
         })
     }
@@ -162,15 +197,30 @@ impl WorktreeLease {
     /// nothing once the lease was released or taken over.
     pub fn heartbeat(&self) -> std::io::Result<()> {
         let _guard = exclusive(&self.path)?;
-        if !self.held() {
+        let Some(mut body) = self.current() else {
             return Ok(());
-        }
-        let body = LeaseFile {
-            owner: self.owner.clone(),
-            heartbeat_unix_ms: now_ms(),
-            token: self.token.clone(),
         };
+        body.heartbeat_unix_ms = now_ms();
         write(&self.path, &body)
+    }
+
+    /// Records the agent process group `pgid` working under this lease, so whoever
+    /// takes a stale lease over can stop an agent left running by a crashed owner.
+    pub fn record_agent(&self, pgid: i32) -> std::io::Result<()> {
+        let _guard = exclusive(&self.path)?;
+        let Some(mut body) = self.current() else {
+            return Ok(());
+        };
+        let started = start_ticks(pgid).ok_or_else(|| {
+            std::io::Error::other(format!("the start time of process {pgid} is unknown"))
+        })?;
+        body.agent = Some(AgentRecord { pgid, started });
+        write(&self.path, &body)
+    }
+
+    /// The file's content while it records this acquisition.
+    fn current(&self) -> Option<LeaseFile> {
+        read(&self.path).filter(|l| l.token == self.token)
     }
 
     /// The lease file.
@@ -214,7 +264,9 @@ mod tests {
 
     /// A pid no process has: one that has exited and been reaped.
     fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().expect("spawn true");
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
         let pid = child.id();
         child.wait().expect("reap");
         pid
@@ -234,6 +286,7 @@ mod tests {
                 owner: dead.clone(),
                 heartbeat_unix_ms: now_ms(),
                 token: "old".into(),
+                agent: None,
             };
             std::fs::write(&path, serde_json::to_string(&stale).expect("json")).expect("write");
             let barrier = Arc::new(Barrier::new(RACERS));
@@ -263,7 +316,10 @@ mod tests {
     fn a_process_ops_may_not_signal_is_alive() {
         use nix::errno::Errno;
         assert!(alive(Ok(())));
-        assert!(alive(Err(Errno::EPERM)), "EPERM: it exists, owned by another user");
+        assert!(
+            alive(Err(Errno::EPERM)),
+            "EPERM: it exists, owned by another user"
+        );
         assert!(!alive(Err(Errno::ESRCH)));
     }
 }

@@ -200,7 +200,10 @@ mod tests {
         let spec = ProcessSpec {
             program: "sh".into(),
             // 3 MiB without a newline, then silence: the line never ends.
-            args: vec!["-c".into(), "head -c 3145728 /dev/zero; exec sleep 600".into()],
+            args: vec![
+                "-c".into(),
+                "head -c 3145728 /dev/zero; exec sleep 600".into(),
+            ],
             cwd: dir.path().to_path_buf(),
             env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
             log: dir.path().join("agent.log"),

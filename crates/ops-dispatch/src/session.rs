@@ -154,6 +154,8 @@ impl Session {
             lines,
             log,
         } = spawned;
+        // Whoever takes this worktree over after a crash of ops can stop the agent.
+        let _ = spec.worktree.lease().record_agent(pgid);
         *stdin.lock().await = pipe;
         // The brief goes in from its own task: a program slow to read (or never
         // reading) must not hold up dispatch. Messages queue behind it on the lock.

@@ -121,7 +121,11 @@ async fn a_commit_made_after_the_decision_keeps_the_worktree_and_its_branch() {
     };
     let decisions = gc::decide(&repo.work(), &m, &policy).await.expect("decide");
     assert_eq!(decisions.len(), 1);
-    assert_eq!(decisions[0].action, GcAction::Remove, "nothing unlanded yet");
+    assert_eq!(
+        decisions[0].action,
+        GcAction::Remove,
+        "nothing unlanded yet"
+    );
     // An ops run takes the worktree again and its agent commits before gc acts.
     std::fs::write(path.join("late.txt"), "work").expect("write");
     git(&path, &["add", "late.txt"]);

@@ -243,10 +243,57 @@ async fn only_ignored_files_are_copied_in_so_ops_never_commits_a_copied_file() {
         .prepare(&repo.work(), "dev", "w9", "ops/w9-x", &[])
         .await
         .expect("prepare");
-    assert!(wt.path.join(".env").exists(), "an ignored listed file is copied");
+    assert!(
+        wt.path.join(".env").exists(),
+        "an ignored listed file is copied"
+    );
     assert_eq!(
         git(&wt.path, &["status", "--porcelain"]),
         "",
         "a fresh worktree holds nothing ops would commit on the agent's behalf"
     );
+}
+
+#[tokio::test]
+async fn taking_over_a_stale_lease_kills_the_agent_its_owner_left_running() {
+    use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+    let repo = TempRepo::new();
+    let wt = manager("crashed", None)
+        .prepare(&repo.work(), "dev", "w10", "ops/w10-x", &[])
+        .await
+        .expect("prepare");
+    // The agent of an ops process that then died without cleaning up.
+    let mut agent = std::process::Command::new("sleep")
+        .arg("1000")
+        .current_dir(&wt.path)
+        .process_group(0)
+        .spawn()
+        .expect("spawn the agent");
+    let pgid = i32::try_from(agent.id()).expect("pid");
+    wt.lease().record_agent(pgid).expect("record the agent");
+    std::mem::forget(wt); // no release: the owner "crashed"
+    let next = WorktreeManager::new(WorktreeConfig {
+        owner: LeaseOwner::this_process("next"),
+        lease_ttl: std::time::Duration::ZERO, // its heartbeat is already stale
+        ..WorktreeConfig::default()
+    });
+    let _wt = next
+        .prepare(&repo.work(), "dev", "w10", "ops/w10-x", &[])
+        .await
+        .expect("the stale lease is taken over");
+    let mut status = None;
+    for _ in 0..100 {
+        status = agent.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if status.is_none() {
+        let _ = agent.kill();
+        let _ = agent.wait();
+    }
+    let status =
+        status.expect("the left-over agent was stopped: two agents never share a worktree");
+    assert_eq!(status.signal(), Some(9), "killed: {status:?}");
 }
