@@ -108,6 +108,7 @@ impl std::fmt::Display for LeaseError {
 pub struct WorktreeLease {
     path: PathBuf,
     token: String,
+    ttl: Duration,
 }
 
 fn now_ms() -> u64 {
@@ -190,6 +191,7 @@ impl WorktreeLease {
         Ok(WorktreeLease {
             path: path.to_path_buf(),
             token,
+            ttl,
         })
     }
 
@@ -221,6 +223,12 @@ impl WorktreeLease {
     /// The file's content while it records this acquisition.
     fn current(&self) -> Option<LeaseFile> {
         read(&self.path).filter(|l| l.token == self.token)
+    }
+
+    /// How often [`heartbeat`](Self::heartbeat) must run for the lease to stay fresh
+    /// under the TTL it was taken with: a third of it, between 1 s and 20 s.
+    pub fn heartbeat_every(&self) -> Duration {
+        (self.ttl / 3).clamp(Duration::from_secs(1), Duration::from_secs(20))
     }
 
     /// The lease file.

@@ -338,9 +338,6 @@ struct Driver {
 /// How long a message may take to be written to the agent's stdin.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How often the worktree lease's heartbeat is refreshed.
-const HEARTBEAT: Duration = Duration::from_secs(20);
-
 /// How long output is still read after the process itself has exited.
 const DRAIN: Duration = Duration::from_millis(300);
 
@@ -385,7 +382,7 @@ impl Driver {
         let worktree = Arc::clone(&self.worktree);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(HEARTBEAT).await;
+                tokio::time::sleep(worktree.lease().heartbeat_every()).await;
                 let _ = worktree.lease().heartbeat();
             }
         })

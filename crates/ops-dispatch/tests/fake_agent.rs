@@ -443,3 +443,40 @@ async fn a_large_brief_to_a_program_that_never_reads_it_does_not_hold_up_dispatc
     let out = timeout(LIMIT, h.wait()).await.expect("ends");
     assert_eq!(out.status, AgentStatus::Stopped);
 }
+
+#[tokio::test]
+async fn a_running_agent_keeps_a_short_lived_lease_fresh() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t20", "Hang");
+    let ttl = Duration::from_secs(3);
+    let mut b = bench("first");
+    b.worktrees = ops_dispatch::WorktreeManager::new(ops_dispatch::WorktreeConfig {
+        owner: ops_dispatch::LeaseOwner::this_process("first"),
+        lease_ttl: ttl,
+        ..ops_dispatch::WorktreeConfig::default()
+    });
+    let d = CommandDispatcher::new(
+        b,
+        CommandConfig {
+            program: program(),
+            args: vec!["--mode=hang".into()],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("valid config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    // Well past the TTL while the agent still works.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = ops_dispatch::WorktreeManager::new(ops_dispatch::WorktreeConfig {
+        owner: ops_dispatch::LeaseOwner::this_process("second"),
+        lease_ttl: ttl,
+        ..ops_dispatch::WorktreeConfig::default()
+    });
+    let taken = second
+        .prepare(&repo.work(), "dev", "t20", &t.branch_name(), &[])
+        .await;
+    h.stop().await.expect("stop");
+    let err = taken.expect_err("the working agent's lease is still fresh");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+}
