@@ -161,7 +161,7 @@ impl Session {
         // reading) must not hold up dispatch. Messages queue behind it on the lock.
         // The lock is taken here, before any `send` can run, so the brief goes first.
         let mut guard = Arc::clone(&stdin).lock_owned().await;
-        tokio::spawn(async move {
+        let writer = tokio::spawn(async move {
             if let (Some(input), Some(pipe)) = (input, guard.as_mut()) {
                 // A program that exits without reading its brief is judged by its exit status.
                 let _ = pipe.write_all(&input).await;
@@ -180,6 +180,7 @@ impl Session {
             commit_message: spec.commit_message,
             log,
             stdin: Arc::clone(&stdin),
+            writer: writer.abort_handle(),
             state: Arc::clone(&state_tx),
             stopped: Arc::clone(&stopped),
             activity: Arc::clone(&activity),
@@ -330,6 +331,8 @@ struct Driver {
     commit_message: String,
     log: PathBuf,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
+    /// The task writing the brief to stdin (it holds the stdin lock while it writes).
+    writer: tokio::task::AbortHandle,
     state: Arc<watch::Sender<State>>,
     stopped: Arc<AtomicBool>,
     activity: Arc<Activity>,
@@ -370,6 +373,9 @@ impl Driver {
         // Whatever the agent started in its group goes with it.
         process::signal_group(self.pgid, Signal::SIGKILL);
         heartbeat.abort();
+        // A brief nobody will read (a process that left the group holds the pipe) must
+        // not keep the stdin lock, and with it the outcome, forever.
+        self.writer.abort();
         self.stdin.lock().await.take();
         let outcome = self.outcome_at_exit(status, garbage).await;
         // Free the worktree before anyone hears the agent ended (a retry may take it at once).

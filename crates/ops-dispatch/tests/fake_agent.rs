@@ -480,3 +480,39 @@ async fn a_running_agent_keeps_a_short_lived_lease_fresh() {
     let err = taken.expect_err("the working agent's lease is still fresh");
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
 }
+
+#[tokio::test]
+async fn an_agent_whose_escaped_child_holds_its_unread_stdin_still_ends() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "esc", "Escape");
+    t.description = "y".repeat(2 << 20);
+    let pid_dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = pid_dir.path().join("escaped.pid");
+    // A child leaves the process group (setsid) keeping the stdin pipe, never reading.
+    let script = format!(
+        "exec 3<&0; setsid sleep 1000 <&3 >/dev/null 2>&1 & echo $! > '{}'; exit 0",
+        pid_file.display()
+    );
+    let d = CommandDispatcher::new(
+        bench("test"),
+        CommandConfig {
+            program: "sh".into(),
+            args: vec!["-c".into(), script],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    let out = timeout(LIMIT, h.wait()).await;
+    if let Ok(pid) = std::fs::read_to_string(&pid_file)
+        && let Ok(pid) = pid.trim().parse::<i32>()
+    {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let out = out.expect("the agent's end is reported though its stdin is still held");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
+}
