@@ -297,3 +297,24 @@ async fn taking_over_a_stale_lease_kills_the_agent_its_owner_left_running() {
         status.expect("the left-over agent was stopped: two agents never share a worktree");
     assert_eq!(status.signal(), Some(9), "killed: {status:?}");
 }
+
+#[tokio::test]
+async fn many_tasks_of_one_repository_get_their_worktrees_at_once() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let work = repo.work();
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let (m, work) = (m.clone(), work.clone());
+        all.spawn(async move {
+            let r = m
+                .prepare(&work, "dev", &format!("c{i}"), &format!("ops/c{i}-x"), &[])
+                .await;
+            (i, r.map(|_| ()))
+        });
+    }
+    while let Some(joined) = all.join_next().await {
+        let (i, r) = joined.expect("join");
+        assert!(r.is_ok(), "task c{i}: {:?}", r.err());
+    }
+}
