@@ -4,7 +4,8 @@
 //! target branch (e.g. `origin/dev`), or when the caller says its PR merged (a
 //! squash merge leaves the branch uncontained). It is kept — with the reason — when
 //! another ops process holds its lease, it has uncommitted changes, its HEAD is
-//! detached, or its branch has commits the target lacks.
+//! detached, its branch is not an ops task branch (`ops/...`), or its branch has
+//! commits the target lacks.
 
 use crate::lease;
 use crate::worktree::WorktreeManager;
@@ -47,6 +48,9 @@ pub struct GcPolicy {
     /// Branches whose PR the caller knows merged.
     pub merged_prs: BTreeSet<String>,
 }
+
+/// The prefix of the branches ops makes for tasks (`Task::branch_name`).
+const TASK_BRANCH_PREFIX: &str = "ops/";
 
 fn err(op: &str, e: impl std::fmt::Display) -> Error {
     Error::backend("gc", op, ErrorKind::Fatal, e.to_string())
@@ -136,6 +140,13 @@ async fn judge(
             "detached HEAD: cannot tell whether its work landed".into(),
         );
     };
+    // `.worktrees/` is a common place for people's own worktrees too.
+    if !branch.starts_with(TASK_BRANCH_PREFIX) {
+        return (
+            Keep,
+            format!("{branch} is not an ops task branch ({TASK_BRANCH_PREFIX}<task>-...)"),
+        );
+    }
     if policy.merged_prs.contains(branch) {
         return (Remove, format!("the PR of {branch} merged"));
     }

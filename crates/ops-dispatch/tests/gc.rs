@@ -171,3 +171,36 @@ async fn a_worktree_leased_after_the_decision_is_kept() {
     assert!(after[0].reason.contains("in use"), "{:?}", after[0]);
     drop(run);
 }
+
+#[tokio::test]
+async fn a_worktree_under_the_root_on_a_branch_ops_did_not_make_is_kept() {
+    let repo = TempRepo::new();
+    // The user's own worktree, in the same conventional directory, fully landed.
+    let path = repo.work().join(".worktrees").join("mine");
+    let p = path.to_str().expect("utf-8");
+    repo.git(&[
+        "worktree",
+        "add",
+        "--quiet",
+        "-b",
+        "feature",
+        p,
+        "origin/dev",
+    ]);
+    let policy = GcPolicy {
+        target: "origin/dev".into(),
+        merged_prs: BTreeSet::new(),
+    };
+    let decisions = gc::decide(&repo.work(), &manager("gc"), &policy)
+        .await
+        .expect("decide");
+    let after = gc::remove(&repo.work(), decisions).await.expect("remove");
+    assert!(path.exists(), "not ops' to remove");
+    assert_ne!(repo.git(&["branch", "--list", "feature"]), "");
+    assert_eq!(after[0].action, GcAction::Keep, "{:?}", after[0]);
+    assert!(
+        after[0].reason.contains("not an ops task branch"),
+        "{:?}",
+        after[0]
+    );
+}
