@@ -478,22 +478,46 @@ impl Driver {
     }
 
     /// Commits what the agent left uncommitted and lists the branch's changed files.
+    /// Nothing is committed when the agent left the task branch (ops never commits
+    /// on a branch that is not the task's); that fails the outcome.
     async fn finalize(&self, outcome: &mut AgentOutcome) {
         let git = Git::new(&self.worktree.path);
-        match commit_leftovers(&git, &self.commit_message).await {
-            Ok(_) => {}
-            Err(e) => {
-                let note = format!("ops could not commit the agent's leftover changes: {e}");
-                match &mut outcome.status {
-                    AgentStatus::Failed { reason } => {
-                        reason.push_str("; ");
-                        reason.push_str(&note);
-                    }
-                    _ => outcome.status = AgentStatus::Failed { reason: note },
-                }
-            }
+        let head = git
+            .run(["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .await
+            .unwrap_or_default();
+        if head != self.worktree.branch {
+            let on = if head.is_empty() {
+                "a detached HEAD".to_string()
+            } else {
+                format!("branch {head}")
+            };
+            fail_with(
+                outcome,
+                format!(
+                    "the agent left the task branch {} for {on}; ops committed nothing there",
+                    self.worktree.branch
+                ),
+            );
+        } else if let Err(e) = commit_leftovers(&git, &self.commit_message).await {
+            fail_with(
+                outcome,
+                format!("ops could not commit the agent's leftover changes: {e}"),
+            );
         }
-        outcome.changed_files = changed_files(&git, &self.worktree.base).await;
+        outcome.changed_files =
+            changed_files(&git, &self.worktree.base, &self.worktree.branch).await;
+    }
+}
+
+/// Marks `outcome` failed with `note` (added to a failure's reason).
+fn fail_with(outcome: &mut AgentOutcome, note: String) {
+    match &mut outcome.status {
+        AgentStatus::Failed { reason } => {
+            reason.push_str("; ");
+            reason.push_str(&note);
+        }
+        _ => outcome.status = AgentStatus::Failed { reason: note },
     }
 }
 
@@ -518,9 +542,9 @@ pub(crate) async fn commit_leftovers(
     Ok(true)
 }
 
-/// Files changed on the worktree's branch since it left `base`.
-pub(crate) async fn changed_files(git: &Git, base: &str) -> Vec<String> {
-    git.run(["diff", "--name-only", &format!("{base}...HEAD")])
+/// Files changed on `branch` since it left `base`.
+pub(crate) async fn changed_files(git: &Git, base: &str, branch: &str) -> Vec<String> {
+    git.run(["diff", "--name-only", &format!("{base}...{branch}")])
         .await
         .map(|out| out.lines().map(str::to_string).collect())
         .unwrap_or_default()

@@ -516,3 +516,40 @@ async fn an_agent_whose_escaped_child_holds_its_unread_stdin_still_ends() {
     let out = out.expect("the agent's end is reported though its stdin is still held");
     assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
 }
+
+#[tokio::test]
+async fn changes_an_agent_leaves_on_another_branch_are_not_committed_and_fail_the_attempt() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t21", "Wander off");
+    let d = CommandDispatcher::new(
+        bench("test"),
+        CommandConfig {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                "git checkout -q -b elsewhere && echo wip > wip.txt".into(),
+            ],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    let out = timeout(LIMIT, h.wait()).await.expect("ends");
+    let wt = worktree_of(&repo, "t21");
+    assert_eq!(
+        git(&wt, &["status", "--porcelain"]),
+        "?? wip.txt",
+        "ops committed nothing on a branch that is not the task's"
+    );
+    assert_eq!(
+        git(&wt, &["rev-parse", "elsewhere"]),
+        git(&wt, &["rev-parse", "origin/dev"])
+    );
+    match &out.status {
+        AgentStatus::Failed { reason } => {
+            assert!(reason.contains("elsewhere"), "{reason}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
