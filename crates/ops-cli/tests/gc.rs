@@ -130,3 +130,29 @@ fn gc_outside_a_checkout_without_a_registry_fails_saying_where_it_looked() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("registry"), "{err}");
 }
+
+#[test]
+fn global_gc_warns_about_a_project_without_its_dev_branch_and_still_collects_the_others() {
+    let good = TempRepo::new();
+    let wt = add_worktree(&good, "g1");
+    let broken = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let registry = home.path().join("registry.json");
+    let text = serde_json::json!({
+        "version": 1,
+        "projects": [
+            { "alias": "broken", "paths": [broken.work()], "dev_branch": "no-such-branch" },
+            { "alias": "app", "paths": [good.work()] }
+        ]
+    });
+    std::fs::write(&registry, text.to_string()).expect("registry");
+    let out = ops_gc(home.path(), home.path(), &[("OPS_REGISTRY", &registry)]);
+    let rows = rows(&out);
+    assert_eq!(row(&rows, "ops/g1")["action"], "removed", "{rows:?}");
+    assert!(!wt.exists());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("project broken") && err.contains("no-such-branch"),
+        "{err}"
+    );
+}

@@ -216,3 +216,137 @@ async fn a_brief_names_the_files_other_running_tasks_in_the_repo_own() {
         || of("a").contains("src/ui (owned by task b: do b)");
     assert!(named, "a: {}\nb: {}", of("a"), of("b"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_team_agent_holds_its_slot_until_it_is_stopped_so_max_agents_holds() {
+    let mut h = Harness::new(FakeDispatcher::new(|_| FakeAgent::Turns {
+        turn: minutes(2),
+    }));
+    h.config.max_agents = 1;
+    // Each task's first audit fails: its agent works a second turn after the audit.
+    let per_task = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    h.gates = vec![FakeGate::new("quality-gate", move |t, _| {
+        let first = per_task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(t.id.clone());
+        if first {
+            GateVerdict::fail("test failed")
+        } else {
+            GateVerdict::pass("green")
+        }
+    })];
+    h.seed(vec![team("a", "repo-a", &[]), team("b", "repo-b", &[])])
+        .await;
+    let (engine, _events) = h.engine();
+    engine.run().await.expect("run");
+    assert_eq!(h.get("a").await.status, TaskStatus::Completed);
+    assert_eq!(h.get("b").await.status, TaskStatus::Completed);
+    assert_eq!(
+        h.dispatcher.log().max_concurrent,
+        1,
+        "a second agent started while the first team agent still lived"
+    );
+}
+
+/// A gate taking 10 minutes over task `down` that notes how many messages its agent
+/// got meanwhile, failing its first audit; it passes any other task at once.
+struct SlowGate {
+    dispatcher: FakeDispatcher,
+    during: Arc<std::sync::Mutex<Vec<(usize, usize)>>>,
+    failed: Arc<std::sync::Mutex<std::collections::BTreeSet<ops_core::model::TaskId>>>,
+}
+
+#[async_trait::async_trait]
+impl ops_core::seams::QualityGate for SlowGate {
+    fn name(&self) -> &str {
+        "slow-gate"
+    }
+    async fn check(
+        &self,
+        task: &ops_core::model::Task,
+        _work: &ops_core::seams::WorkRef,
+    ) -> ops_core::Result<GateVerdict> {
+        let count = || {
+            self.dispatcher
+                .log()
+                .messages
+                .iter()
+                .filter(|(t, _)| t == &task.id)
+                .count()
+        };
+        if task.id.as_str() != "down" {
+            return Ok(GateVerdict::pass("green"));
+        }
+        let before = count();
+        tokio::time::sleep(minutes(10)).await;
+        self.during
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((before, count()));
+        let first = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(task.id.clone());
+        Ok(if first {
+            GateVerdict::fail("test failed")
+        } else {
+            GateVerdict::pass("green")
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_upstream_completion_waits_while_a_team_agents_work_is_audited_and_reaches_its_next_turn()
+ {
+    let dispatcher = FakeDispatcher::new(|b| {
+        if b.task.id.as_str() == "up" {
+            FakeAgent::succeed_after(minutes(1))
+        } else {
+            FakeAgent::Turns {
+                turn: Duration::from_secs(30),
+            }
+        }
+    });
+    let h = Harness::new(dispatcher.clone());
+    let mut up = task("up", &[]);
+    up.repo = "shared".into();
+    up.paths = vec!["src/api".into()];
+    h.seed(vec![up, team("down", "shared", &["src/ui"])]).await;
+    let during = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let gate = SlowGate {
+        dispatcher,
+        during: Arc::clone(&during),
+        failed: Arc::default(),
+    };
+    let engine = ops_core::Engine::new(
+        h.board.clone(),
+        Arc::new(h.dispatcher.clone()),
+        Arc::new(h.shipper.clone()),
+    )
+    .with_config(h.config.clone())
+    .with_gate(Arc::new(gate));
+    engine.run().await.expect("run");
+    assert_eq!(h.get("down").await.status, TaskStatus::Completed);
+    let during = during
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert!(
+        during.iter().all(|(before, after)| before == after),
+        "a message reached an agent while its work was audited: {during:?}"
+    );
+    let to_down: Vec<String> = h
+        .dispatcher
+        .log()
+        .messages
+        .iter()
+        .filter(|(t, _)| t == &id("down"))
+        .map(|(_, m)| m.clone())
+        .collect();
+    assert!(
+        to_down.iter().any(|m| m.contains("Upstream task up")),
+        "the announcement reached down's next turn: {to_down:?}"
+    );
+}

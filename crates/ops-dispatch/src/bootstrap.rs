@@ -4,8 +4,10 @@
 //!
 //! `.worktreeinclude` holds one pattern a line in gitignore style: `#` comments, a
 //! leading `/` anchors at the repository root, a pattern without `/` matches at
-//! any depth, `*`, `?`, `[...]` and `**` glob. Only files git does not track are
-//! candidates (tracked ones are in the worktree already).
+//! any depth, `*`, `?`, `[...]` and `**` glob. Only files git ignores are
+//! candidates (as in Claude Code): tracked ones are in the worktree already, and an
+//! untracked file git does not ignore would look like the agent's new work there —
+//! ops would commit it on the agent's behalf (a copied `.env` on the branch).
 
 use crate::worktree::err;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -60,7 +62,7 @@ fn patterns(text: &str, list: &Path) -> Result<GlobSet, Error> {
     })
 }
 
-/// Copies the untracked files of `repo` that `.worktreeinclude` names into `worktree`
+/// Copies the ignored files of `repo` that `.worktreeinclude` names into `worktree`
 /// (never anything under the worktree `root`: other worktrees, agent logs).
 pub(crate) async fn copy_includes(repo: &Path, root: &Path, worktree: &Path) -> Result<(), Error> {
     let list = repo.join(".worktreeinclude");
@@ -72,7 +74,13 @@ pub(crate) async fn copy_includes(repo: &Path, root: &Path, worktree: &Path) -> 
         return Ok(());
     }
     let untracked = Git::new(repo)
-        .run(["ls-files", "-z", "--others"])
+        .run([
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+        ])
         .await
         .map_err(|e| err("bootstrap the worktree", ErrorKind::Fatal, e.to_string()))?;
     for rel in untracked

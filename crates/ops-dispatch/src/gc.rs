@@ -4,7 +4,8 @@
 //! target branch (e.g. `origin/dev`), or when the caller says its PR merged (a
 //! squash merge leaves the branch uncontained). It is kept — with the reason — when
 //! another ops process holds its lease, it has uncommitted changes, its HEAD is
-//! detached, or its branch has commits the target lacks.
+//! detached, its branch is not an ops task branch (`ops/...`), or its branch has
+//! commits the target lacks.
 
 use crate::lease;
 use crate::worktree::WorktreeManager;
@@ -31,6 +32,8 @@ pub struct GcDecision {
     pub path: PathBuf,
     /// Its branch (`None`: detached).
     pub branch: Option<String>,
+    /// The commit its HEAD was at when judged (`None`: unreadable).
+    pub head: Option<String>,
     /// Remove or keep.
     pub action: GcAction,
     /// Why.
@@ -45,6 +48,9 @@ pub struct GcPolicy {
     /// Branches whose PR the caller knows merged.
     pub merged_prs: BTreeSet<String>,
 }
+
+/// The prefix of the branches ops makes for tasks (`Task::branch_name`).
+const TASK_BRANCH_PREFIX: &str = "ops/";
 
 fn err(op: &str, e: impl std::fmt::Display) -> Error {
     Error::backend("gc", op, ErrorKind::Fatal, e.to_string())
@@ -69,10 +75,14 @@ pub async fn decide(
         if !canonical.starts_with(&root) || canonical == root {
             continue;
         }
-        let (action, reason) = judge(&git.in_dir(&path), branch.as_deref(), policy, manager).await;
+        let wt = git.in_dir(&path);
+        // Read before judging: a HEAD that moves after this is not removed (see `remove`).
+        let head = wt.run(["rev-parse", "HEAD"]).await.ok();
+        let (action, reason) = judge(&wt, branch.as_deref(), policy, manager).await;
         out.push(GcDecision {
             path,
             branch,
+            head,
             action,
             reason,
         });
@@ -130,6 +140,13 @@ async fn judge(
             "detached HEAD: cannot tell whether its work landed".into(),
         );
     };
+    // `.worktrees/` is a common place for people's own worktrees too.
+    if !branch.starts_with(TASK_BRANCH_PREFIX) {
+        return (
+            Keep,
+            format!("{branch} is not an ops task branch ({TASK_BRANCH_PREFIX}<task>-...)"),
+        );
+    }
     if policy.merged_prs.contains(branch) {
         return (Remove, format!("the PR of {branch} merged"));
     }
@@ -161,27 +178,70 @@ async fn judge(
     }
 }
 
-/// Removes the worktrees (and their branches) decided `Remove`; returns the paths removed.
-/// `git worktree remove` without `--force` refuses a worktree that became dirty meanwhile.
-pub async fn remove(repo: &Path, decisions: &[GcDecision]) -> Result<Vec<PathBuf>> {
+/// Removes the worktrees (and their branches) decided `Remove`, and returns the
+/// decisions as carried out. Each goes only under its lease (an ops run cannot start
+/// in it meanwhile) and only unchanged since it was judged: the same HEAD, still
+/// clean; the branch is deleted only while it still points at that HEAD. One that
+/// changed, is leased or cannot be removed is kept, with why.
+pub async fn remove(repo: &Path, decisions: Vec<GcDecision>) -> Result<Vec<GcDecision>> {
     let git = Git::new(repo);
-    let mut removed = Vec::new();
-    for d in decisions.iter().filter(|d| d.action == GcAction::Remove) {
-        git.run([
-            std::ffi::OsStr::new("worktree"),
-            std::ffi::OsStr::new("remove"),
-            d.path.as_os_str(),
-        ])
-        .await
-        .map_err(|e| err("remove a worktree", e))?;
-        if let Some(b) = &d.branch {
-            git.run(["branch", "-D", b.as_str()])
-                .await
-                .map_err(|e| err("delete a landed branch", e))?;
+    let mut out = Vec::with_capacity(decisions.len());
+    for mut d in decisions {
+        if d.action == GcAction::Remove
+            && let Err(why) = remove_one(&git, &d).await
+        {
+            d.action = GcAction::Keep;
+            d.reason = why;
         }
-        removed.push(d.path.clone());
+        out.push(d);
     }
-    Ok(removed)
+    Ok(out)
+}
+
+async fn remove_one(git: &Git, d: &GcDecision) -> std::result::Result<(), String> {
+    let wt = git.in_dir(&d.path);
+    let gitdir = wt
+        .run(["rev-parse", "--absolute-git-dir"])
+        .await
+        .map_err(|e| format!("its git dir could not be read: {e}"))?;
+    let owner = lease::LeaseOwner::this_process("ops-gc");
+    let ttl = crate::worktree::WorktreeConfig::default().lease_ttl;
+    let _lease =
+        lease::WorktreeLease::acquire(&PathBuf::from(gitdir).join("ops-lease.json"), &owner, ttl)
+            .map_err(|e| match e {
+            lease::LeaseError::Held { holder } => {
+                format!("in use by ops process {} (owner {})", holder.pid, holder.id)
+            }
+            other => other.to_string(),
+        })?;
+    let head = wt.run(["rev-parse", "HEAD"]).await.ok();
+    let (Some(head), Some(judged)) = (head, d.head.as_deref()) else {
+        return Err("changed since it was judged (its HEAD cannot be read)".into());
+    };
+    if head != judged {
+        return Err(format!(
+            "changed since it was judged: HEAD moved from {judged} to {head}"
+        ));
+    }
+    match wt.run(["status", "--porcelain"]).await {
+        Ok(s) if s.trim().is_empty() => {}
+        Ok(_) => return Err("changed since it was judged: uncommitted changes".into()),
+        Err(e) => return Err(format!("its status could not be read: {e}")),
+    }
+    git.run([
+        std::ffi::OsStr::new("worktree"),
+        std::ffi::OsStr::new("remove"),
+        d.path.as_os_str(),
+    ])
+    .await
+    .map_err(|e| format!("git could not remove it: {e}"))?;
+    if let Some(b) = &d.branch {
+        // Deleted only if it still points at the judged commit.
+        git.run(["update-ref", "-d", &format!("refs/heads/{b}"), judged])
+            .await
+            .map_err(|e| format!("removed, but its branch was kept: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The branch work lands on in `repo`: `origin/<dev>` or `<dev>` for the project's

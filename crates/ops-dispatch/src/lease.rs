@@ -4,12 +4,16 @@
 //! The file lives in the worktree's private git directory
 //! (`.git/worktrees/<name>/ops-lease.json`), never in the working tree, so it
 //! cannot be committed. A lease is stale when its process is gone or its
-//! heartbeat is older than the TTL; a stale lease is taken over.
+//! heartbeat is older than the TTL; a stale lease is taken over. Every change of
+//! the file happens under an exclusive lock of `ops-lease.lock` next to it, so a
+//! takeover is judged and made in one step, and the file is replaced atomically.
+//! The file also records the running agent's process group (and its start time);
+//! taking over another owner's stale lease kills that agent if it still runs (ops
+//! was killed without stopping it), so two agents never work in one worktree.
 
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +43,33 @@ struct LeaseFile {
     /// This acquisition: a later lease of the same owner is not released by an earlier one.
     #[serde(default)]
     token: String,
+    /// The agent working under the lease, while one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<AgentRecord>,
+}
+
+/// An agent's process group, told apart from a later process given the same pid by
+/// its start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct AgentRecord {
+    pgid: i32,
+    /// Clock ticks after boot (`/proc/<pid>/stat` field 22).
+    started: u64,
+}
+
+/// When process `pid` started (Linux `/proc`), if it exists.
+fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Kills the agent an earlier owner left running, if it is still that process.
+fn stop_left_over(agent: &AgentRecord) {
+    if start_ticks(agent.pgid) == Some(agent.started) {
+        crate::process::signal_group(agent.pgid, nix::sys::signal::Signal::SIGKILL);
+    }
 }
 
 fn new_token() -> String {
@@ -76,8 +107,8 @@ impl std::fmt::Display for LeaseError {
 #[derive(Debug)]
 pub struct WorktreeLease {
     path: PathBuf,
-    owner: LeaseOwner,
     token: String,
+    ttl: Duration,
 }
 
 fn now_ms() -> u64 {
@@ -88,7 +119,13 @@ fn now_ms() -> u64 {
 }
 
 fn pid_alive(pid: u32) -> bool {
-    i32::try_from(pid).is_ok_and(|p| kill(Pid::from_raw(p), None).is_ok())
+    i32::try_from(pid).is_ok_and(|p| alive(kill(Pid::from_raw(p), None)))
+}
+
+/// What probing a pid with signal 0 says: only "no such process" means it is gone
+/// (EPERM: it lives, owned by a user this process may not signal).
+fn alive(probe: nix::Result<()>) -> bool {
+    !matches!(probe, Err(nix::errno::Errno::ESRCH))
 }
 
 fn read(path: &Path) -> Option<LeaseFile> {
@@ -96,72 +133,102 @@ fn read(path: &Path) -> Option<LeaseFile> {
     serde_json::from_str(&text).ok()
 }
 
+/// Whether the lease `l` still binds others: its process lives and its heartbeat is
+/// younger than `ttl`.
+fn fresh(l: &LeaseFile, ttl: Duration) -> bool {
+    let age = now_ms().saturating_sub(l.heartbeat_unix_ms);
+    pid_alive(l.owner.pid) && u128::from(age) <= ttl.as_millis()
+}
+
+/// Serializes every change of the lease at `path` across processes (an exclusive
+/// `flock` on a sibling file, dropped with the returned file): judging a lease stale
+/// and taking it over must be one step, or two owners both take it.
+fn exclusive(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path.with_extension("lock"))?;
+    file.lock()?;
+    Ok(file)
+}
+
+/// Replaces the lease file at once (readers never see it half written).
+fn write(path: &Path, body: &LeaseFile) -> std::io::Result<()> {
+    let text = serde_json::to_string(body).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)
+}
+
 impl WorktreeLease {
     /// Takes the lease at `path` for `owner`: refused while another owner's process
     /// lives and its heartbeat is younger than `ttl`; the same owner re-takes it.
     pub fn acquire(path: &Path, owner: &LeaseOwner, ttl: Duration) -> Result<Self, LeaseError> {
-        for _ in 0..3 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut f) => {
-                    let token = new_token();
-                    let body = LeaseFile {
-                        owner: owner.clone(),
-                        heartbeat_unix_ms: now_ms(),
-                        token: token.clone(),
-                    };
-                    let text = serde_json::to_string(&body)
-                        .map_err(|e| LeaseError::Io(std::io::Error::other(e)))?;
-                    f.write_all(text.as_bytes()).map_err(LeaseError::Io)?;
-                    return Ok(WorktreeLease {
-                        path: path.to_path_buf(),
-                        owner: owner.clone(),
-                        token,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let current = read(path);
-                    let stale = match &current {
-                        None => true,
-                        Some(l) if l.owner == *owner => true,
-                        Some(l) => {
-                            let age = now_ms().saturating_sub(l.heartbeat_unix_ms);
-                            !pid_alive(l.owner.pid) || u128::from(age) > ttl.as_millis()
-                        }
-                    };
-                    if !stale {
-                        let holder = current.map(|l| l.owner).unwrap_or_else(|| owner.clone());
-                        return Err(LeaseError::Held { holder });
-                    }
-                    // Take over: remove and race for create_new again.
-                    let _ = std::fs::remove_file(path);
-                }
-                Err(e) => return Err(LeaseError::Io(e)),
+        let _guard = exclusive(path).map_err(LeaseError::Io)?;
+        if let Some(current) = read(path)
+            && current.owner != *owner
+        {
+            if fresh(&current, ttl) {
+                return Err(LeaseError::Held {
+                    holder: current.owner,
+                });
+            }
+            // Its owner is gone (or silent): an agent it left running must not go on
+            // working beside the next one.
+            if let Some(agent) = &current.agent {
+                stop_left_over(agent);
             }
         }
-        Err(LeaseError::Io(std::io::Error::other(
-            "the lease kept changing while it was being taken",
-        )))
+        let token = new_token();
+        let body = LeaseFile {
+            owner: owner.clone(),
+            heartbeat_unix_ms: now_ms(),
+            token: token.clone(),
+            agent: None,
+        };
+        write(path, &body).map_err(LeaseError::Io)?;
+        Ok(WorktreeLease {
+            path: path.to_path_buf(),
+            token,
+            ttl,
+        })
     }
 
     /// Refreshes the heartbeat (called periodically while the agent runs); does
     /// nothing once the lease was released or taken over.
     pub fn heartbeat(&self) -> std::io::Result<()> {
-        if !self.held() {
+        let _guard = exclusive(&self.path)?;
+        let Some(mut body) = self.current() else {
             return Ok(());
-        }
-        let body = LeaseFile {
-            owner: self.owner.clone(),
-            heartbeat_unix_ms: now_ms(),
-            token: self.token.clone(),
         };
-        let text = serde_json::to_string(&body).map_err(std::io::Error::other)?;
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(tmp, &self.path)
+        body.heartbeat_unix_ms = now_ms();
+        write(&self.path, &body)
+    }
+
+    /// Records the agent process group `pgid` working under this lease, so whoever
+    /// takes a stale lease over can stop an agent left running by a crashed owner.
+    pub fn record_agent(&self, pgid: i32) -> std::io::Result<()> {
+        let _guard = exclusive(&self.path)?;
+        let Some(mut body) = self.current() else {
+            return Ok(());
+        };
+        let started = start_ticks(pgid).ok_or_else(|| {
+            std::io::Error::other(format!("the start time of process {pgid} is unknown"))
+        })?;
+        body.agent = Some(AgentRecord { pgid, started });
+        write(&self.path, &body)
+    }
+
+    /// The file's content while it records this acquisition.
+    fn current(&self) -> Option<LeaseFile> {
+        read(&self.path).filter(|l| l.token == self.token)
+    }
+
+    /// How often [`heartbeat`](Self::heartbeat) must run for the lease to stay fresh
+    /// under the TTL it was taken with: a third of it, between 1 s and 20 s.
+    pub fn heartbeat_every(&self) -> Duration {
+        (self.ttl / 3).clamp(Duration::from_secs(1), Duration::from_secs(20))
     }
 
     /// The lease file.
@@ -176,6 +243,10 @@ impl WorktreeLease {
 
     /// Gives the lease up now (also done on drop); a later acquisition is left alone.
     pub fn release(&self) {
+        // Without the lock file (its directory is gone) there is no lease left to free.
+        let Ok(_guard) = exclusive(&self.path) else {
+            return;
+        };
         if self.held() {
             let _ = std::fs::remove_file(&self.path);
         }
@@ -191,6 +262,72 @@ impl Drop for WorktreeLease {
 /// Who holds the lease at `path` now, if a live owner does.
 pub fn holder(path: &Path, ttl: Duration) -> Option<LeaseOwner> {
     let l = read(path)?;
-    let age = now_ms().saturating_sub(l.heartbeat_unix_ms);
-    (pid_alive(l.owner.pid) && u128::from(age) <= ttl.as_millis()).then_some(l.owner)
+    fresh(&l, ttl).then_some(l.owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    /// A pid no process has: one that has exited and been reaped.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        child.wait().expect("reap");
+        pid
+    }
+
+    #[test]
+    fn owners_racing_for_a_stale_lease_never_both_get_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ops-lease.json");
+        let dead = LeaseOwner {
+            pid: dead_pid(),
+            id: "crashed".into(),
+        };
+        const RACERS: usize = 8;
+        for round in 0..200 {
+            let stale = LeaseFile {
+                owner: dead.clone(),
+                heartbeat_unix_ms: now_ms(),
+                token: "old".into(),
+                agent: None,
+            };
+            std::fs::write(&path, serde_json::to_string(&stale).expect("json")).expect("write");
+            let barrier = Arc::new(Barrier::new(RACERS));
+            let winners: Vec<Option<WorktreeLease>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..RACERS)
+                    .map(|i| {
+                        let (barrier, path) = (Arc::clone(&barrier), path.clone());
+                        s.spawn(move || {
+                            let owner = LeaseOwner::this_process(format!("racer-{i}"));
+                            barrier.wait();
+                            WorktreeLease::acquire(&path, &owner, Duration::from_secs(60)).ok()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("racer"))
+                    .collect()
+            });
+            let held = winners.iter().flatten().count();
+            assert_eq!(held, 1, "round {round}: {held} owners took one stale lease");
+            drop(winners);
+        }
+    }
+
+    #[test]
+    fn a_process_ops_may_not_signal_is_alive() {
+        use nix::errno::Errno;
+        assert!(alive(Ok(())));
+        assert!(
+            alive(Err(Errno::EPERM)),
+            "EPERM: it exists, owned by another user"
+        );
+        assert!(!alive(Err(Errno::ESRCH)));
+    }
 }

@@ -11,7 +11,8 @@
 //! output; the shared session runs the process in its own process group
 //! ([`process`]: stopped whole, TERM then KILL), tracks activity from protocol
 //! events and worktree writes ([`liveness`]), commits what the agent left
-//! uncommitted and lists the changed files before an outcome is returned. An
+//! uncommitted (only on the task branch) and lists the changed files before an
+//! outcome is returned. An
 //! agent that exits non-zero, crashes, hangs or prints garbage gives a failed
 //! outcome with the reason, never a hang or a panic.
 //!

@@ -102,19 +102,47 @@ async fn read_lines(
     log: Arc<Mutex<std::fs::File>>,
 ) {
     let mut reader = BufReader::new(stdout);
-    let mut buf = Vec::new();
+    let mut line = Vec::new();
+    // The current line passed MAX_LINE and was sent cut: its rest is only logged.
+    let mut skipping = false;
+    let send = |line: &mut Vec<u8>| {
+        let text = String::from_utf8_lossy(line).trim_end().to_string();
+        line.clear();
+        tx.send(text).is_ok()
+    };
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
+        let chunk = match reader.fill_buf().await {
+            Ok(c) if !c.is_empty() => c,
+            _ => {
+                if !line.is_empty() {
+                    send(&mut line);
+                }
+                return;
+            }
+        };
+        let (part, ends) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
         if let Ok(mut f) = log.lock() {
-            let _ = f.write_all(&buf);
+            let _ = f.write_all(part);
         }
-        buf.truncate(MAX_LINE);
-        let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-        if tx.send(line).is_err() {
+        if !skipping {
+            let room = MAX_LINE.saturating_sub(line.len());
+            line.extend_from_slice(&part[..part.len().min(room)]);
+        }
+        let used = part.len();
+        reader.consume(used);
+        let open = if ends {
+            let was_skipping = std::mem::replace(&mut skipping, false);
+            was_skipping || send(&mut line)
+        } else if !skipping && line.len() >= MAX_LINE {
+            skipping = true;
+            send(&mut line)
+        } else {
+            true
+        };
+        if !open {
             return;
         }
     }
@@ -165,6 +193,33 @@ pub fn user_ids(name: &str) -> ops_core::Result<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_endless_line_is_cut_and_delivered_without_waiting_for_its_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = ProcessSpec {
+            program: "sh".into(),
+            // 3 MiB without a newline, then silence: the line never ends.
+            args: vec![
+                "-c".into(),
+                "head -c 3145728 /dev/zero; exec sleep 600".into(),
+            ],
+            cwd: dir.path().to_path_buf(),
+            env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
+            log: dir.path().join("agent.log"),
+            keep_stdin: false,
+            input: None,
+            run_as: None,
+        };
+        let mut spawned = spawn(spec).await.expect("spawn");
+        let line = tokio::time::timeout(Duration::from_secs(30), spawned.lines.recv()).await;
+        signal_group(spawned.pgid, Signal::SIGKILL);
+        let _ = spawned.child.wait().await;
+        let line = line
+            .expect("a line over the limit is delivered before its end")
+            .expect("the reader is open");
+        assert_eq!(line.len(), MAX_LINE);
+    }
 
     #[test]
     fn a_known_user_resolves_and_an_unknown_one_is_named_in_the_error() {

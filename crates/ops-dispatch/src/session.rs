@@ -154,12 +154,14 @@ impl Session {
             lines,
             log,
         } = spawned;
+        // Whoever takes this worktree over after a crash of ops can stop the agent.
+        let _ = spec.worktree.lease().record_agent(pgid);
         *stdin.lock().await = pipe;
         // The brief goes in from its own task: a program slow to read (or never
         // reading) must not hold up dispatch. Messages queue behind it on the lock.
         // The lock is taken here, before any `send` can run, so the brief goes first.
         let mut guard = Arc::clone(&stdin).lock_owned().await;
-        tokio::spawn(async move {
+        let writer = tokio::spawn(async move {
             if let (Some(input), Some(pipe)) = (input, guard.as_mut()) {
                 // A program that exits without reading its brief is judged by its exit status.
                 let _ = pipe.write_all(&input).await;
@@ -178,6 +180,7 @@ impl Session {
             commit_message: spec.commit_message,
             log,
             stdin: Arc::clone(&stdin),
+            writer: writer.abort_handle(),
             state: Arc::clone(&state_tx),
             stopped: Arc::clone(&stopped),
             activity: Arc::clone(&activity),
@@ -328,6 +331,8 @@ struct Driver {
     commit_message: String,
     log: PathBuf,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
+    /// The task writing the brief to stdin (it holds the stdin lock while it writes).
+    writer: tokio::task::AbortHandle,
     state: Arc<watch::Sender<State>>,
     stopped: Arc<AtomicBool>,
     activity: Arc<Activity>,
@@ -335,9 +340,6 @@ struct Driver {
 
 /// How long a message may take to be written to the agent's stdin.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How often the worktree lease's heartbeat is refreshed.
-const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// How long output is still read after the process itself has exited.
 const DRAIN: Duration = Duration::from_millis(300);
@@ -371,6 +373,9 @@ impl Driver {
         // Whatever the agent started in its group goes with it.
         process::signal_group(self.pgid, Signal::SIGKILL);
         heartbeat.abort();
+        // A brief nobody will read (a process that left the group holds the pipe) must
+        // not keep the stdin lock, and with it the outcome, forever.
+        self.writer.abort();
         self.stdin.lock().await.take();
         let outcome = self.outcome_at_exit(status, garbage).await;
         // Free the worktree before anyone hears the agent ended (a retry may take it at once).
@@ -383,7 +388,7 @@ impl Driver {
         let worktree = Arc::clone(&self.worktree);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(HEARTBEAT).await;
+                tokio::time::sleep(worktree.lease().heartbeat_every()).await;
                 let _ = worktree.lease().heartbeat();
             }
         })
@@ -473,22 +478,46 @@ impl Driver {
     }
 
     /// Commits what the agent left uncommitted and lists the branch's changed files.
+    /// Nothing is committed when the agent left the task branch (ops never commits
+    /// on a branch that is not the task's); that fails the outcome.
     async fn finalize(&self, outcome: &mut AgentOutcome) {
         let git = Git::new(&self.worktree.path);
-        match commit_leftovers(&git, &self.commit_message).await {
-            Ok(_) => {}
-            Err(e) => {
-                let note = format!("ops could not commit the agent's leftover changes: {e}");
-                match &mut outcome.status {
-                    AgentStatus::Failed { reason } => {
-                        reason.push_str("; ");
-                        reason.push_str(&note);
-                    }
-                    _ => outcome.status = AgentStatus::Failed { reason: note },
-                }
-            }
+        let head = git
+            .run(["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .await
+            .unwrap_or_default();
+        if head != self.worktree.branch {
+            let on = if head.is_empty() {
+                "a detached HEAD".to_string()
+            } else {
+                format!("branch {head}")
+            };
+            fail_with(
+                outcome,
+                format!(
+                    "the agent left the task branch {} for {on}; ops committed nothing there",
+                    self.worktree.branch
+                ),
+            );
+        } else if let Err(e) = commit_leftovers(&git, &self.commit_message).await {
+            fail_with(
+                outcome,
+                format!("ops could not commit the agent's leftover changes: {e}"),
+            );
         }
-        outcome.changed_files = changed_files(&git, &self.worktree.base).await;
+        outcome.changed_files =
+            changed_files(&git, &self.worktree.base, &self.worktree.branch).await;
+    }
+}
+
+/// Marks `outcome` failed with `note` (added to a failure's reason).
+fn fail_with(outcome: &mut AgentOutcome, note: String) {
+    match &mut outcome.status {
+        AgentStatus::Failed { reason } => {
+            reason.push_str("; ");
+            reason.push_str(&note);
+        }
+        _ => outcome.status = AgentStatus::Failed { reason: note },
     }
 }
 
@@ -513,9 +542,9 @@ pub(crate) async fn commit_leftovers(
     Ok(true)
 }
 
-/// Files changed on the worktree's branch since it left `base`.
-pub(crate) async fn changed_files(git: &Git, base: &str) -> Vec<String> {
-    git.run(["diff", "--name-only", &format!("{base}...HEAD")])
+/// Files changed on `branch` since it left `base`.
+pub(crate) async fn changed_files(git: &Git, base: &str, branch: &str) -> Vec<String> {
+    git.run(["diff", "--name-only", &format!("{base}...{branch}")])
         .await
         .map(|out| out.lines().map(str::to_string).collect())
         .unwrap_or_default()

@@ -136,43 +136,24 @@ impl WorktreeManager {
                 format!("cannot create {}: {e}", root.display()),
             )
         })?;
+        // git races on its own files when worktrees of one repository are added at
+        // once: this process adds them one at a time per repository.
+        let adding = add_lock(&common).lock_owned().await;
         exclude_root(repo, &root, &common).await?;
         let base = base_ref(&git, dev_branch).await?;
         let path = root.join(task_id);
         let reused = path.exists();
         if reused {
             check_existing(&git, &common, &path, branch).await?;
-        } else {
-            let has_branch = git
-                .succeeds([
-                    "show-ref",
-                    "--verify",
-                    "--quiet",
-                    &format!("refs/heads/{branch}"),
-                ])
+        } else if add(&git, &path, branch, &base).await.is_err() {
+            // A worktree deleted by hand stays registered until pruned; prune, retry
+            // once (the first try may have made the branch: `add` looks again).
+            let _ = git.run(["worktree", "prune"]).await;
+            add(&git, &path, branch, &base)
                 .await
-                .map_err(|e| git_err("look up the task branch", e))?;
-            let p = path.as_os_str().to_owned();
-            let args: Vec<OsString> = if has_branch {
-                vec!["worktree".into(), "add".into(), p, branch.into()]
-            } else {
-                vec![
-                    "worktree".into(),
-                    "add".into(),
-                    "-b".into(),
-                    branch.into(),
-                    p,
-                    base.clone().into(),
-                ]
-            };
-            if git.run(&args).await.is_err() {
-                // A worktree deleted by hand stays registered until pruned; prune, retry once.
-                let _ = git.run(["worktree", "prune"]).await;
-                git.run(&args)
-                    .await
-                    .map_err(|e| git_err("add the worktree", e))?;
-            }
+                .map_err(|e| git_err("add the worktree", e))?;
         }
+        drop(adding);
         let gitdir = Git::new(&path)
             .run(["rev-parse", "--absolute-git-dir"])
             .await
@@ -205,6 +186,52 @@ impl WorktreeManager {
         }
         Ok(worktree)
     }
+}
+
+/// The lock serializing worktree adds in the repository whose git dir is `common`.
+fn add_lock(common: &Path) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Locks = std::sync::Mutex<
+        std::collections::HashMap<PathBuf, std::sync::Arc<tokio::sync::Mutex<()>>>,
+    >;
+    static LOCKS: std::sync::OnceLock<Locks> = std::sync::OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Locks::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    std::sync::Arc::clone(locks.entry(common.to_path_buf()).or_default())
+}
+
+/// `git worktree add` of `path` on `branch`: the existing branch, or a new one cut
+/// from `base` (not tracking it: the task branch is pushed under its own name).
+async fn add(
+    git: &Git,
+    path: &Path,
+    branch: &str,
+    base: &str,
+) -> Result<String, ops_git::GitError> {
+    let has_branch = git
+        .succeeds([
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .await?;
+    let p = path.as_os_str().to_owned();
+    let args: Vec<OsString> = if has_branch {
+        vec!["worktree".into(), "add".into(), p, branch.into()]
+    } else {
+        vec![
+            "worktree".into(),
+            "add".into(),
+            "--no-track".into(),
+            "-b".into(),
+            branch.into(),
+            p,
+            base.into(),
+        ]
+    };
+    git.run(&args).await
 }
 
 async fn common_dir(git: &Git) -> Result<PathBuf, Error> {

@@ -443,3 +443,113 @@ async fn a_large_brief_to_a_program_that_never_reads_it_does_not_hold_up_dispatc
     let out = timeout(LIMIT, h.wait()).await.expect("ends");
     assert_eq!(out.status, AgentStatus::Stopped);
 }
+
+#[tokio::test]
+async fn a_running_agent_keeps_a_short_lived_lease_fresh() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t20", "Hang");
+    let ttl = Duration::from_secs(3);
+    let mut b = bench("first");
+    b.worktrees = ops_dispatch::WorktreeManager::new(ops_dispatch::WorktreeConfig {
+        owner: ops_dispatch::LeaseOwner::this_process("first"),
+        lease_ttl: ttl,
+        ..ops_dispatch::WorktreeConfig::default()
+    });
+    let d = CommandDispatcher::new(
+        b,
+        CommandConfig {
+            program: program(),
+            args: vec!["--mode=hang".into()],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("valid config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    // Well past the TTL while the agent still works.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = ops_dispatch::WorktreeManager::new(ops_dispatch::WorktreeConfig {
+        owner: ops_dispatch::LeaseOwner::this_process("second"),
+        lease_ttl: ttl,
+        ..ops_dispatch::WorktreeConfig::default()
+    });
+    let taken = second
+        .prepare(&repo.work(), "dev", "t20", &t.branch_name(), &[])
+        .await;
+    h.stop().await.expect("stop");
+    let err = taken.expect_err("the working agent's lease is still fresh");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+}
+
+#[tokio::test]
+async fn an_agent_whose_escaped_child_holds_its_unread_stdin_still_ends() {
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "esc", "Escape");
+    t.description = "y".repeat(2 << 20);
+    let pid_dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = pid_dir.path().join("escaped.pid");
+    // A child leaves the process group (setsid) keeping the stdin pipe, never reading.
+    let script = format!(
+        "exec 3<&0; setsid sleep 1000 <&3 >/dev/null 2>&1 & echo $! > '{}'; exit 0",
+        pid_file.display()
+    );
+    let d = CommandDispatcher::new(
+        bench("test"),
+        CommandConfig {
+            program: "sh".into(),
+            args: vec!["-c".into(), script],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    let out = timeout(LIMIT, h.wait()).await;
+    if let Ok(pid) = std::fs::read_to_string(&pid_file)
+        && let Ok(pid) = pid.trim().parse::<i32>()
+    {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let out = out.expect("the agent's end is reported though its stdin is still held");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
+}
+
+#[tokio::test]
+async fn changes_an_agent_leaves_on_another_branch_are_not_committed_and_fail_the_attempt() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t21", "Wander off");
+    let d = CommandDispatcher::new(
+        bench("test"),
+        CommandConfig {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                "git checkout -q -b elsewhere && echo wip > wip.txt".into(),
+            ],
+            brief: BriefDelivery::Stdin,
+            steerable: false,
+        },
+    )
+    .expect("config");
+    let h = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    let out = timeout(LIMIT, h.wait()).await.expect("ends");
+    let wt = worktree_of(&repo, "t21");
+    assert_eq!(
+        git(&wt, &["status", "--porcelain"]),
+        "?? wip.txt",
+        "ops committed nothing on a branch that is not the task's"
+    );
+    assert_eq!(
+        git(&wt, &["rev-parse", "elsewhere"]),
+        git(&wt, &["rev-parse", "origin/dev"])
+    );
+    match &out.status {
+        AgentStatus::Failed { reason } => {
+            assert!(reason.contains("elsewhere"), "{reason}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}

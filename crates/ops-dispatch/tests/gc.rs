@@ -84,8 +84,9 @@ async fn landed_worktrees_go_and_unlanded_dirty_or_leased_ones_stay_with_reasons
     assert!(of("leased").reason.contains("in use"), "{:?}", of("leased"));
     assert_eq!(decisions.len(), 5, "the main checkout is never a candidate");
 
-    let removed = gc::remove(&repo.work(), &decisions).await.expect("remove");
-    assert_eq!(removed.len(), 2);
+    let after = gc::remove(&repo.work(), decisions).await.expect("remove");
+    let removed = after.iter().filter(|d| d.action == GcAction::Remove);
+    assert_eq!(removed.count(), 2, "{after:?}");
     assert!(
         !paths[0].exists() && !paths[3].exists(),
         "landed worktrees are gone"
@@ -102,4 +103,104 @@ async fn landed_worktrees_go_and_unlanded_dirty_or_leased_ones_stay_with_reasons
     );
     assert_ne!(repo.git(&["branch", "--list", "ops/unlanded"]), "");
     drop(leased);
+}
+
+#[tokio::test]
+async fn a_commit_made_after_the_decision_keeps_the_worktree_and_its_branch() {
+    let repo = TempRepo::new();
+    let m = manager("gc");
+    let wt = m
+        .prepare(&repo.work(), "dev", "late", "ops/late", &[])
+        .await
+        .expect("prepare");
+    let path = wt.path.clone();
+    drop(wt);
+    let policy = GcPolicy {
+        target: "origin/dev".into(),
+        merged_prs: BTreeSet::new(),
+    };
+    let decisions = gc::decide(&repo.work(), &m, &policy).await.expect("decide");
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(
+        decisions[0].action,
+        GcAction::Remove,
+        "nothing unlanded yet"
+    );
+    // An ops run takes the worktree again and its agent commits before gc acts.
+    std::fs::write(path.join("late.txt"), "work").expect("write");
+    git(&path, &["add", "late.txt"]);
+    git(&path, &["commit", "-qm", "late work"]);
+    let commit = git(&path, &["rev-parse", "HEAD"]);
+
+    let after = gc::remove(&repo.work(), decisions).await.expect("remove");
+    assert!(path.join("late.txt").exists(), "the worktree stays");
+    assert_eq!(
+        repo.git(&["rev-parse", "--verify", "--quiet", "refs/heads/ops/late"]),
+        commit,
+        "the branch keeps the late commit"
+    );
+    assert_eq!(after[0].action, GcAction::Keep, "{:?}", after[0]);
+    assert!(after[0].reason.contains("changed"), "{:?}", after[0]);
+}
+
+#[tokio::test]
+async fn a_worktree_leased_after_the_decision_is_kept() {
+    let repo = TempRepo::new();
+    let m = manager("gc");
+    let wt = m
+        .prepare(&repo.work(), "dev", "taken", "ops/taken", &[])
+        .await
+        .expect("prepare");
+    let path = wt.path.clone();
+    drop(wt);
+    let policy = GcPolicy {
+        target: "origin/dev".into(),
+        merged_prs: BTreeSet::new(),
+    };
+    let decisions = gc::decide(&repo.work(), &m, &policy).await.expect("decide");
+    assert_eq!(decisions[0].action, GcAction::Remove);
+    // An ops run leases it (and is about to start its agent) before gc acts.
+    let run = manager("run")
+        .prepare(&repo.work(), "dev", "taken", "ops/taken", &[])
+        .await
+        .expect("the run takes it");
+
+    let after = gc::remove(&repo.work(), decisions).await.expect("remove");
+    assert!(path.exists(), "the leased worktree stays");
+    assert_eq!(after[0].action, GcAction::Keep, "{:?}", after[0]);
+    assert!(after[0].reason.contains("in use"), "{:?}", after[0]);
+    drop(run);
+}
+
+#[tokio::test]
+async fn a_worktree_under_the_root_on_a_branch_ops_did_not_make_is_kept() {
+    let repo = TempRepo::new();
+    // The user's own worktree, in the same conventional directory, fully landed.
+    let path = repo.work().join(".worktrees").join("mine");
+    let p = path.to_str().expect("utf-8");
+    repo.git(&[
+        "worktree",
+        "add",
+        "--quiet",
+        "-b",
+        "feature",
+        p,
+        "origin/dev",
+    ]);
+    let policy = GcPolicy {
+        target: "origin/dev".into(),
+        merged_prs: BTreeSet::new(),
+    };
+    let decisions = gc::decide(&repo.work(), &manager("gc"), &policy)
+        .await
+        .expect("decide");
+    let after = gc::remove(&repo.work(), decisions).await.expect("remove");
+    assert!(path.exists(), "not ops' to remove");
+    assert_ne!(repo.git(&["branch", "--list", "feature"]), "");
+    assert_eq!(after[0].action, GcAction::Keep, "{:?}", after[0]);
+    assert!(
+        after[0].reason.contains("not an ops task branch"),
+        "{:?}",
+        after[0]
+    );
 }

@@ -75,6 +75,9 @@ async fn a_path_holding_another_branch_is_not_reused() {
 #[tokio::test]
 async fn a_fresh_worktree_gets_the_included_files_and_the_setup_command_runs_once() {
     let repo = TempRepo::new();
+    // Only ignored files are copied (an untracked one would be committed as the agent's).
+    repo.commit_file(".gitignore", "/config/local.toml\n.env*\n", "ignores");
+    repo.git(&["push", "--quiet"]);
     repo.write(
         ".worktreeinclude",
         "# local settings\n/config/local.toml\n.env*\nmissing.txt\n",
@@ -225,4 +228,93 @@ async fn a_workbench_cuts_each_projects_worktrees_from_that_projects_dev_branch(
         trunk_tip,
         "cut from the project's trunk"
     );
+}
+
+#[tokio::test]
+async fn only_ignored_files_are_copied_in_so_ops_never_commits_a_copied_file() {
+    let repo = TempRepo::new();
+    repo.commit_file(".gitignore", ".env\n", "ignore .env");
+    repo.git(&["push", "--quiet"]);
+    repo.write(".worktreeinclude", ".env\nlocal.toml\n");
+    repo.write(".env", "API_TOKEN=secret\n");
+    // Listed but not ignored: in a worktree git would see it as the agent's new file.
+    repo.write("local.toml", "password = \"hunter2\"\n");
+    let wt = manager("a", None)
+        .prepare(&repo.work(), "dev", "w9", "ops/w9-x", &[])
+        .await
+        .expect("prepare");
+    assert!(
+        wt.path.join(".env").exists(),
+        "an ignored listed file is copied"
+    );
+    assert_eq!(
+        git(&wt.path, &["status", "--porcelain"]),
+        "",
+        "a fresh worktree holds nothing ops would commit on the agent's behalf"
+    );
+}
+
+#[tokio::test]
+async fn taking_over_a_stale_lease_kills_the_agent_its_owner_left_running() {
+    use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+    let repo = TempRepo::new();
+    let wt = manager("crashed", None)
+        .prepare(&repo.work(), "dev", "w10", "ops/w10-x", &[])
+        .await
+        .expect("prepare");
+    // The agent of an ops process that then died without cleaning up.
+    let mut agent = std::process::Command::new("sleep")
+        .arg("1000")
+        .current_dir(&wt.path)
+        .process_group(0)
+        .spawn()
+        .expect("spawn the agent");
+    let pgid = i32::try_from(agent.id()).expect("pid");
+    wt.lease().record_agent(pgid).expect("record the agent");
+    std::mem::forget(wt); // no release: the owner "crashed"
+    let next = WorktreeManager::new(WorktreeConfig {
+        owner: LeaseOwner::this_process("next"),
+        lease_ttl: std::time::Duration::ZERO, // its heartbeat is already stale
+        ..WorktreeConfig::default()
+    });
+    let _wt = next
+        .prepare(&repo.work(), "dev", "w10", "ops/w10-x", &[])
+        .await
+        .expect("the stale lease is taken over");
+    let mut status = None;
+    for _ in 0..100 {
+        status = agent.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if status.is_none() {
+        let _ = agent.kill();
+        let _ = agent.wait();
+    }
+    let status =
+        status.expect("the left-over agent was stopped: two agents never share a worktree");
+    assert_eq!(status.signal(), Some(9), "killed: {status:?}");
+}
+
+#[tokio::test]
+async fn many_tasks_of_one_repository_get_their_worktrees_at_once() {
+    let repo = TempRepo::new();
+    let m = manager("a", None);
+    let work = repo.work();
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let (m, work) = (m.clone(), work.clone());
+        all.spawn(async move {
+            let r = m
+                .prepare(&work, "dev", &format!("c{i}"), &format!("ops/c{i}-x"), &[])
+                .await;
+            (i, r.map(|_| ()))
+        });
+    }
+    while let Some(joined) = all.join_next().await {
+        let (i, r) = joined.expect("join");
+        assert!(r.is_ok(), "task c{i}: {:?}", r.err());
+    }
 }

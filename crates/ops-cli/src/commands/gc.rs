@@ -74,12 +74,26 @@ async fn collect(projects: Vec<Project>) -> Result<(Vec<Row>, Vec<String>), CliE
                 ));
                 continue;
             }
+            // One project that cannot be judged never stops the others.
+            let target = match gc::target_for(repo, project.dev_branch.as_deref()).await {
+                Ok(t) => t,
+                Err(e) => {
+                    warnings.push(format!("project {}: {e}; skipped", project.alias));
+                    continue;
+                }
+            };
             let policy = GcPolicy {
-                target: gc::target_for(repo, project.dev_branch.as_deref()).await?,
+                target,
                 ..GcPolicy::default()
             };
-            let decisions = gc::decide(repo, &manager, &policy).await?;
-            gc::remove(repo, &decisions).await?;
+            let decisions = match gc::decide(repo, &manager, &policy).await {
+                Ok(d) => d,
+                Err(e) => {
+                    warnings.push(format!("project {}: {e}; skipped", project.alias));
+                    continue;
+                }
+            };
+            let decisions = gc::remove(repo, decisions).await?;
             rows.extend(decisions.into_iter().map(|d| Row {
                 project: project.alias.clone(),
                 path: d.path,

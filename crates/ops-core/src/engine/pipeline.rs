@@ -10,7 +10,7 @@
 //! runtime that cannot be steered a team task runs as a subagent, with a warning.
 
 use super::config::{AWAITING_CONFIRMATION, MergeConfirmation};
-use super::{Ctx, brief};
+use super::{Ctx, brief, team};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
 use crate::model::{Attempt, AttemptOutcome, Mode, Priority, Task, TaskId, TaskStatus, Timestamp};
@@ -72,6 +72,8 @@ async fn run_steps(
     if let Some(handle) = live.take() {
         end_team_agent(ctx, &id, handle.as_ref()).await;
     }
+    // On an error path the agent may have left without `end_team_agent`.
+    ctx.team.leave(&id);
     result
 }
 
@@ -85,10 +87,17 @@ async fn steps(
     notes: &mpsc::UnboundedSender<AgentDone>,
     live: &mut Live,
 ) -> Result<Option<(String, String)>> {
+    let task_id = task.id.clone();
+    // The agent's slot is free once its process is gone: a team agent kept between
+    // turns (it may work again after an audit failure) holds it until it is stopped.
+    let free_slot = || {
+        let _ = notes.send(AgentDone(task_id.clone(), tokio::task::id()));
+    };
     if task.status == TaskStatus::InProgress {
-        let task_id = task.id.clone();
         let step = agent_step(ctx, task, stop, live).await;
-        let _ = notes.send(AgentDone(task_id, tokio::task::id()));
+        if live.is_none() {
+            free_slot();
+        }
         match step? {
             Step::Next(t) => task = *t,
             Step::Over { merged } => return Ok(merged),
@@ -103,6 +112,7 @@ async fn steps(
     // The work passed its gates: a team agent has nothing more to do.
     if let Some(handle) = live.take() {
         end_team_agent(ctx, &task.id, handle.as_ref()).await;
+        free_slot();
     }
     if task.status == TaskStatus::Shipping
         && let Step::Over { merged } = ship_step(ctx, task, stop).await?
@@ -199,7 +209,7 @@ async fn agent_step(
         runtime: ctx.dispatcher.name().to_string(),
     });
     if team {
-        ctx.team.join(&task, Arc::clone(&handle));
+        ctx.team.join(&task);
     }
     agent_turn(ctx, task, handle, number, team, stop, live).await
 }
@@ -215,7 +225,8 @@ async fn agent_turn(
     stop: &mut watch::Receiver<bool>,
     live: &mut Live,
 ) -> Result<Step> {
-    let ended = watch_agent(ctx, handle.as_ref(), stop).await;
+    let inbox = if team { ctx.team.inbox(&task.id) } else { None };
+    let ended = watch_agent(ctx, &task.id, handle.as_ref(), inbox.as_deref(), stop).await;
     let (outcome, agent) = match ended {
         AgentEnd::Finished(agent) => match &agent.status {
             AgentStatus::Succeeded => (None, agent),
@@ -291,10 +302,13 @@ enum AgentEnd {
     Interrupted(AgentOutcome),
 }
 
-/// Waits for the agent while watching its activity and the stop signal.
+/// Waits for the agent while watching its activity and the stop signal; a team
+/// agent's messages (`inbox`) are delivered meanwhile, and only meanwhile.
 async fn watch_agent(
     ctx: &Ctx,
+    task: &TaskId,
     handle: &dyn AgentHandle,
+    inbox: Option<&team::Inbox>,
     stop: &mut watch::Receiver<bool>,
 ) -> AgentEnd {
     let stall_after = ctx.config.stall_after;
@@ -315,7 +329,25 @@ async fn watch_agent(
                 let agent = stop_and_wait(ctx, handle, wait.as_mut()).await;
                 return AgentEnd::Interrupted(agent);
             }
+            () = message_arrived(inbox) => {
+                for message in inbox.map(team::Inbox::take).unwrap_or_default() {
+                    if let Err(e) = handle.send(&message).await {
+                        ctx.events.emit(Event::Warning {
+                            task: Some(task.clone()),
+                            message: format!("could not pass a team message to the agent: {e}"),
+                        });
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Resolves when a message arrives in `inbox`; never without one.
+async fn message_arrived(inbox: Option<&team::Inbox>) {
+    match inbox {
+        Some(inbox) => inbox.arrived().await,
+        None => std::future::pending().await,
     }
 }
 
