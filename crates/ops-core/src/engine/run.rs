@@ -4,7 +4,7 @@
 use super::pipeline::{self, AgentDone, Finished};
 use super::queue::{BlockChange, BoardView};
 use super::{Control, Ctx, RunReport};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::event::{Event, HaltReason};
 use crate::model::{AttemptOutcome, Lease, Task, TaskId, TaskStatus, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +12,11 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{MissedTickBehavior, interval};
+
+/// The first wait after a retryable board error; it grows linearly to six times this.
+const BOARD_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Retryable board errors in a row that end the run.
+const BOARD_MAX_FAILURES: u32 = 10;
 
 pub(super) struct Run {
     ctx: Arc<Ctx>,
@@ -58,17 +63,18 @@ impl Run {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut poll = interval(config.board_poll);
         poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut board_failures: u32 = 0;
         loop {
-            let view = BoardView::new(self.ctx.store.list().await?)?;
-            let view = self.settle_blocks(view).await?;
-            let view = self.take_over_orphans(view).await?;
-            if self.interrupts == 0 {
-                self.dispatch(&view).await?;
-            }
-            if self.running.is_empty()
-                && let Some(halt) = self.halt_reason(&view)
-            {
-                return self.finish(halt).await;
+            match self.pass().await {
+                Ok(Some(halt)) => return self.finish(halt).await,
+                Ok(None) => board_failures = 0,
+                Err(e) => {
+                    // A busy or briefly unreachable board: say so and try again
+                    // with backoff; anything else ends the run.
+                    board_failures = self.transient(e, board_failures)?;
+                    tokio::time::sleep(BOARD_RETRY.saturating_mul(board_failures.min(6))).await;
+                    continue;
+                }
             }
             tokio::select! {
                 Some(done) = self.pipelines.join_next_with_id() => self.on_finished(done),
@@ -76,7 +82,9 @@ impl Run {
                 Some(control) = self.control.recv() => self.on_control(control),
                 _ = heartbeat.tick() => {
                     let until = Timestamp::now().plus(config.lease_ttl);
-                    self.ctx.store.renew_leases(&config.worker, until).await?;
+                    if let Err(e) = self.ctx.store.renew_leases(&config.worker, until).await {
+                        board_failures = self.transient(e, board_failures)?;
+                    }
                 }
                 _ = poll.tick() => {}
             }
@@ -88,6 +96,35 @@ impl Run {
                 self.on_finished(done);
             }
         }
+    }
+
+    /// One pass over the board: settle blocks, take over orphans, dispatch;
+    /// the halt reason when nothing runs and nothing can start.
+    async fn pass(&mut self) -> Result<Option<HaltReason>> {
+        let view = BoardView::new(self.ctx.store.list().await?)?;
+        let view = self.settle_blocks(view).await?;
+        let view = self.take_over_orphans(view).await?;
+        if self.interrupts == 0 {
+            self.dispatch(&view).await?;
+        }
+        Ok(if self.running.is_empty() {
+            self.halt_reason(&view)
+        } else {
+            None
+        })
+    }
+
+    /// A retryable board error becomes a warning (and the count of failures in
+    /// a row); any other error, or too many in a row, ends the run.
+    fn transient(&self, e: Error, failures: u32) -> Result<u32> {
+        if e.kind() != ErrorKind::Retryable || failures + 1 >= BOARD_MAX_FAILURES {
+            return Err(e);
+        }
+        self.ctx.events.emit(Event::Warning {
+            task: None,
+            message: format!("the board failed, retrying: {e}"),
+        });
+        Ok(failures + 1)
     }
 
     /// Agents running now.
