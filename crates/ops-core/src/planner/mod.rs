@@ -125,11 +125,15 @@ pub fn decide(
     if options.fires_only {
         findings.retain(|(f, _)| f.priority == Priority::P0);
     }
-    let by_fingerprint: BTreeMap<&str, &Task> = existing
-        .iter()
-        .filter(|t| t.status != TaskStatus::Deleted)
-        .map(|t| (t.fingerprint.as_str(), t))
-        .collect();
+    // A deleted task still holds its fingerprint (it is left alone, never
+    // created again); when several tasks share one, a live task wins.
+    let mut by_fingerprint: BTreeMap<&str, &Task> = BTreeMap::new();
+    for t in existing {
+        let slot = by_fingerprint.entry(t.fingerprint.as_str()).or_insert(t);
+        if slot.status == TaskStatus::Deleted {
+            *slot = t;
+        }
+    }
     let existing_ids: BTreeSet<&TaskId> = existing.iter().map(|t| &t.id).collect();
 
     // Ids for every finding: the existing task's, or a new one.
