@@ -255,9 +255,9 @@ fn known(ids: &BTreeMap<&str, &Todo>) -> String {
 /// file does not exist.
 fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
     let path: PathBuf = checkout.join(TODOS_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    let text = match crate::files::read_text(&path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(Vec::new()),
         Err(e) => {
             return Err(invalid(
                 FILE_SOURCE,
