@@ -417,3 +417,26 @@ fn planning_in_an_unregistered_clone_named_like_a_project_never_completes_that_p
         "the registered checkout still has its change: {board:#?}"
     );
 }
+
+#[test]
+fn a_checkout_listed_twice_in_a_project_under_other_spellings_is_planned_once() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.write("wip.txt", "x\n");
+    let link = s.tmp.path().join("link-to-work");
+    std::os::unix::fs::symlink(repo.work(), &link).expect("symlink");
+    let work = repo.work().display().to_string();
+    let reg = registry(
+        &s,
+        &format!(
+            r#"{{"projects": [{{"alias": "app", "paths": [{work:?}, "{work}/", {:?}], "path": "{work}/."}}]}}"#,
+            link.display().to_string()
+        ),
+    );
+    let tasks = json(&s.run(
+        &s.home(),
+        &["--registry", reg.to_str().expect("utf8"), "--json", "plan"],
+    ));
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["repo"], work);
+}
