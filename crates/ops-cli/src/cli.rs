@@ -113,7 +113,7 @@ pub struct PlanArgs {
     /// Plan only this project (by alias).
     #[arg(long, value_name = "ALIAS")]
     pub project: Option<String>,
-    /// Plan only urgent work (P0 and P1).
+    /// Plan only fires: P0 findings and what they depend on.
     #[arg(long)]
     pub fires_only: bool,
     /// A todo to plan as a task (repeatable).
@@ -141,7 +141,7 @@ pub struct RunArgs {
     /// Run only this project (by alias).
     #[arg(long, value_name = "ALIAS")]
     pub project: Option<String>,
-    /// Run only urgent work (P0 and P1).
+    /// Run only fires: P0 tasks and what they depend on.
     #[arg(long)]
     pub fires_only: bool,
     /// Do not promote dev to main after merging.

@@ -385,3 +385,58 @@ fn an_unhealthy_claude_ops_daemon_blocks_run_unless_forced() {
     assert_eq!(audit.status.code(), Some(0), "audit only warns");
     assert!(text(&audit.stderr).contains("warning: service inbox is needs_reauth"));
 }
+
+#[test]
+fn planning_in_an_unregistered_clone_named_like_a_project_never_completes_that_projects_tasks() {
+    let s = Setup::new();
+    let registered = TempRepo::new();
+    registered.write("draft.md", "wip\n");
+    let reg = registry(
+        &s,
+        &format!(
+            r#"{{"projects": [{{"alias": "work", "paths": [{:?}]}}]}}"#,
+            registered.work().display().to_string()
+        ),
+    );
+    let reg = reg.to_str().expect("utf-8 path");
+    let global = json(&s.run(&s.home(), &["--registry", reg, "--json", "plan"]));
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0]["status"], "pending");
+
+    // Another, clean clone whose directory is also called `work`.
+    let other = TempRepo::new();
+    let scoped = s.run(&other.work(), &["--registry", reg, "--json", "plan"]);
+    assert!(scoped.status.success(), "{}", text(&scoped.stderr));
+    let board = json(&s.run(&s.home(), &["--registry", reg, "--json", "status"]));
+    let task = board
+        .iter()
+        .find(|t| t["id"] == global[0]["id"])
+        .expect("the registered project's task");
+    assert_eq!(
+        task["status"], "pending",
+        "the registered checkout still has its change: {board:#?}"
+    );
+}
+
+#[test]
+fn a_checkout_listed_twice_in_a_project_under_other_spellings_is_planned_once() {
+    let s = Setup::new();
+    let repo = TempRepo::new();
+    repo.write("wip.txt", "x\n");
+    let link = s.tmp.path().join("link-to-work");
+    std::os::unix::fs::symlink(repo.work(), &link).expect("symlink");
+    let work = repo.work().display().to_string();
+    let reg = registry(
+        &s,
+        &format!(
+            r#"{{"projects": [{{"alias": "app", "paths": [{work:?}, "{work}/", {:?}], "path": "{work}/."}}]}}"#,
+            link.display().to_string()
+        ),
+    );
+    let tasks = json(&s.run(
+        &s.home(),
+        &["--registry", reg.to_str().expect("utf8"), "--json", "plan"],
+    ));
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["repo"], work);
+}

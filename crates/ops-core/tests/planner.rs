@@ -423,3 +423,63 @@ async fn hybrid_mode_makes_sensitive_tasks_and_dependents_of_in_flight_work_team
         .expect("plan");
     assert_eq!(by_fp(&board, "follow").await.mode, Mode::Team);
 }
+
+#[tokio::test]
+async fn a_task_deleted_from_the_plan_is_not_created_again_while_its_finding_remains() {
+    let board = MemoryBoard::new();
+    let findings = vec![finding("x", "X")];
+    plan(
+        &board,
+        &report(findings.clone()),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    let mut x = by_fp(&board, "x").await;
+    x.move_to(TaskStatus::Deleted, Some("not wanted".into()))
+        .expect("legal");
+    board.save(x).await.expect("save");
+    let changes = plan(
+        &board,
+        &report(findings),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    assert!(changes.created.is_empty(), "{changes:?}");
+    let tasks = board.list().await.expect("list");
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0].status, TaskStatus::Deleted);
+}
+
+#[tokio::test]
+async fn fires_only_keeps_what_a_fire_depends_on_so_the_dependency_is_not_lost() {
+    let board = MemoryBoard::new();
+    let repro = finding("repro", "Reproduce the outage");
+    let mut fire = finding("fire", "Fix the outage");
+    fire.priority = Priority::P0;
+    fire.depends_on = vec!["repro".into()];
+    let options = PlanOptions {
+        fires_only: true,
+        ..PlanOptions::default()
+    };
+    let changes = plan(
+        &board,
+        &report(vec![fire, repro, finding("other", "Unrelated")]),
+        &[project()],
+        &options,
+    )
+    .await
+    .expect("plan");
+    assert!(changes.warnings.is_empty(), "{changes:?}");
+    let repro = by_fp(&board, "repro").await;
+    let fire = by_fp(&board, "fire").await;
+    assert_eq!(fire.blocked_by, BTreeSet::from([repro.id.clone()]));
+    assert_eq!(
+        board.list().await.expect("list").len(),
+        2,
+        "the unrelated P2 stays out"
+    );
+}

@@ -15,6 +15,7 @@
 //! yet (see the "Remote sources" issue).
 
 mod checkouts;
+mod files;
 pub mod git;
 pub mod gsd;
 pub mod todos;

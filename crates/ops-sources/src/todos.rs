@@ -190,15 +190,18 @@ fn todos_of(project: &Project, given: Option<&[String]>) -> Result<Vec<Finding>>
             ));
         }
     }
+    let text_print =
+        |todo: &Todo| fingerprint(&["todo", &project.alias, "text", &normalize(&todo.title)]);
     let print_of = |todo: &Todo| match &todo.id {
         Some(id) => id_print(id),
-        None => fingerprint(&["todo", &project.alias, "text", &normalize(&todo.title)]),
+        None => text_print(todo),
     };
-    // What the files' source reports: a command-line todo among them is theirs.
+    // What the files' source reports: a command-line todo among them (by id,
+    // or by text even when the file's todo has an id) is theirs.
     let mut seen: BTreeSet<String> = todos[..from_files]
         .iter()
         .filter(|t| !t.done && given.is_some())
-        .map(print_of)
+        .flat_map(|t| [print_of(t), text_print(t)])
         .collect();
     let emitted = if given.is_some() {
         &todos[from_files..]
@@ -255,9 +258,9 @@ fn known(ids: &BTreeMap<&str, &Todo>) -> String {
 /// file does not exist.
 fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
     let path: PathBuf = checkout.join(TODOS_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    let text = match crate::files::read_text(&path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(Vec::new()),
         Err(e) => {
             return Err(invalid(
                 FILE_SOURCE,

@@ -213,3 +213,12 @@ async fn the_todo_source_passes_the_source_conformance_suite() {
     )];
     ops_core::conformance::source(&TodoSource::command_line(given), &p).await;
 }
+
+#[tokio::test]
+async fn a_command_line_todo_repeating_a_file_todo_that_has_an_id_is_left_to_the_file() {
+    let dir = checkout_with("- [ ] Ship the docs {#docs}\n");
+    let p = project(&[dir.path()]);
+    let given = TodoSource::command_line(vec![("app".into(), "ship the  docs".into())]);
+    let found = given.audit(&p).await.expect("audit");
+    assert!(found.is_empty(), "one todo, one task: {found:#?}");
+}

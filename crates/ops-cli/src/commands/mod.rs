@@ -39,10 +39,47 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
 }
 
 /// Runs `work` to completion on a runtime that lives for this call.
+///
+/// Once `work` is done, the runtime is shut down without waiting for blocking
+/// threads: a source the audit gave up on (its timeout passed) may still be
+/// stuck in a read, on a hung network mount say, and dropping the runtime
+/// would wait for it forever.
 fn block_on<F: Future>(work: F) -> Result<F::Output, CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
-    Ok(runtime.block_on(work))
+    let output = runtime.block_on(work);
+    runtime.shutdown_background();
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_on;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn block_on_returns_without_waiting_for_a_blocking_read_that_was_given_up() {
+        let (release, stuck) = mpsc::channel::<()>();
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            let answer = block_on(async move {
+                let read = tokio::task::spawn_blocking(move || stuck.recv());
+                // The audit's timeout, made short.
+                tokio::time::timeout(Duration::from_millis(10), read)
+                    .await
+                    .is_err()
+            });
+            let _ = done.send(answer.expect("runtime"));
+        });
+        let gave_up = finished.recv_timeout(Duration::from_secs(30));
+        drop(release); // frees the blocked thread either way
+        assert_eq!(
+            gave_up,
+            Ok(true),
+            "block_on waited for the stuck blocking thread"
+        );
+    }
 }

@@ -4,12 +4,15 @@
 //!   error listing the known ones).
 //! - Else, inside a git repository whose top is not `$HOME` → SCOPED on it: the
 //!   registry's entry for that path when there is one, else a project made up
-//!   on the spot (alias = the directory's name), so no registry is needed.
+//!   on the spot (alias = the directory's name), so no registry is needed. When
+//!   that name is already a registered project's (another clone of it, say),
+//!   a short hash of the path is added: the made-up project must never pass for
+//!   the registered one, whose tasks the planner would otherwise complete.
 //! - Else → GLOBAL over the registry.
 
 use super::registry::Registry;
 use crate::error::{Error, Result};
-use crate::model::Project;
+use crate::model::{Project, fingerprint};
 use std::path::{Path, PathBuf};
 
 /// SCOPED or GLOBAL.
@@ -55,10 +58,7 @@ impl Context {
                 .and_then(|r| r.project_at(&top))
                 .cloned()
                 .unwrap_or_else(|| Project {
-                    alias: top
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "repo".into()),
+                    alias: made_up_alias(&top, registry),
                     paths: vec![top.clone()],
                     ..Project::default()
                 });
@@ -72,6 +72,21 @@ impl Context {
             kind: ContextKind::Global,
             projects: registry.projects.clone(),
         })
+    }
+}
+
+/// The alias of an unregistered checkout: its directory's name, plus a short
+/// hash of its path when a registered project already answers to that name.
+fn made_up_alias(top: &Path, registry: Option<&Registry>) -> String {
+    let name = top
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into());
+    if registry.is_some_and(|r| r.projects.iter().any(|p| p.answers_to(&name))) {
+        let hash = fingerprint(&[&top.display().to_string()]);
+        format!("{name}-{}", &hash[..6])
+    } else {
+        name
     }
 }
 

@@ -10,7 +10,8 @@
 //! `ship` (`github`|`local`), `sensitive_paths`, `acceptance_criteria`,
 //! `sentry{org, project}`, `linear{team}`. Keys ops does not know are kept in
 //! [`Project::extra`] untouched, never rejected. Paths may start with `~/`;
-//! relative paths are relative to the registry file.
+//! relative paths are relative to the registry file. A checkout a project
+//! lists twice (`dir` and `dir/`, or through a symlink) is kept once.
 
 use super::json::{JsonFile, kind};
 use crate::error::{Error, Result};
@@ -121,7 +122,24 @@ impl Registry {
 }
 
 fn normalise(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.components().collect())
+}
+
+/// The paths without repeats: one checkout written twice (`dir`, `dir/`,
+/// `dir/.`, or through a symlink) would be audited twice and planned as two
+/// tasks for the same work. The first spelling is kept, without a trailing
+/// `/` or `.`.
+fn distinct_checkouts(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for path in paths {
+        let key = normalise(&path);
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(path.components().collect());
+        }
+    }
+    out
 }
 
 fn project(
@@ -163,6 +181,7 @@ fn project(
             paths.push(path);
         }
     }
+    let paths = distinct_checkouts(paths);
     let mut repos = file.strings(entry, "repos", &at)?;
     if let Some(url) = file.string(entry, "remote_url", &at)?
         && let Some(slug) = github_slug(&url)

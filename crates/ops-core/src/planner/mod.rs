@@ -11,7 +11,7 @@
 //! | P2 | work in flight that should land | unpushed commits, uncommitted changes, the current GSD phase, a handoff, a PR ready to merge or with changes requested |
 //! | P3 | next and housekeeping | the next GSD phase, todos, detached HEAD |
 //!
-//! `--fires-only` keeps P0 (after raising).
+//! `--fires-only` keeps P0 (after raising) and the findings a P0 depends on.
 //!
 //! # Cross-reference with the board
 //! A task is keyed by its finding's fingerprint:
@@ -55,7 +55,8 @@ pub const DEFAULT_ACCEPTANCE: &[&str] = &[
 /// How to plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
-    /// Keep only P0 findings (and leave every other task alone).
+    /// Keep only P0 findings and what they depend on (and leave every other
+    /// task alone).
     pub fires_only: bool,
     /// Active topics: a matching finding is raised one priority step.
     pub topics: Vec<Topic>,
@@ -123,13 +124,36 @@ pub fn decide(
         .map(|f| raise_for_topics(f, &options.topics))
         .collect();
     if options.fires_only {
-        findings.retain(|(f, _)| f.priority == Priority::P0);
+        // P0, and whatever a P0 depends on (transitively): dropping a blocker
+        // would let the fire start without its input.
+        let mut keep: BTreeSet<String> = findings
+            .iter()
+            .filter(|(f, _)| f.priority == Priority::P0)
+            .map(|(f, _)| f.fingerprint.clone())
+            .collect();
+        loop {
+            let needed: Vec<String> = findings
+                .iter()
+                .filter(|(f, _)| keep.contains(&f.fingerprint))
+                .flat_map(|(f, _)| f.depends_on.iter().cloned())
+                .filter(|dep| !keep.contains(dep))
+                .collect();
+            if needed.is_empty() {
+                break;
+            }
+            keep.extend(needed);
+        }
+        findings.retain(|(f, _)| keep.contains(&f.fingerprint));
     }
-    let by_fingerprint: BTreeMap<&str, &Task> = existing
-        .iter()
-        .filter(|t| t.status != TaskStatus::Deleted)
-        .map(|t| (t.fingerprint.as_str(), t))
-        .collect();
+    // A deleted task still holds its fingerprint (it is left alone, never
+    // created again); when several tasks share one, a live task wins.
+    let mut by_fingerprint: BTreeMap<&str, &Task> = BTreeMap::new();
+    for t in existing {
+        let slot = by_fingerprint.entry(t.fingerprint.as_str()).or_insert(t);
+        if slot.status == TaskStatus::Deleted {
+            *slot = t;
+        }
+    }
     let existing_ids: BTreeSet<&TaskId> = existing.iter().map(|t| &t.id).collect();
 
     // Ids for every finding: the existing task's, or a new one.

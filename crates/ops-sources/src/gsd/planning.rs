@@ -48,9 +48,9 @@ pub fn read_planning(checkout: &Path) -> Result<Option<Planning>> {
 }
 
 fn read_file<T>(path: &Path, parse: fn(&str) -> Result<T, ParseError>) -> Result<Option<T>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let text = match crate::files::read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(invalid(format!("{}: cannot read: {e}", path.display()))),
     };
     parse(&text).map(Some).map_err(|e| {
