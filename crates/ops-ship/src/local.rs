@@ -11,7 +11,8 @@
 //!   report `HeadChanged` (the engine checks again); else fast-forward dev to the
 //!   head (`push <sha>:refs/heads/dev`, never forced).
 //! * `promote`: when dev's head is green, fast-forward main to it, or push a merge
-//!   commit of dev onto main (never a squash). Off with [`LocalShipConfig::promote`].
+//!   commit of dev onto main (never a squash) once that merge commit is green too.
+//!   Off with [`LocalShipConfig::promote`].
 //!
 //! Idempotent: every step first looks for a commit with the task's trailer on the
 //! remote dev branch, so a second run, or a run after a crash at any step, reports
@@ -528,18 +529,6 @@ impl Shipper for LocalShipper {
         {
             return Ok(PromoteOutcome::UpToDate);
         }
-        let probe = Task::new(
-            TaskId::new("promote").map_err(|e| err("promote", ErrorKind::Fatal, e.to_string()))?,
-            "promote dev",
-            project,
-            repo,
-        );
-        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
-        if !verdict.passed {
-            return Ok(PromoteOutcome::Skipped {
-                reason: format!("dev's head {dev} is not green: {}", verdict.detail),
-            });
-        }
         let target = if git
             .succeeds(["merge-base", "--is-ancestor", &main, &dev])
             .await
@@ -561,6 +550,30 @@ impl Shipper for LocalShipper {
             let message = format!("Promote {} to {}\n", b.dev, b.main);
             commit_like(&git, &dev, &tree, &[&main, &dev], &message).await?
         };
+        let probe = Task::new(
+            TaskId::new("promote").map_err(|e| err("promote", ErrorKind::Fatal, e.to_string()))?,
+            "promote dev",
+            project,
+            repo,
+        );
+        // Dev must be green, and so must what lands: the merge into a diverged main.
+        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
+        if !verdict.passed {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!("dev's head {dev} is not green: {}", verdict.detail),
+            });
+        }
+        if target != dev {
+            let verdict = self.judge(Path::new(repo), &probe, &target).await?;
+            if !verdict.passed {
+                return Ok(PromoteOutcome::Skipped {
+                    reason: format!(
+                        "the merge {target} of dev's head {dev} into {} is not green: {}",
+                        b.main, verdict.detail
+                    ),
+                });
+            }
+        }
         push(
             &git,
             &self.config.remote,

@@ -364,3 +364,25 @@ async fn promote_skips_a_red_dev_and_is_off_with_no_main() {
     ));
     assert_eq!(repo.origin_rev("main"), main0);
 }
+
+#[tokio::test]
+async fn promote_tests_the_merge_commit_that_lands_not_dev_alone() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "main"]);
+    repo.commit_file("hotfix.txt", "h\n", "hotfix on main");
+    repo.git(&["push", "--quiet", "origin", "main"]);
+    repo.git(&["checkout", "--quiet", "dev"]);
+    move_dev(&repo, "x.txt");
+    let main0 = repo.origin_rev("main");
+    let work = repo.work();
+    // Green on dev alone (no hotfix.txt), red once main's hotfix is merged in.
+    let out = shipper(Some("! test -f hotfix.txt"))
+        .promote("proj", work.to_str().expect("utf-8"))
+        .await
+        .expect("promote");
+    assert!(
+        matches!(out, PromoteOutcome::Skipped { .. }),
+        "a red merge of dev into main is never pushed: {out:?}"
+    );
+    assert_eq!(repo.origin_rev("main"), main0);
+}
