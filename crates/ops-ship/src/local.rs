@@ -178,15 +178,14 @@ impl LocalShipper {
         .filter(|s| !s.is_empty())
     }
 
-    /// The commit on the remote dev branch carrying `task`'s trailer, if any.
+    /// The commit on the remote dev branch carrying `task`'s trailer, if any. Only
+    /// the trailer block counts: a title that reads `Ops-Task: <other id>` is not one.
     async fn merged_commit(&self, git: &Git, dev: &str, task: &TaskId) -> Result<Option<String>> {
         let pattern = format!("^{TASK_TRAILER}: {}$", task.as_str().replace('.', "\\."));
         let found = git
             .run([
                 "log",
-                "--format=%H",
-                "-n",
-                "1",
+                &format!("--format=%H%x00%(trailers:key={TASK_TRAILER},valueonly,separator=%x00)"),
                 "--grep",
                 &pattern,
                 &self.remote_ref(dev),
@@ -194,7 +193,13 @@ impl LocalShipper {
             ])
             .await
             .map_err(git_err("look for an earlier merge"))?;
-        Ok(Some(found).filter(|s| !s.is_empty()))
+        Ok(found.lines().find_map(|line| {
+            let mut fields = line.split('\0');
+            let sha = fields.next()?;
+            fields
+                .any(|v| v.trim() == task.as_str())
+                .then(|| sha.to_string())
+        }))
     }
 
     /// Builds the squash of `tip` onto `base`; identity and dates come from `tip`.

@@ -386,3 +386,32 @@ async fn promote_tests_the_merge_commit_that_lands_not_dev_alone() {
     );
     assert_eq!(repo.origin_rev("main"), main0);
 }
+
+#[tokio::test]
+async fn a_title_that_looks_like_another_tasks_trailer_does_not_mark_that_task_merged() {
+    let repo = TempRepo::new();
+    let mut sneaky = task(&repo, "t2");
+    sneaky.title = "Ops-Task: t1".into();
+    let w2 = branch(&repo, "ops/t2-x", &[("b.txt", "b\n")]);
+    let s = shipper(None);
+    let c2 = s.open_change(&sneaky, &w2).await.expect("open t2");
+    s.checks(&c2).await.expect("checks t2");
+    assert!(matches!(
+        s.merge(&c2).await.expect("merge t2"),
+        MergeOutcome::Merged { .. }
+    ));
+    let t1 = task(&repo, "t1");
+    let w1 = branch(&repo, "ops/t1-x", &[("a.txt", "a\n")]);
+    let c1 = s.open_change(&t1, &w1).await.expect("open t1");
+    s.checks(&c1).await.expect("checks t1");
+    let out = s.merge(&c1).await.expect("merge t1");
+    assert!(
+        matches!(out, MergeOutcome::Merged { .. }),
+        "t1 was never merged, its work must land: {out:?}"
+    );
+    git(&repo.work(), &["fetch", "--quiet", "origin"]);
+    assert_eq!(
+        git(&repo.work(), &["cat-file", "-t", "origin/dev:a.txt"]),
+        "blob"
+    );
+}
