@@ -703,3 +703,23 @@ async fn a_rate_limit_longer_than_max_wait_is_a_retryable_error_carrying_the_wai
     assert_eq!(e.kind(), ops_core::ErrorKind::Retryable);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
 }
+
+#[tokio::test]
+async fn a_pull_request_retargeted_to_main_after_its_checks_passed_is_never_merged() {
+    let f = forge().await;
+    let main0 = f.repo.origin_rev("main");
+    let (_, _, c) = f.opened_green("t1").await;
+    assert_eq!(
+        f.ship.checks(&c).await.expect("checks"),
+        ChecksState::Passed
+    );
+    let number = f.gh.pulls()[0].number;
+    f.gh.retarget(SLUG, number, "main");
+    let out = f.ship.merge(&c).await.expect("merge");
+    assert!(
+        matches!(out, MergeOutcome::Refused { ref reason } if reason.contains("main")),
+        "{out:?}"
+    );
+    assert!(f.gh.merge_calls().is_empty(), "no merge request was sent");
+    assert_eq!(f.repo.origin_rev("main"), main0);
+}

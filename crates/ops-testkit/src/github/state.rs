@@ -213,6 +213,16 @@ impl State {
         })
     }
 
+    pub fn retarget(&mut self, slug: &str, number: u64, base: &str) {
+        for p in self
+            .pulls
+            .iter_mut()
+            .filter(|p| p.repo == slug && p.number == number)
+        {
+            p.base = base.to_string();
+        }
+    }
+
     pub fn pull_views(&self) -> Vec<PullView> {
         self.pulls
             .iter()
