@@ -2,8 +2,10 @@
 //!
 //! Secret files ([`is_secret_file`]): any `.env*` file, private keys and
 //! certificates bundles (`*.pem`, `*.key`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`,
-//! `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`), credential stores
-//! (`.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`, `*.tfvars`), and data files
+//! `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`, `*.ppk`), named env files
+//! (`*.env`), credential stores (`.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`,
+//! `.pgpass`, `.htpasswd`, `.dockercfg`, `.docker/config.json`, `.kube/config`,
+//! `*.kdbx`, `*.tfvars`), and data files
 //! (no extension, or json/yaml/toml/ini/... ) named `credentials*` or containing
 //! `secret` (so `config/secrets.yaml` is one, `src/secrets.rs` is code, not one).
 //! Adding, changing or deleting one fails the gate.
@@ -235,9 +237,22 @@ pub fn is_secret_file(path: &str) -> bool {
         ".jks",
         ".keystore",
         ".tfvars",
+        ".env",
+        ".ppk",
+        ".kdbx",
     ];
     const PREFIXES: &[&str] = &[".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
-    const NAMES: &[&str] = &[".git-credentials", ".netrc", ".npmrc", ".pypirc"];
+    const NAMES: &[&str] = &[
+        ".git-credentials",
+        ".netrc",
+        ".npmrc",
+        ".pypirc",
+        ".pgpass",
+        ".htpasswd",
+        ".dockercfg",
+    ];
+    // Files whose name is ordinary but whose directory makes them credentials.
+    const PATHS: &[&str] = &[".docker/config.json", ".kube/config"];
     // `credentials*` and `*secret*` count when they hold data (no extension, or a
     // config/data one), so `src/secrets.rs` (code about secrets) is not one.
     const DATA: &[&str] = &[
@@ -257,7 +272,11 @@ pub fn is_secret_file(path: &str) -> bool {
         None => true,
         Some((stem, ext)) => stem.is_empty() || DATA.contains(&ext),
     };
+    let lower = path.replace('\\', "/").to_ascii_lowercase();
     PREFIXES.iter().any(|p| name.starts_with(p))
+        || PATHS
+            .iter()
+            .any(|p| lower == *p || lower.ends_with(&format!("/{p}")))
         || EXTENSIONS.iter().any(|e| name.ends_with(e))
         || NAMES.contains(&name.as_str())
         || (data && (name.starts_with("credentials") || name.contains("secret")))
@@ -349,6 +368,26 @@ mod tests {
             "the_ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is inside a word",
         ] {
             assert_eq!(find_tokens(harmless), [], "{harmless}");
+        }
+    }
+
+    #[test]
+    fn named_env_files_ssh_putty_keys_and_password_files_are_secret_files() {
+        for p in [
+            "deploy/production.env",
+            "docker/app.env",
+            "keys/deploy.ppk",
+            "db/.pgpass",
+            "web/.htpasswd",
+            ".dockercfg",
+            ".docker/config.json",
+            ".kube/config",
+            "vault.kdbx",
+        ] {
+            assert!(is_secret_file(p), "{p}");
+        }
+        for p in ["src/config.json", "config", "src/env/mod.rs"] {
+            assert!(!is_secret_file(p), "{p}");
         }
     }
 
