@@ -12,8 +12,9 @@
 //!
 //! Token-shaped strings ([`TOKEN_PREFIXES`], [`find_tokens`]): GitHub tokens
 //! (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), AWS access key ids
-//! (`AKIA`, `ASIA`), Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`,
-//! `xoxe-`), OpenAI/Anthropic keys (`sk-`, `sk-ant-`), private key headers
+//! (`AKIA`, `ASIA`), npm (`npm_`), GitLab (`glpat-`), Stripe (`sk_live_`,
+//! `rk_live_`) and Google API keys (`AIza`), Slack tokens (`xoxb-`, `xoxp-`,
+//! `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`), OpenAI/Anthropic keys (`sk-`, `sk-ant-`), private key headers
 //! (`-----BEGIN ... PRIVATE KEY-----`) and high-entropy values assigned to a name
 //! like `password`, `secret`, `token` or `api_key`. The same list redacts text
 //! ([`redact`]) before it reaches a verdict, an error or an event.
@@ -42,6 +43,11 @@ pub const TOKEN_PREFIXES: &[(&str, &str, usize)] = &[
     ("Slack refresh token", "xoxr-", 10),
     ("Slack session token", "xoxs-", 10),
     ("Slack config token", "xoxe-", 10),
+    ("npm access token", "npm_", 30),
+    ("GitLab personal access token", "glpat-", 20),
+    ("Stripe live secret key", "sk_live_", 20),
+    ("Stripe live restricted key", "rk_live_", 20),
+    ("Google API key", "AIza", 30),
     ("Anthropic API key", "sk-ant-", 20),
     ("API secret key", "sk-", 20),
 ];
@@ -344,6 +350,19 @@ mod tests {
             assert!(!red.contains(&token), "{kind}: {red}");
             assert!(red.starts_with("export X=[redacted "), "{red}");
             assert!(red.ends_with(" # here"), "{red}");
+        }
+    }
+
+    #[test]
+    fn npm_gitlab_stripe_and_google_keys_are_found_in_plain_text() {
+        for token in [
+            "npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+            "glpat-A1b2C3d4E5f6G7h8I9j0",
+            "sk_live_A1b2C3d4E5f6G7h8I9j0K1l2",
+            "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+        ] {
+            let text = format!("registry token {token} here");
+            assert!(!redact(&text).contains(token), "{token} survives redaction");
         }
     }
 
