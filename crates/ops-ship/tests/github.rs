@@ -723,3 +723,29 @@ async fn a_pull_request_retargeted_to_main_after_its_checks_passed_is_never_merg
     assert!(f.gh.merge_calls().is_empty(), "no merge request was sent");
     assert_eq!(f.repo.origin_rev("main"), main0);
 }
+
+#[tokio::test]
+async fn a_failing_check_run_beyond_the_first_page_of_check_runs_is_seen_and_never_merged() {
+    let f = forge().await;
+    let (_, _, c) = f.opened_green("t1").await;
+    for i in 0..120 {
+        f.gh.set_check_run(
+            SLUG,
+            &c.head,
+            &format!("matrix-{i:03}"),
+            Some("success"),
+            "ok",
+        );
+    }
+    f.gh.set_check_run(SLUG, &c.head, "zz-last-job", Some("failure"), "boom");
+    let checks = f.ship.checks(&c).await.expect("checks");
+    assert!(
+        matches!(checks, ChecksState::Failed { ref detail } if detail.contains("zz-last-job")),
+        "{checks:?}"
+    );
+    assert!(matches!(
+        f.ship.merge(&c).await.expect("merge"),
+        MergeOutcome::Refused { .. }
+    ));
+    assert!(f.gh.merge_calls().is_empty());
+}

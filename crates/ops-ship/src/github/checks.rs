@@ -30,6 +30,9 @@ fn tail(text: &str) -> String {
     format!("…{}", &text[start..])
 }
 
+/// At most this many pages of 100 check runs are read for one commit.
+const MAX_CHECK_RUN_PAGES: u32 = 10;
+
 /// Reads check runs and statuses of `sha`; `required` names that must be present.
 pub(crate) async fn commit_checks(
     client: &Client,
@@ -38,27 +41,47 @@ pub(crate) async fn commit_checks(
     required: &[String],
     require_some: bool,
 ) -> Result<CommitChecks> {
-    let runs = client
-        .get(&format!(
-            "/repos/{slug}/commits/{sha}/check-runs?per_page=100"
-        ))
-        .await?;
+    let read_err = |r: &super::client::Reply| {
+        gh_err(
+            "read checks",
+            ErrorKind::Retryable,
+            format!("{}: {}", r.status, r.message()),
+        )
+    };
+    // Every page: a failing run on page two is as red as one on page one.
+    let mut all_runs: Vec<serde_json::Value> = Vec::new();
+    let mut total = 0;
+    for page in 1..=MAX_CHECK_RUN_PAGES {
+        let runs = client
+            .get(&format!(
+                "/repos/{slug}/commits/{sha}/check-runs?per_page=100&page={page}"
+            ))
+            .await?;
+        if !runs.ok() {
+            return Err(read_err(&runs));
+        }
+        total = runs.body["total_count"].as_u64().unwrap_or(0);
+        let batch = runs.body["check_runs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let done = batch.len() < 100;
+        all_runs.extend(batch);
+        if done || all_runs.len() as u64 >= total {
+            break;
+        }
+    }
     let status = client
         .get(&format!("/repos/{slug}/commits/{sha}/status"))
         .await?;
-    for r in [&runs, &status] {
-        if !r.ok() {
-            return Err(gh_err(
-                "read checks",
-                ErrorKind::Retryable,
-                format!("{}: {}", r.status, r.message()),
-            ));
-        }
+    if !status.ok() {
+        return Err(read_err(&status));
     }
     let mut seen = Vec::new();
-    let (mut red, mut pending) = (false, false);
+    // Runs ops could not read count as still running, never as green.
+    let (mut red, mut pending) = (false, (all_runs.len() as u64) < total);
     let mut failures = Vec::new();
-    for run in runs.body["check_runs"].as_array().into_iter().flatten() {
+    for run in &all_runs {
         let name = run["name"].as_str().unwrap_or("?").to_string();
         match (run["status"].as_str(), run["conclusion"].as_str()) {
             (Some("completed"), Some("success" | "neutral" | "skipped")) => {}

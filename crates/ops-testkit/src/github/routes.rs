@@ -207,7 +207,7 @@ fn route(st: &mut State, method: &Method, uri: &Uri, path: &str, body: &Value) -
             });
             answer
         }
-        ("GET", ["commits", sha, "check-runs"]) => st.check_runs(&slug, sha),
+        ("GET", ["commits", sha, "check-runs"]) => st.check_runs(&slug, sha, &query(uri)),
         ("GET", ["commits", sha, "status"]) => st.combined_status(&slug, sha),
         ("GET", ["branches", ..]) => st.branch(&slug, tail.trim_start_matches("branches/")),
         ("GET", ["compare", ..]) => st.compare(&slug, tail.trim_start_matches("compare/")),

@@ -445,7 +445,8 @@ impl State {
         ))
     }
 
-    pub fn check_runs(&self, slug: &str, sha: &str) -> Answer {
+    /// Check runs of `sha`, paginated like GitHub (`per_page`, default 30, `page` from 1).
+    pub fn check_runs(&self, slug: &str, sha: &str, query: &BTreeMap<String, String>) -> Answer {
         self.bare(slug)?;
         let mut runs = self
             .check_runs
@@ -461,7 +462,23 @@ impl State {
                 "output": {"title": name, "summary": format!("{name} {conclusion}"), "text": ""},
             }));
         }
-        Ok((200, json!({"total_count": runs.len(), "check_runs": runs})))
+        let per_page = query
+            .get("per_page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 100);
+        let page = query
+            .get("page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let total = runs.len();
+        let shown: Vec<Value> = runs
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        Ok((200, json!({"total_count": total, "check_runs": shown})))
     }
 
     pub fn combined_status(&self, slug: &str, sha: &str) -> Answer {
