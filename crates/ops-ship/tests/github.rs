@@ -749,3 +749,20 @@ async fn a_failing_check_run_beyond_the_first_page_of_check_runs_is_seen_and_nev
     ));
     assert!(f.gh.merge_calls().is_empty());
 }
+
+#[tokio::test]
+async fn a_failing_commit_status_beyond_the_first_page_of_statuses_is_seen_and_never_merged() {
+    let f = forge().await;
+    let (_, _, c) = f.opened_green("t1").await;
+    for i in 0..120 {
+        f.gh.set_status(SLUG, &c.head, &format!("ci/shard-{i:03}"), "success", "ok");
+    }
+    f.gh.set_status(SLUG, &c.head, "zz/deploy-preview", "failure", "boom");
+    let checks = f.ship.checks(&c).await.expect("checks");
+    assert!(matches!(checks, ChecksState::Failed { .. }), "{checks:?}");
+    assert!(matches!(
+        f.ship.merge(&c).await.expect("merge"),
+        MergeOutcome::Refused { .. }
+    ));
+    assert!(f.gh.merge_calls().is_empty());
+}

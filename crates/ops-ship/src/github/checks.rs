@@ -72,7 +72,7 @@ pub(crate) async fn commit_checks(
         }
     }
     let status = client
-        .get(&format!("/repos/{slug}/commits/{sha}/status"))
+        .get(&format!("/repos/{slug}/commits/{sha}/status?per_page=100"))
         .await?;
     if !status.ok() {
         return Err(read_err(&status));
@@ -133,6 +133,21 @@ pub(crate) async fn commit_checks(
             }
         }
         seen.push(context);
+    }
+    // Statuses past the page read still count, through the combined state of all.
+    let listed = status.body["statuses"].as_array().map_or(0, Vec::len) as u64;
+    if status.body["total_count"].as_u64().unwrap_or(0) > listed {
+        match status.body["state"].as_str() {
+            Some("success") => {}
+            Some("failure" | "error") => {
+                red = true;
+                failures.push(format!(
+                    "the combined status of {sha} is {}: a status past the first {listed} failed",
+                    status.body["state"].as_str().unwrap_or_default()
+                ));
+            }
+            _ => pending = true,
+        }
     }
     let missing = required.iter().any(|r| !seen.contains(r)) || (require_some && seen.is_empty());
     let rollup = if red {

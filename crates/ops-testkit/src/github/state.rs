@@ -462,26 +462,21 @@ impl State {
                 "output": {"title": name, "summary": format!("{name} {conclusion}"), "text": ""},
             }));
         }
-        let per_page = query
-            .get("per_page")
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(30)
-            .clamp(1, 100);
-        let page = query
-            .get("page")
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
         let total = runs.len();
-        let shown: Vec<Value> = runs
-            .into_iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .collect();
-        Ok((200, json!({"total_count": total, "check_runs": shown})))
+        Ok((
+            200,
+            json!({"total_count": total, "check_runs": page_of(runs, query)}),
+        ))
     }
 
-    pub fn combined_status(&self, slug: &str, sha: &str) -> Answer {
+    /// The combined status of `sha`: `state` over all statuses, `statuses` paginated
+    /// like GitHub (`per_page`, default 30, `page` from 1).
+    pub fn combined_status(
+        &self,
+        slug: &str,
+        sha: &str,
+        query: &BTreeMap<String, String>,
+    ) -> Answer {
         self.bare(slug)?;
         let list = self
             .statuses
@@ -500,7 +495,7 @@ impl State {
         };
         Ok((
             200,
-            json!({"state": state, "sha": sha, "total_count": list.len(), "statuses": list}),
+            json!({"state": state, "sha": sha, "total_count": list.len(), "statuses": page_of(list, query)}),
         ))
     }
 
@@ -566,4 +561,23 @@ impl State {
             }}}}),
         ))
     }
+}
+
+/// One page of `items` as GitHub pages them (`per_page`, default 30, max 100; `page` from 1).
+fn page_of(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
+    let per_page = query
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect()
 }
