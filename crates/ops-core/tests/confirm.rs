@@ -7,7 +7,7 @@ use common::{Harness, drain, id, task};
 use ops_core::engine::{AWAITING_CONFIRMATION, MergeConfirmation};
 use ops_core::fake::{FakeAgent, FakeDispatcher};
 use ops_core::model::{Priority, TaskStatus};
-use ops_core::seams::FollowUp;
+use ops_core::seams::{FollowUp, MergeOutcome};
 use ops_core::{Event, HaltReason, TaskStore};
 use std::time::Duration;
 
@@ -42,6 +42,44 @@ async fn asking_engine_merges_only_after_a_yes() {
     assert!(
         !handle.confirm_merge(&id("zzz"), true),
         "no question for another task"
+    );
+    assert!(handle.confirm_merge(&id("a"), true));
+    let report = run.await.expect("join").expect("run");
+    assert_eq!(report.halt, HaltReason::AllDone);
+    assert_eq!(h.shipper.merges(), [id("a")]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_head_that_changed_after_the_yes_is_asked_about_again_before_it_merges() {
+    let h = harness(MergeConfirmation::Ask);
+    h.seed(vec![task("a", &[])]).await;
+    let (engine, mut events) = h.engine();
+    let handle = engine.handle();
+    let run = tokio::spawn(engine.run());
+    let first = loop {
+        if let Some(Event::MergeConfirmationRequested { head, .. }) = events.recv().await {
+            break head;
+        }
+    };
+    // New commits land on the change while the operator reads the question.
+    h.shipper.push_to_open_changes();
+    assert!(handle.confirm_merge(&id("a"), true));
+    let second = loop {
+        match events.recv().await.expect("the engine asks again") {
+            Event::MergeConfirmationRequested { head, .. } => break head,
+            Event::MergeAttempted { outcome, .. } => {
+                assert!(
+                    !matches!(outcome, MergeOutcome::Merged { .. }),
+                    "merged a head nobody confirmed"
+                );
+            }
+            _ => {}
+        }
+    };
+    assert_ne!(second, first, "the question names the new head");
+    assert!(
+        h.shipper.merges().is_empty(),
+        "nothing merged before the second yes"
     );
     assert!(handle.confirm_merge(&id("a"), true));
     let report = run.await.expect("join").expect("run");

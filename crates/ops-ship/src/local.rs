@@ -11,7 +11,8 @@
 //!   report `HeadChanged` (the engine checks again); else fast-forward dev to the
 //!   head (`push <sha>:refs/heads/dev`, never forced).
 //! * `promote`: when dev's head is green, fast-forward main to it, or push a merge
-//!   commit of dev onto main (never a squash). Off with [`LocalShipConfig::promote`].
+//!   commit of dev onto main (never a squash) once that merge commit is green too.
+//!   Off with [`LocalShipConfig::promote`].
 //!
 //! Idempotent: every step first looks for a commit with the task's trailer on the
 //! remote dev branch, so a second run, or a run after a crash at any step, reports
@@ -177,15 +178,14 @@ impl LocalShipper {
         .filter(|s| !s.is_empty())
     }
 
-    /// The commit on the remote dev branch carrying `task`'s trailer, if any.
+    /// The commit on the remote dev branch carrying `task`'s trailer, if any. Only
+    /// the trailer block counts: a title that reads `Ops-Task: <other id>` is not one.
     async fn merged_commit(&self, git: &Git, dev: &str, task: &TaskId) -> Result<Option<String>> {
         let pattern = format!("^{TASK_TRAILER}: {}$", task.as_str().replace('.', "\\."));
         let found = git
             .run([
                 "log",
-                "--format=%H",
-                "-n",
-                "1",
+                &format!("--format=%H%x00%(trailers:key={TASK_TRAILER},valueonly,separator=%x00)"),
                 "--grep",
                 &pattern,
                 &self.remote_ref(dev),
@@ -193,7 +193,13 @@ impl LocalShipper {
             ])
             .await
             .map_err(git_err("look for an earlier merge"))?;
-        Ok(Some(found).filter(|s| !s.is_empty()))
+        Ok(found.lines().find_map(|line| {
+            let mut fields = line.split('\0');
+            let sha = fields.next()?;
+            fields
+                .any(|v| v.trim() == task.as_str())
+                .then(|| sha.to_string())
+        }))
     }
 
     /// Builds the squash of `tip` onto `base`; identity and dates come from `tip`.
@@ -528,18 +534,6 @@ impl Shipper for LocalShipper {
         {
             return Ok(PromoteOutcome::UpToDate);
         }
-        let probe = Task::new(
-            TaskId::new("promote").map_err(|e| err("promote", ErrorKind::Fatal, e.to_string()))?,
-            "promote dev",
-            project,
-            repo,
-        );
-        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
-        if !verdict.passed {
-            return Ok(PromoteOutcome::Skipped {
-                reason: format!("dev's head {dev} is not green: {}", verdict.detail),
-            });
-        }
         let target = if git
             .succeeds(["merge-base", "--is-ancestor", &main, &dev])
             .await
@@ -561,6 +555,30 @@ impl Shipper for LocalShipper {
             let message = format!("Promote {} to {}\n", b.dev, b.main);
             commit_like(&git, &dev, &tree, &[&main, &dev], &message).await?
         };
+        let probe = Task::new(
+            TaskId::new("promote").map_err(|e| err("promote", ErrorKind::Fatal, e.to_string()))?,
+            "promote dev",
+            project,
+            repo,
+        );
+        // Dev must be green, and so must what lands: the merge into a diverged main.
+        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
+        if !verdict.passed {
+            return Ok(PromoteOutcome::Skipped {
+                reason: format!("dev's head {dev} is not green: {}", verdict.detail),
+            });
+        }
+        if target != dev {
+            let verdict = self.judge(Path::new(repo), &probe, &target).await?;
+            if !verdict.passed {
+                return Ok(PromoteOutcome::Skipped {
+                    reason: format!(
+                        "the merge {target} of dev's head {dev} into {} is not green: {}",
+                        b.main, verdict.detail
+                    ),
+                });
+            }
+        }
         push(
             &git,
             &self.config.remote,

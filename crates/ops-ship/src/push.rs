@@ -27,24 +27,50 @@ pub enum PushKind<'a> {
 
 /// Pushes `src` (a commit or ref) to branch `dst` of `remote`, as a fast-forward only.
 pub async fn push(git: &Git, remote: &str, src: &str, dst: &str, kind: PushKind<'_>) -> Result<()> {
-    if let PushKind::Work { main } = kind
-        && (dst == main || PRODUCTION_BRANCHES.contains(&dst))
-    {
-        return Err(Error::backend(
+    let refuse = |why: String| {
+        Err(Error::backend(
             "push",
             format!("push to {dst}"),
             ErrorKind::Invalid,
-            format!(
-                "{dst} is a production branch; ops never pushes work to it directly (only a promotion of dev)"
-            ),
+            why,
+        ))
+    };
+    // A case-folding filesystem stores `refs/heads/MAIN` in main's file.
+    let production = |b: &str| {
+        PRODUCTION_BRANCHES
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(b))
+    };
+    if let PushKind::Work { main } = kind
+        && (dst.eq_ignore_ascii_case(main) || production(dst))
+    {
+        return refuse(format!(
+            "{dst} is a production branch; ops never pushes work to it directly (only a promotion of dev)"
         ));
     }
-    if src.starts_with('+') || src.starts_with('-') || dst.starts_with('-') || src.contains(':') {
-        return Err(Error::backend(
-            "push",
-            format!("push to {dst}"),
-            ErrorKind::Invalid,
-            format!("refusing the source {src:?}: ops never force-pushes"),
+    // An empty source (`:refs/heads/dev`) deletes the branch; `+` forces; `:` adds a
+    // destination of its own.
+    if src.is_empty()
+        || src.starts_with('+')
+        || src.starts_with('-')
+        || src.contains(':')
+        || src.contains(char::is_whitespace)
+    {
+        return refuse(format!(
+            "refusing the source {src:?}: ops pushes one commit or branch, never forced, never a deletion"
+        ));
+    }
+    let plain = !dst.is_empty()
+        && !dst.starts_with(['-', '+'])
+        && !dst.starts_with("refs/")
+        && !dst.contains(':')
+        && git
+            .succeeds(["check-ref-format", &format!("refs/heads/{dst}")])
+            .await
+            .unwrap_or(false);
+    if !plain {
+        return refuse(format!(
+            "refusing the destination {dst:?}: expected a plain branch name"
         ));
     }
     let refspec = format!("{src}:refs/heads/{dst}");

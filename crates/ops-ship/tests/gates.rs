@@ -37,6 +37,31 @@ async fn command_gate_passes_on_exit_zero_and_fails_with_the_exit_status_and_log
 }
 
 #[tokio::test]
+async fn a_command_that_exits_0_leaving_a_background_child_on_its_output_passes_and_the_child_is_killed()
+ {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/daemon", &[("a.txt", "a\n")]);
+    // The background sleep keeps stdout open after the shell exits 0.
+    let gate = CommandGate::fixed("sleep 60 & echo $! > child.pid; echo tests ok")
+        .with_timeout(Duration::from_secs(20));
+    let v = gate.check(&t, &work).await.expect("runs");
+    assert!(v.passed, "the command exited 0: {}", v.detail);
+    assert!(v.detail.contains("tests ok"), "{}", v.detail);
+    let pid = std::fs::read_to_string(work.worktree.as_ref().expect("wt").join("child.pid"))
+        .expect("the command wrote its child's pid");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+        && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .unwrap_or_default()
+            .contains(") Z ");
+    assert!(
+        !alive,
+        "the leftover `sleep` was killed with the gate's group"
+    );
+}
+
+#[tokio::test]
 async fn command_gate_kills_the_whole_process_group_at_its_timeout() {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");

@@ -703,3 +703,66 @@ async fn a_rate_limit_longer_than_max_wait_is_a_retryable_error_carrying_the_wai
     assert_eq!(e.kind(), ops_core::ErrorKind::Retryable);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
 }
+
+#[tokio::test]
+async fn a_pull_request_retargeted_to_main_after_its_checks_passed_is_never_merged() {
+    let f = forge().await;
+    let main0 = f.repo.origin_rev("main");
+    let (_, _, c) = f.opened_green("t1").await;
+    assert_eq!(
+        f.ship.checks(&c).await.expect("checks"),
+        ChecksState::Passed
+    );
+    let number = f.gh.pulls()[0].number;
+    f.gh.retarget(SLUG, number, "main");
+    let out = f.ship.merge(&c).await.expect("merge");
+    assert!(
+        matches!(out, MergeOutcome::Refused { ref reason } if reason.contains("main")),
+        "{out:?}"
+    );
+    assert!(f.gh.merge_calls().is_empty(), "no merge request was sent");
+    assert_eq!(f.repo.origin_rev("main"), main0);
+}
+
+#[tokio::test]
+async fn a_failing_check_run_beyond_the_first_page_of_check_runs_is_seen_and_never_merged() {
+    let f = forge().await;
+    let (_, _, c) = f.opened_green("t1").await;
+    for i in 0..120 {
+        f.gh.set_check_run(
+            SLUG,
+            &c.head,
+            &format!("matrix-{i:03}"),
+            Some("success"),
+            "ok",
+        );
+    }
+    f.gh.set_check_run(SLUG, &c.head, "zz-last-job", Some("failure"), "boom");
+    let checks = f.ship.checks(&c).await.expect("checks");
+    assert!(
+        matches!(checks, ChecksState::Failed { ref detail } if detail.contains("zz-last-job")),
+        "{checks:?}"
+    );
+    assert!(matches!(
+        f.ship.merge(&c).await.expect("merge"),
+        MergeOutcome::Refused { .. }
+    ));
+    assert!(f.gh.merge_calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_commit_status_beyond_the_first_page_of_statuses_is_seen_and_never_merged() {
+    let f = forge().await;
+    let (_, _, c) = f.opened_green("t1").await;
+    for i in 0..120 {
+        f.gh.set_status(SLUG, &c.head, &format!("ci/shard-{i:03}"), "success", "ok");
+    }
+    f.gh.set_status(SLUG, &c.head, "zz/deploy-preview", "failure", "boom");
+    let checks = f.ship.checks(&c).await.expect("checks");
+    assert!(matches!(checks, ChecksState::Failed { .. }), "{checks:?}");
+    assert!(matches!(
+        f.ship.merge(&c).await.expect("merge"),
+        MergeOutcome::Refused { .. }
+    ));
+    assert!(f.gh.merge_calls().is_empty());
+}

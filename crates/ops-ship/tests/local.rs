@@ -364,3 +364,54 @@ async fn promote_skips_a_red_dev_and_is_off_with_no_main() {
     ));
     assert_eq!(repo.origin_rev("main"), main0);
 }
+
+#[tokio::test]
+async fn promote_tests_the_merge_commit_that_lands_not_dev_alone() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "main"]);
+    repo.commit_file("hotfix.txt", "h\n", "hotfix on main");
+    repo.git(&["push", "--quiet", "origin", "main"]);
+    repo.git(&["checkout", "--quiet", "dev"]);
+    move_dev(&repo, "x.txt");
+    let main0 = repo.origin_rev("main");
+    let work = repo.work();
+    // Green on dev alone (no hotfix.txt), red once main's hotfix is merged in.
+    let out = shipper(Some("! test -f hotfix.txt"))
+        .promote("proj", work.to_str().expect("utf-8"))
+        .await
+        .expect("promote");
+    assert!(
+        matches!(out, PromoteOutcome::Skipped { .. }),
+        "a red merge of dev into main is never pushed: {out:?}"
+    );
+    assert_eq!(repo.origin_rev("main"), main0);
+}
+
+#[tokio::test]
+async fn a_title_that_looks_like_another_tasks_trailer_does_not_mark_that_task_merged() {
+    let repo = TempRepo::new();
+    let mut sneaky = task(&repo, "t2");
+    sneaky.title = "Ops-Task: t1".into();
+    let w2 = branch(&repo, "ops/t2-x", &[("b.txt", "b\n")]);
+    let s = shipper(None);
+    let c2 = s.open_change(&sneaky, &w2).await.expect("open t2");
+    s.checks(&c2).await.expect("checks t2");
+    assert!(matches!(
+        s.merge(&c2).await.expect("merge t2"),
+        MergeOutcome::Merged { .. }
+    ));
+    let t1 = task(&repo, "t1");
+    let w1 = branch(&repo, "ops/t1-x", &[("a.txt", "a\n")]);
+    let c1 = s.open_change(&t1, &w1).await.expect("open t1");
+    s.checks(&c1).await.expect("checks t1");
+    let out = s.merge(&c1).await.expect("merge t1");
+    assert!(
+        matches!(out, MergeOutcome::Merged { .. }),
+        "t1 was never merged, its work must land: {out:?}"
+    );
+    git(&repo.work(), &["fetch", "--quiet", "origin"]);
+    assert_eq!(
+        git(&repo.work(), &["cat-file", "-t", "origin/dev:a.txt"]),
+        "blob"
+    );
+}

@@ -515,17 +515,18 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         change: change.id.clone(),
         url: change.url.clone(),
     });
-    let mut confirmed = false;
+    // A yes is for the head it named: a head that changed since is asked about again.
+    let mut confirmed: Option<String> = None;
     for _ in 0..MAX_HEAD_CHANGES {
         match wait_for_checks(ctx, &change).await {
             Ok(()) => {}
             Err(detail) => return ship_failed(ctx, task, detail).await,
         }
-        if !confirmed {
+        if confirmed.as_deref() != Some(change.head.as_str()) {
             if let Some(reason) = confirm(ctx, &task, &change).await {
                 return hold_open(ctx, task, reason).await;
             }
-            confirmed = true;
+            confirmed = Some(change.head.clone());
         }
         let outcome = match ctx.shipper.merge(&change).await {
             Ok(o) => o,

@@ -79,6 +79,16 @@ impl FakeShipper {
         self.lock().follow_ups.push(follow_up);
     }
 
+    /// Someone pushes to the change of every open change: each gets a new head.
+    pub fn push_to_open_changes(&self) {
+        for c in self.lock().changes.values_mut() {
+            if c.merged.is_none() {
+                c.pushes += 1;
+                c.head = format!("{}+{}", c.head, c.pushes);
+            }
+        }
+    }
+
     /// Repositories promoted, in order.
     pub fn promotions(&self) -> Vec<String> {
         self.lock().promotions.clone()

@@ -4,8 +4,9 @@
 //! in the registry), never from a finding, a task description or an agent, so
 //! running it through `sh -c` splices no untrusted text into a shell. It runs in
 //! its own process group with an allow-listed environment (no tokens), is killed
-//! whole when it exceeds its timeout, and its exit status and the redacted tail of
-//! its output are kept in the verdict.
+//! whole when it exceeds its timeout (and whatever it left running is killed with
+//! its group when it ends), and its exit status and the redacted tail of its
+//! output are kept in the verdict.
 
 use super::diff::repo_dir;
 use super::secrets::redact;
@@ -111,27 +112,35 @@ impl CommandGate {
                 format!("in {}: {e}", dir.display()),
             )
         })?;
-        let pgid = child.id();
-        let mut stdout = child.stdout.take();
-        let mut stderr = child.stderr.take();
-        let read = async {
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let a = async {
-                if let Some(s) = stdout.as_mut() {
-                    let _ = s.read_to_end(&mut out).await;
-                }
-            };
-            let b = async {
-                if let Some(s) = stderr.as_mut() {
-                    let _ = s.read_to_end(&mut err).await;
-                }
-            };
-            tokio::join!(a, b);
-            let status = child.wait().await;
-            (status, out, err)
+        let pgid = child.id().and_then(|p| i32::try_from(p).ok());
+        // The readers run on their own: a leftover background child can hold the
+        // pipes open after the command itself has exited.
+        let stdout = tokio::spawn(read_tail(child.stdout.take()));
+        let stderr = tokio::spawn(read_tail(child.stderr.take()));
+        let waited = tokio::time::timeout(self.timeout, child.wait()).await;
+        // Whatever the command left running goes with its group (a no-op when none is left).
+        if let Some(pid) = pgid {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        // A child that left the group (setsid) may hold the pipes: its output is given up.
+        let aborts = (stdout.abort_handle(), stderr.abort_handle());
+        let output = async {
+            (
+                stdout.await.unwrap_or_default(),
+                stderr.await.unwrap_or_default(),
+            )
         };
-        match tokio::time::timeout(self.timeout, read).await {
-            Ok((status, out, err)) => {
+        let (out, err) = tokio::time::timeout(READ_GRACE, output)
+            .await
+            .unwrap_or_default();
+        aborts.0.abort();
+        aborts.1.abort();
+        let command = redact(command);
+        match waited {
+            Ok(status) => {
                 let status = status.map_err(|e| {
                     Error::backend(
                         "quality-gate",
@@ -141,7 +150,6 @@ impl CommandGate {
                     )
                 })?;
                 let tail = tail(&out, &err);
-                let command = redact(command);
                 let code = status
                     .code()
                     .map_or_else(|| "a signal".to_string(), |c| c.to_string());
@@ -153,24 +161,37 @@ impl CommandGate {
                     )))
                 }
             }
-            Err(_) => {
-                let command = redact(command);
-                if let Some(pid) = pgid.and_then(|p| i32::try_from(p).ok()) {
-                    let _ = nix::sys::signal::killpg(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-                Ok(GateVerdict::fail(format!(
-                    "`{command}` did not finish within {}s and was killed",
-                    self.timeout.as_secs()
-                )))
-            }
+            Err(_) => Ok(GateVerdict::fail(format!(
+                "`{command}` did not finish within {}s and was killed\n{}",
+                self.timeout.as_secs(),
+                tail(&out, &err)
+            ))),
         }
     }
 }
 
-/// The last bytes of stdout then stderr, redacted, on a char boundary.
+/// How long the output may still take to drain once the command's group is gone.
+const READ_GRACE: Duration = Duration::from_secs(5);
+
+/// Reads a pipe to its end, keeping only the last bytes (output is never unbounded in memory).
+async fn read_tail<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+    let Some(mut pipe) = pipe else {
+        return Vec::new();
+    };
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        kept.extend_from_slice(&buf[..n]);
+        if kept.len() > 4 * TAIL_BYTES {
+            kept.drain(..kept.len() - 2 * TAIL_BYTES);
+        }
+    }
+    kept
+}
+
 fn tail(out: &[u8], err: &[u8]) -> String {
     let mut all = String::from_utf8_lossy(out).into_owned();
     if !err.is_empty() {

@@ -2,16 +2,19 @@
 //!
 //! Secret files ([`is_secret_file`]): any `.env*` file, private keys and
 //! certificates bundles (`*.pem`, `*.key`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`,
-//! `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`), credential stores
-//! (`.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`, `*.tfvars`), and data files
+//! `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`, `*.ppk`), named env files
+//! (`*.env`), credential stores (`.git-credentials`, `.netrc`, `.npmrc`, `.pypirc`,
+//! `.pgpass`, `.htpasswd`, `.dockercfg`, `.docker/config.json`, `.kube/config`,
+//! `*.kdbx`, `*.tfvars`), and data files
 //! (no extension, or json/yaml/toml/ini/... ) named `credentials*` or containing
 //! `secret` (so `config/secrets.yaml` is one, `src/secrets.rs` is code, not one).
 //! Adding, changing or deleting one fails the gate.
 //!
 //! Token-shaped strings ([`TOKEN_PREFIXES`], [`find_tokens`]): GitHub tokens
 //! (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), AWS access key ids
-//! (`AKIA`, `ASIA`), Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`,
-//! `xoxe-`), OpenAI/Anthropic keys (`sk-`, `sk-ant-`), private key headers
+//! (`AKIA`, `ASIA`), npm (`npm_`), GitLab (`glpat-`), Stripe (`sk_live_`,
+//! `rk_live_`) and Google API keys (`AIza`), Slack tokens (`xoxb-`, `xoxp-`,
+//! `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`), OpenAI/Anthropic keys (`sk-`, `sk-ant-`), private key headers
 //! (`-----BEGIN ... PRIVATE KEY-----`) and high-entropy values assigned to a name
 //! like `password`, `secret`, `token` or `api_key`. The same list redacts text
 //! ([`redact`]) before it reaches a verdict, an error or an event.
@@ -40,6 +43,11 @@ pub const TOKEN_PREFIXES: &[(&str, &str, usize)] = &[
     ("Slack refresh token", "xoxr-", 10),
     ("Slack session token", "xoxs-", 10),
     ("Slack config token", "xoxe-", 10),
+    ("npm access token", "npm_", 30),
+    ("GitLab personal access token", "glpat-", 20),
+    ("Stripe live secret key", "sk_live_", 20),
+    ("Stripe live restricted key", "rk_live_", 20),
+    ("Google API key", "AIza", 30),
     ("Anthropic API key", "sk-ant-", 20),
     ("API secret key", "sk-", 20),
 ];
@@ -235,9 +243,22 @@ pub fn is_secret_file(path: &str) -> bool {
         ".jks",
         ".keystore",
         ".tfvars",
+        ".env",
+        ".ppk",
+        ".kdbx",
     ];
     const PREFIXES: &[&str] = &[".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
-    const NAMES: &[&str] = &[".git-credentials", ".netrc", ".npmrc", ".pypirc"];
+    const NAMES: &[&str] = &[
+        ".git-credentials",
+        ".netrc",
+        ".npmrc",
+        ".pypirc",
+        ".pgpass",
+        ".htpasswd",
+        ".dockercfg",
+    ];
+    // Files whose name is ordinary but whose directory makes them credentials.
+    const PATHS: &[&str] = &[".docker/config.json", ".kube/config"];
     // `credentials*` and `*secret*` count when they hold data (no extension, or a
     // config/data one), so `src/secrets.rs` (code about secrets) is not one.
     const DATA: &[&str] = &[
@@ -257,7 +278,11 @@ pub fn is_secret_file(path: &str) -> bool {
         None => true,
         Some((stem, ext)) => stem.is_empty() || DATA.contains(&ext),
     };
+    let lower = path.replace('\\', "/").to_ascii_lowercase();
     PREFIXES.iter().any(|p| name.starts_with(p))
+        || PATHS
+            .iter()
+            .any(|p| lower == *p || lower.ends_with(&format!("/{p}")))
         || EXTENSIONS.iter().any(|e| name.ends_with(e))
         || NAMES.contains(&name.as_str())
         || (data && (name.starts_with("credentials") || name.contains("secret")))
@@ -329,6 +354,19 @@ mod tests {
     }
 
     #[test]
+    fn npm_gitlab_stripe_and_google_keys_are_found_in_plain_text() {
+        for token in [
+            "npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+            "glpat-A1b2C3d4E5f6G7h8I9j0",
+            "sk_live_A1b2C3d4E5f6G7h8I9j0K1l2",
+            "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+        ] {
+            let text = format!("registry token {token} here");
+            assert!(!redact(&text).contains(token), "{token} survives redaction");
+        }
+    }
+
+    #[test]
     fn private_key_headers_and_random_assignments_are_secrets_but_placeholders_are_not() {
         assert_eq!(
             find_tokens("-----BEGIN OPENSSH PRIVATE KEY-----")[0].kind,
@@ -349,6 +387,26 @@ mod tests {
             "the_ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is inside a word",
         ] {
             assert_eq!(find_tokens(harmless), [], "{harmless}");
+        }
+    }
+
+    #[test]
+    fn named_env_files_ssh_putty_keys_and_password_files_are_secret_files() {
+        for p in [
+            "deploy/production.env",
+            "docker/app.env",
+            "keys/deploy.ppk",
+            "db/.pgpass",
+            "web/.htpasswd",
+            ".dockercfg",
+            ".docker/config.json",
+            ".kube/config",
+            "vault.kdbx",
+        ] {
+            assert!(is_secret_file(p), "{p}");
+        }
+        for p in ["src/config.json", "config", "src/env/mod.rs"] {
+            assert!(!is_secret_file(p), "{p}");
         }
     }
 

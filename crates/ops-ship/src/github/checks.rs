@@ -30,6 +30,9 @@ fn tail(text: &str) -> String {
     format!("…{}", &text[start..])
 }
 
+/// At most this many pages of 100 check runs are read for one commit.
+const MAX_CHECK_RUN_PAGES: u32 = 10;
+
 /// Reads check runs and statuses of `sha`; `required` names that must be present.
 pub(crate) async fn commit_checks(
     client: &Client,
@@ -38,27 +41,47 @@ pub(crate) async fn commit_checks(
     required: &[String],
     require_some: bool,
 ) -> Result<CommitChecks> {
-    let runs = client
-        .get(&format!(
-            "/repos/{slug}/commits/{sha}/check-runs?per_page=100"
-        ))
-        .await?;
-    let status = client
-        .get(&format!("/repos/{slug}/commits/{sha}/status"))
-        .await?;
-    for r in [&runs, &status] {
-        if !r.ok() {
-            return Err(gh_err(
-                "read checks",
-                ErrorKind::Retryable,
-                format!("{}: {}", r.status, r.message()),
-            ));
+    let read_err = |r: &super::client::Reply| {
+        gh_err(
+            "read checks",
+            ErrorKind::Retryable,
+            format!("{}: {}", r.status, r.message()),
+        )
+    };
+    // Every page: a failing run on page two is as red as one on page one.
+    let mut all_runs: Vec<serde_json::Value> = Vec::new();
+    let mut total = 0;
+    for page in 1..=MAX_CHECK_RUN_PAGES {
+        let runs = client
+            .get(&format!(
+                "/repos/{slug}/commits/{sha}/check-runs?per_page=100&page={page}"
+            ))
+            .await?;
+        if !runs.ok() {
+            return Err(read_err(&runs));
+        }
+        total = runs.body["total_count"].as_u64().unwrap_or(0);
+        let batch = runs.body["check_runs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let done = batch.len() < 100;
+        all_runs.extend(batch);
+        if done || all_runs.len() as u64 >= total {
+            break;
         }
     }
+    let status = client
+        .get(&format!("/repos/{slug}/commits/{sha}/status?per_page=100"))
+        .await?;
+    if !status.ok() {
+        return Err(read_err(&status));
+    }
     let mut seen = Vec::new();
-    let (mut red, mut pending) = (false, false);
+    // Runs ops could not read count as still running, never as green.
+    let (mut red, mut pending) = (false, (all_runs.len() as u64) < total);
     let mut failures = Vec::new();
-    for run in runs.body["check_runs"].as_array().into_iter().flatten() {
+    for run in &all_runs {
         let name = run["name"].as_str().unwrap_or("?").to_string();
         match (run["status"].as_str(), run["conclusion"].as_str()) {
             (Some("completed"), Some("success" | "neutral" | "skipped")) => {}
@@ -111,6 +134,21 @@ pub(crate) async fn commit_checks(
         }
         seen.push(context);
     }
+    // Statuses past the page read still count, through the combined state of all.
+    let listed = status.body["statuses"].as_array().map_or(0, Vec::len) as u64;
+    if status.body["total_count"].as_u64().unwrap_or(0) > listed {
+        match status.body["state"].as_str() {
+            Some("success") => {}
+            Some("failure" | "error") => {
+                red = true;
+                failures.push(format!(
+                    "the combined status of {sha} is {}: a status past the first {listed} failed",
+                    status.body["state"].as_str().unwrap_or_default()
+                ));
+            }
+            _ => pending = true,
+        }
+    }
     let missing = required.iter().any(|r| !seen.contains(r)) || (require_some && seen.is_empty());
     let rollup = if red {
         CheckRollup::Red
@@ -130,6 +168,8 @@ pub(crate) struct PullState {
     pub number: u64,
     pub url: Option<String>,
     pub head_sha: String,
+    /// The branch it merges into.
+    pub base: String,
     pub title: String,
     pub body: String,
     pub open: bool,
@@ -145,6 +185,7 @@ impl PullState {
             number: v["number"].as_u64().unwrap_or(0),
             url: v["html_url"].as_str().map(str::to_string),
             head_sha: v["head"]["sha"].as_str().unwrap_or_default().to_string(),
+            base: v["base"]["ref"].as_str().unwrap_or_default().to_string(),
             title: v["title"].as_str().unwrap_or_default().to_string(),
             body: v["body"].as_str().unwrap_or_default().to_string(),
             open: v["state"].as_str() == Some("open"),

@@ -280,6 +280,17 @@ impl Shipper for GitHubShipper {
                 sha: pr.merge_commit.unwrap_or_default(),
             });
         }
+        // A pull request retargeted (to main, say) after it was opened is never merged there.
+        let dev = self.project_of_slug(&slug).map(|p| p.dev_branch.as_str());
+        if dev != Some(pr.base.as_str()) {
+            return Ok(MergeOutcome::Refused {
+                reason: format!(
+                    "{slug}#{number} merges into {:?}, not the dev branch {}; ops merges work into dev only",
+                    pr.base,
+                    dev.unwrap_or("(no project for this repository)")
+                ),
+            });
+        }
         if pr.head_sha != change.head {
             return Ok(MergeOutcome::HeadChanged { head: pr.head_sha });
         }

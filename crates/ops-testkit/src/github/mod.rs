@@ -134,6 +134,11 @@ impl FakeGitHub {
             .unwrap_or_else(|(status, body)| panic!("merge failed: {status} {body}"))
     }
 
+    /// Changes a pull request's base branch, as a human editing it on the website would.
+    pub fn retarget(&self, slug: &str, number: u64, base: &str) {
+        self.lock().retarget(slug, number, base);
+    }
+
     /// Every pull request.
     pub fn pulls(&self) -> Vec<PullView> {
         self.lock().pull_views()

@@ -207,8 +207,8 @@ fn route(st: &mut State, method: &Method, uri: &Uri, path: &str, body: &Value) -
             });
             answer
         }
-        ("GET", ["commits", sha, "check-runs"]) => st.check_runs(&slug, sha),
-        ("GET", ["commits", sha, "status"]) => st.combined_status(&slug, sha),
+        ("GET", ["commits", sha, "check-runs"]) => st.check_runs(&slug, sha, &query(uri)),
+        ("GET", ["commits", sha, "status"]) => st.combined_status(&slug, sha, &query(uri)),
         ("GET", ["branches", ..]) => st.branch(&slug, tail.trim_start_matches("branches/")),
         ("GET", ["compare", ..]) => st.compare(&slug, tail.trim_start_matches("compare/")),
         _ => Err((404, json!({"message": "Not Found"}))),

@@ -213,6 +213,16 @@ impl State {
         })
     }
 
+    pub fn retarget(&mut self, slug: &str, number: u64, base: &str) {
+        for p in self
+            .pulls
+            .iter_mut()
+            .filter(|p| p.repo == slug && p.number == number)
+        {
+            p.base = base.to_string();
+        }
+    }
+
     pub fn pull_views(&self) -> Vec<PullView> {
         self.pulls
             .iter()
@@ -435,7 +445,8 @@ impl State {
         ))
     }
 
-    pub fn check_runs(&self, slug: &str, sha: &str) -> Answer {
+    /// Check runs of `sha`, paginated like GitHub (`per_page`, default 30, `page` from 1).
+    pub fn check_runs(&self, slug: &str, sha: &str, query: &BTreeMap<String, String>) -> Answer {
         self.bare(slug)?;
         let mut runs = self
             .check_runs
@@ -451,10 +462,21 @@ impl State {
                 "output": {"title": name, "summary": format!("{name} {conclusion}"), "text": ""},
             }));
         }
-        Ok((200, json!({"total_count": runs.len(), "check_runs": runs})))
+        let total = runs.len();
+        Ok((
+            200,
+            json!({"total_count": total, "check_runs": page_of(runs, query)}),
+        ))
     }
 
-    pub fn combined_status(&self, slug: &str, sha: &str) -> Answer {
+    /// The combined status of `sha`: `state` over all statuses, `statuses` paginated
+    /// like GitHub (`per_page`, default 30, `page` from 1).
+    pub fn combined_status(
+        &self,
+        slug: &str,
+        sha: &str,
+        query: &BTreeMap<String, String>,
+    ) -> Answer {
         self.bare(slug)?;
         let list = self
             .statuses
@@ -473,7 +495,7 @@ impl State {
         };
         Ok((
             200,
-            json!({"state": state, "sha": sha, "total_count": list.len(), "statuses": list}),
+            json!({"state": state, "sha": sha, "total_count": list.len(), "statuses": page_of(list, query)}),
         ))
     }
 
@@ -539,4 +561,23 @@ impl State {
             }}}}),
         ))
     }
+}
+
+/// One page of `items` as GitHub pages them (`per_page`, default 30, max 100; `page` from 1).
+fn page_of(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
+    let per_page = query
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect()
 }
