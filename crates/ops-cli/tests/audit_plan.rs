@@ -3,25 +3,15 @@
 use ops_testkit::TempRepo;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod scoped;
 
 /// `ops --state-dir <state> <args>` run in `cwd` with HOME = `home` and every
 /// variable ops reads cleared first.
 fn ops_in(cwd: &Path, home: &Path, state: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
-    for var in [
-        "OPS_STATE_DIR",
-        "OPS_REGISTRY",
-        "XDG_STATE_HOME",
-        "XDG_CONFIG_HOME",
-        "CLAUDE_PLUGIN_DATA_DIR",
-        "CLAUDE_PLUGIN_ROOT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home)
-        .envs(env.iter().copied())
-        .current_dir(cwd)
+    let mut cmd = scoped::ops_command(cwd, home);
+    cmd.envs(env.iter().copied())
         .arg("--state-dir")
         .arg(state)
         .args(args);

@@ -3,26 +3,16 @@
 
 use ops_testkit::{TempRepo, git};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod scoped;
 
 /// `ops gc --json` run in `cwd` with HOME = `home`, every variable ops reads cleared
 /// and then `env` set.
 fn ops_gc(cwd: &Path, home: &Path, env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ops"));
-    for var in [
-        "OPS_STATE_DIR",
-        "OPS_REGISTRY",
-        "XDG_STATE_HOME",
-        "XDG_CONFIG_HOME",
-        "CLAUDE_PLUGIN_DATA_DIR",
-        "CLAUDE_PLUGIN_ROOT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home)
-        .envs(ops_testkit::git_env())
+    let mut cmd = scoped::ops_command(cwd, home);
+    cmd.envs(ops_testkit::git_env())
         .envs(env.iter().copied())
-        .current_dir(cwd)
         .args(["gc", "--json"]);
     cmd.output().expect("the ops binary runs")
 }

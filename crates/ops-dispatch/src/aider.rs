@@ -2,10 +2,8 @@
 //! file rather than an argv string, so long briefs fit and never show in `ps`).
 //! Aider edits and commits itself; its output is plain text. Not steerable.
 
-use crate::env::EnvPolicy;
-use crate::process::ProcessSpec;
-use crate::session::{PlainText, Session, SessionSpec};
-use crate::workbench::{Workbench, commit_message};
+use crate::session::PlainText;
+use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
 use async_trait::async_trait;
 use ops_core::Result;
 use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
@@ -50,53 +48,41 @@ impl Dispatcher for AiderDispatcher {
     }
 
     fn capabilities(&self) -> DispatcherCapabilities {
-        DispatcherCapabilities {
-            steerable: false,
-            reports_cost: false,
-            reports_activity: true,
-        }
+        ONE_SHOT
     }
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
-        let policy = EnvPolicy::with_prefixes(&["AIDER_", "OPENAI_", "ANTHROPIC_", "GEMINI_"]);
-        let prepared = self.bench.prepare(brief, &policy).await?;
-        let mut args: Vec<OsString> = vec![
-            "--message-file".into(),
-            prepared.brief_file.clone().into_os_string(),
-        ];
-        for a in [
-            "--yes-always",
-            "--no-pretty",
-            "--no-check-update",
-            "--no-show-model-warnings",
-        ] {
-            args.push(a.into());
-        }
-        if let Some(m) = &self.config.model {
-            args.push("--model".into());
-            args.push(m.into());
-        }
-        let process = ProcessSpec {
-            program: OsString::from(&self.config.program),
-            args,
-            cwd: prepared.worktree.path.clone(),
-            env: prepared.env,
-            log: prepared.log,
-            keep_stdin: false,
-            input: None,
-            run_as: None,
+        let args = |prepared: &Prepared| {
+            let mut args: Vec<OsString> = vec![
+                "--message-file".into(),
+                prepared.brief_file.clone().into_os_string(),
+            ];
+            for a in [
+                "--yes-always",
+                "--no-pretty",
+                "--no-check-update",
+                "--no-show-model-warnings",
+            ] {
+                args.push(a.into());
+            }
+            if let Some(m) = &self.config.model {
+                args.push("--model".into());
+                args.push(m.into());
+            }
+            args
         };
-        let session = Session::start(SessionSpec {
-            backend: "aider".into(),
-            process,
-            protocol: Box::new(PlainText::default()),
-            encode: None,
-            keep_open: false,
-            worktree: prepared.worktree,
-            commit_message: commit_message(brief),
-            grace: self.bench.grace(),
-        })
-        .await?;
-        Ok(Box::new(session))
+        self.bench
+            .start_one_shot(
+                brief,
+                OneShot {
+                    backend: "aider",
+                    prefixes: &["AIDER_", "OPENAI_", "ANTHROPIC_", "GEMINI_"],
+                    program: &self.config.program,
+                    args: &args,
+                    brief_on_stdin: false,
+                    protocol: Box::new(PlainText::default()),
+                },
+            )
+            .await
     }
 }

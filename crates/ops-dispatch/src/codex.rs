@@ -3,10 +3,8 @@
 //! the text), `turn.completed`, `turn.failed`, `error`. Not steerable here: steering
 //! needs `codex app-server` (JSON-RPC `turn/steer`), which this backend does not drive.
 
-use crate::env::EnvPolicy;
-use crate::process::ProcessSpec;
-use crate::session::{Protocol, Seen, Session, SessionSpec};
-use crate::workbench::{Workbench, commit_message};
+use crate::session::{Protocol, Seen};
+use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
 use async_trait::async_trait;
 use ops_core::Result;
 use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
@@ -67,38 +65,24 @@ impl Dispatcher for CodexDispatcher {
     }
 
     fn capabilities(&self) -> DispatcherCapabilities {
-        DispatcherCapabilities {
-            steerable: false,
-            reports_cost: false,
-            reports_activity: true,
-        }
+        ONE_SHOT
     }
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
-        let policy = EnvPolicy::with_prefixes(&["OPENAI_", "CODEX_"]);
-        let prepared = self.bench.prepare(brief, &policy).await?;
-        let process = ProcessSpec {
-            program: OsString::from(&self.config.program),
-            args: self.config.args().into_iter().map(OsString::from).collect(),
-            cwd: prepared.worktree.path.clone(),
-            env: prepared.env,
-            log: prepared.log,
-            keep_stdin: false,
-            input: Some(brief.text.clone().into_bytes()),
-            run_as: None,
-        };
-        let session = Session::start(SessionSpec {
-            backend: "codex".into(),
-            process,
-            protocol: Box::new(CodexJson::default()),
-            encode: None,
-            keep_open: false,
-            worktree: prepared.worktree,
-            commit_message: commit_message(brief),
-            grace: self.bench.grace(),
-        })
-        .await?;
-        Ok(Box::new(session))
+        let args = |_: &Prepared| self.config.args().into_iter().map(OsString::from).collect();
+        self.bench
+            .start_one_shot(
+                brief,
+                OneShot {
+                    backend: "codex",
+                    prefixes: &["OPENAI_", "CODEX_"],
+                    program: &self.config.program,
+                    args: &args,
+                    brief_on_stdin: true,
+                    protocol: Box::new(CodexJson::default()),
+                },
+            )
+            .await
     }
 }
 

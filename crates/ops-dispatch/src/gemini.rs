@@ -2,10 +2,8 @@
 //! (a non-interactive stdin is the prompt). Events: `init`, `message`, `tool_use`,
 //! `tool_result`, `error`, `result` (`status` success or error). Not steerable.
 
-use crate::env::EnvPolicy;
-use crate::process::ProcessSpec;
-use crate::session::{Protocol, Seen, Session, SessionSpec};
-use crate::workbench::{Workbench, commit_message};
+use crate::session::{Protocol, Seen};
+use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
 use async_trait::async_trait;
 use ops_core::Result;
 use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
@@ -63,38 +61,24 @@ impl Dispatcher for GeminiDispatcher {
     }
 
     fn capabilities(&self) -> DispatcherCapabilities {
-        DispatcherCapabilities {
-            steerable: false,
-            reports_cost: false,
-            reports_activity: true,
-        }
+        ONE_SHOT
     }
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
-        let policy = EnvPolicy::with_prefixes(&["GEMINI_", "GOOGLE_"]);
-        let prepared = self.bench.prepare(brief, &policy).await?;
-        let process = ProcessSpec {
-            program: OsString::from(&self.config.program),
-            args: self.config.args().into_iter().map(OsString::from).collect(),
-            cwd: prepared.worktree.path.clone(),
-            env: prepared.env,
-            log: prepared.log,
-            keep_stdin: false,
-            input: Some(brief.text.clone().into_bytes()),
-            run_as: None,
-        };
-        let session = Session::start(SessionSpec {
-            backend: "gemini".into(),
-            process,
-            protocol: Box::new(GeminiJson::default()),
-            encode: None,
-            keep_open: false,
-            worktree: prepared.worktree,
-            commit_message: commit_message(brief),
-            grace: self.bench.grace(),
-        })
-        .await?;
-        Ok(Box::new(session))
+        let args = |_: &Prepared| self.config.args().into_iter().map(OsString::from).collect();
+        self.bench
+            .start_one_shot(
+                brief,
+                OneShot {
+                    backend: "gemini",
+                    prefixes: &["GEMINI_", "GOOGLE_"],
+                    program: &self.config.program,
+                    args: &args,
+                    brief_on_stdin: true,
+                    protocol: Box::new(GeminiJson::default()),
+                },
+            )
+            .await
     }
 }
 

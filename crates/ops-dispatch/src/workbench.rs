@@ -159,3 +159,63 @@ pub(crate) fn commit_message(brief: &Brief) -> String {
         brief.task.title, brief.task.id, brief.attempt
     )
 }
+
+/// What every one-shot runtime (Codex, Gemini, Aider) declares: not steerable,
+/// activity from its output and worktree writes, no cost report.
+pub(crate) const ONE_SHOT: ops_core::seams::DispatcherCapabilities =
+    ops_core::seams::DispatcherCapabilities {
+        steerable: false,
+        reports_cost: false,
+        reports_activity: true,
+    };
+
+/// How a one-shot runtime is started.
+pub(crate) struct OneShot<'a> {
+    /// The backend's name, for logs and errors.
+    pub backend: &'a str,
+    /// Environment prefixes the runtime needs (`OPENAI_`, ...).
+    pub prefixes: &'a [&'a str],
+    /// The program.
+    pub program: &'a str,
+    /// Its arguments, given the prepared attempt (e.g. the brief file's path).
+    pub args: &'a (dyn Fn(&Prepared) -> Vec<OsString> + Sync),
+    /// Whether the brief goes on stdin (else the arguments carry it).
+    pub brief_on_stdin: bool,
+    /// How to read its output.
+    pub protocol: Box<dyn crate::session::Protocol>,
+}
+
+impl Workbench {
+    /// Prepare the attempt and start a one-shot runtime in it.
+    pub(crate) async fn start_one_shot(
+        &self,
+        brief: &Brief,
+        how: OneShot<'_>,
+    ) -> Result<Box<dyn ops_core::seams::AgentHandle>> {
+        let prepared = self
+            .prepare(brief, &EnvPolicy::with_prefixes(how.prefixes))
+            .await?;
+        let process = crate::process::ProcessSpec {
+            program: OsString::from(how.program),
+            args: (how.args)(&prepared),
+            cwd: prepared.worktree.path.clone(),
+            env: prepared.env,
+            log: prepared.log,
+            keep_stdin: false,
+            input: how.brief_on_stdin.then(|| brief.text.clone().into_bytes()),
+            run_as: None,
+        };
+        let session = crate::session::Session::start(crate::session::SessionSpec {
+            backend: how.backend.into(),
+            process,
+            protocol: how.protocol,
+            encode: None,
+            keep_open: false,
+            worktree: prepared.worktree,
+            commit_message: commit_message(brief),
+            grace: self.grace(),
+        })
+        .await?;
+        Ok(Box::new(session))
+    }
+}

@@ -352,7 +352,7 @@ impl Task {
     }
 
     /// Whether a separate reviewer must approve the change: the planner flagged it
-    /// [`Task::sensitive`] (by `planner::SENSITIVE_KEYWORDS` or `sensitive_paths`), or
+    /// [`Task::sensitive`] (by [`SECURITY_KEYWORDS`] or `sensitive_paths`), or
     /// it is a team task whose title or description has a security focus (one of
     /// [`SECURITY_KEYWORDS`], as a whole word), e.g. one added by hand.
     pub fn needs_security_review(&self) -> bool {
@@ -387,31 +387,50 @@ impl Task {
     }
 }
 
-/// Words that give a team task a security focus (see [`Task::needs_security_review`]).
+/// Words (whole, case ignored) that make a task security-sensitive: the planner
+/// flags findings with them (hybrid mode: team) and a team task mentioning one
+/// needs the security review (see [`Task::needs_security_review`]).
 pub const SECURITY_KEYWORDS: &[&str] = &[
     "auth",
     "authentication",
     "authorization",
+    "oauth",
     "login",
+    "logout",
     "password",
     "passwords",
+    "jwt",
     "token",
     "tokens",
     "secret",
     "secrets",
     "credential",
     "credentials",
-    "oauth",
-    "session",
-    "sessions",
-    "permission",
-    "permissions",
+    "apikey",
+    "api-key",
+    "encryption",
+    "encrypt",
+    "decrypt",
+    "crypto",
+    "rbac",
+    "sso",
+    "saml",
+    "2fa",
+    "mfa",
     "payment",
     "payments",
     "billing",
+    "invoice",
+    "invoices",
+    "stripe",
+    "refund",
+    "subscription",
     "pii",
-    "encryption",
-    "crypto",
+    "gdpr",
+    "ssn",
+    "personal-data",
+    "privacy",
+    "kyc",
     "security",
     "vulnerability",
     "cve",

@@ -35,7 +35,7 @@
 
 mod mode;
 
-pub use mode::{SENSITIVE_KEYWORDS, hybrid_mode, sensitivity};
+pub use mode::{hybrid_mode, sensitivity};
 
 use crate::audit::AuditReport;
 use crate::board::TaskStore;

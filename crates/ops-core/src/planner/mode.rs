@@ -1,63 +1,20 @@
 //! Hybrid mode: which tasks run as a team (steerable) and which as fire-and-forget subagents.
 //!
 //! Team when the task is sensitive (auth, payments, personal data, secrets: by
-//! keyword in its title or detail, or a file matching the project's
+//! keyword ([`SECURITY_KEYWORDS`]) in its title or detail, or a file matching the project's
 //! `sensitive_paths` globs) or depends on work in flight; subagent otherwise
 //! (one repository, isolated). Every task is one repository, so the DESIGN
 //! rule "2+ repositories → team" applies to the dependency edges between them.
 
-use crate::model::{Finding, Mode, Project};
+use crate::model::{Finding, Mode, Project, SECURITY_KEYWORDS};
 use globset::{Glob, GlobSetBuilder};
-
-/// Words that make a task sensitive, matched as whole words, case ignored.
-pub const SENSITIVE_KEYWORDS: &[&str] = &[
-    "auth",
-    "authentication",
-    "authorization",
-    "oauth",
-    "login",
-    "logout",
-    "password",
-    "passwords",
-    "jwt",
-    "token",
-    "tokens",
-    "secret",
-    "secrets",
-    "credential",
-    "credentials",
-    "apikey",
-    "api-key",
-    "encryption",
-    "encrypt",
-    "decrypt",
-    "rbac",
-    "sso",
-    "saml",
-    "2fa",
-    "mfa",
-    "payment",
-    "payments",
-    "billing",
-    "invoice",
-    "invoices",
-    "stripe",
-    "refund",
-    "subscription",
-    "pii",
-    "gdpr",
-    "ssn",
-    "personal-data",
-    "privacy",
-    "kyc",
-];
 
 /// Whether `finding` is sensitive for `project`; the reason when it is.
 pub fn sensitivity(finding: &Finding, project: Option<&Project>) -> Option<String> {
     let text = format!("{} {}", finding.title, finding.detail).to_lowercase();
     if let Some(word) = text
         .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .find(|w| SENSITIVE_KEYWORDS.contains(w))
+        .find(|w| SECURITY_KEYWORDS.contains(w))
     {
         return Some(format!("mentions {word:?}"));
     }
