@@ -183,7 +183,18 @@ async fn a_failed_check_after_a_merge_becomes_a_p0_follow_up_task_that_runs() {
         "the follow-up ran in the same run"
     );
     assert_eq!(report.shipped, [id("a"), id("a-fix1")]);
-    assert!(drain(&mut events).iter().any(
-        |e| matches!(e, Event::FollowUpAdded { after, task, .. } if *after == id("a") && *task == id("a-fix1"))
-    ));
+    let events = drain(&mut events);
+    let added = events.iter().position(
+        |e| matches!(e, Event::FollowUpAdded { after, task, .. } if *after == id("a") && *task == id("a-fix1")),
+    );
+    let completed = events.iter().position(
+        |e| matches!(e, Event::TaskMoved { task, to: TaskStatus::Completed, .. } if *task == id("a")),
+    );
+    // Durable order: the follow-up is on the board before its task is completed,
+    // so a crash in between resumes the ship step (already merged) instead of
+    // losing the follow-up.
+    assert!(
+        added.is_some() && added < completed,
+        "follow-up at {added:?}, completion at {completed:?}"
+    );
 }

@@ -540,14 +540,16 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         match outcome {
             MergeOutcome::Merged { sha } | MergeOutcome::AlreadyMerged { sha } => {
                 let merged = Some((task.project.clone(), task.repo.clone()));
-                let verified = task.clone();
+                // Follow-ups go on the board before the task is completed: a crash
+                // in between resumes this step (already merged) and adds them again
+                // (idempotent), instead of losing them.
+                add_follow_ups(ctx, &task, &sha).await;
                 if let Some(a) = task.open_attempt_mut() {
                     a.outcome = Some(AttemptOutcome::Shipped);
                     a.ended_at = Some(Timestamp::now());
                 }
                 task.lease = None;
                 ctx.commit(task, TaskStatus::Completed, None).await?;
-                add_follow_ups(ctx, &verified, &sha).await;
                 return Ok(Step::Over { merged });
             }
             MergeOutcome::HeadChanged { head } => change = ChangeRef { head, ..change },
