@@ -449,10 +449,7 @@ async fn back_to_agent(
         end_team_agent(ctx, &task.id, handle.as_ref()).await;
         return end_attempt(ctx, task, outcome).await;
     }
-    if let Some(a) = task.open_attempt_mut() {
-        a.outcome = Some(outcome.clone());
-        a.ended_at = Some(Timestamp::now());
-    }
+    task.end_open_attempt(outcome.clone(), Timestamp::now());
     let previous = u32::try_from(task.attempts.len()).unwrap_or(u32::MAX);
     let number = previous.saturating_add(1);
     let brief = brief::compose_with(&task, number, &brief_context(ctx, &task).await);
@@ -544,10 +541,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
                 // in between resumes this step (already merged) and adds them again
                 // (idempotent), instead of losing them.
                 add_follow_ups(ctx, &task, &sha).await;
-                if let Some(a) = task.open_attempt_mut() {
-                    a.outcome = Some(AttemptOutcome::Shipped);
-                    a.ended_at = Some(Timestamp::now());
-                }
+                task.end_open_attempt(AttemptOutcome::Shipped, Timestamp::now());
                 task.lease = None;
                 ctx.commit(task, TaskStatus::Completed, None).await?;
                 return Ok(Step::Over { merged });
@@ -602,16 +596,11 @@ async fn confirm(ctx: &Ctx, task: &Task, change: &ChangeRef) -> Option<String> {
 
 /// Leaves the change open and blocks the task with `reason`; the attempt does not
 /// count against the limit (nothing failed).
-async fn hold_open(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step> {
-    if let Some(a) = task.open_attempt_mut() {
-        a.outcome = Some(AttemptOutcome::Interrupted {
-            reason: reason.clone(),
-        });
-        a.ended_at = Some(Timestamp::now());
-    }
-    task.lease = None;
-    ctx.commit(task, TaskStatus::Blocked, Some(reason)).await?;
-    Ok(Step::Over { merged: None })
+async fn hold_open(ctx: &Ctx, task: Task, reason: String) -> Result<Step> {
+    let outcome = AttemptOutcome::Interrupted {
+        reason: reason.clone(),
+    };
+    settle(ctx, task, outcome, TaskStatus::Blocked, reason).await
 }
 
 /// Asks the shipper what the merge did and puts each problem on the board as a P0
@@ -692,10 +681,7 @@ async fn ship_failed(ctx: &Ctx, task: Task, detail: String) -> Result<Step> {
 /// counted attempts reach the limit.
 async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Result<Step> {
     let number = task.attempts.len();
-    if let Some(a) = task.open_attempt_mut() {
-        a.outcome = Some(outcome.clone());
-        a.ended_at = Some(Timestamp::now());
-    }
+    task.end_open_attempt(outcome.clone(), Timestamp::now());
     task.lease = None;
     let counted = task.counted_attempts();
     if outcome.counts_against_limit() && counted >= ctx.config.max_attempts {
@@ -719,15 +705,24 @@ async fn end_attempt(ctx: &Ctx, mut task: Task, outcome: AttemptOutcome) -> Resu
     Ok(Step::Over { merged: None })
 }
 
-async fn fail_for_good(ctx: &Ctx, mut task: Task, reason: String) -> Result<Step> {
-    if let Some(a) = task.open_attempt_mut() {
-        a.outcome = Some(AttemptOutcome::AgentFailed {
-            reason: reason.clone(),
-        });
-        a.ended_at = Some(Timestamp::now());
-    }
+async fn fail_for_good(ctx: &Ctx, task: Task, reason: String) -> Result<Step> {
+    let outcome = AttemptOutcome::AgentFailed {
+        reason: reason.clone(),
+    };
+    settle(ctx, task, outcome, TaskStatus::Failed, reason).await
+}
+
+/// Ends the attempt with `outcome`, drops the lease and moves the task to `to`.
+async fn settle(
+    ctx: &Ctx,
+    mut task: Task,
+    outcome: AttemptOutcome,
+    to: TaskStatus,
+    reason: String,
+) -> Result<Step> {
+    task.end_open_attempt(outcome, Timestamp::now());
     task.lease = None;
-    ctx.commit(task, TaskStatus::Failed, Some(reason)).await?;
+    ctx.commit(task, to, Some(reason)).await?;
     Ok(Step::Over { merged: None })
 }
 

@@ -261,12 +261,12 @@ impl Run {
             let previous_owner = task.lease.as_ref().map(|l| l.owner.clone());
             let status = task.status;
             if status == TaskStatus::InProgress {
-                if let Some(a) = task.open_attempt_mut() {
-                    a.outcome = Some(AttemptOutcome::Interrupted {
+                task.end_open_attempt(
+                    AttemptOutcome::Interrupted {
                         reason: "the worker running it stopped".into(),
-                    });
-                    a.ended_at = Some(now);
-                }
+                    },
+                    now,
+                );
                 task.lease = None;
             } else {
                 task.lease = Some(self.lease());

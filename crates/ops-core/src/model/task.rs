@@ -372,6 +372,14 @@ impl Task {
         self.attempts.last_mut().filter(|a| a.outcome.is_none())
     }
 
+    /// Records how the attempt still running (if any) ended, and when.
+    pub fn end_open_attempt(&mut self, outcome: AttemptOutcome, at: Timestamp) {
+        if let Some(a) = self.open_attempt_mut() {
+            a.outcome = Some(outcome);
+            a.ended_at = Some(at);
+        }
+    }
+
     /// Whether the two tasks may not run at the same time: same repository, and one of
     /// them declares no paths (owns it all) or their paths overlap.
     pub fn ownership_overlaps(&self, other: &Task) -> bool {
