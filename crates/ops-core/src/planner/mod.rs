@@ -155,6 +155,11 @@ pub fn decide(
         }
     }
     let existing_ids: BTreeSet<&TaskId> = existing.iter().map(|t| &t.id).collect();
+    let in_flight: BTreeSet<&TaskId> = existing
+        .iter()
+        .filter(|t| t.status.is_in_flight())
+        .map(|t| &t.id)
+        .collect();
 
     // Ids for every finding: the existing task's, or a new one.
     let mut id_of: BTreeMap<String, TaskId> = by_fingerprint
@@ -185,11 +190,7 @@ pub fn decide(
                 )),
             }
         }
-        let in_flight_blocker = blockers.iter().any(|b| {
-            existing
-                .iter()
-                .any(|t| &t.id == b && t.status.is_in_flight())
-        });
+        let in_flight_blocker = blockers.iter().any(|b| in_flight.contains(b));
         let sensitive = sensitivity(f, project);
         let mode = hybrid_mode(sensitive.is_some(), in_flight_blocker);
         let mut description = f.detail.clone();
@@ -298,8 +299,8 @@ pub fn decide(
             || !audited
             || filtered
             || options.ephemeral_sources.contains(source)
+            // Every task saved above came from a finding, so it is in `seen`.
             || seen.contains(task.fingerprint.as_str())
-            || d.saves.iter().any(|t| t.id == task.id)
         {
             continue;
         }
