@@ -61,6 +61,7 @@ impl Registry {
     pub fn parse(text: &str, path: &Path, home: Option<&Path>) -> Result<Registry> {
         let file = JsonFile { path };
         let root = file.parse(text)?;
+        let owner = file.string(&root, "owner", "")?;
         let Value::Object(mut top) = root else {
             return Err(file.error(
                 "(top level)",
@@ -70,7 +71,6 @@ impl Registry {
                 ),
             ));
         };
-        let owner = file.string(&Value::Object(top.clone()), "owner", "")?;
         let entries = match top.remove("projects") {
             Some(Value::Array(entries)) => entries,
             Some(other) => {
