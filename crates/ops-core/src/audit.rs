@@ -58,7 +58,7 @@ pub async fn audit(
     options: &AuditOptions,
 ) -> AuditReport {
     let mut report = AuditReport::default();
-    let mut calls = Vec::new();
+    let mut eligible = Vec::new();
     for project in projects {
         let missing: Vec<String> = project
             .paths
@@ -66,50 +66,85 @@ pub async fn audit(
             .filter(|p| !p.exists())
             .map(|p| p.display().to_string())
             .collect();
-        if !missing.is_empty() {
+        if missing.is_empty() {
+            eligible.push(project.clone());
+        } else {
             report.errors.push(AuditError {
                 project: project.alias.clone(),
                 source: "registry".into(),
                 message: format!("skipped: path {} does not exist", missing.join(", ")),
             });
-            continue;
         }
-        for source in sources {
-            calls.push((Arc::new(project.clone()), Arc::clone(source)));
+    }
+    // A batched source gets every project in one call; the others one call each.
+    let eligible: Arc<[Project]> = eligible.into();
+    let mut calls = Vec::new();
+    for source in sources {
+        if source.batched() {
+            calls.push((Arc::clone(&eligible), Arc::clone(source)));
+        } else {
+            for project in eligible.iter() {
+                calls.push((Arc::from([project.clone()]), Arc::clone(source)));
+            }
         }
     }
     let timeout = options.timeout;
     let mut results = futures::stream::iter(calls)
-        .map(|(project, source)| async move {
+        .map(|(projects, source)| async move {
             let name = source.name().to_owned();
-            let alias = project.alias.clone();
-            let call =
-                tokio::spawn(
-                    async move { tokio::time::timeout(timeout, source.audit(&project)).await },
-                );
-            let outcome = match call.await {
-                Ok(Ok(Ok(findings))) => Ok(findings),
-                Ok(Ok(Err(e))) => Err(e.to_string()),
-                Ok(Err(_)) => Err(format!("gave no answer within {}s", timeout.as_secs())),
-                Err(join) if join.is_panic() => {
-                    Err("crashed (panicked); this is a bug in the source".into())
+            let aliases: Vec<String> = projects.iter().map(|p| p.alias.clone()).collect();
+            let call = tokio::spawn(async move {
+                let audit = async {
+                    match &*projects {
+                        [one] if !source.batched() => vec![source.audit(one).await],
+                        many => source.audit_many(many).await,
+                    }
+                };
+                tokio::time::timeout(timeout, audit).await
+            });
+            let outcomes: Vec<std::result::Result<Vec<Finding>, String>> = match call.await {
+                Ok(Ok(results)) if results.len() == aliases.len() => results
+                    .into_iter()
+                    .map(|r| r.map_err(|e| e.to_string()))
+                    .collect(),
+                Ok(Ok(results)) => vec![
+                    Err(format!(
+                        "answered for {} projects instead of {}; this is a bug in the source",
+                        results.len(),
+                        aliases.len()
+                    ));
+                    aliases.len()
+                ],
+                Ok(Err(_)) => {
+                    vec![
+                        Err(format!("gave no answer within {}s", timeout.as_secs()));
+                        aliases.len()
+                    ]
                 }
-                Err(_) => Err("was cancelled".into()),
+                Err(join) if join.is_panic() => {
+                    vec![
+                        Err("crashed (panicked); this is a bug in the source".into());
+                        aliases.len()
+                    ]
+                }
+                Err(_) => vec![Err("was cancelled".into()); aliases.len()],
             };
-            (alias, name, outcome)
+            (name, aliases.into_iter().zip(outcomes).collect::<Vec<_>>())
         })
         .buffer_unordered(options.concurrency.max(1));
-    while let Some((project, source, outcome)) = results.next().await {
-        match outcome {
-            Ok(findings) => {
-                report.findings.extend(findings);
-                report.audited.insert((project, source));
+    while let Some((source, outcomes)) = results.next().await {
+        for (project, outcome) in outcomes {
+            match outcome {
+                Ok(findings) => {
+                    report.findings.extend(findings);
+                    report.audited.insert((project, source.clone()));
+                }
+                Err(message) => report.errors.push(AuditError {
+                    project,
+                    source: source.clone(),
+                    message,
+                }),
             }
-            Err(message) => report.errors.push(AuditError {
-                project,
-                source,
-                message,
-            }),
         }
     }
     report.findings.sort_by(|a, b| {

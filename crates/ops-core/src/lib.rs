@@ -28,10 +28,12 @@ pub mod graph;
 pub mod model;
 pub mod planner;
 pub mod seams;
+pub mod secret;
 
-pub use board::{MemoryBoard, SqliteBoard, TaskStore};
+pub use board::{MemoryBoard, SourceCache, SqliteBoard, TaskStore};
 pub use engine::{Engine, EngineConfig, EngineHandle, RunReport};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{Event, EventBus, HaltReason};
 pub use graph::TaskGraph;
 pub use seams::{Dispatcher, IssueSource, QualityGate, Shipper};
+pub use secret::Secret;

@@ -160,3 +160,75 @@ async fn no_more_source_calls_run_at_once_than_the_bound() {
     sorted.sort_unstable();
     assert_eq!(order, sorted, "findings come out in a stable order");
 }
+
+/// A source that asks about every project at once and fails the odd ones.
+struct Batched {
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl IssueSource for Batched {
+    fn name(&self) -> &str {
+        "batched"
+    }
+    fn batched(&self) -> bool {
+        true
+    }
+    async fn audit(&self, _project: &Project) -> ops_core::Result<Vec<Finding>> {
+        panic!("a batched source is never called project by project")
+    }
+    async fn audit_many(&self, projects: &[Project]) -> Vec<ops_core::Result<Vec<Finding>>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        projects
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i % 2 == 1 {
+                    return Err(ops_core::Error::backend(
+                        "batched",
+                        "audit",
+                        ErrorKind::NotFound,
+                        format!("{} not found", p.alias),
+                    ));
+                }
+                Ok(vec![Finding {
+                    source: "batched".into(),
+                    kind: "k".into(),
+                    project: p.alias.clone(),
+                    repo: "/r".into(),
+                    title: p.alias.clone(),
+                    detail: String::new(),
+                    priority: Priority::P2,
+                    fingerprint: format!("batched-{}", p.alias),
+                    depends_on: Vec::new(),
+                    paths: Vec::new(),
+                }])
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_batched_source_gets_every_project_in_one_call_and_fails_only_the_projects_it_names() {
+    let batched = Arc::new(Batched {
+        calls: AtomicUsize::new(0),
+    });
+    let sources: Vec<Arc<dyn IssueSource>> =
+        vec![batched.clone(), Source::new("git", Behaviour::Find)];
+    let report = audit(&projects(6), &sources, &AuditOptions::default()).await;
+    assert_eq!(batched.calls.load(Ordering::SeqCst), 1);
+    let failed: Vec<&str> = report.errors.iter().map(|e| e.project.as_str()).collect();
+    assert_eq!(failed, ["p01", "p03", "p05"]);
+    assert!(report.errors.iter().all(|e| e.source == "batched"));
+    let found: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.source == "batched")
+        .map(|f| f.project.as_str())
+        .collect();
+    assert_eq!(found, ["p00", "p02", "p04"]);
+    // Only the projects it answered for count as audited by it; git audited all six.
+    assert!(report.audited.contains(&("p00".into(), "batched".into())));
+    assert!(!report.audited.contains(&("p01".into(), "batched".into())));
+    assert_eq!(report.audited.iter().filter(|(_, s)| s == "git").count(), 6);
+}

@@ -18,6 +18,7 @@ mod checkouts;
 mod files;
 pub mod git;
 pub mod gsd;
+pub mod http;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};

@@ -1,6 +1,6 @@
 //! The in-memory board: for tests, dry runs and embedding without persistence.
 
-use super::{TaskStore, rules};
+use super::{SourceCache, TaskStore, rules};
 use crate::error::{Error, Result};
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;
@@ -11,6 +11,7 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 pub struct MemoryBoard {
     tasks: Mutex<BTreeMap<TaskId, Task>>,
+    cache: Mutex<BTreeMap<String, String>>,
 }
 
 impl MemoryBoard {
@@ -64,5 +65,24 @@ impl TaskStore for MemoryBoard {
             }
         }
         Ok(n)
+    }
+}
+
+#[async_trait]
+impl SourceCache for MemoryBoard {
+    async fn cache_get(&self, key: &str) -> Result<Option<String>> {
+        let cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(cache.get(key).cloned())
+    }
+
+    async fn cache_put(&self, key: &str, value: &str) -> Result<()> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_string(), value.to_string());
+        Ok(())
     }
 }

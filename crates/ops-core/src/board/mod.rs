@@ -2,10 +2,12 @@
 //! effect it permits, and a save names the revision it read, so two workers never
 //! both take the same task.
 
+mod cache;
 mod memory;
 mod rules;
 mod sqlite;
 
+pub use cache::SourceCache;
 pub use memory::MemoryBoard;
 pub use sqlite::SqliteBoard;
 

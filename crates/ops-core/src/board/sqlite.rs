@@ -4,7 +4,7 @@
 //! Each save is an `IMMEDIATE` transaction that re-reads the stored revision, so
 //! several `ops` processes can share one board file safely.
 
-use super::{TaskStore, rules};
+use super::{SourceCache, TaskStore, rules};
 use crate::error::{Error, Result};
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;
@@ -26,6 +26,11 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX tasks_by_status ON tasks(status);
      CREATE INDEX tasks_by_lease_owner ON tasks(lease_owner);",
+    // 2: the sources' cache (ETags and what they answered).
+    "CREATE TABLE source_cache (
+         key TEXT PRIMARY KEY NOT NULL,
+         value TEXT NOT NULL
+     );",
 ];
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -287,6 +292,37 @@ impl TaskStore for SqliteBoard {
             }
             tx.commit().map_err(sql(path))?;
             Ok(ids.len())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SourceCache for SqliteBoard {
+    async fn cache_get(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
+        self.call(move |conn, path| {
+            conn.query_row(
+                "SELECT value FROM source_cache WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql(path))
+        })
+        .await
+    }
+
+    async fn cache_put(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.call(move |conn, path| {
+            conn.execute(
+                "INSERT INTO source_cache (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(sql(path))
         })
         .await
     }
