@@ -14,14 +14,16 @@ use std::time::Duration;
 
 /// A server that answers each request with the next scripted answer (the last
 /// one repeats) and records the `Authorization` header it saw.
+type Headers = Vec<(&'static str, String)>;
+
 #[derive(Clone, Default)]
 struct Script {
-    answers: Arc<Mutex<VecDeque<(u16, Vec<(&'static str, String)>, String)>>>,
+    answers: Arc<Mutex<VecDeque<(u16, Headers, String)>>>,
     seen: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Script {
-    fn new(answers: Vec<(u16, Vec<(&'static str, String)>, &str)>) -> Self {
+    fn new(answers: Vec<(u16, Headers, &str)>) -> Self {
         let s = Script::default();
         *s.answers.lock().unwrap() = answers
             .into_iter()
