@@ -325,6 +325,16 @@ fn wrong_values_name_the_key_and_what_was_expected() {
             "github.token",
             "[secrets.<name>]",
         ),
+        (
+            "[secrets.github_token]\npass = \"--clip\"\n",
+            "secrets.github_token.pass",
+            "not an option",
+        ),
+        (
+            "[secrets.github_token]\ndoppler = { name = \"-x\" }\n",
+            "secrets.github_token.doppler.name",
+            "not an option",
+        ),
     ] {
         let (_, got, message) = config_error(text);
         assert_eq!(got, field, "{text}");

@@ -495,6 +495,12 @@ impl Reader<'_> {
             spec.op = Some(reference);
         }
         if let Some(path) = self.string(t, field, "pass")? {
+            if path.starts_with('-') {
+                return Err(self.error(
+                    format!("{field}.pass"),
+                    "expected a path in the pass store, not an option (it starts with '-')",
+                ));
+            }
             spec.pass = Some(path);
         }
         if let Some(ms) = self.int(t, field, "timeout_ms", 1, 600_000)? {
@@ -511,7 +517,7 @@ impl Reader<'_> {
     ) -> Result<DopplerRef> {
         let key = format!("{field}.doppler");
         match value {
-            Value::String(name) if !name.is_empty() => Ok(DopplerRef {
+            Value::String(name) if !name.is_empty() && !name.starts_with('-') => Ok(DopplerRef {
                 name: name.clone(),
                 project: None,
                 config: None,
@@ -527,6 +533,12 @@ impl Reader<'_> {
                         )
                     })?,
                 };
+                if name.starts_with('-') {
+                    return Err(self.error(
+                        format!("{key}.name"),
+                        "expected a secret name, not an option (it starts with '-')",
+                    ));
+                }
                 Ok(DopplerRef {
                     name,
                     project: self.string(t, &key, "project")?,
