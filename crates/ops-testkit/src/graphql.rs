@@ -46,27 +46,37 @@ pub fn load_subset_schema(sdl: &str, name: &str) -> Result<Valid<Schema>, String
     Schema::parse_and_validate(sdl, name).map_err(|e| summarize(name, &e.errors))
 }
 
-/// Loads a real API's schema: it must parse and build; problems the
-/// whole-schema validation finds in the schema itself are set aside.
+/// Loads a real API's schema: it must parse (no syntax error); problems in
+/// the schema itself, which are the API's and not ours, are set aside: fields
+/// defined twice (the first definition is kept; the GitHub schema has two)
+/// and whatever whole-schema validation reports (`Valid::assume_valid`).
 pub fn load_full_schema(sdl: &str, name: &str) -> Result<Valid<Schema>, String> {
-    let schema = Schema::parse(sdl, name).map_err(|e| summarize(name, &e.errors))?;
-    Ok(match schema.validate() {
-        Ok(valid) => valid,
-        Err(with_errors) => Valid::assume_valid(with_errors.partial),
-    })
+    lenient(sdl, name).map(|(schema, _)| schema)
 }
 
-/// How many issues apollo-compiler's whole-schema validation reports for
-/// `sdl` (0 for a fully valid schema): what [`load_full_schema`] sets aside.
+/// What [`load_full_schema`] sets aside for `sdl`, one line per issue
+/// (empty for a fully valid schema); `Err` on a syntax error.
 pub fn schema_validation_issues(sdl: &str, name: &str) -> Result<Vec<String>, String> {
-    let schema = Schema::parse(sdl, name).map_err(|e| summarize(name, &e.errors))?;
-    Ok(match schema.validate() {
-        Ok(_) => Vec::new(),
-        Err(e) => summarize(name, &e.errors)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-    })
+    lenient(sdl, name).map(|(_, issues)| issues)
+}
+
+fn lenient(sdl: &str, name: &str) -> Result<(Valid<Schema>, Vec<String>), String> {
+    apollo_compiler::ast::Document::parse(sdl, name).map_err(|e| summarize(name, &e.errors))?;
+    let mut issues = Vec::new();
+    let schema = Schema::parse(sdl, name).unwrap_or_else(|built| {
+        issues.push(summarize(name, &built.errors));
+        built.partial
+    });
+    let schema = schema.validate().unwrap_or_else(|invalid| {
+        issues.push(summarize(name, &invalid.errors));
+        Valid::assume_valid(invalid.partial)
+    });
+    let issues = issues
+        .iter()
+        .flat_map(|i| i.lines())
+        .map(str::to_owned)
+        .collect();
+    Ok((schema, issues))
 }
 
 /// One line per problem: `name:line:column: message`.
@@ -255,13 +265,20 @@ fn interfaces<'a>(
     }
 }
 
-/// Where the real schemas are: `$OPS_SHARED_SCHEMAS`, else
+/// Where the real schemas are: `$OPS_SHARED_SCHEMAS` (panics when it names
+/// no folder: a test must not quietly check less than asked), else
 /// `<workspace root>/../shared/schemas`; `None` when that folder is absent.
 pub fn shared_schemas_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("OPS_SHARED_SCHEMAS")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas"));
+    if let Some(dir) = std::env::var_os("OPS_SHARED_SCHEMAS").filter(|v| !v.is_empty()) {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "OPS_SHARED_SCHEMAS={} is not a folder",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas");
     dir.is_dir().then_some(dir)
 }
 
