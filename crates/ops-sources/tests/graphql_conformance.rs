@@ -151,11 +151,7 @@ fn the_real_linear_schema_catches_a_misspelled_field() {
     };
     let good = "query Issues($after: String) { issues(first: 50, after: $after) { nodes { identifier priority state { type } } pageInfo { hasNextPage endCursor } } }";
     assert_eq!(validate_against(full, good, "issues.graphql"), Ok(()));
-    let err = validate_against(
-        full,
-        &good.replace("identifier", "ident"),
-        "issues.graphql",
-    )
-    .unwrap_err();
+    let err =
+        validate_against(full, &good.replace("identifier", "ident"), "issues.graphql").unwrap_err();
     assert!(err.contains("ident"), "{err}");
 }
