@@ -374,3 +374,23 @@ fn a_broken_file_found_through_ops_config_names_it() {
     let text = Settings::load(&env).unwrap_err().to_string();
     assert!(text.contains("bad.toml"), "{text}");
 }
+
+proptest::proptest! {
+    /// Whatever the file holds, reading it gives settings or a ConfigFile
+    /// error, never a panic.
+    #[test]
+    fn any_text_reads_to_settings_or_a_config_error(
+        section in proptest::sample::select(vec!["github", "sentry", "linear", "http", "secrets.github_token", "secrets.x", "secrets.x.doppler"]),
+        key in proptest::sample::select(vec!["api_url", "graphql_url", "batch_size", "token", "url", "current_cycle_only", "retries", "backoff_ms", "max_wait_secs", "timeout_secs", "order", "env", "doppler", "op", "pass", "timeout_ms", "name", "project", "config"]),
+        value in proptest::sample::select(vec!["1", "-1", "0", "99999999999", "true", "\"\"", "\"op://a/b/c\"", "\"http://x\"", "[]", "[\"env\"]", "[\"pass\", \"op\"]", "[1]", "{ name = \"N\" }", "{}", "1.5", "1979-05-27"]),
+        noise in "\\PC{0,40}",
+    ) {
+        let text = format!("[{section}]\n{key} = {value}\n");
+        for text in [text.clone(), format!("{text}{noise}"), noise.clone()] {
+            match parse(&text) {
+                Ok(_) | Err(Error::ConfigFile { .. }) => {}
+                Err(other) => panic!("{text:?}: unexpected error {other:?}"),
+            }
+        }
+    }
+}

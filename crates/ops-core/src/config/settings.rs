@@ -313,9 +313,15 @@ impl Settings {
 }
 
 fn line_column(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (mut line, mut column) = (1, 1);
+    for (_, c) in text.char_indices().take_while(|(i, _)| *i < offset) {
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
     format!("line {line}, column {column}")
 }
 
