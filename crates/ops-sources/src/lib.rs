@@ -11,16 +11,20 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
-//! yet (see the "Remote sources" issue).
+//! Remote sources (GitHub, Sentry, Linear) are not built yet (see the "Remote
+//! sources" issue); their tokens come from [`secrets`]: [`SecretResolver`]
+//! looks each one up in env, Doppler, 1Password and `pass`, as the settings
+//! file says.
 
 mod checkouts;
 mod files;
 pub mod git;
 pub mod gsd;
 pub mod http;
+pub mod secrets;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use gsd::GsdSource;
+pub use secrets::{MissingSecret, SecretResolver, TokenUser};
 pub use todos::TodoSource;

@@ -12,6 +12,7 @@ impl Env {
     pub fn from_process() -> Self {
         const NAMES: &[&str] = &[
             "OPS_REGISTRY",
+            "OPS_CONFIG",
             "OPS_STATE_DIR",
             "CLAUDE_PLUGIN_DATA_DIR",
             "CLAUDE_PLUGIN_ROOT",

@@ -1,6 +1,7 @@
 //! Configuration ops reads: the registry of projects (both claude-ops shapes plus
 //! ops' own keys), where to find it, the claude-ops side files (preferences,
-//! daemon health, active topics) and the audit context (one repository or all).
+//! daemon health, active topics), the audit context (one repository or all) and
+//! the ops settings file ([`Settings`]: remote sources and where their tokens are).
 //!
 //! Nothing here reads the process environment on its own: callers pass an
 //! [`Env`], so every lookup is testable.
@@ -12,6 +13,7 @@ mod json;
 mod locate;
 mod preferences;
 mod registry;
+mod settings;
 mod topics;
 
 pub use context::{Context, ContextKind};
@@ -20,4 +22,8 @@ pub use env::Env;
 pub use locate::{claude_ops_dir, locate_registry};
 pub use preferences::Preferences;
 pub use registry::Registry;
+pub use settings::{
+    DopplerRef, GitHubSettings, HttpSettings, LinearSettings, SecretProvider, SecretSpec,
+    SentrySettings, Settings, locate_settings,
+};
 pub use topics::{Topic, active_topics, parse_topics};

@@ -12,6 +12,7 @@
 //!   the request and the status, with the body's first line (redacted).
 
 mod retry;
+mod settings;
 
 pub use retry::retry_after_header;
 
