@@ -11,16 +11,18 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
-//! yet (see the "Remote sources" issue).
+//! * [`sentry`]: [`SentrySource`], the unresolved issues of a project's Sentry
+//!   project, through [`http`], the one HTTP client of the remote sources.
 
 mod checkouts;
 mod files;
 pub mod git;
 pub mod gsd;
 pub mod http;
+pub mod sentry;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use gsd::GsdSource;
+pub use sentry::{SentryConfig, SentrySource};
 pub use todos::TodoSource;
