@@ -5,7 +5,7 @@
 //! `GET {url}/api/0/organizations/{org}/issues/?query=is:unresolved&limit=100`
 //! with `Authorization: Bearer <token>`, through [`crate::http::Http`] (retries
 //! 5xx and 429 with backoff, honours `Retry-After`; see `rate.rs` for the
-//! `X-Sentry-Rate-Limit-*` headers: `rate.rs`). The project is chosen by:
+//! `X-Sentry-Rate-Limit-*` headers). The project is chosen by:
 //! * a numeric `project` (`"4501"`): the `project=4501` parameter, which every
 //!   Sentry version accepts;
 //! * a slug (`"web"`): the search term `project:web` added to the query

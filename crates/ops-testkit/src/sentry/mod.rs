@@ -141,6 +141,11 @@ impl FakeSentry {
         self.lock().faults.push((Some(org.to_string()), fault));
     }
 
+    /// Drops every injected failure not used yet.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Every request as `METHOD /path?query`, in order.
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()
