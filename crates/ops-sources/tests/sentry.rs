@@ -478,3 +478,89 @@ async fn the_sentry_source_passes_the_source_conformance_suite() {
     ops_core::conformance::source(&source(&fake), &project("api", dir.path(), "acme", "4502"))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_of_one_org_known_by_id_share_one_listing() {
+    let fake = FakeSentry::seeded(TOKEN).await;
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("tmp")).collect();
+    let projects = vec![
+        project("shop", dirs[0].path(), "acme", "4501"),
+        project("api", dirs[1].path(), "acme", "4502"),
+        project("web-by-slug", dirs[2].path(), "acme", "web"),
+    ];
+    let sources: Vec<Arc<dyn IssueSource>> = vec![Arc::new(source(&fake))];
+    let report = audit(&projects, &sources, &AuditOptions::default()).await;
+    assert_eq!(report.errors, []);
+
+    let mut requests = fake.requests();
+    requests.sort();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one listing for both ids, one for the slug: {requests:?}"
+    );
+    assert!(
+        requests[0].contains("?project=4501&project=4502&query=is%3Aunresolved&limit=100"),
+        "{requests:?}"
+    );
+    let titles = |alias: &str| {
+        let mut t: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.project == alias)
+            .map(|f| f.title.split(':').next().unwrap_or_default().to_string())
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(titles("api"), ["Sentry API-1", "Sentry API-2"]);
+    // The slug project names the same Sentry issues as "shop": the audit keeps
+    // one finding per fingerprint, so they are shop's or its, never both.
+    let mut web = titles("shop");
+    web.extend(titles("web-by-slug"));
+    web.sort();
+    assert_eq!(
+        web,
+        [
+            "Sentry WEB-1",
+            "Sentry WEB-2",
+            "Sentry WEB-3",
+            "Sentry WEB-4"
+        ]
+    );
+    for alias in ["shop", "api", "web-by-slug"] {
+        assert!(
+            report
+                .audited
+                .contains(&(alias.to_string(), "sentry".to_string()))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shared_listing_pages_with_the_limit_times_its_projects() {
+    let fake = FakeSentry::start(TOKEN).await;
+    fake.add_project("acme", "4600", "big");
+    fake.add_project("acme", "4601", "small");
+    fake.add_generated_issues("acme", "big", 250, 900_000, "error");
+    fake.add_generated_issues("acme", "small", 10, 950_000, "warning");
+    let (a, b) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let mut config = config(&fake);
+    config.max_pages = 2;
+    let src = SentrySource::new(config, Secret::new(TOKEN, "test")).expect("source");
+    let results = src
+        .audit_many(&[
+            project("big", a.path(), "acme", "4600"),
+            project("small", b.path(), "acme", "4601"),
+        ])
+        .await;
+    let counts: Vec<usize> = results
+        .into_iter()
+        .map(|r| r.expect("audited").len())
+        .collect();
+    assert_eq!(counts, [250, 10], "each issue goes to the project it names");
+    assert_eq!(fake.request_count(), 3, "260 issues, 100 a page");
+}

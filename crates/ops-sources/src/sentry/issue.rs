@@ -41,6 +41,20 @@ pub struct Issue {
     /// Latest event (RFC 3339).
     #[serde(default)]
     pub last_seen: Option<String>,
+    /// The Sentry project it belongs to.
+    #[serde(default)]
+    pub project: Option<IssueProject>,
+}
+
+/// The `project` of an issue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueProject {
+    /// Numeric id, as a string (a number is accepted too).
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
+    /// The slug.
+    #[serde(default)]
+    pub slug: Option<String>,
 }
 
 /// An issue's level, with a catch-all for values Sentry may add.
@@ -81,6 +95,15 @@ pub fn read_count(value: Option<&serde_json::Value>) -> Option<u64> {
 }
 
 impl Issue {
+    /// The numeric id of its project, as text.
+    pub fn project_id(&self) -> Option<String> {
+        match self.project.as_ref()?.id.as_ref()? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
     /// The level.
     pub fn level(&self) -> Level {
         Level::parse(self.level.as_deref())

@@ -15,6 +15,14 @@
 //!   through the projects list would cost a request per project per audit; the
 //!   search term works on every version.
 //!
+//! The audit is batched ([`IssueSource::batched`]): the projects of one
+//! organisation known by numeric id share ONE listing (`project=4501&project=4502`,
+//! each issue given to the project its `project.id` names, the page limit
+//! multiplied by the number of projects), so 20 projects in one organisation
+//! cost one request (plus paging) instead of 20; a slug project gets its own
+//! listing. Listings run 4 at a time. A listing that fails fails the audit of
+//! the projects it was for, and only those.
+//!
 //! Pages follow the `Link` header ([`link`]): the `rel="next"` link is fetched
 //! while it says `results="true"`; `results="false"` (or no next link) ends the
 //! list. At most [`SentryConfig::max_pages`] pages (100 issues each) are read:
@@ -52,9 +60,12 @@ pub use issue::{Issue, Level};
 
 use crate::http::{Auth, Http, HttpConfig, Request};
 use async_trait::async_trait;
+use futures::StreamExt;
+use futures::future::BoxFuture;
 use link::Next;
 use ops_core::model::{Finding, Project, SentryProject};
 use ops_core::{Error, ErrorKind, IssueSource, Result, Secret};
+use std::collections::BTreeMap;
 
 /// Where Sentry is and how the source talks to it.
 #[derive(Debug, Clone)]
@@ -106,24 +117,24 @@ impl SentrySource {
         Ok(SentrySource { http, config, base })
     }
 
-    /// The first page's URL for `target`, with `search` added to the query.
-    fn first_url(&self, target: &SentryProject, search: &str, sort: Option<&str>) -> String {
+    /// The first page's URL: the issues of `org` for `filter`, with `search`
+    /// added to the query.
+    fn first_url(
+        &self,
+        org: &str,
+        filter: &Filter<'_>,
+        search: &str,
+        sort: Option<&str>,
+    ) -> String {
         let mut url = self.base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend([
-                "api",
-                "0",
-                "organizations",
-                &target.org,
-                "issues",
-                "",
-            ]);
+            segments
+                .pop_if_empty()
+                .extend(["api", "0", "organizations", org, "issues", ""]);
         }
-        let is_id =
-            !target.project.is_empty() && target.project.bytes().all(|b| b.is_ascii_digit());
         let mut query = String::from("is:unresolved");
-        if !is_id {
-            query.push_str(&format!(" project:{}", target.project));
+        if let Filter::Slug(slug) = filter {
+            query.push_str(&format!(" project:{slug}"));
         }
         if !search.is_empty() {
             query.push(' ');
@@ -131,8 +142,10 @@ impl SentrySource {
         }
         {
             let mut pairs = url.query_pairs_mut();
-            if is_id {
-                pairs.append_pair("project", &target.project);
+            if let Filter::Ids(ids) = filter {
+                for id in *ids {
+                    pairs.append_pair("project", id);
+                }
             }
             pairs.append_pair("query", &query);
             pairs.append_pair("limit", "100");
@@ -143,7 +156,7 @@ impl SentrySource {
         url.into()
     }
 
-    /// Every issue of `target` matching `is:unresolved` and `search`, page by page.
+    /// Every unresolved issue of `target` matching `search`.
     async fn issues(
         &self,
         alias: &str,
@@ -155,15 +168,26 @@ impl SentrySource {
             "list unresolved issues of {}/{} for project {alias}",
             target.org, target.project
         );
-        let mut url = self.first_url(target, search, sort);
+        let id = [target.project.as_str()];
+        let filter = if is_id(&target.project) {
+            Filter::Ids(&id)
+        } else {
+            Filter::Slug(&target.project)
+        };
+        let url = self.first_url(&target.org, &filter, search, sort);
+        self.pages(&what, url, self.config.max_pages.max(1)).await
+    }
+
+    /// Every issue from `url` on, page by page, at most `max_pages` pages.
+    async fn pages(&self, what: &str, mut url: String, max_pages: usize) -> Result<Vec<Issue>> {
         let mut out = Vec::new();
-        for page in 1..=self.config.max_pages.max(1) {
+        for page in 1..=max_pages {
             let request = Request::get(url.clone());
             let answer = self
                 .http
                 .send(&request)
                 .await
-                .map_err(|e| in_context(e, &what))?;
+                .map_err(|e| in_context(e, what))?;
             let path = url.split('?').next().unwrap_or_default();
             let issues: Vec<Issue> = answer.json(
                 "sentry",
@@ -177,7 +201,7 @@ impl SentrySource {
                 Some(header) => link::next_page(header).ok_or_else(|| {
                     Error::backend(
                         "sentry",
-                        &what,
+                        what,
                         ErrorKind::Retryable,
                         format!("page {page}'s Link header is not a list of links: {header:?}"),
                     )
@@ -186,8 +210,8 @@ impl SentrySource {
             match next {
                 Next::End => return Ok(out),
                 Next::Page(next) => {
-                    url = self.same_origin(next, &what)?;
-                    rate::pace(&answer, self.config.http.max_wait, &what).await?;
+                    url = self.same_origin(next, what)?;
+                    rate::pace(&answer, self.config.http.max_wait, what).await?;
                 }
             }
         }
@@ -196,10 +220,56 @@ impl SentrySource {
             what,
             ErrorKind::Invalid,
             format!(
-                "more than {} pages of issues (the limit; raise SentryConfig::max_pages to read them all)",
-                self.config.max_pages.max(1)
+                "more than {max_pages} pages of issues (the limit; raise SentryConfig::max_pages to read them all)"
             ),
         ))
+    }
+
+    /// The findings of several projects of `org` known by numeric id, from one
+    /// listing (`project=<id>&project=<id>…`), each issue given to the projects
+    /// whose id it names.
+    async fn audit_org(&self, org: &str, projects: &[&Project]) -> Result<Vec<Vec<Finding>>> {
+        let mut ids: Vec<&str> = projects
+            .iter()
+            .filter_map(|p| p.sentry.as_ref().map(|s| s.project.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let aliases: Vec<&str> = projects.iter().map(|p| p.alias.as_str()).collect();
+        let what = match (ids.as_slice(), aliases.as_slice()) {
+            ([id], [alias]) => format!("list unresolved issues of {org}/{id} for project {alias}"),
+            _ => format!(
+                "list unresolved issues of {org} projects {} for projects {}",
+                ids.join(", "),
+                aliases.join(", ")
+            ),
+        };
+        let url = self.first_url(org, &Filter::Ids(&ids), "", None);
+        let max_pages = self.config.max_pages.max(1).saturating_mul(ids.len());
+        let issues = self.pages(&what, url, max_pages).await?;
+        Ok(projects
+            .iter()
+            .map(|p| {
+                let id = p.sentry.as_ref().map_or("", |s| s.project.as_str());
+                let mine = issues
+                    .iter()
+                    .filter(|i| i.project_id().map_or(ids.len() == 1, |pid| pid == id));
+                self.findings(p, org, mine)
+            })
+            .collect())
+    }
+
+    fn findings<'a>(
+        &self,
+        project: &Project,
+        org: &str,
+        issues: impl Iterator<Item = &'a Issue>,
+    ) -> Vec<Finding> {
+        let mut seen = std::collections::BTreeSet::new();
+        issues
+            .filter(|i| i.is_open() && seen.insert(i.id.clone()))
+            .map(|i| finding::finding(project, org, i, &self.config.priorities))
+            .collect()
     }
 
     /// `next` if it is on the configured Sentry, else an error (the token would go elsewhere).
@@ -240,6 +310,38 @@ fn in_context(e: Error, what: &str) -> Error {
     }
 }
 
+/// The same error again, for each project of a failed shared listing.
+fn copy(e: &Error) -> Error {
+    match e {
+        Error::Backend {
+            backend,
+            operation,
+            message,
+            kind,
+            retry_after,
+        } => {
+            let out = Error::backend(backend.clone(), operation.clone(), *kind, message.clone());
+            match retry_after {
+                Some(wait) => out.with_retry_after(*wait),
+                None => out,
+            }
+        }
+        other => Error::backend("sentry", "audit", other.kind(), other.to_string()),
+    }
+}
+
+/// Which projects a listing asks for.
+enum Filter<'a> {
+    /// `project=<id>` for each.
+    Ids(&'a [&'a str]),
+    /// `project:<slug>` in the search query.
+    Slug(&'a str),
+}
+
+fn is_id(project: &str) -> bool {
+    !project.is_empty() && project.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[async_trait]
 impl IssueSource for SentrySource {
     fn name(&self) -> &str {
@@ -251,11 +353,50 @@ impl IssueSource for SentrySource {
             return Ok(Vec::new());
         };
         let issues = self.issues(&project.alias, target, "", None).await?;
-        let mut seen = std::collections::BTreeSet::new();
-        Ok(issues
-            .iter()
-            .filter(|i| i.is_open() && seen.insert(i.id.clone()))
-            .map(|i| finding::finding(project, &target.org, i, &self.config.priorities))
-            .collect())
+        Ok(self.findings(project, &target.org, issues.iter()))
+    }
+
+    fn batched(&self) -> bool {
+        true
+    }
+
+    /// One listing per organisation for the projects known by numeric id, one
+    /// per project for slugs; listings run a few at a time.
+    async fn audit_many(&self, projects: &[Project]) -> Vec<Result<Vec<Finding>>> {
+        let mut by_org: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut single = Vec::new();
+        for (i, p) in projects.iter().enumerate() {
+            match &p.sentry {
+                Some(s) if is_id(&s.project) => by_org.entry(s.org.as_str()).or_default().push(i),
+                _ => single.push(i),
+            }
+        }
+        type Outcomes = Vec<(usize, Result<Vec<Finding>>)>;
+        let mut calls: Vec<BoxFuture<'_, Outcomes>> = Vec::new();
+        for (org, members) in by_org {
+            let org = org.to_string();
+            calls.push(Box::pin(async move {
+                let group: Vec<&Project> = members.iter().map(|&i| &projects[i]).collect();
+                match self.audit_org(&org, &group).await {
+                    Ok(lists) => members.into_iter().zip(lists.into_iter().map(Ok)).collect(),
+                    Err(e) => members.into_iter().map(|i| (i, Err(copy(&e)))).collect(),
+                }
+            }));
+        }
+        for i in single {
+            calls.push(Box::pin(async move {
+                vec![(i, self.audit(&projects[i]).await)]
+            }));
+        }
+        let mut out: Vec<Option<Result<Vec<Finding>>>> = projects.iter().map(|_| None).collect();
+        let mut calls = futures::stream::iter(calls).buffer_unordered(4);
+        while let Some(results) = calls.next().await {
+            for (i, result) in results {
+                out[i] = Some(result);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Ok(Vec::new())))
+            .collect()
     }
 }
