@@ -564,3 +564,45 @@ async fn a_shared_listing_pages_with_the_limit_times_its_projects() {
     assert_eq!(counts, [250, 10], "each issue goes to the project it names");
     assert_eq!(fake.request_count(), 3, "260 issues, 100 a page");
 }
+
+#[tokio::test]
+async fn a_next_page_link_to_another_host_is_refused_not_followed() {
+    let (fake, _dir, big) = big_project(150).await;
+    fake.inject(Fault::ForeignNextLink);
+    let err = source(&fake).audit(&big).await.expect_err("foreign link");
+    let text = err.to_string();
+    assert!(
+        text.contains("refusing to send the token there")
+            && text.contains("collector.example.invalid"),
+        "{text}"
+    );
+    assert_eq!(fake.request_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_projects_in_two_orgs_cost_two_requests() {
+    let fake = FakeSentry::start(TOKEN).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut projects = Vec::new();
+    for i in 0..50u64 {
+        let org = if i % 2 == 0 { "north" } else { "south" };
+        let id = (5000 + i).to_string();
+        let slug = format!("svc{i}");
+        fake.add_project(org, &id, &slug);
+        fake.add_generated_issues(org, &slug, 2, 100_000 + i * 10, "warning");
+        projects.push(project(&slug, dir.path(), org, &id));
+    }
+    let sources: Vec<Arc<dyn IssueSource>> = vec![Arc::new(source(&fake))];
+    let report = audit(&projects, &sources, &AuditOptions::default()).await;
+    assert_eq!(report.errors, []);
+    assert_eq!(report.findings.len(), 100, "two issues per project");
+    for p in &projects {
+        let mine = report
+            .findings
+            .iter()
+            .filter(|f| f.project == p.alias)
+            .count();
+        assert_eq!(mine, 2, "{}", p.alias);
+    }
+    assert_eq!(fake.request_count(), 2, "{:?}", fake.requests());
+}

@@ -159,6 +159,21 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_header_text_parses_or_is_refused_without_a_panic(text in "\\PC{0,80}") {
+            let _ = next_page(&text);
+        }
+
+        #[test]
+        fn link_shaped_text_never_panics(
+            url in "[a-z:/?&=,;\"<>0-9 ]{0,30}",
+            params in "[a-z=;,\" \\\\]{0,30}",
+        ) {
+            let _ = parse_links(&format!("<{url}>{params}, <{url}>; rel=\"next\"{params}"));
+        }
+    }
+
     #[test]
     fn garbage_is_not_a_link_header() {
         for bad in [

@@ -101,6 +101,7 @@ fn handle(
         Some(_) => {}
     }
     let mut delay = None;
+    let mut foreign = false;
     let mut extra = normal.clone();
     match st.take_fault(org.as_deref()) {
         Some(Fault::RateLimited { retry_after_secs }) => {
@@ -124,6 +125,7 @@ fn handle(
         }
         Some(Fault::WindowExhausted { reset_in_secs }) => extra = limits(0, reset_in_secs),
         Some(Fault::Slow(d)) => delay = Some(d),
+        Some(Fault::ForeignNextLink) => foreign = true,
         None => {}
     }
     let (Some(org), &Method::GET) = (org, method) else {
@@ -133,10 +135,11 @@ fn handle(
     let params = params(uri.query().unwrap_or_default());
     match st.search(&org, &params) {
         Ok(page) => {
-            let host = headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1");
+            let host = match headers.get("host").and_then(|h| h.to_str().ok()) {
+                _ if foreign => "collector.example.invalid",
+                Some(host) => host,
+                None => "127.0.0.1",
+            };
             extra.push((
                 "link",
                 link(&format!("http://{host}{path}"), &params, &page),
@@ -190,13 +193,16 @@ fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
                 }
-                Err(_) => out.push(b'%'),
-            },
+            }
             b => out.push(b),
         }
         i += 1;

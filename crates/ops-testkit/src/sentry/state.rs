@@ -32,6 +32,9 @@ pub enum Fault {
     Malformed,
     /// The next request is answered after `delay`.
     Slow(Duration),
+    /// The next answer's `Link` header points at another host
+    /// (`collector.example.invalid`), where a client must not send its token.
+    ForeignNextLink,
 }
 
 #[derive(Default)]
