@@ -606,3 +606,25 @@ async fn fifty_projects_in_two_orgs_cost_two_requests() {
     }
     assert_eq!(fake.request_count(), 2, "{:?}", fake.requests());
 }
+
+#[test]
+fn a_url_that_is_not_http_is_refused_naming_the_field_and_value() {
+    for bad in [
+        "sentry.io",
+        "mailto:ops@example.com",
+        "ftp://sentry.example.com",
+    ] {
+        let config = SentryConfig {
+            url: bad.into(),
+            ..SentryConfig::default()
+        };
+        let err = SentrySource::new(config, Secret::new(TOKEN, "test")).expect_err(bad);
+        let text = err.to_string();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(
+            text.contains("SentryConfig.url") && text.contains(bad),
+            "{text}"
+        );
+        assert!(!text.contains(TOKEN));
+    }
+}

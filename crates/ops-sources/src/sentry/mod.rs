@@ -9,11 +9,12 @@
 //! * a numeric `project` (`"4501"`): the `project=4501` parameter, which every
 //!   Sentry version accepts;
 //! * a slug (`"web"`): the search term `project:web` added to the query
-//!   (`query=is:unresolved project:web`). The `project` parameter takes only
-//!   numeric ids on sentry.io and self-hosted versions before its slug support
-//!   (a slug there is a 400 "Values must be numbers"), and resolving the slug
-//!   through the projects list would cost a request per project per audit; the
-//!   search term works on every version.
+//!   (`query=is:unresolved project:web`). Sentry's 2026 API description
+//!   documents `project` as "IDs or slugs", but older Sentry versions (still
+//!   common self-hosted) answer a slug there with 400 "Invalid project
+//!   parameter. Values must be numbers."; resolving the slug through the
+//!   projects list would cost one more request per project per audit; the
+//!   search term works on both. The fake Sentry behaves like the older ones.
 //!
 //! The audit is batched ([`IssueSource::batched`]): the projects of one
 //! organisation known by numeric id share ONE listing (`project=4501&project=4502`,
@@ -104,14 +105,22 @@ pub struct SentrySource {
 impl SentrySource {
     /// A source reading `config.url` with `token` (sent as a Bearer token).
     pub fn new(config: SentryConfig, token: Secret) -> Result<Self> {
-        let base = reqwest::Url::parse(config.url.trim_end_matches('/')).map_err(|e| {
+        let invalid = |why: String| {
             Error::backend(
                 "sentry",
                 "configure",
                 ErrorKind::Invalid,
-                format!("the Sentry url {:?} is not a URL: {e}", config.url),
+                format!(
+                    "SentryConfig.url {:?}: expected an http(s) URL like https://sentry.io, {why}",
+                    config.url
+                ),
             )
-        })?;
+        };
+        let base = reqwest::Url::parse(config.url.trim_end_matches('/'))
+            .map_err(|e| invalid(format!("but it does not parse ({e})")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(invalid(format!("not a {} URL", base.scheme())));
+        }
         let http = Http::new("sentry", Some(Auth::Bearer(token)), config.http.clone())?
             .with_rate_limit(rate::hint);
         Ok(SentrySource { http, config, base })
