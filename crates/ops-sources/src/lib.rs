@@ -15,6 +15,8 @@
 //! sources" issue); their tokens come from [`secrets`]: [`SecretResolver`]
 //! looks each one up in env, Doppler, 1Password and `pass`, as the settings
 //! file says.
+//! * [`sentry`]: [`SentrySource`], the unresolved issues of a project's Sentry
+//!   project, through [`http`], the one HTTP client of the remote sources.
 
 mod checkouts;
 mod files;
@@ -22,9 +24,11 @@ pub mod git;
 pub mod gsd;
 pub mod http;
 pub mod secrets;
+pub mod sentry;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use gsd::GsdSource;
 pub use secrets::{MissingSecret, SecretResolver, TokenUser};
+pub use sentry::{SentryConfig, SentrySource};
 pub use todos::TodoSource;

@@ -4,6 +4,7 @@
 //! ([`anthropic`]) that real agent CLIs can be pointed at, and
 //! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection,
 //! and [`graphql`], query documents checked against subset and full schemas.
+//! and [`sentry::FakeSentry`], a stateful fake Sentry issues API.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
@@ -16,6 +17,7 @@ pub mod fixtures;
 mod git;
 pub mod github;
 pub mod graphql;
+pub mod sentry;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

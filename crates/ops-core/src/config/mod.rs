@@ -7,7 +7,7 @@
 //! [`Env`], so every lookup is testable.
 
 mod context;
-mod daemon;
+pub(crate) mod daemon;
 mod env;
 mod json;
 mod locate;

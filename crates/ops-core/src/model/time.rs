@@ -27,6 +27,12 @@ impl Timestamp {
         )
     }
 
+    /// Reads an RFC 3339 date (`2026-11-24T00:35:12.120Z`, `…+02:00`), as remote
+    /// APIs write them; `None` if it is not one.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        crate::config::daemon::parse_rfc3339(text)
+    }
+
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
