@@ -11,16 +11,21 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
-//! yet (see the "Remote sources" issue).
+//! * [`linear`]: [`LinearSource`], a project's Linear team's started and
+//!   unstarted issues, with "blocks" relations as dependencies.
+//!
+//! Remote sources talk HTTP through [`http`], the one client that retries,
+//! waits out rate limits and keeps tokens out of errors.
 
 mod checkouts;
 mod files;
 pub mod git;
 pub mod gsd;
 pub mod http;
+pub mod linear;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use gsd::GsdSource;
+pub use linear::{LinearConfig, LinearSource};
 pub use todos::TodoSource;
