@@ -34,7 +34,9 @@ pub(super) fn execute(
             .ok_or_else(|| format!("Unknown operation named \"{name}\"."))?,
         None if operations.len() == 1 => &operations[0],
         None => {
-            return Err("Must provide operation name if query contains multiple operations.".into());
+            return Err(
+                "Must provide operation name if query contains multiple operations.".into(),
+            );
         }
     };
     if op.operation_type != OperationType::Query {
