@@ -79,16 +79,25 @@ where
     let request = Request::post_json(url, &Q::build_query(variables))?;
     let answer = http.send(&request).await.map_err(|e| rewrap(e, what))?;
     let parsed: graphql_client::Response<Q::ResponseData> = serde_json::from_str(&answer.body)
-        .map_err(|e| {
-            Error::backend(
+        .map_err(|e| match answer.status {
+            401 => Error::backend(
                 "linear",
                 what,
-                ErrorKind::Retryable,
+                ErrorKind::Invalid,
+                "answered 401: the API key was refused: check it",
+            ),
+            status => Error::backend(
+                "linear",
+                what,
+                if status == 200 {
+                    ErrorKind::Retryable
+                } else {
+                    ErrorKind::Invalid
+                },
                 format!(
-                    "the answer (status {}) is not the GraphQL JSON Linear documents: {e}",
-                    answer.status
+                    "the answer (status {status}) is not the GraphQL JSON Linear documents: {e}"
                 ),
-            )
+            ),
         })?;
     if let Some(errors) = parsed.errors.filter(|e| !e.is_empty()) {
         return Err(graphql_error(&errors, what));
@@ -222,4 +231,50 @@ pub(super) fn relations_page(
         .has_next_page
         .then(|| relations.page_info.end_cursor.unwrap_or_default());
     (blocks, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_state_and_relation_types_and_priorities_parse() {
+        let data: linear_issues::ResponseData = serde_json::from_value(serde_json::json!({
+            "issues": {
+                "nodes": [{
+                    "identifier": "ENG-1", "title": "t", "url": "u",
+                    "priority": 9.5, "estimate": 0.5,
+                    "state": {"name": "Paused", "type": "paused"},
+                    "assignee": null,
+                    "labels": {"nodes": [], "pageInfo": {"hasNextPage": false}},
+                    "relations": {
+                        "nodes": [
+                            {"type": "supersedes", "relatedIssue": {"identifier": "ENG-2"}},
+                            {"type": "blocks", "relatedIssue": {"identifier": "ENG-3"}}
+                        ],
+                        "pageInfo": {"hasNextPage": false, "endCursor": null}
+                    },
+                    "inverseRelations": {"nodes": [
+                        {"type": "blocked_later", "issue": {"identifier": "ENG-4"}}
+                    ]}
+                }],
+                "pageInfo": {"hasNextPage": true, "endCursor": null}
+            }
+        }))
+        .expect("new enum values are strings");
+        let page = issue_page(data);
+        let issue = &page.issues[0];
+        assert_eq!(issue.state_type, "paused");
+        assert_eq!(
+            issue.blocks,
+            vec!["ENG-3".to_string()],
+            "only blocks counts"
+        );
+        assert!(issue.blocked_by.is_empty());
+        assert_eq!(
+            page.next.as_deref(),
+            Some(""),
+            "a next page without a cursor is flagged"
+        );
+    }
 }
