@@ -7,7 +7,7 @@ use ops_core::model::{Finding, LinearTeam, Priority, Project, fingerprint};
 use ops_core::planner::{PlanOptions, plan};
 use ops_core::{IssueSource, MemoryBoard, Secret, TaskStore};
 use ops_sources::LocalGitSource;
-use ops_sources::http::HttpConfig;
+use ops_sources::http::{Auth, Http, HttpConfig, Request};
 use ops_sources::linear::{LinearConfig, LinearSource};
 use ops_testkit::TempRepo;
 use ops_testkit::linear::{FakeLinear, Fault};
@@ -538,4 +538,25 @@ async fn the_linear_source_passes_the_source_conformance_suite() {
         &project("web", Some("ENG"), Path::new("/src/web")),
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_fake_refuses_the_key_sent_as_a_bearer_token_as_linear_does() {
+    let fake = FakeLinear::with_fixtures(KEY).await;
+    let http = Http::new(
+        "linear",
+        Some(Auth::Bearer(Secret::new(KEY, "test"))),
+        config(&fake).http,
+    )
+    .expect("client");
+    let body = serde_json::json!({"query": "{ issues { nodes { identifier } } }"});
+    let err = http
+        .send(&Request::post_json(fake.url(), &body).expect("request"))
+        .await
+        .expect_err("Bearer is refused");
+    assert!(err.to_string().contains("AUTHENTICATION_ERROR"), "{err}");
+    assert_eq!(
+        fake.requests()[0].authorization.as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
 }

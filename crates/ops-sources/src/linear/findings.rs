@@ -105,6 +105,41 @@ pub(super) fn finding(
 mod tests {
     use super::*;
 
+    fn issue(id: &str, blocks: &[&str], blocked_by: &[&str]) -> Issue {
+        Issue {
+            identifier: id.into(),
+            title: String::new(),
+            url: String::new(),
+            priority: 0.0,
+            estimate: None,
+            state_name: String::new(),
+            state_type: "started".into(),
+            assignee: None,
+            labels: Vec::new(),
+            more_labels: false,
+            blocks: blocks.iter().map(|s| s.to_string()).collect(),
+            blocked_by: blocked_by.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn blockers_come_from_either_side_of_a_relation_and_only_between_fetched_issues() {
+        let a = issue("A-1", &["A-2", "GONE-1"], &[]);
+        // A-3 learns of its blocker only from its own inverse relations.
+        let b = issue("A-2", &[], &[]);
+        let c = issue("A-3", &["A-3"], &["A-2", "GONE-2"]);
+        let all = [&a, &b, &c];
+        let map = blockers(&all);
+        assert_eq!(map.get("A-2"), Some(&BTreeSet::from(["A-1"])));
+        assert_eq!(
+            map.get("A-3"),
+            Some(&BTreeSet::from(["A-2"])),
+            "no self-edge, no unknown"
+        );
+        assert_eq!(map.get("A-1"), None);
+        assert_eq!(map.len(), 2);
+    }
+
     #[test]
     fn priorities_follow_the_documented_table() {
         assert_eq!(priority(1.0, "unstarted"), Priority::P1, "urgent");

@@ -14,7 +14,12 @@
 //! look: every blocker among the findings reported its outgoing ones in full.
 //! Rate limits (`429`, `RATELIMITED` errors and the `X-RateLimit-*` headers)
 //! are waited out as [`linear_rate_limit`] says; any other GraphQL error is an
-//! error naming Linear, the team and Linear's message.
+//! error naming Linear, the team and Linear's message. One page costs about
+//! 5,000 of Linear's complexity points (the cap per query is 10,000).
+//!
+//! Workflow state types and relation types are `String`s in Linear's schema,
+//! not enums, so a value added after this was written parses; only `blocks`
+//! relations count, and an unknown priority reads as "none".
 //!
 //! # Findings
 //! One per issue: kind `linear_issue`, fingerprint `["linear", identifier]`,
