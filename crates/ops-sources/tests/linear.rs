@@ -560,3 +560,22 @@ async fn the_fake_refuses_the_key_sent_as_a_bearer_token_as_linear_does() {
         Some(format!("Bearer {KEY}").as_str())
     );
 }
+
+#[tokio::test]
+async fn a_project_with_a_team_but_no_checkout_is_an_error_naming_it_without_a_request() {
+    let fake = FakeLinear::with_fixtures(KEY).await;
+    let homeless = Project {
+        paths: Vec::new(),
+        ..project("homeless", Some("ENG"), Path::new("/unused"))
+    };
+    let err = source(&fake)
+        .audit(&homeless)
+        .await
+        .expect_err("nowhere to do the work")
+        .to_string();
+    assert!(
+        err.contains("homeless") && err.contains("ENG") && err.contains("paths"),
+        "{err}"
+    );
+    assert_eq!(fake.request_count(), 0);
+}
