@@ -77,7 +77,10 @@ async fn only_the_teams_started_and_unstarted_issues_come_back() {
     assert_eq!(ids(&found), set(&["ENG-1", "ENG-2", "ENG-3", "ENG-4"]));
     let sent = &fake.requests()[0];
     assert_eq!(sent.operation.as_deref(), Some("LinearIssues"));
-    assert_eq!(sent.variables["filter"]["team"]["key"]["eq"], "ENG");
+    assert_eq!(
+        sent.variables["filter"]["team"]["key"]["in"],
+        serde_json::json!(["ENG"])
+    );
     assert!(sent.variables["filter"].get("cycle").is_none(), "{sent:?}");
 }
 
@@ -262,7 +265,14 @@ async fn relations_are_dependencies_across_teams_audited_together_only() {
     let web = project("web", Some("ENG"), Path::new("/src/web"));
     let ops = project("infra", Some("OPS"), Path::new("/src/infra"));
     let both = source(&fake).audit_many(&[web, ops.clone()]).await;
+    assert_eq!(fake.request_count(), 1, "both teams in one query");
+    assert_eq!(
+        ids(both[0].as_ref().expect("web audited")),
+        set(&["ENG-1", "ENG-2", "ENG-3", "ENG-4"]),
+        "each project gets its own team's issues"
+    );
     let infra = both[1].as_ref().expect("infra audited");
+    assert_eq!(ids(infra), set(&["OPS-1", "OPS-2"]));
     assert_eq!(
         of(infra, "OPS-1").depends_on,
         vec![fingerprint(&["linear", "ENG-1"])],

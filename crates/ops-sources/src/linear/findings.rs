@@ -108,6 +108,7 @@ mod tests {
     fn issue(id: &str, blocks: &[&str], blocked_by: &[&str]) -> Issue {
         Issue {
             identifier: id.into(),
+            team: "A".into(),
             title: String::new(),
             url: String::new(),
             priority: 0.0,

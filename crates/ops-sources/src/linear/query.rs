@@ -32,23 +32,27 @@ pub(super) struct LinearIssueRelations;
 /// The state types the audit asks for.
 pub(super) const OPEN_STATES: [&str; 2] = ["started", "unstarted"];
 
-/// The filter of `LinearIssues`: `team`'s issues in a started or unstarted
-/// state, and in the team's active cycle when `current_cycle_only`.
+/// The filter of `LinearIssues`: the issues of `teams` (keys) in a started
+/// or unstarted state, and in their team's active cycle when
+/// `current_cycle_only`.
 pub(super) fn open_issues_filter(
-    team: &str,
+    teams: &[&str],
     current_cycle_only: bool,
 ) -> linear_issues::IssueFilter {
     use linear_issues::{
         BooleanComparator, IssueFilter, NullableCycleFilter, StringComparator, TeamFilter,
         WorkflowStateFilter,
     };
-    let text = |eq: Option<String>, any: Option<Vec<String>>| StringComparator { eq, in_: any };
+    let any_of = |values: Vec<String>| StringComparator {
+        eq: None,
+        in_: Some(values),
+    };
     IssueFilter {
         team: Some(TeamFilter {
-            key: Some(text(Some(team.to_string()), None)),
+            key: Some(any_of(teams.iter().map(|t| t.to_string()).collect())),
         }),
         state: Some(WorkflowStateFilter {
-            type_: Some(text(None, Some(OPEN_STATES.map(String::from).to_vec()))),
+            type_: Some(any_of(OPEN_STATES.map(String::from).to_vec())),
         }),
         cycle: current_cycle_only.then_some(NullableCycleFilter {
             is_active: Some(BooleanComparator { eq: Some(true) }),
@@ -189,6 +193,7 @@ pub(super) fn issue_page(data: linear_issues::ResponseData) -> IssuePage {
                     .map(|r| r.issue.identifier)
                     .collect(),
                 identifier: node.identifier,
+                team: node.team.key,
                 title: node.title,
                 url: node.url,
                 priority: node.priority,
@@ -242,7 +247,7 @@ mod tests {
         let data: linear_issues::ResponseData = serde_json::from_value(serde_json::json!({
             "issues": {
                 "nodes": [{
-                    "identifier": "ENG-1", "title": "t", "url": "u",
+                    "identifier": "ENG-1", "title": "t", "url": "u", "team": {"key": "ENG"},
                     "priority": 9.5, "estimate": 0.5,
                     "state": {"name": "Paused", "type": "paused"},
                     "assignee": null,

@@ -221,6 +221,7 @@ impl Run<'_> {
                         |l, sel| plain(l, sel, "IssueLabel"),
                     )?
                 }
+                "team" => plain(&json!({"key": issue.team}), &field.selection_set, "Team")?,
                 name => match issue.node.get(name) {
                     Some(v) => plain(v, &field.selection_set, name)?,
                     None => {
