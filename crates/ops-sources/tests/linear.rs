@@ -589,3 +589,20 @@ async fn a_project_with_a_team_but_no_checkout_is_an_error_naming_it_without_a_r
     );
     assert_eq!(fake.request_count(), 0);
 }
+
+#[tokio::test]
+async fn a_team_key_linear_does_not_know_is_an_error_for_that_project_only() {
+    let fake = FakeLinear::with_fixtures(KEY).await;
+    let typo = project("typo", Some("eng"), Path::new("/src/typo"));
+    let web = project("web", Some("ENG"), Path::new("/src/web"));
+    let results = source(&fake).audit_many(&[typo, web]).await;
+    let err = results[0].as_ref().expect_err("no team eng");
+    assert_eq!(err.kind(), ops_core::ErrorKind::NotFound);
+    let text = err.to_string();
+    assert!(
+        text.contains("typo") && text.contains("\"eng\"") && text.contains("linear.team"),
+        "{text}"
+    );
+    assert_eq!(results[1].as_ref().expect("web audited").len(), 4);
+    assert_eq!(fake.request_count(), 1);
+}

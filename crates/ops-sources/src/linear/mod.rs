@@ -9,7 +9,10 @@
 //! `LinearIssues` query reads the issues of every audited team at once
 //! (`team: {key: {in: [...]}}`), 50 a page (`first: 50, after: endCursor`),
 //! for at most [`LinearConfig::max_pages`] pages; more is an error, never a
-//! silent cut. So 50 projects on a few teams cost a few requests, not 50. Each issue comes with its first 20 `relations` and 20
+//! silent cut. So 50 projects on a few teams cost a few requests, not 50.
+//! The same query lists which of the teams exist: a key Linear does not know
+//! (a typo, another workspace) is an error for its project, not a team with
+//! nothing to do. Each issue comes with its first 20 `relations` and 20
 //! `inverseRelations`; an issue with more outgoing relations has the rest read
 //! by `LinearIssueRelations` (50 a page). Incoming relations need no second
 //! look: every blocker among the findings reported its outgoing ones in full.
@@ -61,6 +64,10 @@ pub const DEFAULT_URL: &str = "https://api.linear.app/graphql";
 
 /// Issues per page.
 const PAGE_SIZE: i64 = 50;
+
+/// How many of the teams asked for `LinearIssues` lists (`teams(first: 100)`):
+/// with more, unknown keys are not detected.
+const TEAMS_CHECKED: usize = 100;
 
 /// How the Linear source reads.
 #[derive(Debug, Clone)]
@@ -125,24 +132,28 @@ impl LinearSource {
         Ok(LinearSource { http, config, key })
     }
 
-    /// Every started or unstarted issue of `teams`, all pages.
-    async fn open_issues(&self, teams: &[&str]) -> Result<Vec<Issue>> {
+    /// Every started or unstarted issue of `teams`, all pages, and the keys
+    /// of the teams that exist.
+    async fn open_issues(&self, teams: &[&str]) -> Result<(Vec<Issue>, BTreeSet<String>)> {
         let named = match teams {
             [one] => format!("team {one}"),
             many => format!("teams {}", many.join(", ")),
         };
         let what = format!("list the started and unstarted issues of {named}");
         let mut issues = Vec::new();
+        let mut known = BTreeSet::new();
         let mut after = None;
         for _ in 0..self.config.max_pages {
             let variables = linear_issues::Variables {
                 filter: query::open_issues_filter(teams, self.config.current_cycle_only),
+                teams: query::teams_filter(teams),
                 first: PAGE_SIZE,
                 after: after.take(),
             };
             let data =
                 query::send::<LinearIssues>(&self.http, &self.config.url, variables, &what).await?;
             let page = query::issue_page(data);
+            known.extend(page.teams);
             let mut page_issues = page.issues;
             for (identifier, cursor) in page.unfinished_relations {
                 let rest = self.more_relations(&identifier, cursor).await?;
@@ -152,7 +163,7 @@ impl LinearSource {
             }
             issues.extend(page_issues);
             match page.next {
-                None => return Ok(issues),
+                None => return Ok((issues, known)),
                 Some(cursor) if cursor.is_empty() => return Err(no_cursor(&what)),
                 Some(cursor) => after = Some(cursor),
             }
@@ -257,11 +268,13 @@ impl IssueSource for LinearSource {
             .collect();
         let teams: Vec<&str> = teams.into_iter().collect();
         let fetched = if teams.is_empty() {
-            Ok(Vec::new())
+            Ok((Vec::new(), BTreeSet::new()))
         } else {
             self.open_issues(&teams).await
         };
-        let issues: Vec<&Issue> = fetched.iter().flatten().collect();
+        // The query lists up to TEAMS_CHECKED of the teams asked for.
+        let checked = teams.len() <= TEAMS_CHECKED;
+        let issues: Vec<&Issue> = fetched.iter().flat_map(|(issues, _)| issues).collect();
         let blockers = findings::blockers(&issues);
         let none = BTreeSet::new();
         projects
@@ -282,10 +295,23 @@ impl IssueSource for LinearSource {
                         ),
                     ));
                 };
-                let issues = match &fetched {
-                    Ok(issues) => issues,
+                let (issues, known) = match &fetched {
+                    Ok(found) => found,
                     Err(e) => return Err(self.project_error(project, &linear.team, e)),
                 };
+                if checked && !known.contains(&linear.team) {
+                    return Err(Error::backend(
+                        "linear",
+                        format!("audit project {}", project.alias),
+                        ErrorKind::NotFound,
+                        format!(
+                            "Linear has no team with key {:?} that this API key can see \
+                             (keys are case-sensitive, like ENG); check `linear.team` in \
+                             the registry",
+                            linear.team
+                        ),
+                    ));
+                }
                 Ok(issues
                     .iter()
                     .filter(|issue| issue.team == linear.team)

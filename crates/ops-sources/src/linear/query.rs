@@ -32,25 +32,23 @@ pub(super) struct LinearIssueRelations;
 /// The state types the audit asks for.
 pub(super) const OPEN_STATES: [&str; 2] = ["started", "unstarted"];
 
-/// The filter of `LinearIssues`: the issues of `teams` (keys) in a started
-/// or unstarted state, and in their team's active cycle when
+/// The team filter of `LinearIssues`: the teams whose keys are `teams`.
+pub(super) fn teams_filter(teams: &[&str]) -> linear_issues::TeamFilter {
+    linear_issues::TeamFilter {
+        key: Some(any_of(teams.iter().map(|t| t.to_string()).collect())),
+    }
+}
+
+/// The issue filter of `LinearIssues`: the issues of `teams` (keys) in a
+/// started or unstarted state, and in their team's active cycle when
 /// `current_cycle_only`.
 pub(super) fn open_issues_filter(
     teams: &[&str],
     current_cycle_only: bool,
 ) -> linear_issues::IssueFilter {
-    use linear_issues::{
-        BooleanComparator, IssueFilter, NullableCycleFilter, StringComparator, TeamFilter,
-        WorkflowStateFilter,
-    };
-    let any_of = |values: Vec<String>| StringComparator {
-        eq: None,
-        in_: Some(values),
-    };
+    use linear_issues::{BooleanComparator, IssueFilter, NullableCycleFilter, WorkflowStateFilter};
     IssueFilter {
-        team: Some(TeamFilter {
-            key: Some(any_of(teams.iter().map(|t| t.to_string()).collect())),
-        }),
+        team: Some(teams_filter(teams)),
         state: Some(WorkflowStateFilter {
             type_: Some(any_of(OPEN_STATES.map(String::from).to_vec())),
         }),
@@ -60,9 +58,18 @@ pub(super) fn open_issues_filter(
     }
 }
 
+fn any_of(values: Vec<String>) -> linear_issues::StringComparator {
+    linear_issues::StringComparator {
+        eq: None,
+        in_: Some(values),
+    }
+}
+
 /// One page of issues: the issues, and the cursor of the next page if any.
 pub(super) struct IssuePage {
     pub issues: Vec<Issue>,
+    /// The keys of the teams asked for that exist (and the key can see).
+    pub teams: Vec<String>,
     /// For each issue whose outgoing relations did not fit: its identifier
     /// and the cursor to go on from.
     pub unfinished_relations: Vec<(String, String)>,
@@ -167,6 +174,7 @@ fn graphql_error(errors: &[graphql_client::Error], what: &str) -> Error {
 
 /// The page `LinearIssues` answered, as [`Issue`]s.
 pub(super) fn issue_page(data: linear_issues::ResponseData) -> IssuePage {
+    let teams = data.teams.nodes.into_iter().map(|t| t.key).collect();
     let connection = data.issues;
     let mut unfinished_relations = Vec::new();
     let issues = connection
@@ -214,6 +222,7 @@ pub(super) fn issue_page(data: linear_issues::ResponseData) -> IssuePage {
         .then(|| connection.page_info.end_cursor.unwrap_or_default());
     IssuePage {
         issues,
+        teams,
         unfinished_relations,
         next,
     }
@@ -245,6 +254,7 @@ mod tests {
     #[test]
     fn unknown_state_and_relation_types_and_priorities_parse() {
         let data: linear_issues::ResponseData = serde_json::from_value(serde_json::json!({
+            "teams": {"nodes": [{"key": "ENG"}]},
             "issues": {
                 "nodes": [{
                     "identifier": "ENG-1", "title": "t", "url": "u", "team": {"key": "ENG"},

@@ -4,7 +4,7 @@
 //! given as literals or variables, and pages every connection for real
 //! (`first`, default 50, and `after`, an opaque cursor).
 
-use super::state::{State, StoredIssue, StoredRelation, matches};
+use super::state::{State, StoredIssue, StoredRelation, matches, team_matches};
 use apollo_compiler::ast::{self, Definition, OperationType, Selection};
 use serde_json::{Map, Value, json};
 
@@ -59,6 +59,21 @@ pub(super) fn execute(
                     &picked,
                     |i| i.identifier().to_string(),
                     |i, sel| run.issue(i, sel),
+                )?
+            }
+            "teams" => {
+                let filter = run.arg(field, "filter");
+                let mut picked = Vec::new();
+                for key in &state.teams {
+                    if team_matches(key, &filter)? {
+                        picked.push(key);
+                    }
+                }
+                run.connection(
+                    field,
+                    &picked,
+                    |k| k.to_string(),
+                    |k, sel| plain(&json!({ "key": k }), sel, "Team"),
                 )?
             }
             "issue" => {

@@ -65,6 +65,8 @@ pub(super) struct StoredRelation {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub key: String,
+    /// Team keys, in the order seeded.
+    pub teams: Vec<String>,
     pub issues: Vec<StoredIssue>,
     pub relations: Vec<StoredRelation>,
     /// Faults still to be served, each with how many times.
@@ -78,6 +80,9 @@ impl State {
         let team = fixture["team"]["key"]
             .as_str()
             .ok_or("fixture: team.key is missing")?;
+        if !self.teams.iter().any(|t| t == team) {
+            self.teams.push(team.to_string());
+        }
         for node in fixture["issues"]
             .as_array()
             .ok_or("fixture: issues is missing")?
@@ -152,6 +157,24 @@ pub(super) fn matches(issue: &StoredIssue, filter: &Value) -> Result<bool, Strin
         };
         if !ok {
             return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Whether team `key` passes `filter` (a `TeamFilter` as JSON: `key` only).
+pub(super) fn team_matches(key: &str, filter: &Value) -> Result<bool, String> {
+    let Some(filter) = filter.as_object() else {
+        return Ok(true);
+    };
+    for (field, condition) in filter {
+        match field.as_str() {
+            "key" => {
+                if !compare(&Value::from(key), condition, "key")? {
+                    return Ok(false);
+                }
+            }
+            other => return Err(format!("the fake does not filter on TeamFilter.{other}")),
         }
     }
     Ok(true)
