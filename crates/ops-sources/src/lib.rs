@@ -17,6 +17,11 @@
 //! file says.
 //! * [`sentry`]: [`SentrySource`], the unresolved issues of a project's Sentry
 //!   project, through [`http`], the one HTTP client of the remote sources.
+//! * [`linear`]: [`LinearSource`], a project's Linear team's started and
+//!   unstarted issues, with "blocks" relations as dependencies.
+//!
+//! Remote sources talk HTTP through [`http`], the one client that retries,
+//! waits out rate limits and keeps tokens out of errors.
 
 mod checkouts;
 mod files;
@@ -25,10 +30,12 @@ pub mod gsd;
 pub mod http;
 pub mod secrets;
 pub mod sentry;
+pub mod linear;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use gsd::GsdSource;
 pub use secrets::{MissingSecret, SecretResolver, TokenUser};
 pub use sentry::{SentryConfig, SentrySource};
+pub use linear::{LinearConfig, LinearSource};
 pub use todos::TodoSource;

@@ -5,6 +5,7 @@
 //! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection,
 //! and [`graphql`], query documents checked against subset and full schemas.
 //! and [`sentry::FakeSentry`], a stateful fake Sentry issues API.
+//! and [`linear::FakeLinear`], a stateful fake Linear GraphQL API.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
@@ -18,6 +19,7 @@ mod git;
 pub mod github;
 pub mod graphql;
 pub mod sentry;
+pub mod linear;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

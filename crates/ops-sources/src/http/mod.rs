@@ -11,6 +11,7 @@
 //! * any other answer that is not 2xx or 304 is an error naming the service,
 //!   the request and the status, with the body's first line (redacted).
 
+mod answers;
 mod retry;
 mod settings;
 
@@ -173,6 +174,7 @@ pub struct Http {
     auth: Option<Auth>,
     config: HttpConfig,
     hint: Option<RateLimitHint>,
+    answers: &'static [u16],
 }
 
 impl Http {
@@ -189,6 +191,7 @@ impl Http {
             auth,
             config,
             hint: None,
+            answers: &[],
         })
     }
 
@@ -204,7 +207,8 @@ impl Http {
     }
 
     /// Sends `request`, retrying and waiting as the module docs say. Returns a
-    /// 2xx or 304 answer; anything else is an error.
+    /// 2xx or 304 answer (or one of [`Http::with_answers`]); anything else is
+    /// an error.
     pub async fn send(&self, request: &Request) -> Result<Response> {
         let mut backoff = self.config.backoff;
         let mut attempt = 0;
@@ -214,7 +218,10 @@ impl Http {
                 Ok(r) => match self.hint.and_then(|h| h(r)) {
                     // Some APIs (GraphQL) say "rate limited" inside a 200.
                     Some(wait) => wait,
-                    None if (200..300).contains(&r.status) || r.status == 304 => {
+                    None if (200..300).contains(&r.status)
+                        || r.status == 304
+                        || self.answers.contains(&r.status) =>
+                    {
                         break outcome.map_err(|e| self.transport_error(request, e))?;
                     }
                     None if r.status == 429 || r.status >= 500 => {
