@@ -11,16 +11,19 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
-//! yet (see the "Remote sources" issue).
+//! * [`github`]: [`GitHubSource`], open pull requests, open issues and the
+//!   dev/main CI of every project's GitHub repositories, many repositories per
+//!   GraphQL request.
 
 mod checkouts;
 mod files;
 pub mod git;
+pub mod github;
 pub mod gsd;
 pub mod http;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
+pub use github::{GitHubConfig, GitHubSource};
 pub use gsd::GsdSource;
 pub use todos::TodoSource;
