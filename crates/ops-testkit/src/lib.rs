@@ -2,7 +2,9 @@
 //! temp dirs by running git itself (no mocks of git), a fake agent program
 //! (`fake-agent`, see [`fake_agent`]), a fake Anthropic Messages API server
 //! ([`anthropic`]) that real agent CLIs can be pointed at, and
-//! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection.
+//! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection
+//! (the shipper's REST side), and [`github_api::FakeGitHubApi`], a stateful fake
+//! of GitHub's GraphQL API for the GitHub issue source.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
@@ -14,6 +16,7 @@ pub mod anthropic;
 pub mod fixtures;
 mod git;
 pub mod github;
+pub mod github_api;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};
