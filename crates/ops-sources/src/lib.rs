@@ -11,12 +11,13 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) and secrets resolution are not built
-//! yet (see the "Remote sources" issue).
+//! * [`github`]: the GitHub source; [`github::runs`] judges the Actions runs
+//!   of the dev and main branches by DESIGN.md's CI-failure rule.
 
 mod checkouts;
 mod files;
 pub mod git;
+pub mod github;
 pub mod gsd;
 pub mod http;
 pub mod todos;

@@ -2,7 +2,8 @@
 //! temp dirs by running git itself (no mocks of git), a fake agent program
 //! (`fake-agent`, see [`fake_agent`]), a fake Anthropic Messages API server
 //! ([`anthropic`]) that real agent CLIs can be pointed at, and
-//! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection.
+//! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection,
+//! and [`github_runs::RunsFake`], a fake of GitHub's Actions run list.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
@@ -14,6 +15,7 @@ pub mod anthropic;
 pub mod fixtures;
 mod git;
 pub mod github;
+pub mod github_runs;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};
