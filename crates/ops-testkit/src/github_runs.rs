@@ -45,6 +45,8 @@ pub struct RunsRequest {
     pub api_version: Option<String>,
     /// The status answered.
     pub status: u16,
+    /// The `ETag` answered, if any.
+    pub etag: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +229,7 @@ impl RunsFake {
             if_none_match: header("if-none-match"),
             api_version: header("x-github-api-version"),
             status: 200,
+            etag: None,
         };
         let response = match st.faults.pop_front() {
             Some(fault) => fault_response(&fault),
@@ -253,6 +256,11 @@ impl RunsFake {
             }
         };
         request.status = response.status().as_u16();
+        request.etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         st.log.push(request);
         response
     }

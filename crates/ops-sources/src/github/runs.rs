@@ -199,10 +199,10 @@ fn cache_key(slug: &str, branch: &str) -> String {
     format!("github:runs:{slug}:{branch}")
 }
 
-/// `owner/name`, each part made of letters, digits, `-`, `_` and `.`.
+/// `owner/name`, each part made of letters, digits, `-`, `_` and `.` (not `.` or `..`).
 fn check_slug(slug: &str) -> Result<()> {
     let part_ok = |p: &str| {
-        !p.is_empty()
+        !matches!(p, "" | "." | "..")
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
