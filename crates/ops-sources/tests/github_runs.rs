@@ -623,3 +623,112 @@ async fn one_branchs_cache_entry_never_serves_another() {
     assert_eq!(log.len(), 4);
     assert_eq!(log[3].if_none_match, None);
 }
+
+#[tokio::test]
+async fn requests_follow_the_red_heads_that_changed_and_nothing_else() {
+    // 50 repositories, dev and main each: 10 red branches, the rest green.
+    let w = world().await;
+    let mut heads = Vec::new();
+    for i in 0..50 {
+        let slug = format!("acme/repo{i}");
+        for branch in ["dev", "main"] {
+            let red = i < 5;
+            let conclusion = if red { "failure" } else { "success" };
+            for n in 0..3 {
+                w.fake.push_run(
+                    &slug,
+                    branch,
+                    &format!("{i}{branch}{n}"),
+                    "CI",
+                    "push",
+                    "completed",
+                    Some(conclusion),
+                );
+            }
+            heads.push(BranchHead {
+                slug: slug.clone(),
+                branch: branch.into(),
+                oid: format!("{i}{branch}2"),
+                rollup: Some(if red { "FAILURE" } else { "SUCCESS" }.into()),
+            });
+        }
+    }
+    let audit = |heads: Vec<BranchHead>| {
+        let client = &w.client;
+        async move {
+            let mut found = 0;
+            for h in &heads {
+                let is_main = h.branch == "main";
+                found += client
+                    .findings(&project(), REPO_PATH, h, is_main)
+                    .await
+                    .expect("findings")
+                    .len();
+            }
+            found
+        }
+    };
+    assert_eq!(
+        audit(heads.clone()).await,
+        10,
+        "one persistent failure per red branch"
+    );
+    assert_eq!(
+        w.fake.requests(),
+        10,
+        "one list per red branch, none for green ones"
+    );
+
+    assert_eq!(audit(heads.clone()).await, 10);
+    assert_eq!(w.fake.requests(), 10, "nothing changed: no request at all");
+
+    // Three red heads move on (their new CI has not reported yet).
+    for h in heads
+        .iter_mut()
+        .filter(|h| h.rollup.as_deref() == Some("FAILURE"))
+        .take(3)
+    {
+        h.oid.push_str("-next");
+        h.rollup = Some("PENDING".into());
+    }
+    assert_eq!(audit(heads).await, 10);
+    assert_eq!(w.fake.requests(), 13);
+    assert_eq!(w.fake.not_modified(), 3, "their run lists had not changed");
+}
+
+#[test]
+fn findings_can_run_on_a_multi_threaded_runtime() {
+    fn assert_send<T: Send>(_: &T) {}
+    let client = RunsClient::new(
+        http(),
+        "http://127.0.0.1:9",
+        Arc::new(ops_core::MemoryBoard::default()),
+    );
+    let project = project();
+    let h = head("dev", "abc", Some("FAILURE"));
+    let future = client.findings(&project, REPO_PATH, &h, false);
+    assert_send(&future);
+}
+
+#[test]
+fn the_documented_run_examples_parse() {
+    use ops_sources::github::runs::{Run, Verdict};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/github");
+    let Ok(list) =
+        std::fs::read_to_string(root.join("openapi-examples/actions-runs-list.200.json"))
+    else {
+        return; // ../shared is not there (a checkout outside the workspace's parent)
+    };
+    let list: serde_json::Value = serde_json::from_str(&list).expect("the fixture is JSON");
+    let runs: Vec<Run> = serde_json::from_value(list["workflow_runs"].clone()).expect("runs parse");
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].id, runs[0].run_number), (30_433_642, 562));
+    assert_eq!(runs[0].workflow_label(), "Build");
+    assert_eq!(runs[0].verdict(), Verdict::Neither, "queued");
+    if let Ok(event) = std::fs::read_to_string(root.join("octocrab/workflow_run_event.json")) {
+        let event: serde_json::Value = serde_json::from_str(&event).expect("the fixture is JSON");
+        let run: Run =
+            serde_json::from_value(event["payload"]["workflow_run"].clone()).expect("run parses");
+        assert!(run.id > 0 && !run.head_sha.is_empty() && !run.created_at.is_empty());
+    }
+}

@@ -332,6 +332,10 @@ impl FakeRun {
             "jobs_url": format!("{api}/actions/runs/{}/jobs", self.id),
             "logs_url": format!("{api}/actions/runs/{}/logs", self.id),
             "workflow_url": format!("{api}/actions/workflows/{}", self.workflow_id),
+            "check_suite_url": format!("{api}/check-suites/{}", self.id + 1),
+            "artifacts_url": format!("{api}/actions/runs/{}/artifacts", self.id),
+            "cancel_url": format!("{api}/actions/runs/{}/cancel", self.id),
+            "rerun_url": format!("{api}/actions/runs/{}/rerun", self.id),
             "head_commit": {"id": self.head_sha, "message": "a change", "timestamp": created},
             "repository": {"full_name": self.slug, "url": api},
             "head_repository": {"full_name": self.slug, "url": api},
@@ -416,7 +420,38 @@ fn iso_time(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::iso_time;
+    use super::*;
+
+    #[test]
+    fn fake_runs_carry_every_field_the_rest_description_requires() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/schemas/github-rest-subset.json");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return; // ../shared is not there (a checkout outside the workspace's parent)
+        };
+        let doc: Value = serde_json::from_str(&text).expect("the schema is JSON");
+        let required = doc["components"]["schemas"]["workflow-run"]["required"]
+            .as_array()
+            .expect("workflow-run lists its required fields");
+        assert!(required.len() > 10);
+        let fake = RunsFake::new();
+        fake.push_run(
+            "o/r",
+            "dev",
+            "abc",
+            "CI",
+            "push",
+            "completed",
+            Some("success"),
+        );
+        let page = fake.lock().page("o/r", &BTreeMap::new());
+        let run = &page["workflow_runs"][0];
+        for field in required {
+            let field = field.as_str().expect("a field name");
+            assert!(run.get(field).is_some(), "the fake's run lacks {field}");
+        }
+        assert_eq!(page["total_count"], 1);
+    }
 
     #[test]
     fn iso_time_formats_unix_seconds_as_rfc3339() {

@@ -103,7 +103,11 @@ impl RunsClient {
         head: &BranchHead,
         is_main: bool,
     ) -> Result<Vec<Finding>> {
-        if matches!(head.rollup.as_deref(), None | Some("SUCCESS")) {
+        let green = head
+            .rollup
+            .as_deref()
+            .is_none_or(|r| r.eq_ignore_ascii_case("SUCCESS"));
+        if green {
             return Ok(Vec::new());
         }
         let runs = self.runs(head).await?;
