@@ -732,3 +732,22 @@ fn the_documented_run_examples_parse() {
         assert!(run.id > 0 && !run.head_sha.is_empty() && !run.created_at.is_empty());
     }
 }
+
+#[tokio::test]
+async fn an_unreadable_cache_entry_costs_one_full_request_and_is_replaced() {
+    let w = world().await;
+    w.history("dev", "CI", &["failure", "failure", "failure"]);
+    w.board
+        .cache_put("github:runs:acme/api:dev", "{ not json")
+        .await
+        .expect("put");
+    let h = head("dev", "abc", Some("FAILURE"));
+    assert_eq!(w.findings(&h, false).await.len(), 1);
+    assert_eq!(w.fake.log()[0].if_none_match, None);
+    assert_eq!(w.findings(&h, false).await.len(), 1);
+    assert_eq!(
+        w.fake.requests(),
+        1,
+        "the replaced entry serves the next audit"
+    );
+}

@@ -45,7 +45,7 @@ pub const API_VERSION: &str = "2022-11-28";
 pub const PER_PAGE: u32 = 50;
 
 /// A branch's head as the GraphQL audit found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BranchHead {
     /// The repository, `owner/name`.
     pub slug: String,
@@ -64,6 +64,15 @@ pub struct RunsClient {
     http: Http,
     api_url: String,
     cache: Arc<dyn SourceCache>,
+}
+
+impl std::fmt::Debug for RunsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunsClient")
+            .field("http", &self.http)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the cache keeps per branch.
@@ -139,7 +148,7 @@ impl RunsClient {
         }
         let answer = self.http.send(&request).await?;
         let (etag, runs) = match (answer.status, cached) {
-            (304, Some(c)) => (c.etag, c.runs),
+            (304, Some(c)) => (answer.header("etag").map(str::to_string).or(c.etag), c.runs),
             (304, None) => {
                 return Err(Error::backend(
                     "github",

@@ -15,7 +15,8 @@ pub const PERSISTENT_AFTER: usize = 3;
 pub struct Run {
     /// The run's id.
     pub id: u64,
-    /// The run's name: the workflow's name unless the workflow sets `run-name`.
+    /// The workflow's name (a workflow's `run-name` goes to `display_title`,
+    /// not here, so it is stable from run to run).
     #[serde(default)]
     pub name: Option<String>,
     /// The workflow's id: runs are judged per workflow.
