@@ -13,7 +13,8 @@
 //!
 //! * [`github`]: [`GitHubSource`], open pull requests, open issues and the
 //!   dev/main CI of every project's GitHub repositories, many repositories per
-//!   GraphQL request.
+//!   GraphQL request ([`github::runs`] judges the Actions runs of the dev and
+//!   main branches by DESIGN.md's CI-failure rule).
 
 mod checkouts;
 mod files;

@@ -4,7 +4,8 @@
 //! ([`anthropic`]) that real agent CLIs can be pointed at, and
 //! [`github::FakeGitHub`], a stateful fake GitHub API with failure injection
 //! (the shipper's REST side), and [`github_api::FakeGitHubApi`], a stateful fake
-//! of GitHub's GraphQL API for the GitHub issue source.
+//! of GitHub's GraphQL API for the GitHub issue source, and
+//! [`github_runs::RunsFake`], a fake of GitHub's Actions run list.
 //!
 //! Every git command run here uses an isolated configuration (no system or user
 //! config, a fixed identity), so fixtures behave the same on every machine.
@@ -17,6 +18,7 @@ pub mod fixtures;
 mod git;
 pub mod github;
 pub mod github_api;
+pub mod github_runs;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

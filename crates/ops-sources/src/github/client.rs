@@ -9,8 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The REST/GraphQL API version pinned on every request.
-pub const API_VERSION: &str = "2022-11-28";
+use super::runs::API_VERSION;
 
 /// What GitHub answered for one ask.
 #[derive(Debug, Clone)]

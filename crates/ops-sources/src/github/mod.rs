@@ -48,8 +48,10 @@ mod client;
 mod findings;
 mod query;
 mod relations;
+pub mod runs;
 
-pub use client::{API_VERSION, rate_limit};
+pub use client::rate_limit;
+pub use runs::API_VERSION;
 
 use crate::http::{Auth, Http, HttpConfig};
 use async_trait::async_trait;
@@ -59,6 +61,7 @@ use ops_core::model::{Finding, Project};
 use ops_core::{Error, ErrorKind, IssueSource, Result, Secret, SourceCache};
 use query::{Ask, Head, IssuePageNodes, PrPageNodes};
 use relations::Item;
+use runs::{BranchHead, RunsClient};
 use std::sync::Arc;
 
 /// Where GitHub is and how to talk to it.
@@ -99,11 +102,7 @@ pub struct GitHubSource {
     http: Http,
     graphql_url: String,
     batch_size: usize,
-    #[expect(
-        dead_code,
-        reason = "kept for the Actions run lists (runs.rs), merged separately"
-    )]
-    cache: Arc<dyn SourceCache>,
+    runs: RunsClient,
 }
 
 impl std::fmt::Debug for GitHubSource {
@@ -154,10 +153,10 @@ impl GitHubSource {
         let http = Http::new("github", Some(Auth::Bearer(token)), config.http.clone())?
             .with_rate_limit(rate_limit);
         Ok(GitHubSource {
+            runs: RunsClient::new(http.clone(), config.api_url.clone(), cache),
             http,
             graphql_url: config.graphql_url(),
             batch_size: config.batch_size,
-            cache,
         })
     }
 
@@ -203,6 +202,51 @@ impl GitHubSource {
             pending = next;
         }
         states
+    }
+}
+
+impl GitHubSource {
+    /// The CI findings of a repository's dev and main heads ([`runs`]): no
+    /// request for a green head or one the cache saw last time.
+    async fn ci_findings(
+        &self,
+        project: &Project,
+        target: &Target<'_>,
+        state: &RepoState,
+    ) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        let branches = [
+            (&target.dev, state.dev.as_ref(), false),
+            (&target.main, state.main.as_ref(), true),
+        ];
+        for (i, (branch, head, is_main)) in branches.into_iter().enumerate() {
+            if i == 1 && target.main == target.dev {
+                continue;
+            }
+            let Some((oid, rollup)) = query::head_commit(head) else {
+                continue;
+            };
+            let head = BranchHead {
+                slug: target.slug.clone(),
+                branch: branch.clone(),
+                oid,
+                rollup,
+            };
+            let found = self
+                .runs
+                .findings(project, &target.path, &head, is_main)
+                .await
+                .map_err(|e| {
+                    let failure = Failure {
+                        kind: e.kind(),
+                        message: format!("Actions runs of {branch}: {e}"),
+                        retry_after: e.retry_after(),
+                    };
+                    project_error(project, &target.slug, &failure)
+                })?;
+            out.extend(found);
+        }
+        Ok(out)
     }
 }
 
@@ -378,6 +422,19 @@ impl IssueSource for GitHubSource {
         for (owner, item) in owners.into_iter().zip(items) {
             if let Ok(list) = &mut results[owner] {
                 list.extend(item.findings);
+            }
+        }
+        for (target, state) in targets.iter().zip(&states) {
+            if let (Ok(state), Ok(_)) = (state, &results[target.project]) {
+                let project = &projects[target.project];
+                match self.ci_findings(project, target, state).await {
+                    Ok(found) => {
+                        if let Ok(list) = &mut results[target.project] {
+                            list.extend(found);
+                        }
+                    }
+                    Err(e) => results[target.project] = Err(e),
+                }
             }
         }
         results
