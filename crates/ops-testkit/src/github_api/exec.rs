@@ -242,10 +242,12 @@ fn position(cursor: &str) -> Option<usize> {
 
 /// A connection object (`totalCount`, `pageInfo`, `nodes`) over `all`.
 fn connection(all: &[Value], args: &BTreeMap<String, Value>) -> Result<Value, String> {
-    let states: Option<Vec<&str>> = args
-        .get("states")
-        .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(Value::as_str).collect());
+    // A single value where a list is expected is a list of one (input coercion).
+    let states: Option<Vec<&str>> = match args.get("states") {
+        Some(Value::Array(s)) => Some(s.iter().filter_map(Value::as_str).collect()),
+        Some(Value::String(s)) => Some(vec![s.as_str()]),
+        _ => None,
+    };
     let kept: Vec<&Value> = all
         .iter()
         .filter(
