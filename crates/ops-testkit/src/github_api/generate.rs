@@ -7,7 +7,7 @@ use super::{FakeGitHubApi, Issue, Pr};
 /// Every tenth has 60 open PRs (more than one page); the others a handful in
 /// every state (failing, conflicting, changes requested, unresolved threads,
 /// ready, draft, an enum value GitHub may add); every third has issues, one
-/// "depends on" another; some dev and main branches are red.
+/// "depends on" another; one dev branch in ten and one main in twenty-five are red.
 pub fn realistic(fake: &FakeGitHubApi, n: usize) -> Vec<String> {
     let mut slugs = Vec::with_capacity(n);
     for i in 0..n {
@@ -35,7 +35,7 @@ pub fn realistic(fake: &FakeGitHubApi, n: usize) -> Vec<String> {
             next.body = "Depends on #1000".into();
             fake.add_issue(&slug, &next);
         }
-        if i % 7 == 3 {
+        if i % 10 == 3 {
             fake.set_branch(
                 &slug,
                 "dev",
@@ -43,7 +43,7 @@ pub fn realistic(fake: &FakeGitHubApi, n: usize) -> Vec<String> {
                 Some("FAILURE"),
             );
         }
-        if i % 11 == 5 {
+        if i % 25 == 7 {
             fake.set_branch(
                 &slug,
                 "main",

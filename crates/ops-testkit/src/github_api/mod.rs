@@ -255,6 +255,27 @@ impl FakeGitHubApi {
         refs.push(node);
     }
 
+    /// Every branch whose head's check rollup is `FAILURE` or `ERROR`, as
+    /// `(owner/name, branch, commit)`.
+    pub fn red_branches(&self) -> Vec<(String, String, String)> {
+        let state = self.lock();
+        let mut out = Vec::new();
+        for repo in state.repos.values() {
+            let slug = repo["nameWithOwner"].as_str().unwrap_or_default();
+            for r in repo["refs"]["nodes"].as_array().into_iter().flatten() {
+                let rollup = r["target"]["statusCheckRollup"]["state"].as_str();
+                if matches!(rollup, Some("FAILURE" | "ERROR")) {
+                    out.push((
+                        slug.to_string(),
+                        r["name"].as_str().unwrap_or_default().to_string(),
+                        r["target"]["oid"].as_str().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Injects a failure (they trigger in the order injected).
     pub fn inject(&self, fault: Fault) {
         self.lock().faults.push_back(fault);
