@@ -115,7 +115,7 @@ impl std::fmt::Debug for GitHubSource {
 }
 
 /// One repository of one project.
-struct Target<'a> {
+struct Target {
     project: usize,
     slug: String,
     owner: String,
@@ -123,7 +123,6 @@ struct Target<'a> {
     path: String,
     dev: String,
     main: String,
-    _project_ref: std::marker::PhantomData<&'a ()>,
 }
 
 /// What was read about one repository.
@@ -162,7 +161,7 @@ impl GitHubSource {
 
     /// Reads every target: first pages, then follow-up pages, `batch_size` asks
     /// per request. One result per target.
-    async fn read(&self, targets: &[Target<'_>]) -> Vec<std::result::Result<RepoState, Failure>> {
+    async fn read(&self, targets: &[Target]) -> Vec<std::result::Result<RepoState, Failure>> {
         let mut states: Vec<std::result::Result<RepoState, Failure>> =
             targets.iter().map(|_| Ok(RepoState::default())).collect();
         let mut pending: Vec<(usize, Ask)> = targets
@@ -211,7 +210,7 @@ impl GitHubSource {
     async fn ci_findings(
         &self,
         project: &Project,
-        target: &Target<'_>,
+        target: &Target,
         state: &RepoState,
     ) -> Result<Vec<Finding>> {
         let mut out = Vec::new();
@@ -313,7 +312,7 @@ fn project_error(project: &Project, slug: &str, failure: &Failure) -> Error {
 }
 
 /// The project's repositories as targets; a malformed `owner/name` is an error.
-fn targets_of<'a>(index: usize, project: &'a Project) -> Result<Vec<Target<'a>>> {
+fn targets_of(index: usize, project: &Project) -> Result<Vec<Target>> {
     let mut out = Vec::new();
     for (i, slug) in project.repos.iter().enumerate() {
         let Some((owner, name)) = slug
@@ -340,7 +339,6 @@ fn targets_of<'a>(index: usize, project: &'a Project) -> Result<Vec<Target<'a>>>
             path,
             dev: project.dev_branch.clone().unwrap_or_else(|| "dev".into()),
             main: project.main_branch.clone().unwrap_or_else(|| "main".into()),
-            _project_ref: std::marker::PhantomData,
         });
     }
     Ok(out)

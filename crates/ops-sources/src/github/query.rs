@@ -7,7 +7,11 @@ use graphql_client::GraphQLQuery;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
-/// GitHub's `URI` scalar.
+/// GitHub's `URI` scalar (graphql_client looks the scalar up by its GraphQL name).
+#[expect(
+    clippy::upper_case_acronyms,
+    reason = "the scalar's name in GitHub's schema"
+)]
 type URI = String;
 /// GitHub's `GitObjectID` scalar (a commit SHA).
 type GitObjectID = String;
@@ -198,14 +202,14 @@ mod tests {
     #[test]
     fn owners_and_names_travel_as_variables_not_query_text() {
         let body = document(&[Ask::Full {
-            owner: "o\"wner".into(),
+            owner: "o\"quoted".into(),
             name: "x) { viewer { login } }".into(),
             dev: "dev".into(),
             main: "main".into(),
         }]);
         let query = body["query"].as_str().unwrap();
-        assert!(!query.contains("wner") && !query.contains("viewer"));
-        assert_eq!(body["variables"]["o0"], "o\"wner");
+        assert!(!query.contains("quoted") && !query.contains("viewer"));
+        assert_eq!(body["variables"]["o0"], "o\"quoted");
         assert_eq!(body["variables"]["d0"], "refs/heads/dev");
     }
 

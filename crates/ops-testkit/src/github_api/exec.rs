@@ -61,7 +61,7 @@ pub fn execute(repos: &dyn Repositories, query: &str, variables: &Map<String, Va
         let slug = format!("{owner}/{name}");
         match repos.repository(&slug) {
             Some(repo) => {
-                let value = ctx.select(repo, &field.selection_set, &[key.clone()]);
+                let value = ctx.select(repo, &field.selection_set, std::slice::from_ref(&key));
                 data.insert(key, value);
             }
             None => {
