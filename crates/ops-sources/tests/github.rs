@@ -607,3 +607,33 @@ async fn the_source_passes_the_conformance_suite() {
     assert!(source.batched());
     ops_core::conformance::source(&source, &w.project("api", &["acme/api"])).await;
 }
+
+#[tokio::test]
+async fn no_dependency_names_a_finding_of_a_project_that_failed() {
+    let w = World::new().await;
+    w.load("acme_api.json");
+    w.load("acme_web.json");
+    let api = w.project("api", &["acme/api"]);
+    let mut web = w.project("web", &["acme/web", "acme/missing"]);
+    web.dev_branch = Some("develop".into());
+    let results = w.source().audit_many(&[api, web]).await;
+    assert!(results[1].is_err(), "acme/missing fails project web");
+    let api = results[0].as_ref().expect("api");
+    // #14 "depends on acme/web#2": web's findings are not reported, so no edge.
+    assert!(find(api, "issue", "acme/api", 14).depends_on.is_empty());
+    assert!(!find(api, "issue", "acme/api", 12).depends_on.is_empty());
+}
+
+#[tokio::test]
+async fn a_rate_limited_graphql_answer_is_waited_out_then_retried() {
+    let w = World::new().await;
+    w.fake.add_pr("acme/api", &Pr::new(1));
+    w.fake.inject(Fault::GraphQlRateLimited { reset_in: 1 });
+    let found = w
+        .source()
+        .audit(&w.project("api", &["acme/api"]))
+        .await
+        .expect("audit after the reset");
+    assert_eq!(found.len(), 1);
+    assert_eq!(w.graphql_requests(), 2);
+}

@@ -210,3 +210,87 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("header value"));
+        }
+        Response {
+            status,
+            headers: map,
+            body: body.into(),
+        }
+    }
+
+    fn in_secs(secs: u64) -> String {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
+        (now.as_secs() + secs).to_string()
+    }
+
+    #[test]
+    fn a_used_up_primary_limit_waits_until_the_reset() {
+        let r = answer(
+            403,
+            &[
+                ("x-ratelimit-remaining", "0".into()),
+                ("x-ratelimit-reset", in_secs(600)),
+            ],
+            r#"{"message":"API rate limit exceeded for user ID 1."}"#,
+        );
+        let wait = rate_limit(&r).expect("a wait");
+        assert!(
+            wait > Duration::from_secs(590) && wait <= Duration::from_secs(600),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_wins_and_a_bare_secondary_limit_waits_a_minute() {
+        let r = answer(403, &[("retry-after", "7".into())], "{}");
+        assert_eq!(rate_limit(&r), Some(Duration::from_secs(7)));
+        let r = answer(
+            403,
+            &[],
+            r#"{"message":"You have exceeded a secondary rate limit."}"#,
+        );
+        assert_eq!(rate_limit(&r), Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn a_graphql_rate_limited_answer_waits_and_other_answers_do_not() {
+        let limited = r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#;
+        let r = answer(
+            200,
+            &[
+                ("x-ratelimit-remaining", "0".into()),
+                ("x-ratelimit-reset", in_secs(30)),
+            ],
+            limited,
+        );
+        assert!(rate_limit(&r).is_some_and(|w| w <= Duration::from_secs(30)));
+        // The last request of the hour is still a good answer.
+        let r = answer(
+            200,
+            &[
+                ("x-ratelimit-remaining", "0".into()),
+                ("x-ratelimit-reset", in_secs(30)),
+            ],
+            r#"{"data":{}}"#,
+        );
+        assert_eq!(rate_limit(&r), None);
+        // A refused token is no rate limit.
+        assert_eq!(
+            rate_limit(&answer(
+                403,
+                &[],
+                r#"{"message":"Resource not accessible by integration"}"#
+            )),
+            None
+        );
+    }
+}

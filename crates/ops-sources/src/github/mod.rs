@@ -374,54 +374,14 @@ impl IssueSource for GitHubSource {
             return results;
         }
         let states = self.read(&targets).await;
-        let mut items = Vec::new();
+        // A repository that could not be read fails its project.
         for (target, state) in targets.iter().zip(&states) {
-            let project = &projects[target.project];
-            let state = match state {
-                Ok(state) => state,
-                Err(failure) => {
-                    if results[target.project].is_ok() {
-                        results[target.project] =
-                            Err(project_error(project, &target.slug, failure));
-                    }
-                    continue;
-                }
-            };
-            let ctx = RepoContext {
-                project,
-                slug: &target.slug,
-                path: &target.path,
-            };
-            for pr in &state.prs {
-                items.push((
-                    target.project,
-                    Item {
-                        slug: target.slug.clone(),
-                        number: pr.number,
-                        body: pr.body.clone(),
-                        findings: findings::pull_request(&ctx, pr),
-                    },
-                ));
-            }
-            for issue in &state.issues {
-                items.push((
-                    target.project,
-                    Item {
-                        slug: target.slug.clone(),
-                        number: issue.number,
-                        body: issue.body.clone(),
-                        findings: vec![findings::issue(&ctx, issue)],
-                    },
-                ));
+            if let (Err(failure), Ok(_)) = (state, &results[target.project]) {
+                let project = &projects[target.project];
+                results[target.project] = Err(project_error(project, &target.slug, failure));
             }
         }
-        let (owners, mut items): (Vec<usize>, Vec<Item>) = items.into_iter().unzip();
-        relations::link(&mut items);
-        for (owner, item) in owners.into_iter().zip(items) {
-            if let Ok(list) = &mut results[owner] {
-                list.extend(item.findings);
-            }
-        }
+        // CI next: a run list that cannot be read fails its project too.
         for (target, state) in targets.iter().zip(&states) {
             if let (Ok(state), Ok(_)) = (state, &results[target.project]) {
                 let project = &projects[target.project];
@@ -433,6 +393,44 @@ impl IssueSource for GitHubSource {
                     }
                     Err(e) => results[target.project] = Err(e),
                 }
+            }
+        }
+        // PRs and issues of the projects still standing, linked among
+        // themselves only (a dependency never names a finding not reported).
+        let mut owners = Vec::new();
+        let mut items = Vec::new();
+        for (target, state) in targets.iter().zip(&states) {
+            let (Ok(state), Ok(_)) = (state, &results[target.project]) else {
+                continue;
+            };
+            let ctx = RepoContext {
+                project: &projects[target.project],
+                slug: &target.slug,
+                path: &target.path,
+            };
+            for pr in &state.prs {
+                owners.push(target.project);
+                items.push(Item {
+                    slug: target.slug.clone(),
+                    number: pr.number,
+                    body: pr.body.clone(),
+                    findings: findings::pull_request(&ctx, pr),
+                });
+            }
+            for issue in &state.issues {
+                owners.push(target.project);
+                items.push(Item {
+                    slug: target.slug.clone(),
+                    number: issue.number,
+                    body: issue.body.clone(),
+                    findings: vec![findings::issue(&ctx, issue)],
+                });
+            }
+        }
+        relations::link(&mut items);
+        for (owner, item) in owners.into_iter().zip(items) {
+            if let Ok(list) = &mut results[owner] {
+                list.extend(item.findings);
             }
         }
         results

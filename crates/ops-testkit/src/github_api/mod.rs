@@ -46,6 +46,12 @@ pub enum Fault {
         /// Seconds until the reset.
         reset_in: u64,
     },
+    /// GraphQL's own rate limit: a 200 whose body is a `RATE_LIMITED` error,
+    /// with `x-ratelimit-remaining: 0` and the reset `reset_in` seconds away.
+    GraphQlRateLimited {
+        /// Seconds until the reset.
+        reset_in: u64,
+    },
     /// A 200 whose body is not JSON.
     Malformed,
 }

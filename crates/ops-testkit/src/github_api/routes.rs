@@ -107,6 +107,14 @@ async fn gate(Shared(state): Shared<Shared_>, request: Request, next: Next) -> R
             h.insert("x-ratelimit-resource", HeaderValue::from_static(resource));
             return r;
         }
+        Some(Fault::GraphQlRateLimited { reset_in }) => {
+            let body = json!({"errors": [{"type": "RATE_LIMITED", "message": "API rate limit already exceeded for user ID 1."}]});
+            let mut r = (StatusCode::OK, Json(body)).into_response();
+            let h = r.headers_mut();
+            h.insert("x-ratelimit-remaining", HeaderValue::from(0));
+            h.insert("x-ratelimit-reset", HeaderValue::from(now() + reset_in));
+            r
+        }
         Some(Fault::Malformed) => {
             (StatusCode::OK, "{\"data\": {\"a0\": {\"nameWith").into_response()
         }
