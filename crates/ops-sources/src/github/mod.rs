@@ -45,6 +45,7 @@
 //! is among this audit's findings; a closed or unknown #n adds nothing.
 
 mod client;
+mod fetch;
 mod findings;
 mod query;
 mod relations;
@@ -55,11 +56,11 @@ pub use runs::API_VERSION;
 
 use crate::http::{Auth, Http, HttpConfig};
 use async_trait::async_trait;
-use client::{Failure, Reply};
+use client::Failure;
+use fetch::{RepoState, Target};
 use findings::RepoContext;
 use ops_core::model::{Finding, Project};
 use ops_core::{Error, ErrorKind, IssueSource, Result, Secret, SourceCache};
-use query::{Ask, Head, IssuePageNodes, PrPageNodes};
 use relations::Item;
 use runs::{BranchHead, RunsClient};
 use std::sync::Arc;
@@ -114,26 +115,6 @@ impl std::fmt::Debug for GitHubSource {
     }
 }
 
-/// One repository of one project.
-struct Target {
-    project: usize,
-    slug: String,
-    owner: String,
-    name: String,
-    path: String,
-    dev: String,
-    main: String,
-}
-
-/// What was read about one repository.
-#[derive(Default)]
-struct RepoState {
-    prs: Vec<PrPageNodes>,
-    issues: Vec<IssuePageNodes>,
-    dev: Option<Head>,
-    main: Option<Head>,
-}
-
 impl GitHubSource {
     /// A source that authenticates with `token` and keeps what it may reuse
     /// between audits in `cache` (the board).
@@ -159,52 +140,6 @@ impl GitHubSource {
         })
     }
 
-    /// Reads every target: first pages, then follow-up pages, `batch_size` asks
-    /// per request. One result per target.
-    async fn read(&self, targets: &[Target]) -> Vec<std::result::Result<RepoState, Failure>> {
-        let mut states: Vec<std::result::Result<RepoState, Failure>> =
-            targets.iter().map(|_| Ok(RepoState::default())).collect();
-        let mut pending: Vec<(usize, Ask)> = targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                (
-                    i,
-                    Ask::Full {
-                        owner: t.owner.clone(),
-                        name: t.name.clone(),
-                        dev: t.dev.clone(),
-                        main: t.main.clone(),
-                    },
-                )
-            })
-            .collect();
-        while !pending.is_empty() {
-            let mut next = Vec::new();
-            for chunk in pending.chunks(self.batch_size) {
-                let asks: Vec<Ask> = chunk.iter().map(|(_, a)| a.clone()).collect();
-                let replies = client::send(&self.http, &self.graphql_url, &asks).await;
-                for ((target, ask), reply) in chunk.iter().zip(replies) {
-                    let Ok(state) = &mut states[*target] else {
-                        continue;
-                    };
-                    match reply {
-                        Err(failure) => states[*target] = Err(failure),
-                        Ok(reply) => {
-                            next.extend(
-                                absorb(state, ask, reply).into_iter().map(|a| (*target, a)),
-                            );
-                        }
-                    }
-                }
-            }
-            pending = next;
-        }
-        states
-    }
-}
-
-impl GitHubSource {
     /// The CI findings of a repository's dev and main heads ([`runs`]): no
     /// request for a green head or one the cache saw last time.
     async fn ci_findings(
@@ -247,54 +182,6 @@ impl GitHubSource {
         }
         Ok(out)
     }
-}
-
-/// Adds `reply` to `state`; the follow-up asks it calls for.
-fn absorb(state: &mut RepoState, ask: &Ask, reply: Reply) -> Vec<Ask> {
-    let (owner, name) = match ask {
-        Ask::Full { owner, name, .. }
-        | Ask::PullRequests { owner, name, .. }
-        | Ask::Issues { owner, name, .. } => (owner.clone(), name.clone()),
-    };
-    let mut next = Vec::new();
-    let mut prs = |state: &mut RepoState, page: query::PrPage| {
-        state
-            .prs
-            .extend(page.nodes.unwrap_or_default().into_iter().flatten());
-        if let (true, Some(after)) = (page.page_info.has_next_page, page.page_info.end_cursor) {
-            next.push(Ask::PullRequests {
-                owner: owner.clone(),
-                name: name.clone(),
-                after,
-            });
-        }
-    };
-    let mut issues = Vec::new();
-    let mut issue_page = |state: &mut RepoState, page: query::IssuePage| {
-        state
-            .issues
-            .extend(page.nodes.unwrap_or_default().into_iter().flatten());
-        if let (true, Some(after)) = (page.page_info.has_next_page, page.page_info.end_cursor) {
-            issues.push(Ask::Issues {
-                owner: owner.clone(),
-                name: name.clone(),
-                after,
-            });
-        }
-    };
-    match reply {
-        Reply::Full(full) => {
-            let full = *full;
-            prs(state, full.audit.pull_requests);
-            issue_page(state, full.audit.issues);
-            state.dev = full.dev;
-            state.main = full.main;
-        }
-        Reply::PullRequests(page) => prs(state, page),
-        Reply::Issues(page) => issue_page(state, page),
-    }
-    next.extend(issues);
-    next
 }
 
 /// A project's failure: names the project, the repository and what went wrong.
@@ -373,7 +260,7 @@ impl IssueSource for GitHubSource {
         if targets.is_empty() {
             return results;
         }
-        let states = self.read(&targets).await;
+        let states = fetch::read(&self.http, &self.graphql_url, self.batch_size, &targets).await;
         // A repository that could not be read fails its project.
         for (target, state) in targets.iter().zip(&states) {
             if let (Err(failure), Ok(_)) = (state, &results[target.project]) {

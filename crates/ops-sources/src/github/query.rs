@@ -101,6 +101,17 @@ pub enum Ask {
     },
 }
 
+impl Ask {
+    /// The repository asked about: `(owner, name)`.
+    pub fn repository(&self) -> (&str, &str) {
+        match self {
+            Ask::Full { owner, name, .. }
+            | Ask::PullRequests { owner, name, .. }
+            | Ask::Issues { owner, name, .. } => (owner, name),
+        }
+    }
+}
+
 /// A request's body: `{"query": ..., "variables": ...}`, aliases `a0`, `a1`, ...
 /// in the order of `asks`.
 pub fn document(asks: &[Ask]) -> Value {
@@ -113,11 +124,7 @@ pub fn document(asks: &[Ask]) -> Value {
         variables.insert(name, Value::String(value.to_string()));
     };
     for (i, ask) in asks.iter().enumerate() {
-        let (owner, name) = match ask {
-            Ask::Full { owner, name, .. }
-            | Ask::PullRequests { owner, name, .. }
-            | Ask::Issues { owner, name, .. } => (owner, name),
-        };
+        let (owner, name) = ask.repository();
         var(&mut declared, format!("o{i}"), owner);
         var(&mut declared, format!("n{i}"), name);
         let _ = write!(
