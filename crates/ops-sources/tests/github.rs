@@ -637,3 +637,39 @@ async fn a_rate_limited_graphql_answer_is_waited_out_then_retried() {
     assert_eq!(found.len(), 1);
     assert_eq!(w.graphql_requests(), 2);
 }
+
+#[tokio::test]
+async fn review_threads_past_the_first_50_are_counted_and_keep_a_pr_from_ready_to_merge() {
+    let w = World::new().await;
+    let mut all_resolved = Pr::new(1);
+    all_resolved.threads = vec![true; 55];
+    let mut one_open = Pr::new(2);
+    one_open.threads = vec![true; 55];
+    one_open.threads[10] = false;
+    let mut few = Pr::new(3);
+    few.threads = vec![true; 5];
+    for pr in [&all_resolved, &one_open, &few] {
+        w.fake.add_pr("acme/api", pr);
+    }
+    let found = w
+        .source()
+        .audit(&w.project("api", &["acme/api"]))
+        .await
+        .expect("audit");
+    assert_eq!(
+        kinds(&found),
+        [
+            pair("pr_unresolved_threads", 2),
+            pair("pr_ready_to_merge", 3)
+        ]
+        .into_iter()
+        .collect(),
+        "#1's last 5 threads are unknown: not ready"
+    );
+    let open = find(&found, "pr_unresolved_threads", "acme/api", 2);
+    assert!(
+        open.detail.contains("at least 1 review thread(s)"),
+        "{}",
+        open.detail
+    );
+}
