@@ -157,6 +157,32 @@ pub fn issue(ctx: &RepoContext<'_>, issue: &IssuePageNodes) -> Finding {
         issue.number,
         priority,
         format!("Issue {} #{} {}", ctx.slug, issue.number, issue.title),
-        format!("{}{labels_text}\n\n{}", issue.url, issue.body),
+        format!("{}{labels_text}\n\n{}", issue.url, excerpt(&issue.body)),
     )
+}
+
+/// Longest part of an issue's body kept in a finding (briefs stay bounded).
+const BODY_LIMIT: usize = 4000;
+
+/// `body`, cut at [`BODY_LIMIT`] characters with a note when it is longer.
+fn excerpt(body: &str) -> String {
+    match body.char_indices().nth(BODY_LIMIT) {
+        None => body.to_string(),
+        Some((cut, _)) => format!("{}\n[... cut; the rest is on GitHub]", &body[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BODY_LIMIT, excerpt};
+
+    #[test]
+    fn a_long_body_is_cut_on_a_character_boundary() {
+        assert_eq!(excerpt("short"), "short");
+        let long = "é".repeat(BODY_LIMIT + 10);
+        let cut = excerpt(&long);
+        assert!(cut.starts_with(&"é".repeat(BODY_LIMIT)));
+        assert!(cut.ends_with("[... cut; the rest is on GitHub]"));
+        assert_eq!(cut.matches('é').count(), BODY_LIMIT);
+    }
 }

@@ -6,7 +6,7 @@
 //! [`GitHubSource`] is batched ([`IssueSource::batched`]): the audit hands it
 //! every project at once. One GraphQL request carries up to
 //! [`GitHubConfig::batch_size`] repositories (default 25), one alias each
-//! ([`query`]): the first 50 open PRs (check rollup, review decision, mergeable,
+//! (`query.rs`): the first 50 open PRs (check rollup, review decision, mergeable,
 //! draft, the first 50 review threads), the first 50 open issues (GraphQL
 //! issues never include PRs) and the heads of the dev and main branches with
 //! their check rollup. A repository with more PRs or issues gets follow-up pages
@@ -14,9 +14,11 @@
 //! that have a next page. Review threads past a PR's first 50 are counted
 //! through `totalCount`, not paged: their state is unknown, so such a PR is
 //! never "ready to merge" and its thread count reads "at least".
+//! Requests are sent one after the other, never concurrently (GitHub asks
+//! integrations to, against its secondary rate limits).
 //! Every request pins `X-GitHub-Api-Version: 2022-11-28`; rate limits
 //! (`retry-after`, `x-ratelimit-remaining: 0` until `x-ratelimit-reset`,
-//! `RATE_LIMITED`) are honoured by [`crate::http`] through [`client::rate_limit`].
+//! `RATE_LIMITED`) are honoured by [`crate::http`] through [`rate_limit`].
 //! A repository GitHub cannot resolve (`NOT_FOUND`) fails only its own project.
 //!
 //! # Findings and priorities (the planner's table)
@@ -41,8 +43,15 @@
 //! # Dependencies
 //! "depends on #n" / "blocked by #n" (any case, also `owner/name#n` of another
 //! audited repository, lists like `#1, #2 and #3`) in a body make every finding
-//! of that issue or PR depend on every finding of #n ([`relations`]), when #n
-//! is among this audit's findings; a closed or unknown #n adds nothing.
+//! of that issue or PR depend on every finding of #n (`relations.rs`), when #n
+//! is among the findings this audit reports (a closed or unknown #n, or one of
+//! a project that failed, adds nothing).
+//!
+//! # CI
+//! Each dev and main head read goes to [`runs`] (the Actions run lists and
+//! DESIGN.md's CI-failure rule: `ci_persistent_failure`, `ci_regression`,
+//! `ci_failing`); a green head, or one the board's cache saw at the last
+//! audit, costs no request. A run list that cannot be read fails the project.
 
 mod client;
 mod fetch;

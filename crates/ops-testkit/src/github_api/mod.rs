@@ -1,6 +1,6 @@
 //! A stateful fake of GitHub's API for the GitHub issue source's audits (apart
 //! from the shipper's REST fake in [`crate::github`]): `POST /graphql` answers
-//! the source's documents from seeded repositories ([`exec`]: aliases,
+//! the source's documents from seeded repositories (`exec.rs`: aliases,
 //! variables, fragments, `first`/`after` paging with opaque cursors,
 //! `NOT_FOUND` errors in GitHub's shape), other routes can be merged in (the
 //! Actions run lists). Every request, GraphQL or REST, is counted by kind; the
