@@ -673,3 +673,68 @@ async fn review_threads_past_the_first_50_are_counted_and_keep_a_pr_from_ready_t
         open.detail
     );
 }
+
+#[tokio::test]
+async fn a_second_audit_of_50_unchanged_repositories_asks_no_run_list_again() {
+    let w = World::new().await;
+    let slugs = ops_testkit::github_api::generate::realistic(&w.fake, 50);
+    for slug in &slugs {
+        w.runs.add_repo(slug);
+    }
+    let red = w.fake.red_branches();
+    for (slug, branch, oid) in &red {
+        w.runs.push_run(
+            slug,
+            branch,
+            oid,
+            "CI",
+            "push",
+            "completed",
+            Some("failure"),
+        );
+    }
+    let projects: Vec<Project> = slugs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| w.project(&format!("p{i}"), &[s.as_str()]))
+        .collect();
+    let board = tempfile::tempdir().expect("dir");
+    let cache: Arc<dyn SourceCache> = Arc::new(
+        ops_core::SqliteBoard::open(board.path().join("board.sqlite"))
+            .await
+            .expect("board"),
+    );
+    let source = GitHubSource::new(w.config(), Secret::new(TOKEN, "test"), cache).expect("source");
+
+    let first = source.audit_many(&projects).await;
+    let cold = w.fake.counts();
+    assert_eq!(
+        cold.get("rest"),
+        Some(&red.len()),
+        "one run list per red head"
+    );
+    w.fake.reset_counts();
+    let second = source.audit_many(&projects).await;
+    let warm = w.fake.counts();
+    assert_eq!(
+        warm.get("rest"),
+        None,
+        "no run list for a head seen last time"
+    );
+    assert_eq!(warm.get("graphql"), cold.get("graphql"));
+    let prints = |r: &[ops_core::Result<Vec<Finding>>]| -> BTreeSet<String> {
+        r.iter()
+            .flat_map(|p| {
+                p.as_ref()
+                    .expect("audit")
+                    .iter()
+                    .map(|f| f.fingerprint.clone())
+            })
+            .collect()
+    };
+    assert_eq!(prints(&first), prints(&second));
+    assert!(prints(&first).iter().any(|p| {
+        let (slug, branch, _) = &red[0];
+        *p == fingerprint(&["github", "ci_failing", slug, branch, "CI"])
+    }));
+}
