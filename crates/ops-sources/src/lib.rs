@@ -22,10 +22,15 @@
 //!
 //! Remote sources talk HTTP through [`http`], the one client that retries,
 //! waits out rate limits and keeps tokens out of errors.
+//! * [`github`]: [`GitHubSource`], open pull requests, open issues and the
+//!   dev/main CI of every project's GitHub repositories, many repositories per
+//!   GraphQL request ([`github::runs`] judges the Actions runs of the dev and
+//!   main branches by DESIGN.md's CI-failure rule).
 
 mod checkouts;
 mod files;
 pub mod git;
+pub mod github;
 pub mod gsd;
 pub mod http;
 pub mod secrets;
@@ -34,6 +39,7 @@ pub mod linear;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
+pub use github::{GitHubConfig, GitHubSource};
 pub use gsd::GsdSource;
 pub use secrets::{MissingSecret, SecretResolver, TokenUser};
 pub use sentry::{SentryConfig, SentrySource};
