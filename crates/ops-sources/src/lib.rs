@@ -11,21 +11,20 @@
 //! * [`todos`]: [`TodoSource`], todos from the command line and each
 //!   checkout's `.ops/todos.md`.
 //!
-//! Remote sources (GitHub, Sentry, Linear) are not built yet (see the "Remote
-//! sources" issue); their tokens come from [`secrets`]: [`SecretResolver`]
-//! looks each one up in env, Doppler, 1Password and `pass`, as the settings
-//! file says.
-//! * [`sentry`]: [`SentrySource`], the unresolved issues of a project's Sentry
-//!   project, through [`http`], the one HTTP client of the remote sources.
-//! * [`linear`]: [`LinearSource`], a project's Linear team's started and
-//!   unstarted issues, with "blocks" relations as dependencies.
-//!
-//! Remote sources talk HTTP through [`http`], the one client that retries,
-//! waits out rate limits and keeps tokens out of errors.
 //! * [`github`]: [`GitHubSource`], open pull requests, open issues and the
 //!   dev/main CI of every project's GitHub repositories, many repositories per
 //!   GraphQL request ([`github::runs`] judges the Actions runs of the dev and
-//!   main branches by DESIGN.md's CI-failure rule).
+//!   main branches by DESIGN.md's CI-failure rule, with the `ETag` of each run
+//!   list kept on the board);
+//! * [`sentry`]: [`SentrySource`], the unresolved issues of a project's Sentry
+//!   project;
+//! * [`linear`]: [`LinearSource`], a project's Linear team's started and
+//!   unstarted issues, with "blocks" relations as dependencies.
+//!
+//! The remote sources talk HTTP through [`http`], the one client that retries,
+//! waits out rate limits and keeps tokens out of errors; their tokens come from
+//! [`secrets`]: [`SecretResolver`] looks each one up in env, Doppler, 1Password
+//! and `pass`, as the settings file says.
 
 mod checkouts;
 mod files;
@@ -33,15 +32,15 @@ pub mod git;
 pub mod github;
 pub mod gsd;
 pub mod http;
+pub mod linear;
 pub mod secrets;
 pub mod sentry;
-pub mod linear;
 pub mod todos;
 
 pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use github::{GitHubConfig, GitHubSource};
 pub use gsd::GsdSource;
+pub use linear::{LinearConfig, LinearSource};
 pub use secrets::{MissingSecret, SecretResolver, TokenUser};
 pub use sentry::{SentryConfig, SentrySource};
-pub use linear::{LinearConfig, LinearSource};
 pub use todos::TodoSource;
