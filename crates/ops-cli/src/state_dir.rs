@@ -2,6 +2,7 @@
 //! `$XDG_STATE_HOME/ops`, else `$HOME/.local/state/ops`. The board is
 //! `board.sqlite` inside it.
 
+use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,18 @@ pub fn resolve(
 /// The board file inside `state_dir`.
 pub fn board_path(state_dir: &Path) -> PathBuf {
     state_dir.join(BOARD_FILE)
+}
+
+/// The board file of the state directory the flags and environment name,
+/// creating the directory.
+pub fn open_board(global: &GlobalArgs) -> Result<PathBuf, CliError> {
+    let dir = resolve(global.state_dir.as_deref(), |name| std::env::var_os(name))?;
+    std::fs::create_dir_all(&dir).map_err(|source| CliError::Io {
+        what: "create the state directory",
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(board_path(&dir))
 }
 
 #[cfg(test)]

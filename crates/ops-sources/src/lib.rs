@@ -24,7 +24,8 @@
 //! The remote sources talk HTTP through [`http`], the one client that retries,
 //! waits out rate limits and keeps tokens out of errors; their tokens come from
 //! [`secrets`]: [`SecretResolver`] looks each one up in env, Doppler, 1Password
-//! and `pass`, as the settings file says.
+//! and `pass`, as the settings file says; [`remote_sources`] builds the ones a
+//! set of projects needs from the settings.
 
 mod checkouts;
 mod files;
@@ -33,6 +34,7 @@ pub mod github;
 pub mod gsd;
 pub mod http;
 pub mod linear;
+mod remote;
 pub mod secrets;
 pub mod sentry;
 pub mod todos;
@@ -41,6 +43,7 @@ pub use git::{GitFacts, LocalGitSource, git_facts};
 pub use github::{GitHubConfig, GitHubSource};
 pub use gsd::GsdSource;
 pub use linear::{LinearConfig, LinearSource};
+pub use remote::{RemoteSources, remote_sources};
 pub use secrets::{MissingSecret, SecretResolver, TokenUser};
 pub use sentry::{SentryConfig, SentrySource};
 pub use todos::TodoSource;

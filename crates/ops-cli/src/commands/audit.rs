@@ -9,6 +9,8 @@ use super::scope::{self, Scope};
 use super::sources;
 use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
+use crate::state_dir;
+use ops_core::SqliteBoard;
 use ops_core::audit::{AuditOptions, AuditReport, audit};
 use ops_core::model::Finding;
 use std::io::Write;
@@ -22,7 +24,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, project)?;
-    let report = collect(&scope, todos)?;
+    let Audit { report, off } = collect(global, &scope, todos)?;
     let text = if global.json {
         let mut text = serde_json::to_string_pretty(&report.findings)
             .expect("findings hold only strings and lists of them, which always encode");
@@ -32,31 +34,52 @@ pub fn run(
         table(&report.findings)
     };
     out.write_all(text.as_bytes()).map_err(CliError::Output)?;
-    warn(global, &scope, &report, err)?;
+    warn(global, &scope, &report, &off, err)?;
     partial(&report)
 }
 
-/// Audit the scope with every source and the assigned `--todo` texts.
-pub fn collect(scope: &Scope, todos: &[String]) -> Result<AuditReport, CliError> {
-    let todos = scope::assign_todos(todos, &scope.context)?;
-    let sources = sources::all(todos);
-    super::block_on(async {
-        audit(&scope.context.projects, &sources, &AuditOptions::default()).await
-    })
+/// What an audit gave: the report, and the remote sources that were off.
+pub struct Audit {
+    /// Findings, failures, and what was audited.
+    pub report: AuditReport,
+    /// One line per remote source turned off (its token found nowhere).
+    pub off: Vec<String>,
 }
 
-/// Source failures and daemon health problems, on stderr.
+/// Audit the scope with every source and the assigned `--todo` texts.
+pub fn collect(global: &GlobalArgs, scope: &Scope, todos: &[String]) -> Result<Audit, CliError> {
+    let todos = scope::assign_todos(todos, &scope.context)?;
+    let projects = &scope.context.projects;
+    let cache = if sources::needs_remote(projects) {
+        Some(state_dir::open_board(global)?)
+    } else {
+        None
+    };
+    super::block_on(async {
+        let board = match cache {
+            Some(path) => Some(SqliteBoard::open(path).await?),
+            None => None,
+        };
+        let (sources, off) = sources::all(todos, projects, &scope.settings, board).await;
+        let report = audit(projects, &sources, &AuditOptions::default()).await;
+        Ok::<_, ops_core::Error>(Audit { report, off })
+    })?
+    .map_err(CliError::from)
+}
+
+/// Source failures, remote sources that are off and daemon health problems, on stderr.
 pub fn warn(
     global: &GlobalArgs,
     scope: &Scope,
     report: &AuditReport,
+    off: &[String],
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     if global.verbosity() == Verbosity::Quiet {
         return Ok(());
     }
     let mut text = String::new();
-    for problem in &scope.health_problems {
+    for problem in scope.health_problems.iter().chain(off) {
         text.push_str(&format!("ops: warning: {problem}\n"));
     }
     for e in &report.errors {

@@ -23,13 +23,8 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, project)?;
-    let report = audit::collect(&scope, todos)?;
-    let state_dir = state_dir::resolve(global.state_dir.as_deref(), |name| std::env::var_os(name))?;
-    std::fs::create_dir_all(&state_dir).map_err(|source| CliError::Io {
-        what: "create the state directory",
-        path: state_dir.clone(),
-        source,
-    })?;
+    let audit::Audit { report, off } = audit::collect(global, &scope, todos)?;
+    let board_path = state_dir::open_board(global)?;
     let options = PlanOptions {
         fires_only,
         topics: scope.topics.clone(),
@@ -42,7 +37,7 @@ pub fn run(
         .map(|p| p.alias.clone())
         .collect();
     let (changes, tasks) = super::block_on(async {
-        let board = SqliteBoard::open(state_dir::board_path(&state_dir)).await?;
+        let board = SqliteBoard::open(&board_path).await?;
         let changes = plan(&board, &report, &scope.context.projects, &options).await?;
         let tasks = board.list().await?;
         Ok::<_, ops_core::Error>((changes, tasks))
@@ -62,7 +57,7 @@ pub fn run(
         ));
     }
     out.write_all(text.as_bytes()).map_err(CliError::Output)?;
-    audit::warn(global, &scope, &report, err)?;
+    audit::warn(global, &scope, &report, &off, err)?;
     if global.verbosity() > Verbosity::Quiet {
         for w in &changes.warnings {
             writeln!(err, "ops: warning: {w}").map_err(CliError::Output)?;

@@ -6,8 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 use ops_core::Error;
 use ops_core::config::{
-    Context, DaemonHealth, Env, Preferences, Registry, Topic, active_topics, claude_ops_dir,
-    locate_registry,
+    Context, DaemonHealth, Env, Preferences, Registry, Settings, Topic, active_topics,
+    claude_ops_dir, locate_registry,
 };
 use ops_core::model::Timestamp;
 
@@ -19,12 +19,15 @@ pub struct Scope {
     pub topics: Vec<Topic>,
     /// What `daemon-health.json` says is wrong (empty when healthy or absent).
     pub health_problems: Vec<String>,
+    /// The settings file (every default when there is none).
+    pub settings: Settings,
 }
 
 /// Resolve the scope from the flags, the environment and the working directory.
 pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliError> {
     let env = Env::from_process();
     let home = env.home();
+    let settings = Settings::load(&env)?;
     let (registry, not_found) = match locate_registry(global.registry.as_deref(), &env) {
         Ok(path) => (Some(Registry::load(&path, home.as_deref())?), None),
         Err(e @ Error::RegistryNotFound { .. }) => (None, Some(e)),
@@ -56,6 +59,7 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         context,
         topics,
         health_problems,
+        settings,
     })
 }
 

@@ -14,6 +14,11 @@ pub fn ops_command(cwd: &Path, home: &Path) -> Command {
         "XDG_CONFIG_HOME",
         "CLAUDE_PLUGIN_DATA_DIR",
         "CLAUDE_PLUGIN_ROOT",
+        "OPS_CONFIG",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "SENTRY_AUTH_TOKEN",
+        "LINEAR_API_KEY",
     ] {
         cmd.env_remove(var);
     }
