@@ -9,7 +9,7 @@ use ops_testkit::github_runs::RunsFake;
 use ops_testkit::linear::FakeLinear;
 use ops_testkit::sentry::FakeSentry;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 mod scoped;
