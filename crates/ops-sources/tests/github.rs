@@ -542,7 +542,7 @@ async fn a_red_dev_branch_with_red_runs_is_a_ci_finding() {
         .audit(&w.project("api", &["acme/api"]))
         .await
         .expect("audit");
-    let print = fingerprint(&["github", "ci_persistent_failure", "acme/api", "dev", "CI"]);
+    let print = fingerprint(&["github", "ci", "acme/api", "dev", "CI"]);
     let ci = found
         .iter()
         .find(|f| f.fingerprint == print)
@@ -552,8 +552,8 @@ async fn a_red_dev_branch_with_red_runs_is_a_ci_finding() {
 }
 
 #[tokio::test]
-async fn every_request_pins_the_api_version_and_every_document_is_valid_against_the_subset_schema()
-{
+async fn every_request_pins_the_api_version_and_every_document_is_valid_against_the_subset_and_real_schemas()
+ {
     let w = World::new().await;
     w.load("acme_api.json");
     w.fake.set_branch(
@@ -587,13 +587,28 @@ async fn every_request_pins_the_api_version_and_every_document_is_valid_against_
         .unwrap_or_else(|e| panic!("the subset schema is valid: {}", e.errors));
     let documents = w.fake.documents();
     assert_eq!(documents.len(), 2, "first pages, then both second pages");
-    for doc in documents {
+    for doc in &documents {
         if let Err(e) = apollo_compiler::ExecutableDocument::parse_and_validate(
             &schema,
             doc.as_str(),
             "sent.graphql",
         ) {
             panic!("{doc}\n{}", e.errors);
+        }
+    }
+    // The documents built at run time also conform to GitHub's real schema,
+    // when ../shared/schemas is present.
+    let Some(shared) = ops_testkit::graphql::shared_schemas_dir() else {
+        eprintln!(
+            "the real GitHub schema is absent: sent documents checked against the subset only"
+        );
+        return;
+    };
+    let sdl = std::fs::read_to_string(shared.join("github.graphql")).expect("real schema");
+    let full = ops_testkit::graphql::load_full_schema(&sdl, "github.graphql").expect("parses");
+    for doc in &documents {
+        if let Err(e) = ops_testkit::graphql::validate_against(&full, doc, "sent.graphql") {
+            panic!("{doc}\n{e}");
         }
     }
 }
@@ -735,6 +750,6 @@ async fn a_second_audit_of_50_unchanged_repositories_asks_no_run_list_again() {
     assert_eq!(prints(&first), prints(&second));
     assert!(prints(&first).iter().any(|p| {
         let (slug, branch, _) = &red[0];
-        *p == fingerprint(&["github", "ci_failing", slug, branch, "CI"])
+        *p == fingerprint(&["github", "ci", slug, branch, "CI"])
     }));
 }

@@ -140,7 +140,7 @@ async fn persistent_red_on_main_is_p0_with_the_failing_runs_and_the_last_green()
     assert_eq!(f.title, "main CI persistently red: CI (acme/api)");
     assert_eq!(
         f.fingerprint,
-        fingerprint(&["github", "ci_persistent_failure", SLUG, "main", "CI"])
+        fingerprint(&["github", "ci", SLUG, "main", "CI"])
     );
     for id in &ids[1..] {
         assert!(f.detail.contains(&run_url(*id)), "{}", f.detail);
@@ -187,7 +187,7 @@ async fn red_right_after_green_is_a_p2_regression_on_either_branch() {
     assert_eq!(found[0].priority, Priority::P2);
     assert_eq!(
         found[0].fingerprint,
-        fingerprint(&["github", "ci_regression", SLUG, "main", "CI"])
+        fingerprint(&["github", "ci", SLUG, "main", "CI"])
     );
 }
 
@@ -749,5 +749,24 @@ async fn an_unreadable_cache_entry_costs_one_full_request_and_is_replaced() {
         w.fake.requests(),
         1,
         "the replaced entry serves the next audit"
+    );
+}
+
+#[tokio::test]
+async fn a_regression_that_stays_red_becomes_a_persistent_failure_with_the_same_fingerprint() {
+    let w = world().await;
+    w.history("main", "CI", &["success", "failure"]);
+    let first = w
+        .findings(&head("main", "aaa", Some("FAILURE")), true)
+        .await;
+    assert_eq!(first[0].kind, "ci_regression");
+    w.history("main", "CI", &["failure", "failure"]);
+    let later = w
+        .findings(&head("main", "bbb", Some("FAILURE")), true)
+        .await;
+    assert_eq!(later[0].kind, "ci_persistent_failure");
+    assert_eq!(
+        first[0].fingerprint, later[0].fingerprint,
+        "the planner must update the regression task, not complete it and open another"
     );
 }

@@ -18,7 +18,7 @@
 //! each get their own finding. Pull-request runs are not the branch's (see
 //! [`Run::tests_the_branch`]).
 //!
-//! Findings (fingerprint `["github", kind, "owner/name", branch, workflow]`,
+//! Findings (fingerprint `["github", "ci", "owner/name", branch, workflow]`: the kind is left out so a regression that stays red and becomes a persistent failure is the same task, updated,
 //! no run numbers or times in it), priorities by the planner's table:
 //! - `ci_persistent_failure`: P0 on main (production is broken), P1 on dev
 //!   (development is broken);

@@ -39,7 +39,9 @@ pub(super) fn finding(
         title,
         detail: detail(problem, head),
         priority,
-        fingerprint: fingerprint(&["github", kind, slug, branch, workflow]),
+        // Not the kind: a regression that stays red becomes a persistent
+        // failure, and that is the same problem (one task, updated in place).
+        fingerprint: fingerprint(&["github", "ci", slug, branch, workflow]),
         depends_on: Vec::new(),
         paths: Vec::new(),
     }
