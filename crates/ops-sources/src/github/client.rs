@@ -3,11 +3,11 @@
 //! its own ask; an answer with no usable data fails them all.
 
 use super::query::{self, Ask, Head, IssuePage, PrPage, RepoAudit};
-use crate::http::{Http, Request, Response, retry_after_header};
+use crate::http::{Http, Request, Response, retry_after_header, until_unix_secs};
 use ops_core::{Error, ErrorKind, Result};
 use serde::Deserialize;
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::runs::API_VERSION;
 
@@ -199,11 +199,8 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
     if r.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
         let reset = r
             .header("x-ratelimit-reset")
-            .and_then(|v| v.trim().parse::<u64>().ok())?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        return Some(Duration::from_secs(reset.saturating_sub(now)));
+            .and_then(|v| v.trim().parse::<f64>().ok())?;
+        return Some(until_unix_secs(reset));
     }
     if graphql_limited || r.body.to_ascii_lowercase().contains("secondary rate limit") {
         return Some(Duration::from_secs(60));
@@ -214,6 +211,7 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
         let mut map = reqwest::header::HeaderMap::new();

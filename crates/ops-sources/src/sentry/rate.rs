@@ -9,9 +9,9 @@
 //!   the 429; a reset further away than `HttpConfig::max_wait` is a retryable
 //!   error carrying the wait.
 
-use crate::http::{Response, retry_after_header};
+use crate::http::{Response, retry_after_header, until_unix_secs};
 use ops_core::{Error, ErrorKind, Result};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const REMAINING: &str = "x-sentry-rate-limit-remaining";
 const RESET: &str = "x-sentry-rate-limit-reset";
@@ -27,15 +27,7 @@ pub(super) fn hint(r: &Response) -> Option<Duration> {
 /// The time until `X-Sentry-Rate-Limit-Reset`, zero if it has passed.
 fn until_reset(r: &Response) -> Option<Duration> {
     let reset: f64 = r.header(RESET)?.trim().parse().ok()?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let wait = reset - now;
-    Some(if wait.is_finite() && wait > 0.0 {
-        Duration::from_secs_f64(wait)
-    } else {
-        Duration::ZERO
-    })
+    Some(until_unix_secs(reset))
 }
 
 /// Before asking for the page after `r`: waits for the window's reset when `r`
@@ -69,6 +61,7 @@ pub(super) async fn pace(r: &Response, max_wait: Duration, what: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)]) -> Response {
         let mut map = reqwest::header::HeaderMap::new();
