@@ -122,6 +122,18 @@ async fn send_all(
             format!("GitHub answered no data: {why}"),
         ));
     };
+    // Errors that name no alias of ours may be about any of them.
+    let aliases: Vec<String> = (0..asks.len()).map(query::alias).collect();
+    let unplaced: Vec<&GraphQlError> = envelope
+        .errors
+        .iter()
+        .filter(|e| {
+            e.path
+                .first()
+                .and_then(Value::as_str)
+                .is_none_or(|first| !aliases.iter().any(|a| a == first))
+        })
+        .collect();
     let mut out = Vec::with_capacity(asks.len());
     for (i, ask) in asks.iter().enumerate() {
         let alias = query::alias(i);
@@ -133,6 +145,13 @@ async fn send_all(
         let value = data.get(&alias).cloned().unwrap_or(Value::Null);
         out.push(if value.is_null() {
             Err(alias_failure(&own_errors))
+        } else if !own_errors.is_empty() || !unplaced.is_empty() {
+            // GitHub nulled part of it (a field the token may not read, a
+            // timeout): a null rollup or a missing PR would read as "nothing
+            // to do", so a partial answer is a failure, never a smaller one.
+            let mut failure = alias_failure(&[own_errors, unplaced.clone()].concat());
+            failure.message = format!("GitHub answered only part of it: {}", failure.message);
+            Err(failure)
         } else {
             decode(ask, value)
         });
