@@ -208,7 +208,7 @@ fn decode(ask: &Ask, value: Value) -> std::result::Result<Reply, Failure> {
 /// "secondary rate limit" without either (GitHub says: wait a minute).
 pub fn rate_limit(r: &Response) -> Option<Duration> {
     let refused = r.status == 403 || r.status == 429;
-    let graphql_limited = r.status == 200 && r.body.contains("\"RATE_LIMITED\"");
+    let graphql_limited = r.status == 200 && graphql_rate_limited(&r.body);
     if !refused && !graphql_limited {
         return None;
     }
@@ -228,6 +228,21 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
         return Some(Duration::from_secs(60));
     }
     None
+}
+
+/// Whether a GraphQL answer carries a `RATE_LIMITED` error (in `errors`, not
+/// merely the word somewhere in the data: an issue may be titled so).
+fn graphql_rate_limited(body: &str) -> bool {
+    if !body.contains("RATE_LIMITED") {
+        return false;
+    }
+    let Ok(answer) = serde_json::from_str::<Envelope>(body) else {
+        return false;
+    };
+    answer
+        .errors
+        .iter()
+        .any(|e| e.kind.as_deref() == Some("RATE_LIMITED"))
 }
 
 #[cfg(test)]
@@ -302,6 +317,9 @@ mod tests {
             r#"{"data":{}}"#,
         );
         assert_eq!(rate_limit(&r), None);
+        // An issue titled, or a label named, RATE_LIMITED is data, not a limit.
+        let data = r#"{"data":{"a0":{"issues":{"nodes":[{"title":"RATE_LIMITED","labels":{"nodes":[{"name":"RATE_LIMITED"}]}}]}}}}"#;
+        assert_eq!(rate_limit(&answer(200, &[], data)), None);
         // A refused token is no rate limit.
         assert_eq!(
             rate_limit(&answer(
