@@ -493,8 +493,9 @@ async fn enum_values_github_may_add_parse_and_match_no_rule() {
             .into_iter()
             .collect()
     );
-    // develop's rollup is an unknown value: asked about, with no runs → no finding.
-    assert_eq!(w.runs.requests(), 1);
+    // develop's rollup is an unknown value, main has no checks: both asked
+    // about, with no runs → no finding.
+    assert_eq!(w.runs.requests(), 2);
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@
 //! Each dev and main head read goes to [`runs`] (the Actions run lists and
 //! DESIGN.md's CI-failure rule: `ci_persistent_failure`, `ci_regression`,
 //! `ci_failing`); a green head, or one the board's cache saw at the last
-//! audit, costs no request. A run list that cannot be read fails the project.
+//! audit, costs no request (a head without checks costs one, once). A run list that cannot be read fails the project.
 
 mod client;
 mod fetch;
