@@ -806,3 +806,31 @@ async fn an_answer_with_errors_inside_a_repository_fails_its_project_instead_of_
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_project_whose_dev_branch_is_main_reports_a_persistently_red_main_as_production_broken() {
+    let w = World::new().await;
+    let sha = "c0ffee0000000000000000000000000000000002";
+    w.fake.add_repo("acme/api");
+    w.fake.set_branch("acme/api", "main", sha, Some("FAILURE"));
+    for _ in 0..3 {
+        w.runs.push_run(
+            "acme/api",
+            "main",
+            sha,
+            "CI",
+            "push",
+            "completed",
+            Some("failure"),
+        );
+    }
+    let mut project = w.project("api", &["acme/api"]);
+    project.dev_branch = Some("main".into());
+    let found = w.source().audit(&project).await.expect("audit");
+    let print = fingerprint(&["github", "ci", "acme/api", "main", "CI"]);
+    let ci: Vec<&Finding> = found.iter().filter(|f| f.fingerprint == print).collect();
+    assert_eq!(ci.len(), 1, "{found:#?}");
+    assert_eq!(ci[0].kind, "ci_persistent_failure");
+    assert_eq!(ci[0].priority, Priority::P0, "main is production");
+    assert_eq!(w.fake.counts().get("rest"), Some(&1), "one run list");
+}

@@ -163,7 +163,9 @@ impl GitHubSource {
             (&target.main, state.main.as_ref(), true),
         ];
         for (i, (branch, head, is_main)) in branches.into_iter().enumerate() {
-            if i == 1 && target.main == target.dev {
+            // One branch for both: judged once, as main (its failure is
+            // production's).
+            if i == 0 && target.main == target.dev {
                 continue;
             }
             let Some((oid, rollup)) = query::head_commit(head) else {
