@@ -24,18 +24,20 @@ pub(super) fn hint(r: &Response) -> Option<Duration> {
     retry_after_header(r).or_else(|| until_reset(r))
 }
 
-/// The time until `X-Sentry-Rate-Limit-Reset`, zero if it has passed.
+/// The time until `X-Sentry-Rate-Limit-Reset`, zero if it has passed; `None`
+/// when it cannot be read.
 fn until_reset(r: &Response) -> Option<Duration> {
     let reset: f64 = r.header(RESET)?.trim().parse().ok()?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let wait = reset - now;
-    Some(if wait.is_finite() && wait > 0.0 {
-        Duration::from_secs_f64(wait)
+    if wait.is_finite() && wait > 0.0 {
+        // A reset too far away for a Duration is not a reading.
+        Duration::try_from_secs_f64(wait).ok()
     } else {
-        Duration::ZERO
-    })
+        Some(Duration::ZERO)
+    }
 }
 
 /// Before asking for the page after `r`: waits for the window's reset when `r`
@@ -104,6 +106,22 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_reset_too_far_for_a_duration_is_no_hint_rather_than_a_panic() {
+        for absurd in ["1e20", "1e300"] {
+            let limited = answer(429, &[(RESET, absurd.into())]);
+            assert_eq!(
+                hint(&limited),
+                None,
+                "{absurd}: the client's backoff applies"
+            );
+        }
+        let used_up = answer(200, &[(REMAINING, "0".into()), (RESET, "1e20".into())]);
+        pace(&used_up, Duration::from_secs(5), "page 2")
+            .await
+            .expect("an unreadable reset waits the default second");
     }
 
     #[tokio::test]
