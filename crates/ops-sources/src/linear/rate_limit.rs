@@ -50,7 +50,8 @@ pub fn linear_rate_limit(r: &Response) -> Option<Duration> {
         .max();
     let reset = spent.or_else(|| budgets.iter().map(|(_, reset)| *reset).min());
     if let Some(reset) = reset {
-        let wait_ms = u64::try_from(reset - now as i128).unwrap_or(0);
+        // A reset in the past is "now"; one beyond any Duration is "too long".
+        let wait_ms = u64::try_from(reset.saturating_sub(now as i128).max(0)).unwrap_or(u64::MAX);
         return Some(Duration::from_millis(wait_ms));
     }
     retry_after_header(r).or_else(|| (r.status != 429).then_some(UNSAID_WAIT))
@@ -114,6 +115,34 @@ mod tests {
         assert!(
             wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
             "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn reset_headers_at_the_ends_of_the_number_range_do_not_panic() {
+        for absurd in [i128::MIN.to_string(), i128::MAX.to_string()] {
+            let r = answer(
+                429,
+                &[
+                    ("x-ratelimit-requests-remaining", "0".into()),
+                    ("x-ratelimit-requests-reset", absurd.clone()),
+                ],
+                "",
+            );
+            assert!(linear_rate_limit(&r).is_some(), "{absurd}");
+        }
+        let past = answer(
+            429,
+            &[
+                ("x-ratelimit-requests-remaining", "0".into()),
+                ("x-ratelimit-requests-reset", "1000".into()),
+            ],
+            "",
+        );
+        assert_eq!(
+            linear_rate_limit(&past),
+            Some(Duration::ZERO),
+            "a reset passed"
         );
     }
 
