@@ -250,3 +250,19 @@ async fn a_malformed_retry_after_date_falls_back_to_the_backoff_instead_of_panic
         );
     }
 }
+
+#[tokio::test]
+async fn a_token_no_header_can_carry_is_an_invalid_error_at_once_not_retried_as_unreachable() {
+    let script = Script::new(vec![(200, vec![], "never asked")]);
+    let url = script.serve().await;
+    // A secret stored on two lines (a Doppler value with a note under it).
+    let token = Secret::new(format!("{CANARY}\nrotate in May"), "env SENTRY_AUTH_TOKEN");
+    let http = Http::new("sentry", Some(Auth::Bearer(token)), quick()).unwrap();
+    let e = http.send(&Request::get(url)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
+    let text = e.to_string();
+    assert!(text.contains("env SENTRY_AUTH_TOKEN"), "{text}");
+    assert!(!text.contains("could not be reached"), "{text}");
+    assert!(!text.contains(CANARY), "{text}");
+    assert_eq!(script.requests(), 0);
+}
