@@ -64,11 +64,22 @@ impl World {
     /// `ops --registry R --state-dir S <args>` outside any repository, with
     /// the settings file and `env` (the tokens).
     async fn ops(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = scoped::ops_command(&self.path("home"), &self.path("home"));
+        let mut all = vec![
+            "--registry",
+            self.path("registry.json").to_str().expect("utf8"),
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+        all.extend(args.iter().map(|a| a.to_string()));
+        self.ops_in(&self.path("home"), &all, env).await
+    }
+
+    /// `ops --state-dir S <args>` in `cwd`, with the settings file and `env`.
+    async fn ops_in(&self, cwd: &std::path::Path, args: &[String], env: &[(&str, &str)]) -> Output {
+        let mut cmd = scoped::ops_command(cwd, &self.path("home"));
         cmd.env("OPS_CONFIG", self.path("config.toml"))
             .envs(env.iter().copied())
-            .arg("--registry")
-            .arg(self.path("registry.json"))
             .arg("--state-dir")
             .arg(self.path("state"))
             .args(args);
@@ -211,4 +222,35 @@ async fn a_malformed_settings_file_fails_naming_the_file_and_the_key() {
         "{err}"
     );
     assert_eq!(w.github.total(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_clone_of_a_github_repository_is_audited_on_github_with_no_registry() {
+    let w = World::new().await;
+    ops_testkit::git(
+        &w.repo.work(),
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "https://github.com/acme/api.git",
+        ],
+    );
+    let args = ["--json".to_string(), "audit".to_string()];
+    let out = w.ops_in(&w.repo.work(), &args, &ALL_TOKENS).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    let github: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["source"] == "github")
+        .collect();
+    assert!(!github.is_empty(), "{findings:?}");
+    assert!(
+        github
+            .iter()
+            .all(|f| f["title"].as_str().is_some_and(|t| !t.is_empty()))
+    );
+    assert!(w.github.total() > 0);
+    // Nothing there names Sentry or Linear, so they are never asked.
+    assert_eq!((w.sentry.request_count(), w.linear.request_count()), (0, 0));
 }

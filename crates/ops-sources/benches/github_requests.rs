@@ -188,7 +188,7 @@ async fn run() -> bool {
     println!("naive REST (PR list + run list + issue list per repository): {NAIVE}");
     println!(
         "cost model: ceil(repos / 25) GraphQL + one per round of follow-up pages (repos with > 50 open PRs or issues) \
-         + one REST run list per red head not seen at the last audit"
+         + one REST run list per red or unchecked head not seen at the last audit"
     );
     over
 }

@@ -493,8 +493,9 @@ async fn enum_values_github_may_add_parse_and_match_no_rule() {
             .into_iter()
             .collect()
     );
-    // develop's rollup is an unknown value: asked about, with no runs → no finding.
-    assert_eq!(w.runs.requests(), 1);
+    // develop's rollup is an unknown value, main has no checks: both asked
+    // about, with no runs → no finding.
+    assert_eq!(w.runs.requests(), 2);
 }
 
 #[tokio::test]
@@ -752,4 +753,84 @@ async fn a_second_audit_of_50_unchanged_repositories_asks_no_run_list_again() {
         let (slug, branch, _) = &red[0];
         *p == fingerprint(&["github", "ci", slug, branch, "CI"])
     }));
+}
+
+/// GitHub's answer when the token may read the repository but not its checks
+/// (a fine-grained token without "Checks"/"Commit statuses"): the data is
+/// there, each `statusCheckRollup` is null and `errors` says why.
+fn answer_without_checks() -> String {
+    serde_json::json!({
+        "data": {"a0": {
+            "nameWithOwner": "acme/api",
+            "pullRequests": {"pageInfo": {"hasNextPage": false, "endCursor": "Y3Vyc29yOnYyOp0"}, "nodes": [{
+                "number": 7, "title": "Fix login", "url": "https://github.com/acme/api/pull/7",
+                "isDraft": false, "mergeable": "MERGEABLE", "reviewDecision": "APPROVED",
+                "headRefName": "fix-login", "baseRefName": "dev", "body": "",
+                "statusCheckRollup": null,
+                "reviewThreads": {"totalCount": 0, "nodes": []}
+            }]},
+            "issues": {"pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": []},
+            "dev": {"target": {"__typename": "Commit", "oid": "c0ffee0000000000000000000000000000000001", "statusCheckRollup": null}},
+            "main": null
+        }},
+        "errors": [
+            {"type": "FORBIDDEN", "path": ["a0", "pullRequests", "nodes", 0, "statusCheckRollup"],
+             "locations": [{"line": 3, "column": 5}],
+             "message": "Resource not accessible by personal access token"},
+            {"type": "FORBIDDEN", "path": ["a0", "dev", "target", "statusCheckRollup"],
+             "locations": [{"line": 9, "column": 5}],
+             "message": "Resource not accessible by personal access token"}
+        ]
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_answer_with_errors_inside_a_repository_fails_its_project_instead_of_hiding_red_checks()
+{
+    let w = World::new().await;
+    w.fake.add_repo("acme/api");
+    w.fake.inject(Fault::Status {
+        status: 200,
+        retry_after: None,
+        body: answer_without_checks(),
+        times: 1,
+    });
+    let result = w.source().audit(&w.project("api", &["acme/api"])).await;
+    // Null rollups read as "no checks": red PR checks and a red dev branch
+    // would vanish and their tasks be completed as done.
+    let err = result.expect_err("a partial answer fails the project");
+    let text = err.to_string();
+    assert!(
+        text.contains("acme/api") && text.contains("Resource not accessible"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_project_whose_dev_branch_is_main_reports_a_persistently_red_main_as_production_broken() {
+    let w = World::new().await;
+    let sha = "c0ffee0000000000000000000000000000000002";
+    w.fake.add_repo("acme/api");
+    w.fake.set_branch("acme/api", "main", sha, Some("FAILURE"));
+    for _ in 0..3 {
+        w.runs.push_run(
+            "acme/api",
+            "main",
+            sha,
+            "CI",
+            "push",
+            "completed",
+            Some("failure"),
+        );
+    }
+    let mut project = w.project("api", &["acme/api"]);
+    project.dev_branch = Some("main".into());
+    let found = w.source().audit(&project).await.expect("audit");
+    let print = fingerprint(&["github", "ci", "acme/api", "main", "CI"]);
+    let ci: Vec<&Finding> = found.iter().filter(|f| f.fingerprint == print).collect();
+    assert_eq!(ci.len(), 1, "{found:#?}");
+    assert_eq!(ci[0].kind, "ci_persistent_failure");
+    assert_eq!(ci[0].priority, Priority::P0, "main is production");
+    assert_eq!(w.fake.counts().get("rest"), Some(&1), "one run list");
 }

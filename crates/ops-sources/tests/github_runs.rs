@@ -281,7 +281,7 @@ async fn in_progress_and_pull_request_runs_do_not_count() {
 }
 
 #[tokio::test]
-async fn green_or_unchecked_heads_send_no_request() {
+async fn a_green_head_sends_no_request() {
     let w = world().await;
     w.history("main", "CI", &["failure", "failure", "failure"]);
     assert!(
@@ -289,12 +289,23 @@ async fn green_or_unchecked_heads_send_no_request() {
             .await
             .is_empty()
     );
-    assert!(
-        w.findings(&head("main", "abc", None), true)
-            .await
-            .is_empty()
-    );
     assert_eq!(w.fake.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_head_without_checks_on_a_red_branch_still_reports_the_red_workflow_once_per_head() {
+    // A `[skip ci]` or docs-only push (paths-ignore) on a red main: the head
+    // has no checks, the latest run on main is still red.
+    let w = world().await;
+    w.history("main", "CI", &["failure", "failure", "failure"]);
+    let found = w.findings(&head("main", "docs", None), true).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].kind, "ci_persistent_failure");
+    assert_eq!(found[0].priority, Priority::P0);
+    // The same unchecked head again: the cache answers, no request.
+    let again = w.findings(&head("main", "docs", None), true).await;
+    assert_eq!(again, found);
+    assert_eq!(w.fake.requests(), 1);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! is used up). Anything else (title generation, count_tokens, other endpoints) gets
 //! a harmless answer. Every request is recorded so a test can prove what arrived.
 
+use crate::serve::Served;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -14,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,9 +83,8 @@ struct Shared {
 
 /// The running server; stops when dropped.
 pub struct FakeAnthropic {
-    addr: SocketAddr,
+    served: Served,
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl FakeAnthropic {
@@ -98,19 +97,15 @@ impl FakeAnthropic {
         let app = Router::new()
             .fallback(any(handle))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeAnthropic { addr, shared, task }
+        FakeAnthropic {
+            served: Served::start(app).await,
+            shared,
+        }
     }
 
     /// The base URL (`ANTHROPIC_BASE_URL`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Every request so far.
@@ -127,12 +122,6 @@ impl FakeAnthropic {
         self.requests()
             .iter()
             .any(|r| r.body.to_string().contains(text))
-    }
-}
-
-impl Drop for FakeAnthropic {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

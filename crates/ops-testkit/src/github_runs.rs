@@ -81,16 +81,7 @@ pub struct RunsFake {
 }
 
 /// A server started by [`RunsFake::start`]; it stops when this is dropped.
-#[derive(Debug)]
-pub struct RunsServer {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for RunsServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub type RunsServer = crate::serve::Served;
 
 /// The first run's creation time, 2026-01-01T00:00:00Z; each next run is a minute later.
 const EPOCH: u64 = 1_767_225_600;
@@ -205,15 +196,8 @@ impl RunsFake {
     /// Serves [`RunsFake::router`] on a free port of 127.0.0.1; returns the
     /// API root (`http://127.0.0.1:PORT`) and the server, which stops when dropped.
     pub async fn start(&self) -> (String, RunsServer) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let app = self.router();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        (format!("http://{addr}"), RunsServer { task })
+        let served = RunsServer::start(self.router()).await;
+        (format!("http://{}", served.addr()), served)
     }
 
     fn list(&self, slug: &str, query: &BTreeMap<String, String>, headers: &HeaderMap) -> Response {

@@ -24,6 +24,7 @@ pub mod github_runs;
 pub mod graphql;
 pub mod linear;
 pub mod sentry;
+pub mod serve;
 
 pub use agent::fake_agent;
 pub use git::{TempRepo, git, git_env};

@@ -7,7 +7,7 @@ use crate::exit::CliError;
 use ops_core::Error;
 use ops_core::config::{
     Context, DaemonHealth, Env, Preferences, Registry, Settings, Topic, active_topics,
-    claude_ops_dir, locate_registry,
+    claude_ops_dir, github_slug, locate_registry,
 };
 use ops_core::model::Timestamp;
 
@@ -38,13 +38,14 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         path: ".".into(),
         source,
     })?;
-    let context = Context::resolve(
+    let mut context = Context::resolve(
         &cwd,
         home.as_deref(),
         project,
         registry.as_ref(),
         move || not_found.unwrap_or(Error::RegistryNotFound { looked: Vec::new() }),
     )?;
+    github_repos_from_origin(&mut context.projects);
     let side = claude_ops_dir(&env, registry.as_ref().map(|r| r.path.as_path()));
     let (mut topics, mut health_problems) = (Vec::new(), Vec::new());
     if let Some(dir) = side {
@@ -61,6 +62,22 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         health_problems,
         settings,
     })
+}
+
+/// A project with one checkout and no `repos` gets its GitHub repository from
+/// the checkout's `origin` remote (so a plain clone needs no configuration).
+/// With several checkouts the pairing of paths and repositories would be a
+/// guess: those name their `repos` in the registry.
+fn github_repos_from_origin(projects: &mut [ops_core::model::Project]) {
+    for project in projects {
+        if let ([path], true) = (project.paths.as_slice(), project.repos.is_empty())
+            && let Some(slug) = ops_sources::git::origin_url(path)
+                .as_deref()
+                .and_then(github_slug)
+        {
+            project.repos.push(slug);
+        }
+    }
 }
 
 /// Assign each `--todo` text to a project: `ALIAS: text` names it; otherwise

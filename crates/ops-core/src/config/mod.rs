@@ -21,7 +21,7 @@ pub use daemon::{DaemonHealth, ServiceHealth, ServiceState};
 pub use env::Env;
 pub use locate::{claude_ops_dir, locate_registry};
 pub use preferences::Preferences;
-pub use registry::Registry;
+pub use registry::{Registry, github_slug};
 pub use settings::{
     DopplerRef, GitHubSettings, HttpSettings, LinearSettings, SecretProvider, SecretSpec,
     SentrySettings, Settings, locate_settings,

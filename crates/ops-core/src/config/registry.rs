@@ -284,7 +284,7 @@ fn check_unique_names(file: &JsonFile<'_>, projects: &[Project]) -> Result<()> {
 }
 
 /// `owner/name` of a GitHub remote URL (https or ssh), if it is one.
-fn github_slug(url: &str) -> Option<String> {
+pub fn github_slug(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("https://github.com/")
         .or_else(|| url.strip_prefix("http://github.com/"))

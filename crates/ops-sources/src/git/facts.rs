@@ -261,3 +261,13 @@ fn count_ahead(
     }
     Ok(count)
 }
+
+/// The fetch URL of the checkout's `origin` remote, if it has one (read with
+/// gix, nothing run). Lets a checkout with no registry entry find its GitHub
+/// repository.
+pub fn origin_url(path: &Path) -> Option<String> {
+    let repo = gix::open(path).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    let url = remote.url(gix::remote::Direction::Fetch)?;
+    Some(url.to_bstring().to_string())
+}

@@ -21,7 +21,7 @@
 
 mod facts;
 
-pub use facts::{GitFacts, git_facts};
+pub use facts::{GitFacts, git_facts, origin_url};
 
 use crate::checkouts::audit_checkouts;
 use async_trait::async_trait;

@@ -3,11 +3,11 @@
 //! its own ask; an answer with no usable data fails them all.
 
 use super::query::{self, Ask, Head, IssuePage, PrPage, RepoAudit};
-use crate::http::{Http, Request, Response, retry_after_header};
+use crate::http::{Http, Request, Response, retry_after_header, until_unix_secs};
 use ops_core::{Error, ErrorKind, Result};
 use serde::Deserialize;
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::runs::API_VERSION;
 
@@ -122,6 +122,18 @@ async fn send_all(
             format!("GitHub answered no data: {why}"),
         ));
     };
+    // Errors that name no alias of ours may be about any of them.
+    let aliases: Vec<String> = (0..asks.len()).map(query::alias).collect();
+    let unplaced: Vec<&GraphQlError> = envelope
+        .errors
+        .iter()
+        .filter(|e| {
+            e.path
+                .first()
+                .and_then(Value::as_str)
+                .is_none_or(|first| !aliases.iter().any(|a| a == first))
+        })
+        .collect();
     let mut out = Vec::with_capacity(asks.len());
     for (i, ask) in asks.iter().enumerate() {
         let alias = query::alias(i);
@@ -133,6 +145,13 @@ async fn send_all(
         let value = data.get(&alias).cloned().unwrap_or(Value::Null);
         out.push(if value.is_null() {
             Err(alias_failure(&own_errors))
+        } else if !own_errors.is_empty() || !unplaced.is_empty() {
+            // GitHub nulled part of it (a field the token may not read, a
+            // timeout): a null rollup or a missing PR would read as "nothing
+            // to do", so a partial answer is a failure, never a smaller one.
+            let mut failure = alias_failure(&[own_errors, unplaced.clone()].concat());
+            failure.message = format!("GitHub answered only part of it: {}", failure.message);
+            Err(failure)
         } else {
             decode(ask, value)
         });
@@ -189,7 +208,7 @@ fn decode(ask: &Ask, value: Value) -> std::result::Result<Reply, Failure> {
 /// "secondary rate limit" without either (GitHub says: wait a minute).
 pub fn rate_limit(r: &Response) -> Option<Duration> {
     let refused = r.status == 403 || r.status == 429;
-    let graphql_limited = r.status == 200 && r.body.contains("\"RATE_LIMITED\"");
+    let graphql_limited = r.status == 200 && graphql_rate_limited(&r.body);
     if !refused && !graphql_limited {
         return None;
     }
@@ -199,11 +218,8 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
     if r.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
         let reset = r
             .header("x-ratelimit-reset")
-            .and_then(|v| v.trim().parse::<u64>().ok())?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        return Some(Duration::from_secs(reset.saturating_sub(now)));
+            .and_then(|v| v.trim().parse::<f64>().ok())?;
+        return Some(until_unix_secs(reset));
     }
     if graphql_limited || r.body.to_ascii_lowercase().contains("secondary rate limit") {
         return Some(Duration::from_secs(60));
@@ -211,9 +227,25 @@ pub fn rate_limit(r: &Response) -> Option<Duration> {
     None
 }
 
+/// Whether a GraphQL answer carries a `RATE_LIMITED` error (in `errors`, not
+/// merely the word somewhere in the data: an issue may be titled so).
+fn graphql_rate_limited(body: &str) -> bool {
+    if !body.contains("RATE_LIMITED") {
+        return false;
+    }
+    let Ok(answer) = serde_json::from_str::<Envelope>(body) else {
+        return false;
+    };
+    answer
+        .errors
+        .iter()
+        .any(|e| e.kind.as_deref() == Some("RATE_LIMITED"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
         let mut map = reqwest::header::HeaderMap::new();
@@ -283,6 +315,9 @@ mod tests {
             r#"{"data":{}}"#,
         );
         assert_eq!(rate_limit(&r), None);
+        // An issue titled, or a label named, RATE_LIMITED is data, not a limit.
+        let data = r#"{"data":{"a0":{"issues":{"nodes":[{"title":"RATE_LIMITED","labels":{"nodes":[{"name":"RATE_LIMITED"}]}}]}}}}"#;
+        assert_eq!(rate_limit(&answer(200, &[], data)), None);
         // A refused token is no rate limit.
         assert_eq!(
             rate_limit(&answer(

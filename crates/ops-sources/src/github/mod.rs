@@ -51,7 +51,7 @@
 //! Each dev and main head read goes to [`runs`] (the Actions run lists and
 //! DESIGN.md's CI-failure rule: `ci_persistent_failure`, `ci_regression`,
 //! `ci_failing`); a green head, or one the board's cache saw at the last
-//! audit, costs no request. A run list that cannot be read fails the project.
+//! audit, costs no request (a head without checks costs one, once). A run list that cannot be read fails the project.
 
 mod client;
 mod fetch;
@@ -163,7 +163,9 @@ impl GitHubSource {
             (&target.main, state.main.as_ref(), true),
         ];
         for (i, (branch, head, is_main)) in branches.into_iter().enumerate() {
-            if i == 1 && target.main == target.dev {
+            // One branch for both: judged once, as main (its failure is
+            // production's).
+            if i == 0 && target.main == target.dev {
                 continue;
             }
             let Some((oid, rollup)) = query::head_commit(head) else {

@@ -3,7 +3,9 @@
 //! `ETag`s are kept on the board ([`ops_core::SourceCache`]).
 //!
 //! Per branch head (found by the GraphQL audit, with its check rollup):
-//! - rollup `SUCCESS`, or no checks at all → nothing to report, no request;
+//! - rollup `SUCCESS` → nothing to report, no request (a head without checks
+//!   is read like a red one: after a `[skip ci]` or path-filtered push the
+//!   branch's latest run is an older commit's, maybe red);
 //! - the cache saw this same head (commit and rollup) at the last audit → the
 //!   findings come from the cached runs, no request (an unchanged world costs
 //!   nothing);
@@ -112,10 +114,13 @@ impl RunsClient {
         head: &BranchHead,
         is_main: bool,
     ) -> Result<Vec<Finding>> {
+        // Only a green head needs no look: a head without checks (`[skip ci]`,
+        // a push the workflows' path filters skip) leaves the branch's latest
+        // run, red or green, the latest run.
         let green = head
             .rollup
             .as_deref()
-            .is_none_or(|r| r.eq_ignore_ascii_case("SUCCESS"));
+            .is_some_and(|r| r.eq_ignore_ascii_case("SUCCESS"));
         if green {
             return Ok(Vec::new());
         }

@@ -15,7 +15,7 @@ mod answers;
 mod retry;
 mod settings;
 
-pub use retry::retry_after_header;
+pub use retry::{retry_after_header, until_unix_secs};
 
 use ops_core::{Error, ErrorKind, Result, Secret};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};

@@ -17,6 +17,23 @@ pub fn retry_after_header(r: &Response) -> Option<Duration> {
     )
 }
 
+/// The time from now until `at` (Unix seconds, fractions allowed), zero if
+/// it has passed, [`Duration::MAX`] if it is too far for a `Duration`: how the
+/// APIs' rate-limit reset headers are read.
+pub fn until_unix_secs(at: f64) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let wait = at - now;
+    if wait.is_nan() || wait <= 0.0 {
+        Duration::ZERO
+    } else {
+        // A reset too far away for a Duration (a garbled header) is the
+        // longest wait: longer than any allowed, never a panic.
+        Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX)
+    }
+}
+
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn httpdate(s: &str) -> Option<SystemTime> {
     let parts: Vec<&str> = s.split_whitespace().collect();
@@ -82,5 +99,15 @@ mod tests {
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
         );
         assert_eq!(retry_after_header(&with("soon")), None);
+        assert_eq!(until_unix_secs(1.0), Duration::ZERO);
+        assert_eq!(until_unix_secs(f64::NAN), Duration::ZERO);
+        let later = until_unix_secs(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+                + 100.0,
+        );
+        assert!(later > Duration::from_secs(98) && later <= Duration::from_secs(100));
     }
 }

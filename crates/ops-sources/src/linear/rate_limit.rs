@@ -7,8 +7,8 @@
 //! `X-RateLimit-Complexity-Limit`, `-Remaining` and `-Reset` (resets are UTC
 //! epoch milliseconds; `X-Complexity` is the last query's cost).
 
-use crate::http::{Response, retry_after_header};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::http::{Response, retry_after_header, until_unix_secs};
+use std::time::Duration;
 
 /// The budgets Linear reports: (remaining header, reset header).
 const BUDGETS: [(&str, &str); 2] = [
@@ -34,10 +34,6 @@ pub fn linear_rate_limit(r: &Response) -> Option<Duration> {
     if !limited {
         return None;
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
     let number = |name: &str| r.header(name).and_then(|v| v.trim().parse::<i128>().ok());
     let budgets: Vec<(Option<i128>, i128)> = BUDGETS
         .iter()
@@ -50,9 +46,8 @@ pub fn linear_rate_limit(r: &Response) -> Option<Duration> {
         .max();
     let reset = spent.or_else(|| budgets.iter().map(|(_, reset)| *reset).min());
     if let Some(reset) = reset {
-        // A reset in the past is "now"; one beyond any Duration is "too long".
-        let wait_ms = u64::try_from(reset.saturating_sub(now as i128).max(0)).unwrap_or(u64::MAX);
-        return Some(Duration::from_millis(wait_ms));
+        // Linear's resets are Unix milliseconds.
+        return Some(until_unix_secs(reset as f64 / 1000.0));
     }
     retry_after_header(r).or_else(|| (r.status != 429).then_some(UNSAID_WAIT))
 }
@@ -75,6 +70,7 @@ fn says_rate_limited(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
         let mut map = reqwest::header::HeaderMap::new();

@@ -9,9 +9,9 @@
 //!   the 429; a reset further away than `HttpConfig::max_wait` is a retryable
 //!   error carrying the wait.
 
-use crate::http::{Response, retry_after_header};
+use crate::http::{Response, retry_after_header, until_unix_secs};
 use ops_core::{Error, ErrorKind, Result};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const REMAINING: &str = "x-sentry-rate-limit-remaining";
 const RESET: &str = "x-sentry-rate-limit-reset";
@@ -24,20 +24,10 @@ pub(super) fn hint(r: &Response) -> Option<Duration> {
     retry_after_header(r).or_else(|| until_reset(r))
 }
 
-/// The time until `X-Sentry-Rate-Limit-Reset`, zero if it has passed; `None`
-/// when it cannot be read.
+/// The time until `X-Sentry-Rate-Limit-Reset`, zero if it has passed.
 fn until_reset(r: &Response) -> Option<Duration> {
     let reset: f64 = r.header(RESET)?.trim().parse().ok()?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let wait = reset - now;
-    if wait.is_finite() && wait > 0.0 {
-        // A reset too far away for a Duration is not a reading.
-        Duration::try_from_secs_f64(wait).ok()
-    } else {
-        Some(Duration::ZERO)
-    }
+    Some(until_unix_secs(reset))
 }
 
 /// Before asking for the page after `r`: waits for the window's reset when `r`
@@ -71,6 +61,7 @@ pub(super) async fn pace(r: &Response, max_wait: Duration, what: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)]) -> Response {
         let mut map = reqwest::header::HeaderMap::new();
@@ -109,19 +100,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_reset_too_far_for_a_duration_is_no_hint_rather_than_a_panic() {
+    async fn a_reset_too_far_for_a_duration_is_a_wait_longer_than_allowed_not_a_panic() {
+        let year = Duration::from_secs(365 * 86_400);
         for absurd in ["1e20", "1e300"] {
             let limited = answer(429, &[(RESET, absurd.into())]);
-            assert_eq!(
-                hint(&limited),
-                None,
-                "{absurd}: the client's backoff applies"
-            );
+            assert!(hint(&limited).is_some_and(|w| w > year), "{absurd}");
+            let used_up = answer(200, &[(REMAINING, "0".into()), (RESET, absurd.into())]);
+            let err = pace(&used_up, Duration::from_secs(5), "page 2")
+                .await
+                .expect_err("longer than allowed");
+            assert!(err.retry_after().is_some_and(|w| w > year), "{err}");
         }
-        let used_up = answer(200, &[(REMAINING, "0".into()), (RESET, "1e20".into())]);
-        pace(&used_up, Duration::from_secs(5), "page 2")
-            .await
-            .expect("an unreadable reset waits the default second");
     }
 
     #[tokio::test]

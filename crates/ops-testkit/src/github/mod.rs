@@ -14,41 +14,23 @@ mod state;
 
 pub use state::{Fault, MergeCall, PullView};
 
+use crate::serve::Served;
 use state::State;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeGitHub {
-    addr: SocketAddr,
+    served: Served,
     state: Arc<Mutex<State>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl FakeGitHub {
     /// Starts a fake on a free port of 127.0.0.1.
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(State::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let app = routes::router(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeGitHub {
-            addr,
-            state,
-            server,
-        }
+        let served = Served::start(routes::router(state.clone())).await;
+        FakeGitHub { served, state }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -59,7 +41,7 @@ impl FakeGitHub {
 
     /// The API root to give a client (`http://127.0.0.1:PORT`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Serves `slug` (`owner/name`) from the bare repository at `bare`.

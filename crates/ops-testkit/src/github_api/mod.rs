@@ -20,9 +20,9 @@ mod seed;
 pub use exec::cursor;
 pub use seed::{Issue, Pr, branch, repository};
 
+use crate::serve::Served;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -129,15 +129,8 @@ impl State {
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeGitHubApi {
-    addr: SocketAddr,
+    served: Served,
     state: Arc<Mutex<State>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeGitHubApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl FakeGitHubApi {
@@ -153,19 +146,8 @@ impl FakeGitHubApi {
             token: token.into(),
             ..State::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let app = routes::router(state.clone(), extra);
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeGitHubApi {
-            addr,
-            state,
-            server,
-        }
+        let served = Served::start(routes::router(state.clone(), extra)).await;
+        FakeGitHubApi { served, state }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -176,7 +158,7 @@ impl FakeGitHubApi {
 
     /// The API root (`http://127.0.0.1:PORT`); GraphQL is at `/graphql`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Serves an empty repository `owner/name` (green `dev` and `main`).

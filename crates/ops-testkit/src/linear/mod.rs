@@ -17,9 +17,9 @@ mod state;
 
 pub use state::{Fault, LinearRequest};
 
+use crate::serve::Served;
 use serde_json::{Value, json};
 use state::State;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// The fixtures shipped with the fake: team `ENG` (issues in every state
@@ -32,15 +32,8 @@ pub const FIXTURES: [&str; 2] = [
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeLinear {
-    addr: SocketAddr,
+    served: Served,
     state: Arc<Mutex<State>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeLinear {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl FakeLinear {
@@ -50,19 +43,8 @@ impl FakeLinear {
             key: key.to_string(),
             ..State::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let app = routes::router(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeLinear {
-            addr,
-            state,
-            server,
-        }
+        let served = Served::start(routes::router(state.clone())).await;
+        FakeLinear { served, state }
     }
 
     /// Starts a fake seeded with [`FIXTURES`].
@@ -82,7 +64,7 @@ impl FakeLinear {
 
     /// The GraphQL endpoint (`http://127.0.0.1:PORT/graphql`).
     pub fn url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
+        format!("http://{}/graphql", self.served.addr())
     }
 
     /// Adds a fixture's team, issues and relations. Panics on a fixture

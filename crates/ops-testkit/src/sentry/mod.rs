@@ -20,9 +20,9 @@ mod state;
 
 pub use state::Fault;
 
+use crate::serve::Served;
 use serde_json::Value;
 use state::State;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// The seeded organisation: `acme`, projects `web` (id 4501) and `api` (4502).
@@ -30,34 +30,16 @@ pub const ACME_FIXTURE: &str = include_str!("../../fixtures/sentry/acme.json");
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeSentry {
-    addr: SocketAddr,
+    served: Served,
     state: Arc<Mutex<State>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeSentry {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl FakeSentry {
     /// Starts an empty fake on a free port of 127.0.0.1 that accepts `token`.
     pub async fn start(token: &str) -> Self {
         let state = Arc::new(Mutex::new(State::new(token)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let app = routes::router(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeSentry {
-            addr,
-            state,
-            server,
-        }
+        let served = Served::start(routes::router(state.clone())).await;
+        FakeSentry { served, state }
     }
 
     /// Starts a fake seeded with [`ACME_FIXTURE`].
@@ -75,7 +57,7 @@ impl FakeSentry {
 
     /// The base URL to give a client (`http://127.0.0.1:PORT`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Adds the organisation, projects and issues of a fixture
