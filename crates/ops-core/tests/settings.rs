@@ -177,6 +177,15 @@ fn an_explicit_graphql_url_beats_the_one_derived_from_api_url() {
 }
 
 #[test]
+fn a_github_enterprise_api_url_derives_its_graphql_endpoint_at_api_graphql() {
+    // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql
+    // (not /api/v3/graphql, which answers 404).
+    let s = parse("[github]\napi_url = \"https://ghe.example/api/v3/\"\n").unwrap();
+    assert_eq!(s.github.api_url, "https://ghe.example/api/v3");
+    assert_eq!(s.github.graphql_url, "https://ghe.example/api/graphql");
+}
+
+#[test]
 fn a_secret_table_replaces_the_builtin_key_by_key() {
     let s = parse(
         r#"

@@ -225,3 +225,44 @@ async fn an_unreachable_server_is_a_retryable_error() {
     assert_eq!(e.kind(), ErrorKind::Retryable);
     assert!(e.to_string().contains("could not be reached"), "{e}");
 }
+
+#[tokio::test]
+async fn a_malformed_retry_after_date_falls_back_to_the_backoff_instead_of_panicking() {
+    for bad in [
+        // Day 0 of March: the civil-date arithmetic went below zero.
+        "Sun, 00 Mar 2026 08:49:37 GMT",
+        // A year, an hour far past what a date can hold.
+        "Sun, 06 Nov 99999999999999999 08:49:37 GMT",
+        "Sun, 06 Nov 2026 99999999999999999:00:00 GMT",
+    ] {
+        let script = Script::new(vec![
+            (429, vec![("retry-after", bad.into())], "slow down"),
+            (200, vec![], "done"),
+        ]);
+        let url = script.serve().await;
+        let http = Http::new("test", None, quick()).unwrap();
+        let answer = http.send(&Request::get(url)).await.expect(bad);
+        assert_eq!(answer.body, "done", "{bad}");
+        assert_eq!(
+            script.requests(),
+            2,
+            "{bad}: retried once after the backoff"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_no_header_can_carry_is_an_invalid_error_at_once_not_retried_as_unreachable() {
+    let script = Script::new(vec![(200, vec![], "never asked")]);
+    let url = script.serve().await;
+    // A secret stored on two lines (a Doppler value with a note under it).
+    let token = Secret::new(format!("{CANARY}\nrotate in May"), "env SENTRY_AUTH_TOKEN");
+    let http = Http::new("sentry", Some(Auth::Bearer(token)), quick()).unwrap();
+    let e = http.send(&Request::get(url)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
+    let text = e.to_string();
+    assert!(text.contains("env SENTRY_AUTH_TOKEN"), "{text}");
+    assert!(!text.contains("could not be reached"), "{text}");
+    assert!(!text.contains(CANARY), "{text}");
+    assert_eq!(script.requests(), 0);
+}

@@ -628,3 +628,38 @@ fn a_url_that_is_not_http_is_refused_naming_the_field_and_value() {
         assert!(!text.contains(TOKEN));
     }
 }
+
+#[tokio::test]
+async fn a_sentry_project_without_a_local_checkout_is_an_error_not_findings_with_no_repo() {
+    let fake = FakeSentry::seeded(TOKEN).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut orphan = project("orphan", dir.path(), "acme", "4502");
+    orphan.paths.clear();
+    let mut orphan_slug = project("orphan-slug", dir.path(), "acme", "web");
+    orphan_slug.paths.clear();
+    let api = project("api", dir.path(), "acme", "4501");
+    let src = source(&fake);
+    for lone in [&orphan, &orphan_slug] {
+        let err = src.audit(lone).await.expect_err("no checkout to work in");
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&lone.alias) && text.contains("paths"),
+            "{text}"
+        );
+    }
+    let results = src
+        .audit_many(&[orphan.clone(), api.clone(), orphan_slug.clone()])
+        .await;
+    assert_eq!(results.len(), 3);
+    assert!(results[0].is_err(), "{:?}", results[0]);
+    assert!(results[2].is_err(), "{:?}", results[2]);
+    let found = results[1].as_ref().expect("api still audited");
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|f| f.repo == dir.path().display().to_string()),
+        "{found:?}"
+    );
+}

@@ -8,7 +8,8 @@
 //! ```toml
 //! [github]
 //! api_url = "https://api.github.com"      # REST base URL
-//! graphql_url = "<api_url>/graphql"       # GraphQL endpoint
+//! graphql_url = "<api_url>/graphql"       # GraphQL endpoint (for a GitHub Enterprise
+//!                                         # api_url ".../api/v3": ".../api/graphql")
 //! batch_size = 25                         # repositories per GraphQL request (1..=100)
 //! token = "github_token"                  # the name of a secret (below)
 //!
@@ -312,6 +313,16 @@ impl Settings {
     }
 }
 
+/// The GraphQL endpoint that goes with a REST base URL: `<api_url>/graphql`
+/// (github.com's `https://api.github.com/graphql`), except GitHub Enterprise
+/// Server's `https://HOST/api/v3`, whose GraphQL is at `https://HOST/api/graphql`.
+fn graphql_url_for(api_url: &str) -> String {
+    match api_url.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{api_url}/graphql"),
+    }
+}
+
 fn line_column(text: &str, offset: usize) -> String {
     let (mut line, mut column) = (1, 1);
     for (_, c) in text.char_indices().take_while(|(i, _)| *i < offset) {
@@ -357,7 +368,7 @@ impl Reader<'_> {
             )?;
             let g = &mut settings.github;
             if let Some(url) = self.url(t, "github", "api_url")? {
-                g.graphql_url = format!("{url}/graphql");
+                g.graphql_url = graphql_url_for(&url);
                 g.api_url = url;
             }
             if let Some(url) = self.url(t, "github", "graphql_url")? {

@@ -210,10 +210,17 @@ impl Http {
     /// 2xx or 304 answer (or one of [`Http::with_answers`]); anything else is
     /// an error.
     pub async fn send(&self, request: &Request) -> Result<Response> {
+        // A token no header can carry fails now: retrying cannot mend it.
+        let authorization = match &self.auth {
+            Some(auth) => Some(auth.header().map_err(|e| {
+                Error::backend(self.service, request.describe(), e.kind(), e.to_string())
+            })?),
+            None => None,
+        };
         let mut backoff = self.config.backoff;
         let mut attempt = 0;
         let answer = loop {
-            let outcome = self.send_once(request).await;
+            let outcome = self.send_once(request, authorization.as_ref()).await;
             let wait = match &outcome {
                 Ok(r) => match self.hint.and_then(|h| h(r)) {
                     // Some APIs (GraphQL) say "rate limited" inside a 200.
@@ -241,7 +248,11 @@ impl Http {
         Ok(answer)
     }
 
-    async fn send_once(&self, request: &Request) -> std::result::Result<Response, String> {
+    async fn send_once(
+        &self,
+        request: &Request,
+        authorization: Option<&HeaderValue>,
+    ) -> std::result::Result<Response, String> {
         let mut builder = self
             .client
             .request(request.method.clone(), &request.url)
@@ -249,9 +260,8 @@ impl Http {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        if let Some(auth) = &self.auth {
-            let value = auth.header().map_err(|e| e.to_string())?;
-            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+        if let Some(value) = authorization {
+            builder = builder.header(reqwest::header::AUTHORIZATION, value.clone());
         }
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());

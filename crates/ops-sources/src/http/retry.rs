@@ -18,16 +18,19 @@ pub fn retry_after_header(r: &Response) -> Option<Duration> {
 }
 
 /// The time from now until `at` (Unix seconds, fractions allowed), zero if
-/// it has passed: how the APIs' rate-limit reset headers are read.
+/// it has passed, [`Duration::MAX`] if it is too far for a `Duration`: how the
+/// APIs' rate-limit reset headers are read.
 pub fn until_unix_secs(at: f64) -> Duration {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let wait = at - now;
-    if wait.is_finite() && wait > 0.0 {
-        Duration::from_secs_f64(wait)
-    } else {
+    if wait.is_nan() || wait <= 0.0 {
         Duration::ZERO
+    } else {
+        // A reset too far away for a Duration (a garbled header) is the
+        // longest wait: longer than any allowed, never a panic.
+        Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX)
     }
 }
 
@@ -49,6 +52,11 @@ fn httpdate(s: &str) -> Option<SystemTime> {
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
+    // Out-of-range fields are not a date (and would break the arithmetic below).
+    if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || *h > 23 || *m > 59 || *sec > 60
+    {
+        return None;
+    }
     // Days from the civil date (Howard Hinnant's algorithm), years ≥ 1970.
     let (y, mo) = if month <= 2 {
         (year - 1, month + 9)
@@ -61,7 +69,7 @@ fn httpdate(s: &str) -> Option<SystemTime> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = (era * 146_097 + doe).checked_sub(719_468)?;
     let secs = days * 86_400 + h * 3600 + m * 60 + sec;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 #[cfg(test)]

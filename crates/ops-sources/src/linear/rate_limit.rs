@@ -115,6 +115,34 @@ mod tests {
     }
 
     #[test]
+    fn reset_headers_at_the_ends_of_the_number_range_do_not_panic() {
+        for absurd in [i128::MIN.to_string(), i128::MAX.to_string()] {
+            let r = answer(
+                429,
+                &[
+                    ("x-ratelimit-requests-remaining", "0".into()),
+                    ("x-ratelimit-requests-reset", absurd.clone()),
+                ],
+                "",
+            );
+            assert!(linear_rate_limit(&r).is_some(), "{absurd}");
+        }
+        let past = answer(
+            429,
+            &[
+                ("x-ratelimit-requests-remaining", "0".into()),
+                ("x-ratelimit-requests-reset", "1000".into()),
+            ],
+            "",
+        );
+        assert_eq!(
+            linear_rate_limit(&past),
+            Some(Duration::ZERO),
+            "a reset passed"
+        );
+    }
+
+    #[test]
     fn other_answers_are_not_rate_limits() {
         let ok = answer(200, &[("x-ratelimit-requests-remaining", "0".into())], "{}");
         assert_eq!(linear_rate_limit(&ok), None);

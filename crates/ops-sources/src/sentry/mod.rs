@@ -48,7 +48,9 @@
 //! | `warning`, or a level this source does not know (`unknown`, new ones) | any | P2 current issue |
 //! | `info`, `debug`, `sample` | any | P3 |
 //!
-//! A project without `sentry` config yields no findings and sends no request.
+//! A project without `sentry` config yields no findings and sends no request;
+//! one with `sentry` but no local checkout (`paths`) is an error for that
+//! project (its findings would have no `repo` to work in).
 
 mod finding;
 mod issue;
@@ -339,6 +341,20 @@ fn copy(e: &Error) -> Error {
     }
 }
 
+/// A project with `sentry` but no local checkout: its findings would have no
+/// `repo` for the planner to put the work in.
+fn no_checkout(project: &Project, target: &SentryProject) -> Error {
+    Error::backend(
+        "sentry",
+        format!("audit project {}", project.alias),
+        ErrorKind::Invalid,
+        format!(
+            "the project has Sentry project {}/{} but no local checkout (`paths`) for the work",
+            target.org, target.project
+        ),
+    )
+}
+
 /// Which projects a listing asks for.
 enum Filter<'a> {
     /// `project=<id>` for each.
@@ -361,6 +377,9 @@ impl IssueSource for SentrySource {
         let Some(target) = &project.sentry else {
             return Ok(Vec::new());
         };
+        if project.paths.is_empty() {
+            return Err(no_checkout(project, target));
+        }
         let issues = self.issues(&project.alias, target, "", None).await?;
         Ok(self.findings(project, &target.org, issues.iter()))
     }
@@ -376,7 +395,9 @@ impl IssueSource for SentrySource {
         let mut single = Vec::new();
         for (i, p) in projects.iter().enumerate() {
             match &p.sentry {
-                Some(s) if is_id(&s.project) => by_org.entry(s.org.as_str()).or_default().push(i),
+                Some(s) if is_id(&s.project) && !p.paths.is_empty() => {
+                    by_org.entry(s.org.as_str()).or_default().push(i)
+                }
                 _ => single.push(i),
             }
         }

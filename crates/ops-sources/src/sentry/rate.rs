@@ -100,6 +100,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reset_too_far_for_a_duration_is_a_wait_longer_than_allowed_not_a_panic() {
+        let year = Duration::from_secs(365 * 86_400);
+        for absurd in ["1e20", "1e300"] {
+            let limited = answer(429, &[(RESET, absurd.into())]);
+            assert!(hint(&limited).is_some_and(|w| w > year), "{absurd}");
+            let used_up = answer(200, &[(REMAINING, "0".into()), (RESET, absurd.into())]);
+            let err = pace(&used_up, Duration::from_secs(5), "page 2")
+                .await
+                .expect_err("longer than allowed");
+            assert!(err.retry_after().is_some_and(|w| w > year), "{err}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_used_up_window_with_a_far_reset_is_an_error_carrying_the_wait() {
         let r = answer(200, &[(REMAINING, "0".into()), (RESET, in_secs(120))]);
         let err = pace(&r, Duration::from_secs(5), "page 2")
