@@ -33,8 +33,55 @@ impl Timestamp {
         crate::config::daemon::parse_rfc3339(text)
     }
 
+    /// This instant as RFC 3339 in UTC, to the second (`2026-11-24T00:35:12Z`),
+    /// as remote APIs take and write them.
+    pub fn to_rfc3339(self) -> String {
+        let secs = self.0 / 1000;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        // Civil date from days (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn rfc3339_text_round_trips_through_the_reader_to_the_second() {
+        assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp(1_767_225_600_000).to_rfc3339(),
+            "2026-01-01T00:00:00Z"
+        );
+        for text in [
+            "2000-02-29T23:59:59Z",
+            "2026-11-24T00:35:12Z",
+            "2100-03-01T12:00:00Z",
+        ] {
+            let t = Timestamp::parse_rfc3339(text).expect("valid");
+            assert_eq!(t.to_rfc3339(), text);
+        }
+        let with_millis = Timestamp::parse_rfc3339("2026-11-24T00:35:12.999Z").expect("valid");
+        assert_eq!(with_millis.to_rfc3339(), "2026-11-24T00:35:12Z");
     }
 }

@@ -48,25 +48,7 @@ impl SentrySource {
 /// `YYYY-MM-DDTHH:MM:SS` (UTC), the form Sentry's search takes; seconds are
 /// rounded down, so an issue first seen within the same second still matches.
 pub(super) fn iso(t: Timestamp) -> String {
-    let secs = t.0 / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    t.to_rfc3339().trim_end_matches('Z').to_string()
 }
 
 #[cfg(test)]
