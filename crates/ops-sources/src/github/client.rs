@@ -245,19 +245,8 @@ fn graphql_rate_limited(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::answer;
     use std::time::{SystemTime, UNIX_EPOCH};
-
-    fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
-        let mut map = reqwest::header::HeaderMap::new();
-        for (name, value) in headers {
-            map.insert(*name, value.parse().expect("header value"));
-        }
-        Response {
-            status,
-            headers: map,
-            body: body.into(),
-        }
-    }
 
     fn in_secs(secs: u64) -> String {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");

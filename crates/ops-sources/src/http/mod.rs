@@ -163,6 +163,20 @@ impl Response {
     }
 }
 
+/// An answer made up for a unit test of a rate-limit rule.
+#[cfg(test)]
+pub(crate) fn answer(status: u16, headers: &[(&'static str, String)], body: &str) -> Response {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, value.parse().expect("header value"));
+    }
+    Response {
+        status,
+        headers: map,
+        body: body.into(),
+    }
+}
+
 /// Decides, from an answer, whether it is a rate limit and how long to wait.
 pub type RateLimitHint = fn(&Response) -> Option<Duration>;
 

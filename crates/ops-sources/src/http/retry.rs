@@ -77,13 +77,7 @@ mod tests {
     use super::*;
 
     fn with(value: &str) -> Response {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("retry-after", value.parse().unwrap());
-        Response {
-            status: 429,
-            headers,
-            body: String::new(),
-        }
+        super::super::answer(429, &[("retry-after", value.into())], "")
     }
 
     #[test]

@@ -64,15 +64,7 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn answer(status: u16, headers: &[(&'static str, String)]) -> Response {
-        let mut map = reqwest::header::HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().expect("header value"));
-        }
-        Response {
-            status,
-            headers: map,
-            body: String::new(),
-        }
+        crate::http::answer(status, headers, "")
     }
 
     fn in_secs(s: u64) -> String {
