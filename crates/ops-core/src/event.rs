@@ -2,7 +2,7 @@
 //! subscribers (the CLI's renderers, tests, an embedding tool) read them in order.
 
 use crate::model::{TaskId, TaskStatus, WorkerId};
-use crate::seams::{MergeOutcome, PromoteOutcome};
+use crate::seams::{ChecksState, MergeOutcome, PromoteOutcome};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -19,6 +19,8 @@ pub enum HaltReason {
     WaveLimit,
     /// Interrupted.
     Interrupted,
+    /// The agents of this run spent the budget (`budget_usd`); nothing more was dispatched.
+    BudgetSpent,
 }
 
 /// Something that happened in the engine.
@@ -108,6 +110,23 @@ pub enum Event {
         change: String,
         /// Its URL.
         url: Option<String>,
+    },
+    /// The checks of a task's change were read and differ from the last reading.
+    ChecksChanged {
+        /// The task.
+        task: TaskId,
+        /// The change.
+        change: String,
+        /// What they say now.
+        checks: ChecksState,
+    },
+    /// The agents of this run have spent the budget: nothing more is dispatched;
+    /// running agents finish and their work ships.
+    BudgetSpent {
+        /// Dollars the agents of this run reported.
+        spent_usd: f64,
+        /// The budget.
+        budget_usd: f64,
     },
     /// Checks are green and the engine waits for a yes or no before merging:
     /// answer with [`crate::EngineHandle::confirm_merge`].

@@ -23,7 +23,7 @@ pub use locate::{claude_ops_dir, locate_registry};
 pub use preferences::Preferences;
 pub use registry::{Registry, github_slug};
 pub use settings::{
-    DopplerRef, GitHubSettings, HttpSettings, LinearSettings, SecretProvider, SecretSpec,
-    SentrySettings, Settings, locate_settings,
+    AgentRuntime, DopplerRef, EngineSettings, GitHubSettings, HttpSettings, LinearSettings,
+    SecretProvider, SecretSpec, SentrySettings, Settings, locate_settings,
 };
 pub use topics::{Topic, active_topics, parse_topics};

@@ -35,6 +35,17 @@
 //! op = "op://vault/item/field"            # 1Password reference (`op read`)
 //! pass = "path/in/store"                  # `pass show` path (first line)
 //! timeout_ms = 10000                      # limit for each provider command
+//!
+//! [engine]                                # how `ops run` runs agents (flags override)
+//! agent = "claude"                        # claude, codex, gemini, aider or command
+//! agent_cmd = "my-agent --flag"           # the program of agent = "command" (split on
+//!                                         # whitespace, no shell; the brief on stdin)
+//! model = "..."                           # model for the runtime (default: its own)
+//! max_agents = 5                          # agents at once (1..=1000)
+//! stall_after_secs = 900                  # no activity this long stops an agent
+//! max_attempts = 3                        # failures before a task is blocked
+//! budget_usd = 10.0                       # stop dispatching once agents spent this
+//!                                         # (default: no limit)
 //! ```
 //!
 //! Built-in secrets: `github_token` (env `GITHUB_TOKEN`, `GH_TOKEN`; doppler
@@ -48,6 +59,10 @@
 //! Unknown keys, wrong types and out-of-range values are errors naming the file
 //! and the dotted key ([`Error::ConfigFile`]): a typo never falls back to a
 //! default silently. Invalid TOML names the line and column.
+
+mod engine;
+
+pub use engine::{AgentRuntime, EngineSettings};
 
 use super::env::Env;
 use crate::error::{Error, Result};
@@ -69,6 +84,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// `[secrets.<name>]`: the built-in secrets merged with the file's.
     pub secrets: BTreeMap<String, SecretSpec>,
+    /// `[engine]`: how `ops run` runs agents.
+    pub engine: EngineSettings,
 }
 
 /// `[github]`.
@@ -235,6 +252,7 @@ impl Default for Settings {
                 timeout: Duration::from_secs(30),
             },
             secrets: builtin_secrets(),
+            engine: EngineSettings::default(),
         }
     }
 }
@@ -358,7 +376,11 @@ impl Reader<'_> {
     }
 
     fn settings(&self, root: &Table) -> Result<Settings> {
-        self.known_keys("", root, &["github", "sentry", "linear", "http", "secrets"])?;
+        self.known_keys(
+            "",
+            root,
+            &["github", "sentry", "linear", "http", "secrets", "engine"],
+        )?;
         let mut settings = Settings::default();
         if let Some(t) = self.section(root, "github")? {
             self.known_keys(
@@ -424,6 +446,9 @@ impl Reader<'_> {
             if let Some(n) = self.int(t, "http", "timeout_secs", 1, 86_400)? {
                 h.timeout = Duration::from_secs(n);
             }
+        }
+        if let Some(t) = self.section(root, "engine")? {
+            settings.engine = self.engine(t)?;
         }
         if let Some(t) = self.section(root, "secrets")? {
             for (name, value) in t {

@@ -51,6 +51,9 @@ pub struct EngineConfig {
     /// Whether to ask before each merge (default [`MergeConfirmation::Forced`]; the
     /// CLI asks on a terminal unless `--force`, and holds changes open without one).
     pub merge_confirmation: MergeConfirmation,
+    /// Stop dispatching once the agents of this run have reported spending this
+    /// many dollars (default: no limit; `--budget-usd`).
+    pub budget_usd: Option<f64>,
 }
 
 impl Default for EngineConfig {
@@ -69,6 +72,7 @@ impl Default for EngineConfig {
             checks_timeout: Duration::from_secs(2 * 60 * 60),
             stop_grace: Duration::from_secs(30),
             merge_confirmation: MergeConfirmation::Forced,
+            budget_usd: None,
         }
     }
 }
