@@ -54,6 +54,11 @@ pub struct EngineConfig {
     /// Stop dispatching once the agents of this run have reported spending this
     /// many dollars (default: no limit; `--budget-usd`).
     pub budget_usd: Option<f64>,
+    /// Run only the tasks of these projects (aliases); the rest of the board is
+    /// left alone and does not keep the run going (default: every project).
+    pub projects: Option<std::collections::BTreeSet<String>>,
+    /// Run only fires: P0 tasks and the tasks they depend on (`--fires-only`).
+    pub fires_only: bool,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +78,8 @@ impl Default for EngineConfig {
             stop_grace: Duration::from_secs(30),
             merge_confirmation: MergeConfirmation::Forced,
             budget_usd: None,
+            projects: None,
+            fires_only: false,
         }
     }
 }
