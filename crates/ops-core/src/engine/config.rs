@@ -114,6 +114,15 @@ impl EngineConfig {
                 return bad(field, ms(d), "at least 3ms");
             }
         }
+        if let Some(budget) = self.budget_usd
+            && !(budget.is_finite() && budget > 0.0)
+        {
+            return bad(
+                "budget_usd",
+                budget.to_string(),
+                "a finite number of dollars above 0, or no limit",
+            );
+        }
         if self.worker.0.is_empty() {
             return bad("worker", String::new(), "a non-empty worker id");
         }
