@@ -63,7 +63,8 @@ impl Dispatcher for Scribe {
     }
 }
 
-/// One running scribe agent.
+/// One running scribe agent: it does its work when first waited for, unless
+/// stopped before.
 struct ScribeAgent {
     log: WorkLog,
     line: String,
@@ -84,6 +85,14 @@ impl AgentHandle for ScribeAgent {
     }
 
     async fn stop(&self) -> ops_core::Result<()> {
+        // Work not yet done is not done at all; `set` fails if it is done already.
+        let _ = self.outcome.set(AgentOutcome {
+            status: AgentStatus::Stopped,
+            summary: String::new(),
+            cost_usd: None,
+            worktree: None,
+            changed_files: Vec::new(),
+        });
         Ok(())
     }
 

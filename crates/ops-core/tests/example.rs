@@ -5,6 +5,39 @@
 mod example;
 
 use ops_core::HaltReason;
+use ops_core::conformance::{self, DispatcherProbe};
+use ops_core::model::{Task, TaskId};
+use ops_core::seams::Brief;
+use std::time::Duration;
+
+fn brief(id: &str) -> Brief {
+    let task = Task::new(TaskId::new(id).expect("valid"), id, "demo", "/src/demo");
+    Brief {
+        branch: task.branch_name(),
+        text: format!("do {id}"),
+        attempt: 1,
+        task,
+    }
+}
+
+#[tokio::test]
+async fn the_example_dispatcher_passes_the_dispatcher_conformance_suite() {
+    let scribe = example::Scribe {
+        log: example::WorkLog::default(),
+    };
+    let probe = DispatcherProbe {
+        finishing: brief("finishing"),
+        long_running: brief("long"),
+        limit: Duration::from_secs(5),
+    };
+    conformance::dispatcher(&scribe, probe).await;
+    let log = scribe.log.lock().expect("lock").clone();
+    assert_eq!(
+        log,
+        ["finishing (attempt 1)"],
+        "the stopped agent did no work"
+    );
+}
 
 #[tokio::test]
 async fn the_custom_dispatcher_example_ships_every_task_in_dependency_order_and_reports_its_cost() {
