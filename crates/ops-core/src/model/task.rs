@@ -598,4 +598,35 @@ mod tests {
         }
         assert_eq!(t.counted_attempts(), 1);
     }
+
+    #[test]
+    fn a_task_saved_before_promotions_were_recorded_reads_as_not_promoted() {
+        let t = Task::new(id("old"), "old", "p", "r");
+        let mut json = serde_json::to_value(&t).expect("json");
+        json.as_object_mut()
+            .expect("an object")
+            .remove("promoted_at");
+        let back: Task = serde_json::from_value(json).expect("still readable");
+        assert_eq!(back.promoted_at, None);
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn only_a_task_completed_by_its_last_attempt_shipping_counts_as_shipped() {
+        let mut t = Task::new(id("s"), "s", "p", "r");
+        t.attempts.push(Attempt {
+            number: 1,
+            brief: String::new(),
+            started_at: Timestamp(0),
+            ended_at: None,
+            summary: None,
+            cost_usd: None,
+            outcome: Some(AttemptOutcome::Shipped),
+        });
+        assert!(!t.shipped(), "still pending");
+        t.status = TaskStatus::Completed;
+        assert!(t.shipped());
+        t.attempts.clear();
+        assert!(!t.shipped(), "completed as already done");
+    }
 }
