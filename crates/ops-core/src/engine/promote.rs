@@ -53,15 +53,19 @@ pub(super) async fn catch_up(ctx: &Ctx, view: &BoardView) -> Vec<(String, Promot
 }
 
 /// Records on each task that its merge reached main. A task that cannot be saved
-/// keeps no record, so a later run promotes again (a no-op) and records it then.
+/// keeps no record, so a later run promotes again (a no-op) and records it then;
+/// one saved meanwhile by another worker (a conflict) is left to that worker.
 async fn record(ctx: &Ctx, tasks: Vec<&Task>) {
     let now = Timestamp::now();
     for task in tasks {
         let mut task = task.clone();
         task.promoted_at = Some(now);
-        if let Err(e) = ctx.save(task.clone()).await {
+        let id = task.id.clone();
+        if let Err(e) = ctx.save(task).await
+            && e.kind() != crate::error::ErrorKind::Conflict
+        {
             ctx.events.emit(Event::Warning {
-                task: Some(task.id),
+                task: Some(id),
                 message: format!("could not record the promotion on the board: {e}"),
             });
         }

@@ -337,4 +337,28 @@ mod tests {
         running.paths.clear();
         assert!(BoardView::pick(&ready, &[&running], 5).is_empty());
     }
+
+    #[test]
+    fn fires_only_scopes_p0_tasks_and_their_blockers_within_the_chosen_projects() {
+        let mut fire = task("fire", &["cause", "other-cause"]);
+        fire.priority = crate::model::Priority::P0;
+        let cause = task("cause", &["root"]);
+        let root = task("root", &[]);
+        let mut other = task("other-cause", &[]);
+        other.project = "elsewhere".into();
+        let after = task("after", &["fire"]);
+        let chore = task("chore", &[]);
+        let view = BoardView::new(vec![fire, cause, root, other, after, chore]).expect("acyclic");
+        let all: Vec<&str> = view.scope.iter().map(TaskId::as_str).collect();
+        assert_eq!(all.len(), 6, "unscoped: every task");
+        let projects = BTreeSet::from(["p".to_string()]);
+        let view = view.scoped(Some(&projects), true);
+        let scope: Vec<&str> = view.scope.iter().map(TaskId::as_str).collect();
+        assert_eq!(scope, ["cause", "fire", "root"]);
+        assert_eq!(ids(&view.ready(None)), ["root"]);
+        let waiting = view.waiting_outside_scope();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].0.as_str(), "fire");
+        assert!(waiting[0].1.contains("other-cause"), "{}", waiting[0].1);
+    }
 }
