@@ -21,10 +21,12 @@ fn minutes(n: u64) -> Duration {
 }
 
 /// What the first run's promotion does instead of promoting.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Broken {
     /// Never returns: the run is killed while promoting.
     Hangs,
+    /// Tells `entered`, then never returns.
+    HangsAndTells(Arc<tokio::sync::Notify>),
     /// Says dev is not green.
     Skips,
 }
@@ -53,8 +55,12 @@ impl Shipper for BrokenPromotion {
         self.inner.merge(change).await
     }
     async fn promote(&self, _project: &str, _repo: &str) -> ops_core::Result<PromoteOutcome> {
-        match self.how {
+        match &self.how {
             Broken::Hangs => std::future::pending().await,
+            Broken::HangsAndTells(entered) => {
+                entered.notify_one();
+                std::future::pending().await
+            }
             Broken::Skips => Ok(PromoteOutcome::Skipped {
                 reason: "dev's head is not green".into(),
             }),
@@ -308,4 +314,62 @@ async fn after_the_second_interrupt_the_next_run_resumes_every_task_from_the_boa
         .map(|b| b.task.id.to_string())
         .collect();
     assert_eq!(briefs, ["a", "s", "a"], "s shipped without a new agent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_lost_to_a_kill_is_made_up_from_the_reopened_sqlite_board() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("board.sqlite");
+    let dispatcher = FakeDispatcher::new(|_| FakeAgent::succeed_after(Duration::from_millis(20)));
+    let shipper = FakeShipper::new();
+    let config = ops_core::EngineConfig {
+        board_poll: Duration::from_millis(50),
+        checks_poll: Duration::from_millis(10),
+        ..common::config()
+    };
+    let board = ops_core::SqliteBoard::open(&path).await.expect("open");
+    for t in [task("a", &[]), task("b", &["a"])] {
+        ops_core::TaskStore::insert(&board, t).await.expect("seed");
+    }
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let first = ops_core::Engine::new(
+        Arc::new(board),
+        Arc::new(dispatcher.clone()),
+        Arc::new(BrokenPromotion {
+            inner: shipper.clone(),
+            how: Broken::HangsAndTells(Arc::clone(&entered)),
+        }),
+    )
+    .with_config(config.clone());
+    let run = tokio::spawn(first.run());
+    tokio::time::timeout(Duration::from_secs(30), entered.notified())
+        .await
+        .expect("the first run reaches the promotion");
+    // kill -9: the run's future is dropped mid-promotion, its board closed.
+    run.abort();
+    assert!(run.await.expect_err("aborted").is_cancelled());
+    assert_eq!(shipper.merges(), [id("a"), id("b")]);
+
+    let board = ops_core::SqliteBoard::open(&path).await.expect("reopen");
+    let second = ops_core::Engine::new(
+        Arc::new(board.clone()),
+        Arc::new(dispatcher.clone()),
+        Arc::new(shipper.clone()),
+    )
+    .with_config(config);
+    let report = tokio::time::timeout(Duration::from_secs(30), second.run())
+        .await
+        .expect("the second run ends")
+        .expect("second run");
+    assert_eq!(report.halt, HaltReason::AllDone);
+    assert!(report.shipped.is_empty(), "nothing merged twice");
+    assert_eq!(shipper.merges(), [id("a"), id("b")]);
+    assert_eq!(shipper.promotions(), ["repo-a", "repo-b"]);
+    for n in ["a", "b"] {
+        let t = ops_core::TaskStore::get(&board, &id(n))
+            .await
+            .expect("get")
+            .expect("on the board");
+        assert!(t.promoted_at.is_some(), "{n}: the record survives on disk");
+    }
 }
