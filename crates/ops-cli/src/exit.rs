@@ -93,6 +93,12 @@ pub enum CliError {
         /// What is wrong, one item per problem.
         problems: Vec<String>,
     },
+    /// `ops doctor` found items that fail (its output says why and what to do).
+    #[error("pass the setup check: {} failed (see the `fail` lines)", failed.join(", "))]
+    SetupFailed {
+        /// The failed items' names (`registry`, `agent claude`...).
+        failed: Vec<String>,
+    },
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -110,6 +116,7 @@ impl CliError {
             | CliError::Output(_)
             | CliError::TodoWithoutProject { .. }
             | CliError::Unhealthy { .. }
+            | CliError::SetupFailed { .. }
             | CliError::Core(_) => ERROR,
         }
     }
