@@ -94,7 +94,7 @@ fn cli_line(
 ) -> Check {
     let name = format!("agent {cli}");
     let role = if configured {
-        format!(" ([engine] agent = \"{cli}\")")
+        format!(" (the configured runtime: [engine] agent = \"{cli}\")")
     } else {
         String::new()
     };
@@ -230,6 +230,7 @@ async fn version(program: &Path) -> Answer {
         Ok(Ok(status)) => status,
         Ok(Err(e)) => return Answer::Unstartable(e),
         Err(_) => {
+            let _ = child.start_kill();
             let _ = child.wait().await;
             return Answer::TimedOut;
         }
