@@ -174,3 +174,55 @@ fn shipping(project: &Project, github_token: Option<&str>, secret: &str) -> Chec
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(repos: &[&str], ship: Option<ShipKind>) -> Project {
+        Project {
+            alias: "api".into(),
+            repos: repos.iter().map(|r| (*r).to_owned()).collect(),
+            ship,
+            ..Project::default()
+        }
+    }
+
+    #[test]
+    fn shipping_follows_the_route_github_only_with_a_token_and_says_why_it_is_local() {
+        let token = Some("env GITHUB_TOKEN");
+        let cases = [
+            (project(&["acme/api"], None), token, Status::Ok, "github"),
+            (
+                project(&["acme/api"], None),
+                None,
+                Status::Ok,
+                "local git (no github_token)",
+            ),
+            (
+                project(&[], None),
+                token,
+                Status::Ok,
+                "local git (no GitHub repository)",
+            ),
+            (
+                project(&["acme/api"], Some(ShipKind::Local)),
+                token,
+                Status::Ok,
+                "local git (ship = local",
+            ),
+            (
+                project(&["acme/api"], Some(ShipKind::Github)),
+                None,
+                Status::Warn,
+                "local git: the registry says ship = github",
+            ),
+        ];
+        for (project, token, status, starts) in cases {
+            let check = shipping(&project, token, "github_token");
+            assert_eq!(check.check, "ship api");
+            assert_eq!(check.status, status, "{}", check.detail);
+            assert!(check.detail.starts_with(starts), "{}", check.detail);
+        }
+    }
+}
