@@ -50,7 +50,7 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
         .into_iter()
         .map(|cli| (cli, on_path(cli.name(), &path)))
         .collect();
-    let answers = futures_all(found.iter().map(|(_, p)| p.clone()).collect()).await;
+    let answers = ask_versions(found.iter().map(|(_, p)| p.clone()).collect()).await;
     for ((cli, program), answer) in found.into_iter().zip(answers) {
         checks.push(cli_line(
             cli,
@@ -65,7 +65,7 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
 }
 
 /// Asks every found program for its version at once.
-async fn futures_all(programs: Vec<Option<PathBuf>>) -> Vec<Option<Answer>> {
+async fn ask_versions(programs: Vec<Option<PathBuf>>) -> Vec<Option<Answer>> {
     let mut set = tokio::task::JoinSet::new();
     for (i, program) in programs.into_iter().enumerate() {
         set.spawn(async move {
@@ -272,7 +272,7 @@ fn first_line(bytes: &[u8]) -> Option<String> {
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .map(|l| super::super::one_line(l, 120))
+        .map(|l| crate::commands::one_line(l, 120))
 }
 
 #[cfg(test)]

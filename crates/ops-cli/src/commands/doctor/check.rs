@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-/// How an item of the setup check came out.
+/// How an item of the setup check came out, from least to most severe (the
+/// order `-q` filters by).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -70,7 +71,7 @@ pub fn table(checks: &[Check], quiet: bool) -> String {
             c.status.word(),
             c.check,
             " ".repeat(pad),
-            super::super::one_line(&c.detail, usize::MAX)
+            crate::commands::one_line(&c.detail, usize::MAX)
         ));
     }
     if !quiet {
@@ -85,6 +86,15 @@ pub fn table(checks: &[Check], quiet: bool) -> String {
         text.push('\n');
     }
     text
+}
+
+/// `1 project`, `3 projects`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// The `--json` array.

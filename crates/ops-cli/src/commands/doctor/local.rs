@@ -2,8 +2,7 @@
 //! active topics) and ops' state directory with its board. Nothing is created:
 //! a state directory or board that does not exist yet is said to be so.
 
-use super::check::{Check, Status};
-use super::setup::plural;
+use super::check::{Check, Status, plural};
 use crate::cli::GlobalArgs;
 use crate::state_dir;
 use ops_core::config::{DaemonHealth, Env, Preferences, active_topics, claude_ops_dir};

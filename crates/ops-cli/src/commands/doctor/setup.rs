@@ -1,14 +1,14 @@
 //! The configuration items: the registry (where, how many projects, missing
 //! paths), the settings file, and what ops would work on from here (the context).
 
-use super::check::{Check, Status};
+use super::check::{Check, Status, plural};
 use crate::cli::GlobalArgs;
 use ops_core::Error;
 use ops_core::config::{
     Context, ContextKind, Env, Registry, Settings, locate_registry, locate_settings,
 };
 use ops_core::model::Project;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What the configuration items found, for the items after them.
 pub struct Setup {
@@ -198,18 +198,4 @@ fn default_settings_place(env: &Env) -> Option<PathBuf> {
     env.path("XDG_CONFIG_HOME")
         .or_else(|| env.home().map(|h| h.join(".config")))
         .map(|d| d.join("ops").join("config.toml"))
-}
-
-/// `1 project`, `3 projects`.
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// Whether `dir` holds `name` in any of `paths`.
-pub fn any_has(paths: &[PathBuf], name: &str) -> bool {
-    paths.iter().any(|p| Path::new(p).join(name).exists())
 }

@@ -2,12 +2,13 @@
 //! secrets the configured remote sources need (present or not, and where
 //! found: never the value), and how each project would ship.
 
+use super::check::plural;
 use super::check::{Check, Status};
-use super::setup::{any_has, plural};
 use ops_core::config::Settings;
 use ops_core::model::{Project, ShipKind};
 use ops_ship::route::ship_kind;
 use ops_sources::{SecretResolver, TokenUser};
+use std::path::PathBuf;
 
 /// A remote source: who needs its token, and which projects use it.
 struct Remote {
@@ -140,6 +141,11 @@ fn local_sources(projects: &[Project], checks: &mut Vec<Check>) {
             ops_sources::todos::TODOS_FILE
         ),
     ));
+}
+
+/// Whether any of `paths` holds `name`.
+fn any_has(paths: &[PathBuf], name: &str) -> bool {
+    paths.iter().any(|p| p.join(name).exists())
 }
 
 /// How `project` would ship, as `ops run` routes it: GitHub when
