@@ -22,6 +22,8 @@ const STATUSES: [&str; 4] = ["ok", "warn", "fail", "info"];
 struct User {
     tmp: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// Where doctor runs (a plain directory unless a test says otherwise).
+    cwd: PathBuf,
 }
 
 impl User {
@@ -35,9 +37,11 @@ impl User {
             let real = host_program(tool);
             std::os::unix::fs::symlink(real, tmp.path().join("tools").join(tool)).expect("symlink");
         }
+        let cwd = tmp.path().join("work");
         User {
             tmp,
             env: Vec::new(),
+            cwd,
         }
     }
 
@@ -82,7 +86,7 @@ impl User {
     /// `ops doctor <args>`; fails the test if it runs for more than a minute
     /// (doctor must never hang, whatever a CLI does).
     fn doctor(&self, args: &[&str]) -> Output {
-        let mut cmd = scoped::ops_command(&self.path("work"), &self.path("home"));
+        let mut cmd = scoped::ops_command(&self.cwd, &self.path("home"));
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
@@ -545,4 +549,50 @@ fn json_is_an_array_of_check_status_detail_objects_and_text_shows_the_same_items
         );
         assert!(table.contains(&line), "{line:?} not in\n{table}");
     }
+}
+
+#[test]
+fn inside_a_git_checkout_no_registry_is_needed_and_a_github_origin_turns_the_github_source_on() {
+    let repo = ops_testkit::TempRepo::new();
+    repo.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/acme/api.git",
+    ]);
+    let mut user = User::new();
+    user.cli("claude", "echo 2.0.1");
+    user.cwd = repo.work();
+    let (items, code, stderr) = user.json();
+    assert_eq!(code, Some(0), "{stderr}");
+    let (status, detail) = item(&items, "registry");
+    assert_eq!(status, "info", "{detail}");
+    assert!(
+        detail.contains("not needed inside a git checkout"),
+        "{detail}"
+    );
+    let (status, detail) = item(&items, "context");
+    assert_eq!(status, "ok");
+    assert!(
+        detail.starts_with("SCOPED") && detail.contains(&repo.work().display().to_string()),
+        "{detail}"
+    );
+    let (status, detail) = item(&items, "source github");
+    assert_eq!(status, "warn", "no token in this environment: {detail}");
+    assert!(detail.starts_with("1 project"), "{detail}");
+}
+
+#[test]
+fn outside_a_git_checkout_no_registry_is_a_warning_saying_how_to_give_one() {
+    let mut user = User::new();
+    user.cli("claude", "echo 2.0.1");
+    let (items, code, stderr) = user.json();
+    assert_eq!(code, Some(0), "{stderr}");
+    let (status, detail) = item(&items, "registry");
+    assert_eq!(status, "warn");
+    assert!(
+        detail.contains("--registry") && detail.contains("OPS_REGISTRY"),
+        "{detail}"
+    );
+    assert_eq!(item(&items, "context").0, "info");
 }
