@@ -584,7 +584,7 @@ fn inside_a_git_checkout_no_registry_is_needed_and_a_github_origin_turns_the_git
 
 #[test]
 fn outside_a_git_checkout_no_registry_is_a_warning_saying_how_to_give_one() {
-    let mut user = User::new();
+    let user = User::new();
     user.cli("claude", "echo 2.0.1");
     let (items, code, stderr) = user.json();
     assert_eq!(code, Some(0), "{stderr}");
