@@ -596,3 +596,37 @@ fn outside_a_git_checkout_no_registry_is_a_warning_saying_how_to_give_one() {
     );
     assert_eq!(item(&items, "context").0, "info");
 }
+
+#[test]
+fn agent_cmd_with_another_runtime_is_the_cli_checked_for_that_runtime() {
+    let mut user = User::new();
+    let opt = user.path("opt");
+    std::fs::create_dir(&opt).expect("mkdir");
+    let custom = opt.join("my-claude");
+    std::fs::write(&custom, "#!/bin/sh\necho '2.1.0 (Claude Code, vendored)'\n").expect("write");
+    std::fs::set_permissions(&custom, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // The claude on PATH is not the one ops would start.
+    user.cli("claude", "echo '1.0.0 (Claude Code)'");
+    user.settings(&format!(
+        "[engine]\nagent = \"claude\"\nagent_cmd = \"{} --verbose\"\n",
+        custom.display()
+    ));
+    let (items, code, stderr) = user.json();
+    assert_eq!(code, Some(0), "{stderr}");
+    let (status, detail) = item(&items, "agent claude");
+    assert_eq!(status, "ok");
+    assert!(
+        detail.starts_with("2.1.0 (Claude Code, vendored)")
+            && detail.contains(&custom.display().to_string()),
+        "{detail}"
+    );
+
+    let mut user = User::new();
+    user.cli("claude", "echo '1.0.0 (Claude Code)'");
+    user.settings("[engine]\nagent = \"claude\"\nagent_cmd = \"no-such-claude\"\n");
+    let (items, code, stderr) = user.json();
+    assert_eq!(code, Some(1), "{stderr}");
+    let (status, detail) = item(&items, "agent claude");
+    assert_eq!(status, "fail");
+    assert!(detail.contains("`no-such-claude`"), "{detail}");
+}

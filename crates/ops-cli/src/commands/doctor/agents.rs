@@ -44,17 +44,28 @@ enum Answer {
 
 /// Checks the agent CLIs against `engine` (the configured runtime missing is
 /// a failure, the others are facts) and the `command` runtime's program.
+///
+/// As `ops run` does, `agent_cmd` given with another runtime than `command`
+/// names that runtime's CLI (instead of the one on PATH): its program is the
+/// one looked for and asked for its version.
 pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let found: Vec<(AgentRuntime, Option<PathBuf>)> = CLIS
+    let replacement = engine.agent_cmd.as_deref().and_then(program_of);
+    let found: Vec<(AgentRuntime, Wanted<'_>, Option<PathBuf>)> = CLIS
         .into_iter()
-        .map(|cli| (cli, on_path(cli.name(), &path)))
+        .map(|cli| match replacement {
+            Some(program) if cli == engine.agent => {
+                (cli, Wanted::AgentCmd(program), locate(program, &path))
+            }
+            _ => (cli, Wanted::OnPath, on_path(cli.name(), &path)),
+        })
         .collect();
-    let answers = ask_versions(found.iter().map(|(_, p)| p.clone()).collect()).await;
-    for ((cli, program), answer) in found.into_iter().zip(answers) {
+    let answers = ask_versions(found.iter().map(|(_, _, p)| p.clone()).collect()).await;
+    for ((cli, wanted, program), answer) in found.into_iter().zip(answers) {
         checks.push(cli_line(
             cli,
             cli == engine.agent,
+            wanted,
             program.as_deref(),
             answer,
         ));
@@ -62,6 +73,15 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
     if engine.agent == AgentRuntime::Command {
         checks.push(command_line(engine.agent_cmd.as_deref(), &path));
     }
+}
+
+/// Which program stands for a runtime.
+#[derive(Debug, Clone, Copy)]
+enum Wanted<'a> {
+    /// Its CLI's name on PATH.
+    OnPath,
+    /// The program of `[engine] agent_cmd`.
+    AgentCmd(&'a str),
 }
 
 /// Asks every found program for its version at once.
@@ -89,6 +109,7 @@ async fn ask_versions(programs: Vec<Option<PathBuf>>) -> Vec<Option<Answer>> {
 fn cli_line(
     cli: AgentRuntime,
     configured: bool,
+    wanted: Wanted<'_>,
     program: Option<&Path>,
     answer: Option<Answer>,
 ) -> Check {
@@ -99,16 +120,22 @@ fn cli_line(
         String::new()
     };
     let (Some(program), Some(answer)) = (program, answer) else {
-        return if configured {
-            Check::new(
+        return match (configured, wanted) {
+            (true, Wanted::AgentCmd(program)) => Check::new(
+                name,
+                Status::Fail,
+                format!(
+                    "agent_cmd program `{program}` not found (on PATH or as an executable file){role}: install it or fix [engine] agent_cmd"
+                ),
+            ),
+            (true, Wanted::OnPath) => Check::new(
                 name,
                 Status::Fail,
                 format!(
                     "`{cli}` not found on PATH{role}: install it, or choose another runtime with [engine] agent or `ops run --agent`"
                 ),
-            )
-        } else {
-            Check::new(name, Status::Info, "not found on PATH")
+            ),
+            (false, _) => Check::new(name, Status::Info, "not found on PATH"),
         };
     };
     let at = program.display();
@@ -146,19 +173,14 @@ fn cli_line(
 /// found. Only the program is shown: the arguments may hold anything.
 fn command_line(agent_cmd: Option<&str>, path: &std::ffi::OsStr) -> Check {
     let name = "agent command";
-    let Some(program) = agent_cmd.and_then(|c| c.split_whitespace().next()) else {
+    let Some(program) = agent_cmd.and_then(program_of) else {
         return Check::new(
             name,
             Status::Fail,
             "[engine] agent = \"command\" but agent_cmd names no program",
         );
     };
-    let found = if program.contains('/') {
-        Some(PathBuf::from(program)).filter(|p| is_executable(p))
-    } else {
-        on_path(program, path)
-    };
-    match found {
+    match locate(program, path) {
         Some(at) => Check::new(
             name,
             Status::Ok,
@@ -186,6 +208,20 @@ pub async fn git(checks: &mut Vec<Check>) {
         ),
     };
     checks.push(check);
+}
+
+/// The program of an `agent_cmd` (its first word; the rest are its arguments).
+fn program_of(agent_cmd: &str) -> Option<&str> {
+    agent_cmd.split_whitespace().next()
+}
+
+/// `program` as a path when it has a `/`, else on PATH.
+fn locate(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|p| is_executable(p))
+    } else {
+        on_path(program, path)
+    }
 }
 
 /// The executable `name` in the directories of `path` (empty entries, which
