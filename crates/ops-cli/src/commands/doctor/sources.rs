@@ -2,8 +2,7 @@
 //! secrets the configured remote sources need (present or not, and where
 //! found: never the value), and how each project would ship.
 
-use super::check::plural;
-use super::check::{Check, Status};
+use super::check::{Check, Status, plural};
 use ops_core::config::Settings;
 use ops_core::model::{Project, ShipKind};
 use ops_ship::route::ship_kind;
