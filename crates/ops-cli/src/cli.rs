@@ -78,22 +78,9 @@ pub enum Command {
     Status,
     /// Remove worktrees whose work has landed (inside a git checkout; says why it keeps the others).
     Gc,
-    /// Check the setup (never prints secrets) [not implemented yet].
+    /// Check the setup: registry, settings, sources, secrets (never printed), agent CLIs,
+    /// git, daemon health, state dir; exits 1 when an item fails.
     Doctor,
-}
-
-impl Command {
-    /// The command's name as typed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Audit(_) => "audit",
-            Command::Plan(_) => "plan",
-            Command::Run(_) => "run",
-            Command::Status => "status",
-            Command::Gc => "gc",
-            Command::Doctor => "doctor",
-        }
-    }
 }
 
 /// `ops audit [--project A] [--todo TEXT]...`

@@ -34,7 +34,7 @@ Exit codes:
   0  success
   1  error (the message on stderr says what failed and where)
   2  usage: the arguments were wrong
-  3  not implemented yet (`ops run` without --dry-run, `ops doctor`)
+  3  not implemented yet (`ops run` without --dry-run)
   4  partial audit: some sources failed (listed on stderr); the rest was shown";
 
 /// Why a command failed. Messages read after "failed to …".
@@ -43,7 +43,7 @@ Exit codes:
 pub enum CliError {
     /// The command exists in the contract but is not built yet.
     #[error(
-        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan`, `ops run --dry-run` and `ops gc` work today (see README.md)"
+        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan`, `ops run --dry-run`, `ops gc` and `ops doctor` work today (see README.md)"
     )]
     NotImplemented {
         /// The command's name.
@@ -93,6 +93,12 @@ pub enum CliError {
         /// What is wrong, one item per problem.
         problems: Vec<String>,
     },
+    /// `ops doctor` found items that fail (its output says why and what to do).
+    #[error("pass the setup check: {} failed (see the `fail` lines)", failed.join(", "))]
+    SetupFailed {
+        /// The failed items' names (`registry`, `agent claude`...).
+        failed: Vec<String>,
+    },
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -110,6 +116,7 @@ impl CliError {
             | CliError::Output(_)
             | CliError::TodoWithoutProject { .. }
             | CliError::Unhealthy { .. }
+            | CliError::SetupFailed { .. }
             | CliError::Core(_) => ERROR,
         }
     }

@@ -45,7 +45,6 @@ fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
         ],
         &["run", "--subagents"],
         &["run", "--teams", "--agent", "claude"],
-        &["doctor", "-q"],
     ];
     // `ops run` reads the registry (for --project) before it stops.
     let registry = dir.path().join("registry.json");

@@ -2,6 +2,7 @@
 //! back to [`crate::exit`], which prints it and picks the exit code.
 
 mod audit;
+mod doctor;
 mod gc;
 mod plan;
 mod run;
@@ -29,11 +30,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         }
         Command::Run(r) => run::run(g, r, err)?,
         Command::Gc => gc::run(g, out, err)?,
-        not_built @ Command::Doctor => {
-            return Err(CliError::NotImplemented {
-                command: not_built.name(),
-            });
-        }
+        Command::Doctor => doctor::run(g, out)?,
     }
     out.flush().map_err(CliError::Output)
 }

@@ -68,7 +68,7 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
 /// the checkout's `origin` remote (so a plain clone needs no configuration).
 /// With several checkouts the pairing of paths and repositories would be a
 /// guess: those name their `repos` in the registry.
-fn github_repos_from_origin(projects: &mut [ops_core::model::Project]) {
+pub fn github_repos_from_origin(projects: &mut [ops_core::model::Project]) {
     for project in projects {
         if let ([path], true) = (project.paths.as_slice(), project.repos.is_empty())
             && let Some(slug) = ops_sources::git::origin_url(path)
