@@ -10,8 +10,9 @@
 //!   most every [`REDRAW_EVERY`]; an event that falls inside that interval is drawn
 //!   by the next event, [`LiveView::tick`], [`LiveView::note`] or
 //!   [`LiveView::finish`], whichever comes first. Lines are cut to the terminal
-//!   width (`COLUMNS`, else 120) so that none wraps. Warnings, interrupts and the
-//!   budget running out print above the table. `-q`: no table, only warnings.
+//!   width (`COLUMNS`, else 120) so that none wraps. Warnings, interrupts, the
+//!   budget running out, retries (with why) and follow-ups print above the table.
+//!   `-q`: no table, only warnings.
 //! * **Lines** (no terminal): one line per event, `HH:MM:SS` (UTC) first:
 //!   `12:03:04 ops-todo-1a2b in_progress → auditing`,
 //!   `12:03:09 ops-todo-1a2b agent claude #1 finished: ok ($0.0123)`,
@@ -205,7 +206,11 @@ impl LiveView {
             Output::Table => {
                 let above = matches!(
                     event,
-                    Event::Warning { .. } | Event::Interrupted { .. } | Event::BudgetSpent { .. }
+                    Event::Warning { .. }
+                        | Event::Interrupted { .. }
+                        | Event::BudgetSpent { .. }
+                        | Event::Retrying { .. }
+                        | Event::FollowUpAdded { .. }
                 );
                 if above {
                     self.erase(out)?;

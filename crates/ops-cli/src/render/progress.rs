@@ -2,7 +2,7 @@
 //! a task's agent, its checks, its merge and promotion, follow-ups, what was spent.
 
 use ops_core::Event;
-use ops_core::model::{Task, TaskId, WorkerId};
+use ops_core::model::{Task, TaskId, TaskStatus, WorkerId};
 use ops_core::seams::{ChecksState, MergeOutcome, PromoteOutcome};
 use std::collections::BTreeMap;
 
@@ -59,6 +59,11 @@ impl Progress {
                 if !to.is_in_flight() {
                     t.agent = None;
                 }
+                if matches!(to, TaskStatus::Pending | TaskStatus::InProgress) {
+                    // Another attempt: its change gets a new head, new checks, a new merge.
+                    t.checks = None;
+                    t.merge = None;
+                }
                 t.awaiting_confirmation = false;
             }
             Event::AgentStarted {
@@ -73,7 +78,9 @@ impl Progress {
             Event::AgentStalled { task, .. } => self.task(task).agent = None,
             Event::AgentFinished { task, cost_usd, .. } => {
                 self.task(task).agent = None;
-                self.spent_usd += cost_usd.unwrap_or(0.0);
+                if let Some(cost) = cost_usd.filter(|c| super::cost::usable(*c)) {
+                    self.spent_usd += cost;
+                }
             }
             Event::ChecksChanged { task, checks, .. } => {
                 self.task(task).checks = Some(checks.clone());
@@ -137,7 +144,7 @@ impl Progress {
             .tasks
             .get(&task.id)
             .is_some_and(|t| t.awaiting_confirmation);
-        let blocked_waiting = task.status == ops_core::model::TaskStatus::Blocked
+        let blocked_waiting = task.status == TaskStatus::Blocked
             && task
                 .status_reason
                 .as_deref()

@@ -134,6 +134,7 @@ fn cell(screen: &str, task: &str, column: &str) -> String {
         .expect("known column");
     let row: Vec<char> = screen
         .lines()
+        .skip_while(|l| !l.starts_with("TASK "))
         .find(|l| l.starts_with(&format!("{task} ")))
         .unwrap_or_else(|| panic!("no row for {task} in:\n{screen}"))
         .chars()
@@ -932,4 +933,83 @@ fn a_new_view_stamps_lines_with_the_utc_wall_clock() {
         "{s} not between {before} and {after}"
     );
     assert_eq!(&s[8..], " run started: worker me, up to 5 agents\n");
+}
+
+#[test]
+fn a_retry_clears_the_checks_and_merge_of_the_failed_attempt_and_says_why_above_the_table() {
+    let (mut view, hands) = view(Output::Table);
+    let mut board = vec![task("a", TaskStatus::Shipping)];
+    let mut out = Vec::new();
+    for event in [
+        Event::ChecksChanged {
+            task: id("a"),
+            change: "#1".into(),
+            checks: ChecksState::Failed {
+                detail: "test x".into(),
+            },
+        },
+        Event::MergeAttempted {
+            task: id("a"),
+            change: "#1".into(),
+            outcome: MergeOutcome::Refused {
+                reason: "conflict".into(),
+            },
+        },
+    ] {
+        hands.advance(1000);
+        view.on_event(&event, &board, &mut out).expect("write");
+    }
+    let s = screen(&out);
+    assert_eq!(cell(&s, "a", "CI"), "failed");
+    assert_eq!(cell(&s, "a", "DEPLOY"), "merge refused");
+
+    board[0].status = TaskStatus::Pending;
+    hands.advance(1000);
+    let mut out = Vec::new();
+    for event in [
+        Event::Retrying {
+            task: id("a"),
+            attempt: 1,
+            reason: "shipping failed: conflict".into(),
+        },
+        moved("a", TaskStatus::Shipping, TaskStatus::Pending),
+    ] {
+        hands.advance(1000);
+        view.on_event(&event, &board, &mut out).expect("write");
+    }
+    assert!(
+        text(&out).contains("\x1b[Ja attempt 1 failed, retrying: shipping failed: conflict\n"),
+        "{:?}",
+        text(&out)
+    );
+    let s = screen(&out);
+    assert_eq!(cell(&s, "a", "CI"), "");
+    assert_eq!(cell(&s, "a", "DEPLOY"), "");
+    assert_eq!(cell(&s, "a", "STATUS"), "pending");
+}
+
+#[test]
+fn spend_leaves_out_costs_that_are_not_finite_and_non_negative() {
+    let (mut view, _) = view(Output::Json);
+    let mut out = Vec::new();
+    for cost in [Some(0.5), Some(f64::NAN), Some(-2.0), None, Some(0.25)] {
+        view.on_event(
+            &Event::AgentFinished {
+                task: id("a"),
+                attempt: 1,
+                succeeded: true,
+                summary: String::new(),
+                cost_usd: cost,
+            },
+            &[],
+            &mut out,
+        )
+        .expect("write");
+    }
+    let mut r = report(HaltReason::AllDone);
+    r.shipped.clear();
+    view.finish(&r, &[], &mut out).expect("write");
+    let last: serde_json::Value =
+        serde_json::from_str(text(&out).lines().last().expect("report")).expect("json");
+    assert_eq!(last["spent_usd"], 0.75);
 }
