@@ -1,5 +1,7 @@
 //! The live view fed with events and boards, read back from the bytes it wrote.
 
+mod real_run;
+
 use super::*;
 use ops_core::HaltReason;
 use ops_core::model::{Attempt, Lease, TaskId, TaskStatus, WorkerId};
@@ -151,20 +153,22 @@ fn cell(screen: &str, task: &str, column: &str) -> String {
         .to_owned()
 }
 
+/// A report with `halt`: a real one (of a run over an empty board), then made to
+/// say that `a` shipped, `b` is blocked, one is left and `/src/web` was promoted.
 fn report(halt: HaltReason) -> RunReport {
-    RunReport {
-        halt,
-        shipped: vec![id("a")],
-        completed: 1,
-        blocked: vec![(id("b"), "the fmt gate rejected the work: diff".into())],
-        remaining: 1,
-        promoted: vec![(
-            "/src/web".into(),
-            PromoteOutcome::Promoted {
-                sha: "def5678901".into(),
-            },
-        )],
-    }
+    let mut r = real_run::empty_run_report();
+    r.halt = halt;
+    r.shipped = vec![id("a")];
+    r.completed = 1;
+    r.blocked = vec![(id("b"), "the fmt gate rejected the work: diff".into())];
+    r.remaining = 1;
+    r.promoted = vec![(
+        "/src/web".into(),
+        PromoteOutcome::Promoted {
+            sha: "def5678901".into(),
+        },
+    )];
+    r
 }
 
 #[test]
