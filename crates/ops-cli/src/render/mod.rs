@@ -10,7 +10,9 @@
 //!   most every [`REDRAW_EVERY`]; an event that falls inside that interval is drawn
 //!   by the next event, [`LiveView::tick`], [`LiveView::note`] or
 //!   [`LiveView::finish`], whichever comes first. Lines are cut to the terminal
-//!   width (`COLUMNS`, else 120) so that none wraps. Warnings, interrupts, the
+//!   width (`COLUMNS`, else 120) so that none wraps, and the rows to its height
+//!   (`LINES`, else 40; completed tasks give way first, then the last rows, and
+//!   a line says how many are not shown). Warnings, interrupts, the
 //!   budget running out, retries (with why) and follow-ups print above the table.
 //!   `-q`: no table, only warnings.
 //! * **Lines** (no terminal): one line per event, `HH:MM:SS` (UTC) first:
@@ -68,6 +70,9 @@ pub const REDRAW_EVERY: Duration = Duration::from_millis(100);
 /// The terminal width when `COLUMNS` does not say.
 const DEFAULT_WIDTH: usize = 120;
 
+/// The terminal height when `LINES` does not say.
+const DEFAULT_HEIGHT: usize = 40;
+
 /// How the live view writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -114,12 +119,24 @@ impl RunMode {
     }
 }
 
-/// The width `COLUMNS` gives (a positive number), else [`DEFAULT_WIDTH`].
-fn terminal_width(columns: Option<&str>) -> usize {
-    columns
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|w| *w > 0)
-        .unwrap_or(DEFAULT_WIDTH)
+/// The terminal's size in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Size {
+    width: usize,
+    height: usize,
+}
+
+/// The size `COLUMNS` and `LINES` give (positive numbers), else
+/// [`DEFAULT_WIDTH`] × [`DEFAULT_HEIGHT`].
+fn terminal_size(columns: Option<&str>, lines: Option<&str>) -> Size {
+    let positive = |v: Option<&str>| {
+        v.and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+    };
+    Size {
+        width: positive(columns).unwrap_or(DEFAULT_WIDTH),
+        height: positive(lines).unwrap_or(DEFAULT_HEIGHT),
+    }
 }
 
 /// Reads the clocks: monotonic for the redraw throttle, wall for line times.
@@ -130,7 +147,7 @@ pub struct LiveView {
     output: Output,
     info: RunInfo,
     verbosity: Verbosity,
-    width: usize,
+    size: Size,
     clock: Clock,
     progress: Progress,
     /// Lines of the table block on screen now (Table output).
@@ -144,14 +161,16 @@ pub struct LiveView {
 }
 
 impl LiveView {
-    /// A view writing `output`; the table fits the width `COLUMNS` says (else 120).
+    /// A view writing `output`; the table fits the size `COLUMNS` and `LINES` say
+    /// (else 120 × 40).
     pub fn new(output: Output, info: RunInfo, verbosity: Verbosity) -> Self {
-        let width = terminal_width(std::env::var("COLUMNS").ok().as_deref());
+        let var = |name| std::env::var(name).ok();
+        let size = terminal_size(var("COLUMNS").as_deref(), var("LINES").as_deref());
         Self::with_parts(
             output,
             info,
             verbosity,
-            width,
+            size,
             Box::new(|| (Instant::now(), Timestamp::now())),
         )
     }
@@ -160,14 +179,14 @@ impl LiveView {
         output: Output,
         info: RunInfo,
         verbosity: Verbosity,
-        width: usize,
+        size: Size,
         clock: Clock,
     ) -> Self {
         LiveView {
             output,
             info,
             verbosity,
-            width,
+            size,
             clock,
             progress: Progress::default(),
             drawn: 0,
@@ -316,7 +335,13 @@ impl LiveView {
     /// Replaces the table on screen with the latest state.
     fn draw(&mut self, now: Instant, out: &mut dyn Write) -> io::Result<()> {
         let board = self.pending.take().unwrap_or_else(|| self.board.clone());
-        let block = table::block(&self.info, &self.progress, &board, self.width);
+        let block = table::block(
+            &self.info,
+            &self.progress,
+            &board,
+            self.size.width,
+            self.size.height,
+        );
         self.erase(out)?;
         out.write_all(block.as_bytes())?;
         self.drawn = block.lines().count();

@@ -15,15 +15,24 @@ const HEADER: [&str; 7] = ["TASK", "OWNER", "STATUS", "PR", "CI", "DEPLOY", "COS
 const MIN_TASK_WIDTH: usize = 16;
 
 /// The whole block drawn on the terminal: title, table and counts, each line at
-/// most `width` characters so that no line wraps.
-pub fn block(info: &RunInfo, progress: &Progress, board: &[Task], width: usize) -> String {
+/// most `width` characters so that no line wraps, at most `height - 1` lines so
+/// that the top stays on screen (the cursor can move back up to it).
+pub fn block(
+    info: &RunInfo,
+    progress: &Progress,
+    board: &[Task],
+    width: usize,
+    height: usize,
+) -> String {
     let mut text = format!(
         "ops run · {} · {} · up to {} agents\n",
         info.mode.name(),
         info.agent,
         info.max_agents
     );
-    text.push_str(&table(progress, board, width));
+    // Title, header, "more" line, counts, and the line the cursor rests on.
+    let max_rows = height.saturating_sub(5).max(1);
+    text.push_str(&table(progress, board, width, max_rows));
     text.push_str(&counts(info, progress, board));
     text.push('\n');
     text.lines()
@@ -31,10 +40,14 @@ pub fn block(info: &RunInfo, progress: &Progress, board: &[Task], width: usize) 
         .collect()
 }
 
-/// The table, its TASK column narrowed so that the rows fit in `width`.
-pub fn table(progress: &Progress, board: &[Task], width: usize) -> String {
-    let rows: Vec<[String; 7]> = ordered(board)
-        .into_iter()
+/// The table, its TASK column narrowed so that the rows fit in `width`, at most
+/// `max_rows` rows (completed tasks give way first, then the last ones) and a line
+/// saying how many are not shown.
+pub fn table(progress: &Progress, board: &[Task], width: usize, max_rows: usize) -> String {
+    let all = ordered(board);
+    let shown = fit(&all, max_rows);
+    let rows: Vec<[String; 7]> = shown
+        .iter()
         .map(|task| {
             [
                 String::new(),
@@ -58,15 +71,43 @@ pub fn table(progress: &Progress, board: &[Task], width: usize) -> String {
         .sum();
     let gaps = 2 * (HEADER.len() - 1);
     let task_width = width.saturating_sub(others + gaps).max(MIN_TASK_WIDTH);
-    let rows: Vec<[String; 7]> = ordered(board)
-        .into_iter()
+    let rows: Vec<[String; 7]> = shown
+        .iter()
         .zip(rows)
         .map(|(task, mut row)| {
             row[0] = one_line(&format!("{} {}", task.id, task.title), task_width);
             row
         })
         .collect();
-    columns(&HEADER, &rows)
+    let mut text = columns(&HEADER, &rows);
+    if shown.len() < all.len() {
+        text.push_str(&format!(
+            "… {} more tasks not shown (`ops status` lists them all)\n",
+            all.len() - shown.len()
+        ));
+    }
+    text
+}
+
+/// At most `max_rows` of `tasks`, in their order: completed ones are left out
+/// first, then the last ones.
+fn fit<'a>(tasks: &[&'a Task], max_rows: usize) -> Vec<&'a Task> {
+    let mut completed_to_drop = tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Completed)
+        .count()
+        .min(tasks.len().saturating_sub(max_rows));
+    let mut shown: Vec<&Task> = tasks
+        .iter()
+        .copied()
+        .filter(|t| {
+            let drop = completed_to_drop > 0 && t.status == TaskStatus::Completed;
+            completed_to_drop -= usize::from(drop);
+            !drop
+        })
+        .collect();
+    shown.truncate(max_rows);
+    shown
 }
 
 /// `Completed N · In-flight N · Queued N · Blocked N`, and what was spent (of the

@@ -42,7 +42,7 @@ fn view_with(
         output,
         info,
         verbosity,
-        width,
+        Size { width, height: 40 },
         Box::new(move || (*clock.0.lock().expect("clock"), WALL)),
     );
     (view, hands)
@@ -911,15 +911,27 @@ fn the_report_after_the_budget_ran_out_says_how_to_go_on() {
 }
 
 #[test]
-fn run_modes_are_named_as_their_flags_and_the_width_comes_from_columns() {
+fn run_modes_are_named_as_their_flags_and_the_size_comes_from_columns_and_lines() {
     assert_eq!(
         [RunMode::Subagents, RunMode::Teams, RunMode::Hybrid].map(RunMode::name),
         ["subagents", "teams", "hybrid"]
     );
-    assert_eq!(terminal_width(Some("80")), 80);
-    assert_eq!(terminal_width(Some(" 200\n")), 200);
+    assert_eq!(
+        terminal_size(Some("80"), Some(" 50\n")),
+        Size {
+            width: 80,
+            height: 50
+        }
+    );
     for unusable in [None, Some(""), Some("0"), Some("wide")] {
-        assert_eq!(terminal_width(unusable), 120, "{unusable:?}");
+        assert_eq!(
+            terminal_size(unusable, unusable),
+            Size {
+                width: 120,
+                height: 40
+            },
+            "{unusable:?}"
+        );
     }
 }
 
@@ -1016,4 +1028,42 @@ fn spend_leaves_out_costs_that_are_not_finite_and_non_negative() {
     let last: serde_json::Value =
         serde_json::from_str(text(&out).lines().last().expect("report")).expect("json");
     assert_eq!(last["spent_usd"], 0.75);
+}
+
+#[test]
+fn a_board_taller_than_the_terminal_drops_completed_rows_first_then_the_last_and_says_so() {
+    let (mut view, _) = view(Output::Table);
+    view.size.height = 10; // 5 rows
+    let mut board: Vec<Task> = (0..4)
+        .map(|n| task(&format!("done{n}"), TaskStatus::Completed))
+        .collect();
+    board.extend((0..4).map(|n| task(&format!("todo{n}"), TaskStatus::Pending)));
+    board[2].status = TaskStatus::InProgress;
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    let s = text(&out);
+    let rows: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with("done") || w.starts_with("todo"))
+        .collect();
+    assert_eq!(rows, ["done2", "todo0", "todo1", "todo2", "todo3"]);
+    assert!(
+        s.contains("\n… 3 more tasks not shown (`ops status` lists them all)\n"),
+        "{s}"
+    );
+    assert!(s.lines().count() < 10, "the top line stays on screen:\n{s}");
+
+    view.size.height = 7; // 2 rows
+    let mut out = Vec::new();
+    view.note("x", &mut out).expect("write");
+    let s = screen(&out);
+    let rows: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with("done") || w.starts_with("todo"))
+        .collect();
+    assert_eq!(rows, ["done2", "todo0"], "{s}");
+    assert!(s.contains("… 6 more tasks"), "{s}");
 }
