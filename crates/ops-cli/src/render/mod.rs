@@ -154,9 +154,9 @@ pub struct LiveView {
     drawn: usize,
     /// When the table was last drawn.
     last_draw: Option<Instant>,
-    /// The state changed since the last draw; holds the board to draw.
-    pending: Option<Vec<Task>>,
-    /// The last board seen, for notes that redraw the table.
+    /// The state changed since the table was last drawn (the throttle held it back).
+    dirty: bool,
+    /// The last board seen (Table output), for the next draw.
     board: Vec<Task>,
 }
 
@@ -191,7 +191,7 @@ impl LiveView {
             progress: Progress::default(),
             drawn: 0,
             last_draw: None,
-            pending: None,
+            dirty: false,
             board: Vec::new(),
         }
     }
@@ -208,7 +208,6 @@ impl LiveView {
         // runtime is still known either way, and the order keeps that obvious.
         let line = lines::describe(event, board, &self.progress, self.detail_width());
         self.progress.apply(event);
-        self.board = board.to_vec();
         let warning = matches!(event, Event::Warning { .. });
         match self.output {
             Output::Json => out.write_all(json::event_line(event).as_bytes())?,
@@ -231,12 +230,13 @@ impl LiveView {
                         | Event::Retrying { .. }
                         | Event::FollowUpAdded { .. }
                 );
+                self.board = board.to_vec();
                 if above {
                     self.erase(out)?;
                     writeln!(out, "{line}")?;
                     self.draw(now, out)?;
                 } else {
-                    self.pending = Some(board.to_vec());
+                    self.dirty = true;
                     if self
                         .last_draw
                         .is_none_or(|last| now.duration_since(last) >= REDRAW_EVERY)
@@ -257,7 +257,7 @@ impl LiveView {
         let due = self
             .last_draw
             .is_none_or(|last| now.duration_since(last) >= REDRAW_EVERY);
-        if self.pending.is_some() && due && self.shows_table() {
+        if self.dirty && due && self.shows_table() {
             self.draw(now, out)?;
             out.flush()?;
         }
@@ -289,7 +289,6 @@ impl LiveView {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let (now, _) = (self.clock)();
-        self.board = board.to_vec();
         match self.output {
             Output::Json => {
                 let line = json::report_line(&self.info, &self.progress, report, board);
@@ -300,7 +299,7 @@ impl LiveView {
             }
             Output::Table => {
                 if self.shows_table() {
-                    self.pending = Some(board.to_vec());
+                    self.board = board.to_vec();
                     self.draw(now, out)?;
                     // The last table stays on screen; the report goes below it.
                     self.drawn = 0;
@@ -334,11 +333,10 @@ impl LiveView {
 
     /// Replaces the table on screen with the latest state.
     fn draw(&mut self, now: Instant, out: &mut dyn Write) -> io::Result<()> {
-        let board = self.pending.take().unwrap_or_else(|| self.board.clone());
         let block = table::block(
             &self.info,
             &self.progress,
-            &board,
+            &self.board,
             self.size.width,
             self.size.height,
         );
@@ -346,6 +344,7 @@ impl LiveView {
         out.write_all(block.as_bytes())?;
         self.drawn = block.lines().count();
         self.last_draw = Some(now);
+        self.dirty = false;
         Ok(())
     }
 }
