@@ -168,32 +168,32 @@ impl Progress {
 
     /// DEPLOY: `merged`, `promoted` or `promotion skipped` (the task's repository
     /// after its merge), `merge refused`, `head moved`; `follow-up added` after
-    /// a check after the merge failed.
+    /// a check after the merge failed. A task completed with a change before this
+    /// run (no merge event seen) counts as merged.
     pub fn deploy(&self, task: &Task) -> String {
-        let Some(t) = self.tasks.get(&task.id) else {
-            return String::new();
-        };
+        let seen = self.tasks.get(&task.id);
+        let merge = seen.and_then(|t| t.merge.as_ref());
         let merged = matches!(
-            t.merge,
+            merge,
             Some(MergeOutcome::Merged { .. } | MergeOutcome::AlreadyMerged { .. })
-        );
+        ) || (task.status == TaskStatus::Completed && task.pr.is_some());
         let promotion = self
             .promoted
             .iter()
             .rev()
             .find(|(repo, _)| *repo == task.repo)
             .map(|(_, outcome)| outcome);
-        let base = match (&t.merge, promotion) {
+        let base = match (merge, promotion) {
             (_, Some(PromoteOutcome::Promoted { .. } | PromoteOutcome::UpToDate)) if merged => {
                 "promoted"
             }
             (_, Some(PromoteOutcome::Skipped { .. })) if merged => "promotion skipped",
-            (Some(MergeOutcome::Merged { .. } | MergeOutcome::AlreadyMerged { .. }), _) => "merged",
+            _ if merged => "merged",
             (Some(MergeOutcome::HeadChanged { .. }), _) => "head moved",
             (Some(MergeOutcome::Refused { .. }), _) => "merge refused",
-            (None, _) => "",
+            _ => "",
         };
-        match (base, t.follow_ups) {
+        match (base, seen.map_or(0, |t| t.follow_ups)) {
             (base, 0) => base.to_owned(),
             ("", _) => "follow-up added".to_owned(),
             (base, _) => format!("{base}, follow-up added"),

@@ -1067,3 +1067,40 @@ fn a_board_taller_than_the_terminal_drops_completed_rows_first_then_the_last_and
     assert_eq!(rows, ["done2", "todo0"], "{s}");
     assert!(s.contains("… 6 more tasks"), "{s}");
 }
+
+#[test]
+fn a_task_completed_with_a_change_before_this_run_shows_merged_and_then_its_promotion() {
+    let (mut view, hands) = view(Output::Table);
+    let mut earlier = task("earlier", TaskStatus::Completed);
+    earlier.pr = Some("#5".into());
+    let board = [
+        earlier,
+        task("already-done", TaskStatus::Completed),
+        task("todo", TaskStatus::Pending),
+    ];
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    let s = screen(&out);
+    assert_eq!(cell(&s, "earlier", "DEPLOY"), "merged");
+    assert_eq!(
+        cell(&s, "already-done", "DEPLOY"),
+        "",
+        "no change, nothing merged"
+    );
+    assert_eq!(cell(&s, "todo", "DEPLOY"), "");
+    hands.advance(1000);
+    view.on_event(
+        &Event::Promoted {
+            project: "web".into(),
+            repo: "/src/web".into(),
+            outcome: PromoteOutcome::UpToDate,
+        },
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = screen(&out);
+    assert_eq!(cell(&s, "earlier", "DEPLOY"), "promoted");
+    assert_eq!(cell(&s, "todo", "DEPLOY"), "", "not merged, not promoted");
+}
