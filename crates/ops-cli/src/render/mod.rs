@@ -13,8 +13,8 @@
 //!   width (`COLUMNS`, else 120) so that none wraps, and the rows to its height
 //!   (`LINES`, else 40; completed tasks give way first, then the last rows, and
 //!   a line says how many are not shown). Warnings, interrupts, the
-//!   budget running out, retries (with why) and follow-ups print above the table.
-//!   `-q`: no table, only warnings.
+//!   budget running out, retries (with why) and follow-ups print above the table
+//!   (`-v`: every event's line does). `-q`: no table, only warnings.
 //! * **Lines** (no terminal): one line per event, `HH:MM:SS` (UTC) first:
 //!   `12:03:04 ops-todo-1a2b in_progress → auditing`,
 //!   `12:03:09 ops-todo-1a2b agent claude #1 finished: ok ($0.0123)`,
@@ -24,7 +24,8 @@
 //! * **Json** (`--json`): one JSON object per line. Each event is the engine's
 //!   [`Event`] serialized as is (`{"event":"task_moved","task":..,"from":..,
 //!   "to":..,"reason":..}`); a note of the CLI's own is
-//!   `{"event":"note","message":".."}`; the last line is the report:
+//!   `{"event":"note","message":".."}`; `-q` and `-v` change nothing here. The
+//!   last line is the report:
 //!
 //! ```text
 //! {"event":"report",
@@ -222,14 +223,15 @@ impl LiveView {
                 }
             }
             Output::Table => {
-                let above = matches!(
-                    event,
-                    Event::Warning { .. }
-                        | Event::Interrupted { .. }
-                        | Event::BudgetSpent { .. }
-                        | Event::Retrying { .. }
-                        | Event::FollowUpAdded { .. }
-                );
+                let above = self.verbosity == Verbosity::Verbose
+                    || matches!(
+                        event,
+                        Event::Warning { .. }
+                            | Event::Interrupted { .. }
+                            | Event::BudgetSpent { .. }
+                            | Event::Retrying { .. }
+                            | Event::FollowUpAdded { .. }
+                    );
                 self.board = board.to_vec();
                 if above {
                     self.erase(out)?;

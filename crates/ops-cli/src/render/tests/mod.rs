@@ -1104,3 +1104,25 @@ fn a_task_completed_with_a_change_before_this_run_shows_merged_and_then_its_prom
     assert_eq!(cell(&s, "earlier", "DEPLOY"), "promoted");
     assert_eq!(cell(&s, "todo", "DEPLOY"), "", "not merged, not promoted");
 }
+
+#[test]
+fn verbose_table_output_prints_every_events_line_above_the_table() {
+    let (mut view, hands) = view_with(Output::Table, info(), Verbosity::Verbose, 120);
+    let board = [task("a", TaskStatus::InProgress)];
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    hands.advance(1);
+    let mut out = Vec::new();
+    view.on_event(
+        &moved("a", TaskStatus::Pending, TaskStatus::InProgress),
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = text(&out);
+    assert!(
+        s.starts_with("\x1b[4A\r\x1b[Ja pending → in_progress\nops run · hybrid"),
+        "{s:?}"
+    );
+}
