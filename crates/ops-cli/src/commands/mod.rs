@@ -11,7 +11,7 @@ mod sources;
 mod status;
 mod text;
 
-use text::{columns, one_line};
+pub(crate) use text::{columns, one_line};
 
 use crate::cli::{Cli, Command};
 use crate::exit::CliError;
