@@ -128,3 +128,52 @@ pub fn refs_containing(repo: &Path, commit: &str) -> Vec<String> {
     .map(|s| s.lines().map(String::from).collect())
     .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ops_testkit::TempRepo;
+
+    /// A branch `topic` off dev with one commit adding `file`; back on dev.
+    fn topic(repo: &TempRepo, branch: &str, file: &str) -> String {
+        repo.git(&["checkout", "--quiet", "-b", branch, "dev"]);
+        let sha = repo.commit_file(file, "work\n", &format!("add {file}"));
+        repo.git(&["checkout", "--quiet", "dev"]);
+        sha
+    }
+
+    #[test]
+    fn a_commit_squashed_onto_dev_has_landed_and_one_that_was_not_has_not() {
+        let repo = TempRepo::new();
+        let squashed = topic(&repo, "ops/t1", "a.txt");
+        let pending = topic(&repo, "ops/t2", "b.txt");
+        repo.git(&["merge", "--quiet", "--squash", "ops/t1"]);
+        repo.git(&["commit", "--quiet", "-m", "t1\n\nOps-Task: t1"]);
+        let work = repo.work();
+        assert!(landed(&work, "dev", &squashed));
+        assert!(!landed(&work, "dev", &pending));
+        assert!(!refs_containing(&work, &pending).is_empty(), "on ops/t2");
+    }
+
+    #[test]
+    fn squashes_lists_each_trailer_commit_so_a_double_merge_shows_twice() {
+        let repo = TempRepo::new();
+        repo.commit_file("a.txt", "a\n", "t1\n\nOps-Task: t1");
+        repo.commit_file("b.txt", "b\n", "a title saying Ops-Task: t9");
+        repo.commit_file("c.txt", "c\n", "t1 again\n\nOps-Task: t1");
+        repo.git(&["push", "--quiet", "origin", "dev"]);
+        let found = squashes(&repo.origin(), "dev");
+        let tasks: Vec<(&str, usize, &[String])> = found
+            .iter()
+            .map(|s| (s.task.as_str(), s.position, s.added.as_slice()))
+            .collect();
+        assert_eq!(
+            tasks,
+            [
+                ("t1", 1, &["a.txt".to_string()][..]),
+                ("t1", 3, &["c.txt".to_string()][..])
+            ]
+        );
+        assert_eq!(commits_adding(&repo.origin(), "dev", "b.txt"), 1);
+    }
+}
