@@ -8,6 +8,8 @@
 //! | 2    | usage: the arguments were wrong (reported by the argument parser)    |
 //! | 3    | not implemented yet: the command is part of the contract, not built  |
 //! | 4    | partial audit: some sources failed (listed on stderr); the findings and plan shown are what the others found |
+//! | 5    | `ops run` ended with blocked or failed tasks (listed in the final report) |
+//! | 130  | `ops run` was interrupted (Ctrl-C or SIGTERM); the board is consistent and the next `ops run` resumes |
 //!
 //! Error messages read after "failed to …", like ops-core's, and name the file,
 //! flag or value at fault.
@@ -27,6 +29,10 @@ pub const NOT_IMPLEMENTED: u8 = 3;
 
 /// Some audit sources failed; the output is what the others found.
 pub const PARTIAL: u8 = 4;
+/// `ops run` ended with blocked or failed tasks.
+pub const UNFINISHED: u8 = 5;
+/// `ops run` was interrupted.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit code table as `--help` shows it.
 pub const CODES_HELP: &str = "\
@@ -34,8 +40,10 @@ Exit codes:
   0  success
   1  error (the message on stderr says what failed and where)
   2  usage: the arguments were wrong
-  3  not implemented yet (`ops run` without --dry-run, `ops doctor`)
-  4  partial audit: some sources failed (listed on stderr); the rest was shown";
+  3  not implemented yet (`ops doctor`)
+  4  partial audit: some sources failed (listed on stderr); the rest was shown
+  5  `ops run` ended with blocked or failed tasks (listed in the final report)
+  130  `ops run` was interrupted (Ctrl-C, SIGTERM); the next `ops run` resumes";
 
 /// Why a command failed. Messages read after "failed to …".
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +101,37 @@ pub enum CliError {
         /// What is wrong, one item per problem.
         problems: Vec<String>,
     },
+    /// `ops run` without a mode flag and without a terminal to ask on.
+    #[error(
+        "choose how to run: no terminal to ask on; pass one of --subagents, --teams, --hybrid or --dry-run"
+    )]
+    NoRunMode,
+    /// The `command` runtime was chosen without the command to run.
+    #[error(
+        "start the command runtime: --agent command needs --agent-cmd CMD (or agent_cmd in the [engine] section of the settings file)"
+    )]
+    AgentCmdMissing,
+    /// `--agent-cmd` cannot be used as given.
+    #[error("use --agent-cmd {given:?}: {expected}")]
+    AgentCmdInvalid {
+        /// The value given.
+        given: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// The run ended with blocked or failed tasks (the report listed them).
+    #[error(
+        "finish every task: {blocked} blocked or failed (listed in the report above); fix them and run `ops run` again"
+    )]
+    Unfinished {
+        /// How many tasks are blocked or failed.
+        blocked: usize,
+    },
+    /// The run was interrupted; the board is consistent.
+    #[error(
+        "finish the run: interrupted; the board is consistent and `ops run` resumes where this run stopped"
+    )]
+    Interrupted,
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -104,6 +143,11 @@ impl CliError {
         match self {
             CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
             CliError::PartialAudit { .. } => PARTIAL,
+            CliError::NoRunMode | CliError::AgentCmdMissing | CliError::AgentCmdInvalid { .. } => {
+                USAGE
+            }
+            CliError::Unfinished { .. } => UNFINISHED,
+            CliError::Interrupted => INTERRUPTED,
             CliError::NoStateDir
             | CliError::Io { .. }
             | CliError::Runtime(_)
@@ -144,12 +188,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn not_implemented_maps_to_its_own_code_and_everything_else_to_error() {
+    fn each_error_maps_to_its_documented_code() {
         assert_eq!(
             CliError::NotImplemented { command: "run" }.exit_code(),
             NOT_IMPLEMENTED
         );
         assert_eq!(CliError::NoStateDir.exit_code(), ERROR);
+        assert_eq!(CliError::NoRunMode.exit_code(), USAGE);
+        assert_eq!(CliError::AgentCmdMissing.exit_code(), USAGE);
+        assert_eq!(CliError::Unfinished { blocked: 2 }.exit_code(), UNFINISHED);
+        assert_eq!(CliError::Interrupted.exit_code(), INTERRUPTED);
         let unknown =
             ops_core::Error::UnknownTask(ops_core::model::TaskId::new("t1").expect("valid id"));
         assert_eq!(CliError::from(unknown).exit_code(), ERROR);
@@ -157,7 +205,15 @@ mod tests {
 
     #[test]
     fn the_help_table_lists_every_code() {
-        for code in [SUCCESS, ERROR, USAGE, NOT_IMPLEMENTED, PARTIAL] {
+        for code in [
+            SUCCESS,
+            ERROR,
+            USAGE,
+            NOT_IMPLEMENTED,
+            PARTIAL,
+            UNFINISHED,
+            INTERRUPTED,
+        ] {
             assert!(
                 CODES_HELP.contains(&format!("  {code}  ")),
                 "code {code} missing"

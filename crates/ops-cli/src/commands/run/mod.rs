@@ -1,0 +1,176 @@
+//! `ops run`: audit and plan the scope onto the board, then run the engine over
+//! it until every task in scope is settled, showing every event, and end with
+//! the final report (DESIGN steps 1–10).
+//!
+//! [`mode`] picks how tasks run, [`wiring`] builds the engine's parts from the
+//! settings file and the flags, [`drive`] runs the loop (with [`signals`] and
+//! [`confirm`]), [`worktrees`] removes the worktrees whose work landed.
+//!
+//! Pre-flight: claude-ops' daemon health. An unhealthy or stale
+//! `daemon-health.json` blocks dispatch unless `--force`.
+
+mod confirm;
+mod drive;
+mod mode;
+mod probe;
+mod signals;
+mod standin;
+mod wiring;
+mod worktrees;
+
+use standin as view;
+
+use super::{plan, scope};
+use crate::cli::{GlobalArgs, RunArgs, Verbosity};
+use crate::exit::CliError;
+use mode::Choice;
+use ops_core::model::Task;
+use ops_core::{Engine, HaltReason, SqliteBoard};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use view::{LiveView, Output, RunInfo};
+
+/// Runs `ops run` (without `--dry-run`, which is `ops plan`).
+pub fn run(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    let scope = scope::load(global, args.project.as_deref())?;
+    dispatch_allowed(&scope.health_problems, args.force)?;
+    let quiet = global.verbosity() == Verbosity::Quiet;
+    if args.force && !quiet {
+        for problem in &scope.health_problems {
+            writeln!(err, "ops: warning (ignored with --force): {problem}")
+                .map_err(CliError::Output)?;
+        }
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let choice = mode::choose(args, interactive, || {
+        write!(err, "{}", mode::QUESTION)?;
+        err.flush()?;
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line)?;
+        Ok((read > 0).then_some(line))
+    })?;
+    let mode = match choice {
+        Choice::DryRun => return plan::show(global, &scope, args.fires_only, &[], out, err),
+        Choice::Quit => return Ok(()),
+        Choice::Run(mode) => mode,
+    };
+    let agent = wiring::agent(&scope.settings.engine, args)?;
+    let projects = &scope.context.projects;
+    let dispatcher = wiring::dispatcher(&agent, projects)?;
+    let planned = plan::onto_board(global, &scope, args.fires_only, &[])?;
+    planned.warn(global, &scope, err)?;
+    let confirmation = wiring::confirmation(args.force, scope.yolo, interactive);
+    let config = wiring::engine_config(&scope.settings.engine, args, projects, confirmation);
+    let output = if global.json {
+        Output::Json
+    } else if std::io::stdout().is_terminal() {
+        Output::Table
+    } else {
+        Output::Lines
+    };
+    let info = RunInfo {
+        mode,
+        agent: agent.runtime.name().to_owned(),
+        max_agents: config.max_agents,
+        budget_usd: config.budget_usd,
+    };
+    let mut view = LiveView::new(output, info, global.verbosity());
+    let report = super::block_on(async {
+        let board = Arc::new(SqliteBoard::open(&planned.board).await?);
+        mode::apply(board.as_ref(), &planned.tasks, mode).await?;
+        let mut notes = Vec::new();
+        let shippers =
+            wiring::shippers(projects, &scope.settings, config.promote, &mut notes).await;
+        if !quiet {
+            for n in notes {
+                writeln!(err, "ops: warning: {n}").map_err(CliError::Output)?;
+            }
+        }
+        let mut engine =
+            Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers)).with_config(config);
+        for gate in wiring::gates(projects, dispatcher) {
+            engine = engine.with_gate(gate);
+        }
+        let signals = signals::Signals::install().map_err(|source| CliError::Io {
+            what: "listen for",
+            path: "SIGINT and SIGTERM".into(),
+            source,
+        })?;
+        let mut live = drive::Live {
+            view: &mut view,
+            out: &mut *out,
+            board: board.as_ref(),
+            projects: projects.iter().map(|p| p.alias.clone()).collect(),
+            ask: confirmation == ops_core::engine::MergeConfirmation::Ask,
+        };
+        let (report, tasks) = live.run(engine, signals).await?;
+        view.finish(&report, &tasks, out)
+            .map_err(CliError::Output)?;
+        let shipped: Vec<Task> = tasks
+            .into_iter()
+            .filter(|t| report.shipped.contains(&t.id))
+            .collect();
+        let (removed, warnings) = worktrees::remove_landed(projects, &shipped).await;
+        if !quiet {
+            for w in warnings {
+                writeln!(err, "ops: warning: {w}").map_err(CliError::Output)?;
+            }
+            if global.verbosity() == Verbosity::Verbose {
+                for path in removed {
+                    writeln!(
+                        err,
+                        "ops: removed worktree {} (its work landed)",
+                        path.display()
+                    )
+                    .map_err(CliError::Output)?;
+                }
+            }
+        }
+        Ok::<_, CliError>(report)
+    })??;
+    outcome(&report.halt, report.blocked.len())
+}
+
+/// The exit of a run: interrupted (130), else blocked or failed tasks (5),
+/// else success, also when a wave or budget limit ended it.
+fn outcome(halt: &HaltReason, blocked: usize) -> Result<(), CliError> {
+    if *halt == HaltReason::Interrupted {
+        Err(CliError::Interrupted)
+    } else if blocked > 0 {
+        Err(CliError::Unfinished { blocked })
+    } else {
+        Ok(())
+    }
+}
+
+/// Dispatch may start when the daemon is healthy, or when forced.
+pub fn dispatch_allowed(problems: &[String], force: bool) -> Result<(), CliError> {
+    if problems.is_empty() || force {
+        Ok(())
+    } else {
+        Err(CliError::Unhealthy {
+            problems: problems.to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interrupted_is_130_blocked_work_is_5_and_limits_reached_are_success() {
+        let code = |halt, blocked| outcome(&halt, blocked).err().map_or(0, |e| e.exit_code());
+        assert_eq!(code(HaltReason::Interrupted, 1), 130);
+        assert_eq!(code(HaltReason::OnlyBlockedWork, 2), 5);
+        assert_eq!(code(HaltReason::WaveLimit, 1), 5);
+        assert_eq!(code(HaltReason::AllDone, 0), 0);
+        assert_eq!(code(HaltReason::WaveLimit, 0), 0);
+        assert_eq!(code(HaltReason::BudgetSpent, 0), 0);
+    }
+}
