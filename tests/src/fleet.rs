@@ -291,6 +291,11 @@ impl Started {
         self.child.id()
     }
 
+    /// What it has printed on stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
     /// Waits up to `limit` for the process to end by itself: `Some` if it did.
     pub fn wait_for(&mut self, limit: std::time::Duration) -> Option<Ran> {
         let until = std::time::Instant::now() + limit;
