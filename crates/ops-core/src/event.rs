@@ -111,7 +111,8 @@ pub enum Event {
         /// Its URL.
         url: Option<String>,
     },
-    /// The checks of a task's change were read and differ from the last reading.
+    /// The checks of a task's change were read and differ from the previous
+    /// reading of that change (the first reading counts as a change).
     ChecksChanged {
         /// The task.
         task: TaskId,
@@ -192,11 +193,12 @@ pub enum Event {
     Halted {
         /// Why.
         reason: HaltReason,
-        /// Tasks completed, on the whole board.
+        /// Tasks completed, in the run's scope (the whole board by default).
         completed: usize,
-        /// Blocked or failed tasks and why.
+        /// Blocked or failed tasks in scope and why, and pending ones waiting for
+        /// a task outside the scope.
         blocked: Vec<(TaskId, String)>,
-        /// Tasks neither settled nor blocked (left for a later run).
+        /// Tasks in scope neither completed, deleted, blocked nor failed (left for a later run).
         remaining: usize,
     },
 }

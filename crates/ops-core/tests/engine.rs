@@ -394,6 +394,64 @@ async fn pending_checks_are_polled_until_green_before_the_merge() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn each_change_in_the_checks_of_a_change_is_reported_once_including_the_first_reading() {
+    // Readings: pending, pending, pending, failed (-> retry), then on the new
+    // attempt's change: pending, passed.
+    let readings = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from([
+        ChecksState::Pending,
+        ChecksState::Pending,
+        ChecksState::Pending,
+        ChecksState::Failed {
+            detail: "lint".into(),
+        },
+        ChecksState::Pending,
+        ChecksState::Passed,
+    ])));
+    let r2 = Arc::clone(&readings);
+    let mut h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
+    h.shipper = FakeShipper::with_checks(move |_| {
+        r2.lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or(ChecksState::Passed)
+    });
+    h.seed(vec![task("a", &[])]).await;
+    let (engine, mut events) = h.engine();
+    engine.run().await.expect("run");
+    assert!(
+        readings.lock().expect("lock").is_empty(),
+        "every reading taken"
+    );
+    let seen: Vec<(String, String, ChecksState)> = drain(&mut events)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ChecksChanged {
+                task,
+                change,
+                checks,
+            } => Some((task.to_string(), change, checks)),
+            _ => None,
+        })
+        .collect();
+    let branch = h.get("a").await.branch.expect("branch");
+    let want = [
+        ChecksState::Pending,
+        ChecksState::Failed {
+            detail: "lint".into(),
+        },
+        ChecksState::Pending,
+        ChecksState::Passed,
+    ];
+    assert_eq!(
+        seen,
+        want.map(|c| ("a".to_string(), branch.clone(), c)),
+        "one event per change of state"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn max_waves_stops_after_the_given_wave() {
     let mut h = Harness::new(FakeDispatcher::new(|_| {
         FakeAgent::succeed_after(minutes(1))

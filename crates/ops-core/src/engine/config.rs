@@ -52,12 +52,18 @@ pub struct EngineConfig {
     /// CLI asks on a terminal unless `--force`, and holds changes open without one).
     pub merge_confirmation: MergeConfirmation,
     /// Stop dispatching once the agents of this run have reported spending this
-    /// many dollars (default: no limit; `--budget-usd`).
+    /// many dollars (default: no limit; `--budget-usd`). Running agents finish and
+    /// their work ships; the run then halts with [`crate::HaltReason::BudgetSpent`].
+    /// Must be finite and above 0.
     pub budget_usd: Option<f64>,
     /// Run only the tasks of these projects (aliases); the rest of the board is
-    /// left alone and does not keep the run going (default: every project).
+    /// left exactly as it is and does not keep the run going (default: every
+    /// project). A task in scope waiting for one outside it ends the run, reported
+    /// among the blocked.
     pub projects: Option<std::collections::BTreeSet<String>>,
-    /// Run only fires: P0 tasks and the tasks they depend on (`--fires-only`).
+    /// Run only fires: P0 tasks and the tasks they depend on, transitively, within
+    /// [`EngineConfig::projects`] (`--fires-only`). Worked out on every pass, so P0
+    /// tasks added while running (follow-ups) join.
     pub fires_only: bool,
 }
 
@@ -113,6 +119,15 @@ impl EngineConfig {
             if d < Duration::from_millis(3) {
                 return bad(field, ms(d), "at least 3ms");
             }
+        }
+        if let Some(budget) = self.budget_usd
+            && !(budget.is_finite() && budget > 0.0)
+        {
+            return bad(
+                "budget_usd",
+                budget.to_string(),
+                "a finite number of dollars above 0, or no limit",
+            );
         }
         if self.worker.0.is_empty() {
             return bad("worker", String::new(), "a non-empty worker id");

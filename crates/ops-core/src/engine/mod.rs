@@ -9,6 +9,7 @@
 pub mod brief;
 mod config;
 mod pipeline;
+mod promote;
 pub mod queue;
 mod run;
 mod team;
@@ -48,9 +49,36 @@ pub(crate) struct Ctx {
     config: EngineConfig,
     /// Running team agents (team mode).
     team: team::Team,
+    /// Dollars the agents of this run reported (the budget counts these).
+    spent_usd: std::sync::Mutex<f64>,
 }
 
 impl Ctx {
+    /// Adds what an agent of this run reported spending; a cost that is not a
+    /// finite, non-negative number is not counted, with a warning.
+    fn add_spent(&self, task: &TaskId, cost_usd: Option<f64>) {
+        let Some(cost) = cost_usd else { return };
+        if !(cost.is_finite() && cost >= 0.0) {
+            self.events.emit(Event::Warning {
+                task: Some(task.clone()),
+                message: format!("the agent reported a cost of {cost} dollars; not counted"),
+            });
+            return;
+        }
+        *self
+            .spent_usd
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += cost;
+    }
+
+    /// Dollars the agents of this run reported so far.
+    fn spent_usd(&self) -> f64 {
+        *self
+            .spent_usd
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Saves `task` with its status unchanged.
     async fn save(&self, task: Task) -> Result<Task> {
         self.store.save(task).await
@@ -149,14 +177,21 @@ pub struct RunReport {
     pub halt: HaltReason,
     /// Tasks this run shipped.
     pub shipped: Vec<TaskId>,
-    /// Tasks completed on the whole board.
+    /// Tasks completed, in the run's scope (the whole board unless
+    /// [`EngineConfig::projects`] or [`EngineConfig::fires_only`] narrow it).
     pub completed: usize,
-    /// Blocked or failed tasks with their reasons.
+    /// Blocked or failed tasks in scope with their reasons, and pending ones that
+    /// wait for a task outside the scope.
     pub blocked: Vec<(TaskId, String)>,
-    /// Tasks left for a later run (interrupted, beyond `max_waves`, held by another worker).
+    /// Tasks in scope left for a later run (interrupted, beyond `max_waves`, held
+    /// by another worker, waiting outside the scope, not reached within the budget).
     pub remaining: usize,
-    /// Promotions of dev to main: `(repo, outcome)`.
+    /// Promotions of dev to main: `(repo, outcome)`, for every repository in scope
+    /// with a shipped task whose promotion is not yet recorded on the board (this
+    /// run's merges, and those of a run that stopped before promoting).
     pub promoted: Vec<(String, PromoteOutcome)>,
+    /// Dollars the agents of this run reported spending (what the budget counts).
+    pub spent_usd: f64,
 }
 
 impl Engine {
@@ -178,6 +213,7 @@ impl Engine {
                 events: EventBus::new(),
                 config: EngineConfig::default(),
                 team: team::Team::default(),
+                spent_usd: std::sync::Mutex::new(0.0),
             }),
             control_tx,
             control_rx,

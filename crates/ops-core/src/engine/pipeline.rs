@@ -269,6 +269,7 @@ async fn agent_turn(
         },
         cost_usd: agent.cost_usd,
     });
+    ctx.add_spent(&task.id, agent.cost_usd);
     let mut task = task;
     if let Some(a) = task.open_attempt_mut() {
         a.summary = Some(agent.summary.clone()).filter(|s| !s.is_empty());
@@ -514,8 +515,10 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
     });
     // A yes is for the head it named: a head that changed since is asked about again.
     let mut confirmed: Option<String> = None;
+    // The last checks reading of this change, to report only what changed.
+    let mut last_checks: Option<ChecksState> = None;
     for _ in 0..MAX_HEAD_CHANGES {
-        match wait_for_checks(ctx, &change).await {
+        match wait_for_checks(ctx, &task.id, &change, &mut last_checks).await {
             Ok(()) => {}
             Err(detail) => return ship_failed(ctx, task, detail).await,
         }
@@ -647,12 +650,30 @@ async fn add_follow_ups(ctx: &Ctx, task: &Task, merged: &str) {
 /// A head that moves this often between check and merge is given back to the agent.
 const MAX_HEAD_CHANGES: usize = 3;
 
-/// Polls the checks of `change.head` with backoff until they settle; `Err` says why not green.
-async fn wait_for_checks(ctx: &Ctx, change: &ChangeRef) -> std::result::Result<(), String> {
+/// Polls the checks of `change.head` with backoff until they settle; `Err` says why
+/// not green. Each reading that differs from `last` is reported as
+/// [`Event::ChecksChanged`] and becomes the new `last`.
+async fn wait_for_checks(
+    ctx: &Ctx,
+    task: &TaskId,
+    change: &ChangeRef,
+    last: &mut Option<ChecksState>,
+) -> std::result::Result<(), String> {
     let started = Instant::now();
     let mut pause = ctx.config.checks_poll;
     loop {
-        match ctx.shipper.checks(change).await {
+        let reading = ctx.shipper.checks(change).await;
+        if let Ok(state) = &reading
+            && last.as_ref() != Some(state)
+        {
+            *last = Some(state.clone());
+            ctx.events.emit(Event::ChecksChanged {
+                task: task.clone(),
+                change: change.id.clone(),
+                checks: state.clone(),
+            });
+        }
+        match reading {
             Ok(ChecksState::Passed) => return Ok(()),
             Ok(ChecksState::Failed { detail }) => {
                 return Err(format!("checks failed on {}: {detail}", change.head));

@@ -1,12 +1,13 @@
 //! Deciding what runs next, as pure functions over a snapshot of the board:
-//! which pending tasks are ready, in what order, which may start given who owns
-//! what, and which tasks are blocked because a blocker is.
+//! which tasks are in the run's scope, which pending tasks are ready, in what
+//! order, which may start given who owns what, and which tasks are blocked
+//! because a blocker is.
 
 use crate::error::Result;
 use crate::graph::TaskGraph;
-use crate::model::{Task, TaskId, TaskStatus};
+use crate::model::{Priority, Task, TaskId, TaskStatus};
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A snapshot of the board with its graph, waves and critical paths.
 #[derive(Debug)]
@@ -19,6 +20,9 @@ pub struct BoardView {
     pub waves: BTreeMap<TaskId, u32>,
     /// Each task's remaining critical path.
     pub critical: BTreeMap<TaskId, u32>,
+    /// The tasks the run works on (every task unless [`BoardView::scoped`] narrowed
+    /// it): only these are ready, blocked by the engine, taken over or counted.
+    pub scope: BTreeSet<TaskId>,
 }
 
 impl BoardView {
@@ -32,25 +36,86 @@ impl BoardView {
                 .get(id)
                 .is_some_and(|t| !t.status.satisfies_dependents())
         });
+        let scope = tasks.keys().cloned().collect();
         Ok(BoardView {
             tasks,
             graph,
             waves,
             critical,
+            scope,
         })
+    }
+
+    /// Narrows the scope to the tasks of `projects` (all projects if `None`) and,
+    /// with `fires_only`, to their P0 tasks and what those depend on, transitively
+    /// (within those projects).
+    pub fn scoped(mut self, projects: Option<&BTreeSet<String>>, fires_only: bool) -> Self {
+        let in_projects = |t: &Task| projects.is_none_or(|p| p.contains(&t.project));
+        let mut scope: BTreeSet<TaskId> = self
+            .tasks
+            .values()
+            .filter(|t| in_projects(t) && (!fires_only || t.priority == Priority::P0))
+            .map(|t| t.id.clone())
+            .collect();
+        if fires_only {
+            let mut todo: Vec<TaskId> = scope.iter().cloned().collect();
+            while let Some(id) = todo.pop() {
+                let Some(task) = self.tasks.get(&id) else {
+                    continue;
+                };
+                for blocker in &task.blocked_by {
+                    if self.tasks.get(blocker).is_some_and(in_projects)
+                        && scope.insert(blocker.clone())
+                    {
+                        todo.push(blocker.clone());
+                    }
+                }
+            }
+        }
+        self.scope = scope;
+        self
+    }
+
+    /// Whether `id` is in the run's scope.
+    pub fn in_scope(&self, id: &TaskId) -> bool {
+        self.scope.contains(id)
+    }
+
+    /// The tasks in the run's scope.
+    pub fn scoped_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values().filter(|t| self.in_scope(&t.id))
+    }
+
+    /// Pending tasks in scope that wait for a task outside it (which this run will
+    /// not do), with a reason naming that task.
+    pub fn waiting_outside_scope(&self) -> Vec<(TaskId, String)> {
+        self.scoped_tasks()
+            .filter(|t| t.status == TaskStatus::Pending)
+            .filter_map(|t| {
+                let outside = t.blocked_by.iter().find(|b| {
+                    !self.in_scope(b) && self.status(b).is_some_and(|s| !s.satisfies_dependents())
+                })?;
+                let project = self.tasks.get(outside).map_or("", |o| o.project.as_str());
+                Some((
+                    t.id.clone(),
+                    format!(
+                        "waits for {outside} (project {project}), which is outside this run's scope"
+                    ),
+                ))
+            })
+            .collect()
     }
 
     fn status(&self, id: &TaskId) -> Option<TaskStatus> {
         self.tasks.get(id).map(|t| t.status)
     }
 
-    /// Pending tasks whose blockers have all completed (or were deleted), within
-    /// `max_waves`, in dispatch order: priority, then longest remaining critical
-    /// path, then age, then id.
+    /// Pending tasks in scope whose blockers have all completed (or were deleted),
+    /// within `max_waves`, in dispatch order: priority, then longest remaining
+    /// critical path, then age, then id.
     pub fn ready(&self, max_waves: Option<u32>) -> Vec<&Task> {
         let mut ready: Vec<&Task> = self
-            .tasks
-            .values()
+            .scoped_tasks()
             .filter(|t| t.status == TaskStatus::Pending)
             .filter(|t| {
                 t.blocked_by
@@ -70,11 +135,10 @@ impl BoardView {
         ready
     }
 
-    /// Pending tasks held back only by `max_waves`.
+    /// Pending tasks in scope held back only by `max_waves`.
     pub fn beyond_wave_limit(&self, max_waves: Option<u32>) -> usize {
         let Some(limit) = max_waves else { return 0 };
-        self.tasks
-            .values()
+        self.scoped_tasks()
             .filter(|t| t.status == TaskStatus::Pending)
             .filter(|t| self.waves.get(&t.id).is_some_and(|w| *w > limit))
             .count()
@@ -82,13 +146,14 @@ impl BoardView {
 
     /// Status changes that follow from blockers: a pending task whose blocker is
     /// blocked or failed becomes blocked (transitively, in one pass); a task blocked
-    /// that way returns to pending once no blocker blocks it any more.
+    /// that way returns to pending once no blocker blocks it any more. Only tasks in
+    /// scope change; the others are taken as they are.
     pub fn block_changes(&self) -> Vec<BlockChange> {
         let mut effective: BTreeMap<&TaskId, TaskStatus> =
             self.tasks.iter().map(|(id, t)| (id, t.status)).collect();
         let mut changes = Vec::new();
         for id in self.graph.topological() {
-            let Some(task) = self.tasks.get(&id) else {
+            let Some(task) = self.tasks.get(&id).filter(|t| self.in_scope(&t.id)) else {
                 continue;
             };
             let culprit = task
@@ -271,5 +336,29 @@ mod tests {
         assert_eq!(ids(&BoardView::pick(&ready, &[&running], 1)), ["a"]);
         running.paths.clear();
         assert!(BoardView::pick(&ready, &[&running], 5).is_empty());
+    }
+
+    #[test]
+    fn fires_only_scopes_p0_tasks_and_their_blockers_within_the_chosen_projects() {
+        let mut fire = task("fire", &["cause", "other-cause"]);
+        fire.priority = crate::model::Priority::P0;
+        let cause = task("cause", &["root"]);
+        let root = task("root", &[]);
+        let mut other = task("other-cause", &[]);
+        other.project = "elsewhere".into();
+        let after = task("after", &["fire"]);
+        let chore = task("chore", &[]);
+        let view = BoardView::new(vec![fire, cause, root, other, after, chore]).expect("acyclic");
+        let all: Vec<&str> = view.scope.iter().map(TaskId::as_str).collect();
+        assert_eq!(all.len(), 6, "unscoped: every task");
+        let projects = BTreeSet::from(["p".to_string()]);
+        let view = view.scoped(Some(&projects), true);
+        let scope: Vec<&str> = view.scope.iter().map(TaskId::as_str).collect();
+        assert_eq!(scope, ["cause", "fire", "root"]);
+        assert_eq!(ids(&view.ready(None)), ["root"]);
+        let waiting = view.waiting_outside_scope();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].0.as_str(), "fire");
+        assert!(waiting[0].1.contains("other-cause"), "{}", waiting[0].1);
     }
 }

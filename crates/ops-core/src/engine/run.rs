@@ -2,12 +2,13 @@
 //! may start, then sleep until a pipeline, the handle or a timer wakes it.
 
 use super::pipeline::{self, AgentDone, Finished};
+use super::promote;
 use super::queue::{BlockChange, BoardView};
 use super::{Control, Ctx, RunReport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::{Event, HaltReason};
 use crate::model::{AttemptOutcome, Lease, Task, TaskId, TaskStatus, Timestamp};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -17,6 +18,8 @@ use tokio::time::{MissedTickBehavior, interval};
 const BOARD_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Retryable board errors in a row that end the run.
 const BOARD_MAX_FAILURES: u32 = 10;
+/// A sum of reported costs may land a hair under the budget it meets (0.7 + 0.1).
+const BUDGET_SLACK_USD: f64 = 1e-9;
 
 pub(super) struct Run {
     ctx: Arc<Ctx>,
@@ -30,9 +33,10 @@ pub(super) struct Run {
     /// Which task each pipeline drives, to clean up after one that panicked.
     pipeline_tasks: BTreeMap<tokio::task::Id, TaskId>,
     interrupts: u32,
+    /// The budget is spent: nothing more is dispatched.
+    budget_spent: bool,
     stop_tx: watch::Sender<bool>,
     shipped: Vec<TaskId>,
-    merged_repos: BTreeSet<(String, String)>,
 }
 
 impl Run {
@@ -47,9 +51,9 @@ impl Run {
             running: BTreeMap::new(),
             pipeline_tasks: BTreeMap::new(),
             interrupts: 0,
+            budget_spent: false,
             stop_tx: watch::channel(false).0,
             shipped: Vec::new(),
-            merged_repos: BTreeSet::new(),
         }
     }
 
@@ -101,10 +105,11 @@ impl Run {
     /// One pass over the board: settle blocks, take over orphans, dispatch;
     /// the halt reason when nothing runs and nothing can start.
     async fn pass(&mut self) -> Result<Option<HaltReason>> {
-        let view = BoardView::new(self.ctx.store.list().await?)?;
+        let view = self.view().await?;
         let view = self.settle_blocks(view).await?;
         let view = self.take_over_orphans(view).await?;
-        if self.interrupts == 0 {
+        self.watch_budget();
+        if self.interrupts == 0 && !self.budget_spent {
             self.dispatch(&view).await?;
         }
         Ok(if self.running.is_empty() {
@@ -112,6 +117,28 @@ impl Run {
         } else {
             None
         })
+    }
+
+    /// The board as it is now, narrowed to the run's scope.
+    async fn view(&self) -> Result<BoardView> {
+        let config = &self.ctx.config;
+        Ok(BoardView::new(self.ctx.store.list().await?)?
+            .scoped(config.projects.as_ref(), config.fires_only))
+    }
+
+    /// Notices, once, that the agents of this run have spent the budget.
+    fn watch_budget(&mut self) {
+        let Some(budget_usd) = self.ctx.config.budget_usd else {
+            return;
+        };
+        let spent_usd = self.ctx.spent_usd();
+        if !self.budget_spent && spent_usd + BUDGET_SLACK_USD >= budget_usd {
+            self.budget_spent = true;
+            self.ctx.events.emit(Event::BudgetSpent {
+                spent_usd,
+                budget_usd,
+            });
+        }
     }
 
     /// A retryable board error becomes a warning (and the count of failures in
@@ -159,13 +186,12 @@ impl Run {
                 {
                     self.running.remove(&task);
                 }
-                if let Some(repo) = merged {
+                if merged.is_some() {
                     // Team mode: running agents that build on it hear what landed.
                     let ctx = Arc::clone(&self.ctx);
                     let done = task.clone();
                     tokio::spawn(async move { ctx.team.announce(&ctx, &done).await });
                     self.shipped.push(task);
-                    self.merged_repos.insert(repo);
                 }
             }
             Err(e) => {
@@ -229,13 +255,16 @@ impl Run {
                 Err(e) => return Err(e),
             }
         }
-        BoardView::new(self.ctx.store.list().await?)
+        self.view().await
     }
 
     /// Whether an in-flight task has no live owner: no lease, an expired lease, or a
     /// lease of this worker that no pipeline of this run holds (an earlier incarnation).
-    fn is_orphan(&self, task: &Task, now: Timestamp) -> bool {
-        if !task.status.is_in_flight() || self.running.contains_key(&task.id) {
+    fn is_orphan(&self, view: &BoardView, task: &Task, now: Timestamp) -> bool {
+        if !task.status.is_in_flight()
+            || self.running.contains_key(&task.id)
+            || !view.in_scope(&task.id)
+        {
             return false;
         }
         match &task.lease {
@@ -257,7 +286,7 @@ impl Run {
         let orphans: Vec<Task> = view
             .tasks
             .values()
-            .filter(|t| self.is_orphan(t, now))
+            .filter(|t| self.is_orphan(&view, t, now))
             .cloned()
             .collect();
         if orphans.is_empty() || self.interrupts > 0 {
@@ -299,7 +328,7 @@ impl Run {
                 self.spawn(saved, false);
             }
         }
-        BoardView::new(self.ctx.store.list().await?)
+        self.view().await
     }
 
     fn lease(&self) -> Lease {
@@ -354,17 +383,21 @@ impl Run {
     }
 
     /// Why the run should stop now that none of its pipelines runs, if it should.
+    /// Only the tasks in the run's scope count.
     fn halt_reason(&self, view: &BoardView) -> Option<HaltReason> {
         if self.interrupts > 0 {
             return Some(HaltReason::Interrupted);
         }
-        let tasks = || view.tasks.values();
+        let tasks = || view.scoped_tasks();
         if tasks().all(|t| t.status.is_settled()) {
             return Some(if tasks().any(|t| t.status.blocks_dependents()) {
                 HaltReason::OnlyBlockedWork
             } else {
                 HaltReason::AllDone
             });
+        }
+        if self.budget_spent {
+            return Some(HaltReason::BudgetSpent);
         }
         if tasks().any(|t| t.status.is_in_flight()) {
             // Another worker holds them; wait for it (or for its lease to lapse).
@@ -376,35 +409,26 @@ impl Run {
         if view.beyond_wave_limit(self.ctx.config.max_waves) > 0 {
             return Some(HaltReason::WaveLimit);
         }
+        if !view.waiting_outside_scope().is_empty() {
+            // What is left waits for work this run does not do.
+            return Some(HaltReason::OnlyBlockedWork);
+        }
         None
     }
 
-    async fn finish(mut self, halt: HaltReason) -> Result<RunReport> {
-        let mut promoted = Vec::new();
+    async fn finish(self, halt: HaltReason) -> Result<RunReport> {
         let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
-        if promotes && halt != HaltReason::Interrupted {
-            for (project, repo) in std::mem::take(&mut self.merged_repos) {
-                let outcome = match self.ctx.shipper.promote(&project, &repo).await {
-                    Ok(o) => o,
-                    Err(e) => crate::seams::PromoteOutcome::Skipped {
-                        reason: format!("promotion failed: {e}"),
-                    },
-                };
-                self.ctx.events.emit(Event::Promoted {
-                    project,
-                    repo: repo.clone(),
-                    outcome: outcome.clone(),
-                });
-                promoted.push((repo, outcome));
-            }
-        }
-        let tasks = self.ctx.store.list().await?;
-        let completed = tasks
-            .iter()
+        let promoted = if promotes && halt != HaltReason::Interrupted {
+            promote::catch_up(&self.ctx, &self.view().await?).await
+        } else {
+            Vec::new()
+        };
+        let view = self.view().await?;
+        let tasks = || view.scoped_tasks();
+        let completed = tasks()
             .filter(|t| t.status == TaskStatus::Completed)
             .count();
-        let blocked: Vec<(TaskId, String)> = tasks
-            .iter()
+        let mut blocked: Vec<(TaskId, String)> = tasks()
             .filter(|t| t.status.blocks_dependents())
             .map(|t| {
                 (
@@ -415,7 +439,8 @@ impl Run {
                 )
             })
             .collect();
-        let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
+        blocked.extend(view.waiting_outside_scope());
+        let remaining = tasks().filter(|t| !t.status.is_settled()).count();
         self.ctx.events.emit(Event::Halted {
             reason: halt.clone(),
             completed,
@@ -429,6 +454,7 @@ impl Run {
             blocked,
             remaining,
             promoted,
+            spent_usd: self.ctx.spent_usd(),
         })
     }
 }

@@ -76,6 +76,7 @@ pub struct FakeDispatcher {
     log: Arc<Mutex<FakeLog>>,
     steerable: bool,
     running_briefs: Arc<Mutex<Vec<Brief>>>,
+    worktrees: Option<std::path::PathBuf>,
 }
 
 impl FakeDispatcher {
@@ -86,7 +87,15 @@ impl FakeDispatcher {
             log: Arc::default(),
             steerable: true,
             running_briefs: Arc::default(),
+            worktrees: None,
         }
+    }
+
+    /// The same runtime, its agents reporting the worktree `root/<task id>` in their
+    /// outcomes (by default they report none). Nothing is created on disk.
+    pub fn with_worktrees(mut self, root: impl Into<std::path::PathBuf>) -> Self {
+        self.worktrees = Some(root.into());
+        self
     }
 
     /// The same runtime, declaring itself not steerable (`send` is refused).
@@ -165,8 +174,9 @@ impl Dispatcher for FakeDispatcher {
             brief.task.id.clone(),
         );
         let act = Arc::clone(&activity);
+        let worktree = self.worktrees.as_ref().map(|r| r.join(id.as_str()));
         tokio::spawn(async move {
-            let outcome = play(plan, act, stop_rx, message_rx, turn_tx).await;
+            let outcome = play(plan, act, stop_rx, message_rx, turn_tx, worktree).await;
             ended(&log, &running, &id);
             let _ = outcome_tx.send(Some(outcome));
         });
@@ -190,6 +200,7 @@ async fn play(
     mut stop: watch::Receiver<bool>,
     mut messages: watch::Receiver<usize>,
     turns: watch::Sender<Option<(usize, AgentOutcome)>>,
+    worktree: Option<std::path::PathBuf>,
 ) -> AgentOutcome {
     let touch = || {
         *activity
@@ -200,7 +211,7 @@ async fn play(
         status,
         summary: summary.into(),
         cost_usd: Some(0.01),
-        worktree: None,
+        worktree: worktree.clone(),
         changed_files: Vec::new(),
     };
     let (duration, every, ending) = match plan {

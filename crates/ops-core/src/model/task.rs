@@ -254,6 +254,12 @@ pub struct Task {
     /// security review (see [`Task::needs_security_review`]).
     #[serde(default)]
     pub sensitive: bool,
+    /// When dev, with this task's merge in it, reached main (promoted, or found
+    /// already there): the engine's record that the promotion after the merge
+    /// happened. `None` until then; a run promotes the repositories of shipped
+    /// tasks without it, so a promotion lost to a crash is made up for.
+    #[serde(default)]
+    pub promoted_at: Option<Timestamp>,
     /// When it was first put on the board.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -295,6 +301,7 @@ impl Task {
             fingerprint,
             source: None,
             sensitive: false,
+            promoted_at: None,
             created_at: Timestamp::default(),
             updated_at: Timestamp::default(),
             lease: None,
@@ -365,6 +372,16 @@ impl Task {
         let text = format!("{} {}", self.title, self.description).to_ascii_lowercase();
         text.split(|c: char| !c.is_ascii_alphanumeric())
             .any(|w| SECURITY_KEYWORDS.contains(&w))
+    }
+
+    /// Whether it was completed by shipping its change (its last attempt shipped),
+    /// rather than found already done.
+    pub fn shipped(&self) -> bool {
+        self.status == TaskStatus::Completed
+            && self
+                .attempts
+                .last()
+                .is_some_and(|a| a.outcome == Some(AttemptOutcome::Shipped))
     }
 
     /// The attempt still running, if any.
@@ -580,5 +597,36 @@ mod tests {
             });
         }
         assert_eq!(t.counted_attempts(), 1);
+    }
+
+    #[test]
+    fn a_task_saved_before_promotions_were_recorded_reads_as_not_promoted() {
+        let t = Task::new(id("old"), "old", "p", "r");
+        let mut json = serde_json::to_value(&t).expect("json");
+        json.as_object_mut()
+            .expect("an object")
+            .remove("promoted_at");
+        let back: Task = serde_json::from_value(json).expect("still readable");
+        assert_eq!(back.promoted_at, None);
+        assert_eq!(back, t);
+    }
+
+    #[test]
+    fn only_a_task_completed_by_its_last_attempt_shipping_counts_as_shipped() {
+        let mut t = Task::new(id("s"), "s", "p", "r");
+        t.attempts.push(Attempt {
+            number: 1,
+            brief: String::new(),
+            started_at: Timestamp(0),
+            ended_at: None,
+            summary: None,
+            cost_usd: None,
+            outcome: Some(AttemptOutcome::Shipped),
+        });
+        assert!(!t.shipped(), "still pending");
+        t.status = TaskStatus::Completed;
+        assert!(t.shipped());
+        t.attempts.clear();
+        assert!(!t.shipped(), "completed as already done");
     }
 }
