@@ -196,15 +196,16 @@ impl Fleet {
         cmd
     }
 
-    /// `ops run --subagents --force` with the fake agent as the `command` runtime,
-    /// started as `fake-agent --mode=task-file --journal=<journal> <agent_args>`.
-    pub fn run(&self, agent_args: &str) -> Command {
+    /// `ops run --subagents --force <run_args>` with the fake agent as the
+    /// `command` runtime, started as
+    /// `fake-agent --mode=task-file --journal=<journal> <agent_args>`.
+    pub fn run(&self, agent_args: &str, run_args: &[&str]) -> Command {
         let agent_cmd = format!(
             "{} --mode=task-file --journal={} {agent_args}",
             binaries::fake_agent().display(),
             self.journal().display()
         );
-        self.ops(&[
+        let mut args = vec![
             "run",
             "--subagents",
             "--force",
@@ -212,7 +213,9 @@ impl Fleet {
             "command",
             "--agent-cmd",
             &agent_cmd,
-        ])
+        ];
+        args.extend_from_slice(run_args);
+        self.ops(&args)
     }
 
     /// The board file in the state directory.

@@ -18,48 +18,67 @@ use std::time::{Duration, Instant};
 /// How many times `ops run` is killed.
 const KILLS: usize = 20;
 /// How long each fake agent works before it writes and commits.
-const AGENT_MILLIS: u64 = 300;
-/// Kills land uniformly in `[0, KILL_WINDOW)` after the start of each run: long
-/// enough to reach shipping and promotion of a fresh run, short enough that most
-/// runs die before the end.
-const KILL_WINDOW: Duration = Duration::from_millis(2500);
+const AGENT_MILLIS: u64 = 1000;
+/// Two agents at once: kills find several tasks in flight, and the work outlasts
+/// most of the killed runs.
+const RUN_ARGS: &[&str] = &["--max-agents", "2"];
+/// Timed kills land uniformly in `[0, KILL_WINDOW)` after a run starts; an
+/// anchored kill whose line has not come by then lands then too (so no run does
+/// more than a window's worth of the work).
+const KILL_WINDOW: Duration = Duration::from_millis(2000);
+/// Anchored kills land up to this long after the line they wait for.
+const JITTER: Duration = Duration::from_millis(150);
 /// Far beyond the seconds a run takes here; only a hang gets there.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
-macro_rules! todo {
-    ($alias:literal, $key:literal, $title:literal) => {
-        Todo {
-            alias: $alias,
-            key: $key,
-            title: $title,
-            after: None,
-        }
-    };
-    ($alias:literal, $key:literal, $title:literal, $after:literal) => {
-        Todo {
-            alias: $alias,
-            key: $key,
-            title: $title,
-            after: Some($after),
-        }
-    };
+/// Lines that mark each step of a run, for anchored kills: every other kill waits
+/// for the n-th such line (n from 1 to the number given: a run starts once, and
+/// promotes each of the three projects once) plus a random jitter, so that kills land in
+/// every step — dispatch, agents, gates, shipping, merging, promotion — and not
+/// only where a run spends most of its time.
+const ANCHORS: &[(&str, &str, usize)] = &[
+    ("dispatch", r#""event":"run_started""#, 1),
+    ("agent", r#""event":"agent_started""#, 2),
+    ("gates", r#""to":"auditing""#, 2),
+    ("shipping", r#""event":"change_opened""#, 2),
+    ("merge", r#""event":"merge_attempted""#, 2),
+    ("promotion", r#""event":"promoted""#, 3),
+];
+
+/// When to kill a run.
+#[derive(Debug, Clone, Copy)]
+enum Moment {
+    /// This long after it started.
+    After(Duration),
+    /// This long after its `nth` line containing `marker` (step `step`).
+    Anchored {
+        step: &'static str,
+        marker: &'static str,
+        nth: usize,
+        jitter: Duration,
+    },
 }
 
-/// Twelve tasks over three projects, with chains, so that a run lasts a few seconds.
-const TODOS: &[Todo] = &[
-    todo!("alpha", "a1", "Alpha one"),
-    todo!("alpha", "a2", "Alpha two", "a1"),
-    todo!("alpha", "a3", "Alpha three", "a2"),
-    todo!("alpha", "a4", "Alpha four"),
-    todo!("beta", "b1", "Beta one"),
-    todo!("beta", "b2", "Beta two", "b1"),
-    todo!("beta", "b3", "Beta three"),
-    todo!("beta", "b4", "Beta four", "b3"),
-    todo!("gamma", "g1", "Gamma one"),
-    todo!("gamma", "g2", "Gamma two", "g1"),
-    todo!("gamma", "g3", "Gamma three", "g2"),
-    todo!("gamma", "g4", "Gamma four", "g3"),
-];
+/// Tasks per project; three projects.
+const TASKS_PER_PROJECT: usize = 12;
+
+/// Thirty-six tasks over three projects, in chains of three (task 2 after 1, 3
+/// after 2, 5 after 4, ...), so that the work outlasts most of the killed runs.
+fn todos() -> Vec<Todo> {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut out = Vec::new();
+    for alias in ["alpha", "beta", "gamma"] {
+        for n in 1..=TASKS_PER_PROJECT {
+            out.push(Todo {
+                alias,
+                key: leak(format!("{alias}{n}")),
+                title: leak(format!("{alias} task {n}")),
+                after: (n % 3 != 1).then(|| leak(format!("{alias}{}", n - 1))),
+            });
+        }
+    }
+    out
+}
 
 /// splitmix64: a small seeded generator, enough to spread kill moments.
 struct Moments(u64);
@@ -76,6 +95,52 @@ impl Moments {
     fn below(&mut self, limit: Duration) -> Duration {
         let millis = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX).max(1);
         Duration::from_millis(self.next() % millis)
+    }
+
+    /// The moment of kill number `kill`: timed for even kills, anchored for odd.
+    fn moment(&mut self, kill: usize) -> Moment {
+        if kill % 2 == 0 {
+            return Moment::After(self.below(KILL_WINDOW));
+        }
+        let (step, marker, most) = ANCHORS[(self.next() % ANCHORS.len() as u64) as usize];
+        Moment::Anchored {
+            step,
+            marker,
+            nth: 1 + (self.next() % most as u64) as usize,
+            jitter: self.below(JITTER),
+        }
+    }
+}
+
+/// Waits for `moment` and kills `run` then (`kill -9`); `None` when the run
+/// ended by itself first.
+fn kill_at(mut run: Started, moment: Moment) -> (Ran, bool) {
+    let deadline = Instant::now() + KILL_WINDOW;
+    let wait = match moment {
+        Moment::After(delay) => delay,
+        Moment::Anchored {
+            marker,
+            nth,
+            jitter,
+            ..
+        } => {
+            loop {
+                if run.stdout_so_far().matches(marker).count() >= nth {
+                    break;
+                }
+                if let Some(ran) = run.wait_for(Duration::from_millis(5)) {
+                    return (ran, false);
+                }
+                if Instant::now() >= deadline {
+                    return (run.kill(), true);
+                }
+            }
+            jitter
+        }
+    };
+    match run.wait_for(wait) {
+        Some(ran) => (ran, false),
+        None => (run.kill(), true),
     }
 }
 
@@ -118,22 +183,20 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
         "crash_resume: seed {seed} (replay with OPS_E2E_SEED={seed} cargo test -p ops-e2e --test crash_resume)"
     );
     let mut moments = Moments(seed);
-    let fleet = Fleet::new(TODOS);
+    let todos = todos();
+    let fleet = Fleet::new(&todos);
     let agent_args = format!("--sleep-ms={AGENT_MILLIS}");
     let started_at = Instant::now();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut phases: BTreeMap<String, usize> = BTreeMap::new();
     for kill in 1..=KILLS {
-        let delay = moments.below(KILL_WINDOW);
-        let mut run = Started::spawn(
-            fleet.run(&agent_args),
+        let moment = moments.moment(kill);
+        let run = Started::spawn(
+            fleet.run(&agent_args, RUN_ARGS),
             &fleet.scratch(),
             &format!("run-{kill}"),
         );
-        let (ran, killed) = match run.wait_for(delay) {
-            Some(ran) => (ran, false),
-            None => (run.kill(), true),
-        };
+        let (ran, killed) = kill_at(run, moment);
         let at = if killed {
             phase(&ran)
         } else {
@@ -145,7 +208,13 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
             );
             "ended by itself".into()
         };
-        println!("kill {kill}: after {delay:?}: {at}");
+        let aimed = match moment {
+            Moment::After(delay) => format!("{delay:?} after the start"),
+            Moment::Anchored {
+                step, nth, jitter, ..
+            } => format!("{jitter:?} after {step} line {nth}"),
+        };
+        println!("kill {kill}: {aimed}: last event {at}");
         *phases.entry(at).or_default() += 1;
 
         // Right after the kill (and, for the earlier kills, after each restart's
@@ -161,28 +230,44 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
         problems.extend(lost_work(&fleet));
         assert!(
             problems.is_empty(),
-            "seed {seed}, after kill {kill} ({delay:?}):\n{problems:#?}"
+            "seed {seed}, after kill {kill} ({moment:?}):\n{problems:#?}"
         );
         seen.extend(now);
     }
     println!("kill moments by phase: {phases:#?}");
 
     // The last run, not killed, finishes the work.
-    let last = Started::spawn(fleet.run(&agent_args), &fleet.scratch(), "last").finish(RUN_LIMIT);
+    let last = Started::spawn(fleet.run(&agent_args, RUN_ARGS), &fleet.scratch(), "last")
+        .finish(RUN_LIMIT);
+    let unfinished: Vec<String> = fleet
+        .board()
+        .iter()
+        .filter(|t| t.status != TaskStatus::Completed)
+        .map(|t| {
+            let attempts: Vec<String> = t
+                .attempts
+                .iter()
+                .map(|a| format!("{}: {:?}", a.number, a.outcome))
+                .collect();
+            format!(
+                "{} {} ({:?}); attempts {attempts:#?}",
+                t.id, t.status, t.status_reason
+            )
+        })
+        .collect();
     assert!(
-        last.status.success(),
-        "seed {seed}: the last run exited with {:?}\n{}\n{}",
+        last.status.success() && unfinished.is_empty(),
+        "seed {seed}: the last run exited with {:?}; unfinished: {unfinished:#?}\nstderr: {}",
         last.status.code(),
-        last.stdout,
         last.stderr
     );
     let board = fleet.board();
     assert_eq!(
         board.len(),
-        TODOS.len(),
+        todos.len(),
         "seed {seed}: one task per todo: {board:#?}"
     );
-    for t in TODOS {
+    for t in &todos {
         let task = t
             .task(&board)
             .unwrap_or_else(|| panic!("seed {seed}: no task for {t:?}"));
@@ -190,7 +275,7 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
     }
     for (alias, repo) in fleet.repos() {
         let on_dev = squashes(&repo.origin(), "dev");
-        for t in TODOS.iter().filter(|t| t.alias == alias) {
+        for t in todos.iter().filter(|t| t.alias == alias) {
             let id = t.task(&board).expect("checked above").id.to_string();
             let n = on_dev.iter().filter(|s| s.task == id).count();
             assert_eq!(

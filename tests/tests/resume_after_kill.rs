@@ -32,7 +32,7 @@ fn alive(pid: u32) -> bool {
 #[test]
 fn a_restart_after_kill_9_takes_over_the_dead_runs_task_at_once_and_stops_its_orphaned_agent() {
     let fleet = Fleet::new(TODOS);
-    let first = Started::spawn(fleet.run(AGENT), &fleet.scratch(), "killed");
+    let first = Started::spawn(fleet.run(AGENT, &[]), &fleet.scratch(), "killed");
     let until = Instant::now() + Duration::from_secs(60);
     while !first.stdout_so_far().contains("\"agent_started\"") {
         assert!(
@@ -54,7 +54,7 @@ fn a_restart_after_kill_9_takes_over_the_dead_runs_task_at_once_and_stops_its_or
     assert!(alive(orphan), "kill -9 of ops leaves its agent running");
 
     let restart =
-        Started::spawn(fleet.run(AGENT), &fleet.scratch(), "restart").finish(RESTART_LIMIT);
+        Started::spawn(fleet.run(AGENT, &[]), &fleet.scratch(), "restart").finish(RESTART_LIMIT);
     assert!(
         restart.status.success(),
         "{}\n{}",

@@ -84,7 +84,7 @@ fn todo(key: &str) -> &'static Todo {
 
 /// Runs `ops run` to its end; its exit must be 0 and its output JSON lines.
 fn run_once(fleet: &Fleet, name: &str) -> RunOutput {
-    let ran = Started::spawn(fleet.run(""), &fleet.scratch(), name).finish(RUN_LIMIT);
+    let ran = Started::spawn(fleet.run("", &[]), &fleet.scratch(), name).finish(RUN_LIMIT);
     assert!(
         ran.status.success(),
         "ops run exited with {:?}\nstdout:\n{}\nstderr:\n{}",
