@@ -30,6 +30,13 @@ impl Setup {
         self.tmp.path().join("state")
     }
 
+    /// Writes `$HOME/.config/ops/config.toml`.
+    fn settings(&self, text: &str) {
+        let dir = self.home().join(".config").join("ops");
+        std::fs::create_dir_all(&dir).expect("config dir");
+        std::fs::write(dir.join("config.toml"), text).expect("settings");
+    }
+
     /// `ops --state-dir <state> <args>` in `cwd`, stdin closed (no terminal).
     fn command(&self, cwd: &Path, args: &[&str]) -> Command {
         let mut cmd = scoped::ops_command(cwd, &self.home());
@@ -108,4 +115,184 @@ fn a_planned_todo_is_run_merged_into_origins_dev_and_promoted_to_main() {
         "main was not promoted"
     );
     assert_eq!(repo.origin_rev("main"), repo.origin_rev("dev"));
+}
+
+/// The board as `ops --json status` shows it.
+fn board(s: &Setup, cwd: &Path) -> Vec<serde_json::Value> {
+    let out = s.run(cwd, &["--json", "status"]);
+    assert!(out.status.success(), "{}", explain(&out));
+    serde_json::from_slice(&out.stdout).expect("status --json is a JSON array")
+}
+
+#[test]
+fn without_a_mode_flag_or_a_terminal_run_exits_2_naming_the_mode_flags() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Something to do\n");
+    let out = s.run(
+        &repo.work(),
+        &["run", "--agent", "command", "--agent-cmd", "true"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    let err = text(&out.stderr);
+    for flag in ["--subagents", "--teams", "--hybrid", "--dry-run"] {
+        assert!(err.contains(flag), "{flag} not named: {err}");
+    }
+    assert!(
+        !s.state().join("board.sqlite").exists(),
+        "nothing was planned before the mode was known"
+    );
+}
+
+#[test]
+fn the_command_runtime_without_a_command_exits_2_naming_agent_cmd() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Something to do\n");
+    let out = s.run(&repo.work(), &["run", "--hybrid", "--agent", "command"]);
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    assert!(
+        text(&out.stderr).contains("--agent-cmd"),
+        "{}",
+        explain(&out)
+    );
+}
+
+#[test]
+fn the_engine_section_of_the_settings_file_is_used_and_a_flag_overrides_it() {
+    let settings = format!(
+        "[engine]\nagent = \"command\"\nagent_cmd = \"{}\"\nmax_attempts = 1\n",
+        agent_cmd("exit:3")
+    );
+    // From the file: the failing agent, given one attempt.
+    let s = Setup::new();
+    s.settings(&settings);
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let out = s.run(&repo.work(), &["run", "--subagents", "--force"]);
+    assert_eq!(out.status.code(), Some(5), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "blocked", "{tasks:#?}");
+    assert_eq!(tasks[0]["attempts"], 1, "max_attempts = 1 from the file");
+
+    // The same file, and --agent-cmd naming an agent that works.
+    let s = Setup::new();
+    s.settings(&settings);
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn with_no_main_the_work_lands_on_dev_and_main_is_left_alone() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let main_before = repo.origin_rev("main");
+    let dev_before = repo.origin_rev("dev");
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--hybrid",
+            "--force",
+            "--no-main",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert_ne!(repo.origin_rev("dev"), dev_before, "nothing merged to dev");
+    assert_eq!(repo.origin_rev("main"), main_before, "main moved");
+}
+
+/// Waits until a file appears in `dir` (an agent started), up to a minute.
+fn wait_for_a_file_in(dir: &Path, child: &mut std::process::Child) {
+    for _ in 0..600 {
+        if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("ops ended before an agent started: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no agent started within a minute");
+}
+
+#[test]
+fn two_sigints_stop_the_run_with_130_and_the_next_run_finishes_the_work() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let started = s.tmp.path().join("started");
+    std::fs::create_dir_all(&started).expect("start log dir");
+    let hanging = format!(
+        "{} --mode=hang --start-log={}",
+        fake_agent().display(),
+        started.display()
+    );
+    let mut child = s
+        .command(
+            &repo.work(),
+            &[
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                &hanging,
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ops starts");
+    wait_for_a_file_in(&started, &mut child);
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits"));
+    kill(pid, Signal::SIGINT).expect("first SIGINT");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the first Ctrl-C let the running agent go on"
+    );
+    kill(pid, Signal::SIGINT).expect("second SIGINT");
+    let out = child.wait_with_output().expect("ops ends");
+    assert_eq!(out.status.code(), Some(130), "{}", explain(&out));
+    assert!(
+        text(&out.stdout).contains("stopping: no new agents"),
+        "{}",
+        explain(&out)
+    );
+    let tasks = board(&s, &repo.work());
+    assert_ne!(tasks[0]["status"], "completed", "{tasks:#?}");
+
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
