@@ -385,3 +385,44 @@ fn once_agents_report_spending_the_budget_no_further_task_is_dispatched() {
     statuses.sort();
     assert_eq!(statuses, vec!["completed", "pending"], "{tasks:#?}");
 }
+
+#[test]
+fn a_github_project_without_a_token_ships_through_local_git_and_says_so() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let registry = s.tmp.path().join("registry.json");
+    std::fs::write(
+        &registry,
+        serde_json::json!({"projects": [
+            {"alias": "api", "paths": [repo.work()], "repos": ["acme/api"]},
+        ]})
+        .to_string(),
+    )
+    .expect("registry");
+    let out = s.run(
+        s.tmp.path(),
+        &[
+            "--registry",
+            registry.to_str().expect("utf8 temp path"),
+            "run",
+            "--teams",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("api ship through local git").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(
+        err.contains("cannot be steered: team tasks run as subagents"),
+        "{err}"
+    );
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}

@@ -62,6 +62,14 @@ pub fn run(
     let agent = wiring::agent(&scope.settings.engine, args)?;
     let projects = &scope.context.projects;
     let dispatcher = wiring::dispatcher(&agent, projects)?;
+    if mode != view::RunMode::Subagents && !dispatcher.capabilities().steerable && !quiet {
+        writeln!(
+            err,
+            "ops: warning: the {} runtime cannot be steered: team tasks run as subagents",
+            agent.runtime
+        )
+        .map_err(CliError::Output)?;
+    }
     let planned = plan::onto_board(global, &scope, args.fires_only, &[])?;
     planned.warn(global, &scope, err)?;
     let confirmation = wiring::confirmation(args.force, scope.yolo, interactive);
