@@ -277,6 +277,11 @@ fn two_sigints_stop_the_run_with_130_and_the_next_run_finishes_the_work() {
     );
     let tasks = board(&s, &repo.work());
     assert_ne!(tasks[0]["status"], "completed", "{tasks:#?}");
+    let id = tasks[0]["id"].as_str().expect("id");
+    assert!(
+        repo.work().join(".worktrees").join(id).is_dir(),
+        "the unfinished task's worktree was kept"
+    );
 
     let out = s.run(
         &repo.work(),
@@ -424,5 +429,46 @@ fn a_github_project_without_a_token_ships_through_local_git_and_says_so() {
         err.contains("cannot be steered: team tasks run as subagents"),
         "{err}"
     );
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let started = s.tmp.path().join("started");
+    std::fs::create_dir_all(&started).expect("start log dir");
+    let slow = format!(
+        "{} --mode=edit-commit --sleep-ms=1500 --start-log={}",
+        fake_agent().display(),
+        started.display()
+    );
+    let mut child = s
+        .command(
+            &repo.work(),
+            &[
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                &slow,
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ops starts");
+    wait_for_a_file_in(&started, &mut child);
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits"));
+    kill(pid, Signal::SIGTERM).expect("SIGTERM");
+    let out = child.wait_with_output().expect("ops ends by itself");
+    assert_eq!(out.status.code(), Some(130), "{}", explain(&out));
+    // The agent was let finish, and what it did was audited and shipped.
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }

@@ -9,7 +9,11 @@ use ops_core::model::{Task, TaskStatus};
 use ops_core::{Engine, Event, RunReport, TaskStore};
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
+
+/// How often held-back drawing is caught up with (the view's redraw throttle).
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
 
 /// Where the loop shows things and what it may do.
 pub struct Live<'a> {
@@ -84,11 +88,18 @@ impl Live<'_> {
         let mut confirmations = Confirmations::default();
         let run = engine.run();
         tokio::pin!(run);
+        // Draws what the table's throttle held back when no event comes.
+        let mut redraw = tokio::time::interval(REDRAW_EVERY);
+        redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let report = loop {
             tokio::select! {
                 report = &mut run => break report?,
                 Some(event) = events.recv() => {
                     self.show(event, &mut events, &mut confirmations).await?;
+                }
+                _ = redraw.tick() => {
+                    self.view.tick(self.out).map_err(CliError::Output)?;
+                    self.out.flush().map_err(CliError::Output)?;
                 }
                 interrupt = signals.next() => {
                     handle.interrupt();

@@ -80,6 +80,11 @@ impl LiveView {
         }
     }
 
+    /// Draws what an earlier event held back (the table's throttle); nothing here.
+    pub fn tick(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
     /// A message of the CLI's own.
     pub fn note(&mut self, text: &str, out: &mut dyn Write) -> io::Result<()> {
         match self.output {
