@@ -472,3 +472,72 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
     assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
+
+/// `ops run <args>` on a pseudo-terminal (util-linux `script`), typing `typed`.
+fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> Output {
+    use std::io::Write as _;
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let ops = env!("CARGO_BIN_EXE_ops");
+    let state = s.state();
+    let mut line = vec![
+        quote(ops),
+        "--state-dir".into(),
+        quote(&state.to_string_lossy()),
+    ];
+    line.extend(args.iter().map(|a| quote(a)));
+    // `script` runs the line in a shell on a new terminal; our stdin is typed
+    // there. It gets the environment `ops_command` sets up.
+    let mut script = Command::new("script");
+    script.args(["-qec", &line.join(" "), "/dev/null"]);
+    for (name, value) in scoped::ops_command(&repo.work(), &s.home()).get_envs() {
+        match value {
+            Some(v) => script.env(name, v),
+            None => script.env_remove(name),
+        };
+    }
+    let mut child = script
+        .envs(git_env())
+        .current_dir(repo.work())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives ops a terminal)");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(typed.as_bytes())
+        .expect("type the answers");
+    child.wait_with_output().expect("script ends")
+}
+
+#[test]
+fn on_a_terminal_run_asks_how_to_run_and_merges_only_after_a_yes() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let cmd = agent_cmd("edit-commit");
+    let args = ["run", "--agent", "command", "--agent-cmd", cmd.as_str()];
+    let dev_before = repo.origin_rev("dev");
+    let no = run_on_a_terminal(&s, &repo, &args, "s\nn\n");
+    let shown = text(&no.stdout);
+    assert!(shown.contains("Run how? [s]ubagents"), "{}", explain(&no));
+    assert!(
+        shown.contains("? [y/N]") && shown.contains("merge ops/"),
+        "{}",
+        explain(&no)
+    );
+    assert_eq!(
+        no.status.code(),
+        Some(5),
+        "a no blocks the task: {}",
+        explain(&no)
+    );
+    assert_eq!(repo.origin_rev("dev"), dev_before, "merged after a no");
+
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let yes = run_on_a_terminal(&s, &repo, &args, "h\ny\n");
+    assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
