@@ -4,6 +4,14 @@
 mod cli;
 mod commands;
 mod exit;
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "`ops run` wires the live view in (the run branch); remove this then"
+    )
+)]
+mod render;
 mod state_dir;
 
 fn main() -> std::process::ExitCode {
