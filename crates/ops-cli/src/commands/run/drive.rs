@@ -3,17 +3,13 @@
 
 use super::confirm::{Confirmations, Question};
 use super::signals::Signals;
-use super::view::LiveView;
 use crate::exit::CliError;
+use crate::render::{LiveView, REDRAW_EVERY};
 use ops_core::model::{Task, TaskStatus};
 use ops_core::{Engine, Event, RunReport, TaskStore};
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
-
-/// How often held-back drawing is caught up with (the view's redraw throttle).
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
 
 /// Where the loop shows things and what it may do.
 pub struct Live<'a> {

@@ -14,21 +14,18 @@ mod drive;
 mod mode;
 mod probe;
 mod signals;
-mod standin;
 mod wiring;
 mod worktrees;
-
-use standin as view;
 
 use super::{plan, scope};
 use crate::cli::{GlobalArgs, RunArgs, Verbosity};
 use crate::exit::CliError;
+use crate::render::{self as view, LiveView, Output, RunInfo};
 use mode::Choice;
-use ops_core::model::Task;
+use ops_core::model::{Mode, Task, TaskStatus};
 use ops_core::{Engine, HaltReason, SqliteBoard};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use view::{LiveView, Output, RunInfo};
 
 /// Runs `ops run` (without `--dry-run`, which is `ops plan`).
 pub fn run(
@@ -62,7 +59,17 @@ pub fn run(
     let agent = wiring::agent(&scope.settings.engine, args)?;
     let projects = &scope.context.projects;
     let dispatcher = wiring::dispatcher(&agent, projects)?;
-    if mode != view::RunMode::Subagents && !dispatcher.capabilities().steerable && !quiet {
+    let planned = plan::onto_board(global, &scope, args.fires_only, &[])?;
+    planned.warn(global, &scope, err)?;
+    let teams = match mode {
+        view::RunMode::Subagents => false,
+        view::RunMode::Teams => true,
+        view::RunMode::Hybrid => planned
+            .tasks
+            .iter()
+            .any(|t| t.status == TaskStatus::Pending && t.mode == Mode::Team),
+    };
+    if teams && !dispatcher.capabilities().steerable && !quiet {
         writeln!(
             err,
             "ops: warning: the {} runtime cannot be steered: team tasks run as subagents",
@@ -70,8 +77,6 @@ pub fn run(
         )
         .map_err(CliError::Output)?;
     }
-    let planned = plan::onto_board(global, &scope, args.fires_only, &[])?;
-    planned.warn(global, &scope, err)?;
     let confirmation = wiring::confirmation(args.force, scope.yolo, interactive);
     let config = wiring::engine_config(&scope.settings.engine, args, projects, confirmation);
     let output = if global.json {
