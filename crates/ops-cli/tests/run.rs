@@ -541,3 +541,38 @@ fn on_a_terminal_run_asks_how_to_run_and_merges_only_after_a_yes() {
     assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
+
+#[test]
+fn with_json_every_line_is_one_json_object_and_the_last_is_the_report() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let out = s.run(
+        &repo.work(),
+        &[
+            "--json",
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l["event"].as_str().expect("every line names its event"))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run_started"), "{kinds:?}");
+    assert!(kinds.contains(&"merge_attempted"), "{kinds:?}");
+    let report = lines.last().expect("a report");
+    assert_eq!(report["event"], "report");
+    assert_eq!(report["halt"], "all_done");
+    assert_eq!(report["mode"], "subagents");
+    assert_eq!(report["shipped"].as_array().map(Vec::len), Some(1));
+}
