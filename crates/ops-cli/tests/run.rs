@@ -576,3 +576,32 @@ fn with_json_every_line_is_one_json_object_and_the_last_is_the_report() {
     assert_eq!(report["mode"], "subagents");
     assert_eq!(report["shipped"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn teams_on_a_steerable_runtime_run_without_falling_back_and_ship() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let claude = fake_agent().display().to_string();
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--teams",
+            "--force",
+            "--agent",
+            "claude",
+            "--agent-cmd",
+            &claude,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        !text(&out.stderr).contains("cannot be steered"),
+        "{}",
+        explain(&out)
+    );
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks[0]["mode"], "team", "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
