@@ -605,3 +605,34 @@ fn teams_on_a_steerable_runtime_run_without_falling_back_and_ship() {
     assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
+
+#[test]
+fn max_waves_runs_only_the_first_waves_and_ends_with_success() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] First step {#first}\n- [ ] Second step (after: first)\n");
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--max-waves",
+            "1",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    let status_of = |title: &str| {
+        tasks
+            .iter()
+            .find(|t| t["title"] == title)
+            .map(|t| t["status"].clone())
+            .unwrap_or_else(|| panic!("no task {title}: {tasks:#?}"))
+    };
+    assert_eq!(status_of("First step"), "completed");
+    assert_eq!(status_of("Second step"), "pending");
+}
