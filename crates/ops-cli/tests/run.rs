@@ -636,3 +636,37 @@ fn max_waves_runs_only_the_first_waves_and_ends_with_success() {
     assert_eq!(status_of("First step"), "completed");
     assert_eq!(status_of("Second step"), "pending");
 }
+
+#[test]
+fn fires_only_runs_the_p0_todo_and_leaves_the_rest_alone() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Put out the fire [P0]\n- [ ] Tidy the docs [P3]\n");
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--fires-only",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("edit-commit"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    let fire = tasks.iter().find(|t| t["title"] == "Put out the fire");
+    assert_eq!(
+        fire.map(|t| &t["status"]),
+        Some(&"completed".into()),
+        "{tasks:#?}"
+    );
+    assert!(
+        tasks
+            .iter()
+            .filter(|t| t["title"] == "Tidy the docs")
+            .all(|t| t["status"] == "pending"),
+        "{tasks:#?}"
+    );
+}
