@@ -670,3 +670,43 @@ fn fires_only_runs_the_p0_todo_and_leaves_the_rest_alone() {
         "{tasks:#?}"
     );
 }
+
+#[test]
+fn unattended_changes_wait_for_confirmation_unless_claude_ops_yolo_is_on() {
+    let agent = agent_cmd("edit-commit");
+    let args = [
+        "run",
+        "--subagents",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        agent.as_str(),
+    ];
+    // No terminal, no --force: the green change stays open, the task waits.
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let dev = repo.origin_rev("dev");
+    let out = s.run(&repo.work(), &args);
+    assert_eq!(out.status.code(), Some(5), "{}", explain(&out));
+    assert!(
+        text(&out.stdout).contains("awaiting confirmation"),
+        "{}",
+        explain(&out)
+    );
+    assert_eq!(repo.origin_rev("dev"), dev, "merged without confirmation");
+
+    // claude-ops' preferences say yolo: merged without asking.
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let data = s.tmp.path().join("plugin-data");
+    std::fs::create_dir_all(&data).expect("plugin data dir");
+    std::fs::write(data.join("preferences.json"), r#"{"yolo_enabled": true}"#)
+        .expect("preferences");
+    let out = s
+        .command(&repo.work(), &args)
+        .env("CLAUDE_PLUGIN_DATA_DIR", &data)
+        .output()
+        .expect("ops runs");
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
