@@ -68,9 +68,9 @@ impl GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit every project (or one) and list the findings [not implemented yet].
+    /// Audit every project (or one) and list the findings.
     Audit(AuditArgs),
-    /// Turn findings into tasks and waves on the board [not implemented yet].
+    /// Turn findings into tasks and waves on the board.
     Plan(PlanArgs),
     /// Audit, plan, then run agents on the board until every task in scope is settled.
     Run(RunArgs),

@@ -51,7 +51,7 @@ Exit codes:
 pub enum CliError {
     /// The command exists in the contract but is not built yet.
     #[error(
-        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan`, `ops run --dry-run` and `ops gc` work today (see README.md)"
+        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan`, `ops run` and `ops gc` work today (see README.md)"
     )]
     NotImplemented {
         /// The command's name.

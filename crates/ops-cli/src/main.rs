@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod render;
 mod state_dir;
 
 fn main() -> std::process::ExitCode {

@@ -13,7 +13,7 @@ fn id(s: &str) -> TaskId {
 }
 
 /// Seeds `<state_dir>/board.sqlite` through ops-core:
-/// `fix-ci` (P0, in progress, one attempt) ← `add-endpoint` ← `document-endpoint`,
+/// `fix-ci` (P0, in progress, one attempt that reported $0.5123) ← `add-endpoint` ← `document-endpoint`,
 /// and `tidy-readme` on its own.
 fn seed_board(state_dir: &Path) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -61,7 +61,7 @@ fn seed_board(state_dir: &Path) {
             started_at: Timestamp::now(),
             ended_at: None,
             summary: None,
-            cost_usd: None,
+            cost_usd: Some(0.5123),
             outcome: None,
         });
         board.save(fix).await.expect("save");
@@ -85,7 +85,9 @@ fn status_shows_each_task_with_its_priority_status_wave_and_attempts_then_counts
     let table = stdout(&out);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     assert!(table.starts_with("ID  "), "{table}");
-    for column in ["PRIORITY", "STATUS", "WAVE", "ATTEMPTS", "TITLE", "REASON"] {
+    for column in [
+        "PRIORITY", "STATUS", "WAVE", "ATTEMPTS", "COST", "TITLE", "REASON",
+    ] {
         assert!(
             table.lines().next().is_some_and(|h| h.contains(column)),
             "{column} missing:\n{table}"
@@ -114,6 +116,23 @@ fn status_shows_each_task_with_its_priority_status_wave_and_attempts_then_counts
     assert!(
         fix_line.contains("Fix CI on main") && fix_line.ends_with("claimed by worker-1"),
         "{fix_line}"
+    );
+    let cost_at = table
+        .lines()
+        .next()
+        .and_then(|h| h.find("COST"))
+        .expect("COST");
+    assert!(
+        fix_line[cost_at..].starts_with("$0.51 "),
+        "the attempts' reported cost under COST: {fix_line}"
+    );
+    let tidy_line = table
+        .lines()
+        .find(|l| l.starts_with("tidy-readme"))
+        .expect("row");
+    assert!(
+        tidy_line[cost_at..].starts_with(' '),
+        "COST is blank when no attempt reported one: {tidy_line}"
     );
     assert!(
         table.ends_with("4 tasks: 3 pending, 1 in_progress\n"),
@@ -160,6 +179,10 @@ fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
     assert_eq!(fix["project"], "acme");
     assert_eq!(fix["repo"], "acme/api");
     assert_eq!(fix["title"], "Fix CI on main");
+    assert_eq!(
+        fix["cost_usd"], 0.5123,
+        "the attempts' reported costs, summed"
+    );
 
     let doc = by_id("document-endpoint");
     assert_eq!(doc["wave"], 3);
@@ -196,7 +219,7 @@ fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
             "title",
             "wave"
         ],
-        "branch and pr appear only once known; status_reason is always there"
+        "branch, pr and cost_usd appear only once known; status_reason is always there"
     );
     assert!(doc["status_reason"].is_null());
 }
@@ -208,7 +231,7 @@ fn status_on_an_empty_state_dir_shows_an_empty_board_and_creates_no_board_file()
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "ID  PRIORITY  STATUS  WAVE  ATTEMPTS  TITLE  REASON\nthe board is empty\n"
+        "ID  PRIORITY  STATUS  WAVE  ATTEMPTS  COST  TITLE  REASON\nthe board is empty\n"
     );
     let out = ops(dir.path(), &["status", "--json"]);
     assert!(out.status.success(), "stderr: {}", stderr(&out));

@@ -10,7 +10,7 @@ mod sources;
 mod status;
 mod text;
 
-use text::{columns, one_line};
+pub(crate) use text::{columns, one_line};
 
 use crate::cli::{Cli, Command};
 use crate::exit::CliError;

@@ -1,10 +1,13 @@
-//! `ops status`: the board as a table (ID, PRIORITY, STATUS, WAVE, ATTEMPTS, TITLE,
-//! REASON) followed by counts per status, or with `--json` an array of tasks.
+//! `ops status`: the board as a table (ID, PRIORITY, STATUS, WAVE, ATTEMPTS, COST,
+//! TITLE, REASON) followed by counts per status, or with `--json` an array of tasks.
+//! COST is what the task's agents reported spending, summed over its attempts
+//! (blank when none reported a cost).
 //!
 //! A state directory without a board shows an empty board and creates nothing.
 
 use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
+use crate::render::{dollars, task_cost};
 use crate::state_dir;
 use ops_core::model::{Mode, Priority, Task, TaskId, TaskStatus};
 use ops_core::{SqliteBoard, TaskGraph, TaskStore};
@@ -65,7 +68,8 @@ fn load(path: &Path) -> Result<Option<Vec<Task>>, CliError> {
 }
 
 /// One task as `ops status` shows it. The field names and order are the stable
-/// `--json` contract: `branch` and `pr` appear once known; `status_reason` is
+/// `--json` contract: `branch` and `pr` appear once known, `cost_usd` (the sum
+/// of the attempts' reported costs) once an agent reported one; `status_reason` is
 /// `null` when there is nothing to say.
 #[derive(Debug, Serialize)]
 struct TaskRow<'a> {
@@ -84,6 +88,8 @@ struct TaskRow<'a> {
     branch: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_usd: Option<f64>,
     status_reason: Option<&'a str>,
 }
 
@@ -108,6 +114,7 @@ fn rows(tasks: &[Task]) -> Result<Vec<TaskRow<'_>>, CliError> {
             attempts: t.attempts.len(),
             branch: t.branch.as_deref(),
             pr: t.pr.as_deref(),
+            cost_usd: task_cost(t),
             status_reason: t.status_reason.as_deref(),
         })
         .collect())
@@ -120,15 +127,15 @@ fn json(rows: &[TaskRow<'_>]) -> String {
     text
 }
 
-const HEADER: [&str; 7] = [
-    "ID", "PRIORITY", "STATUS", "WAVE", "ATTEMPTS", "TITLE", "REASON",
+const HEADER: [&str; 8] = [
+    "ID", "PRIORITY", "STATUS", "WAVE", "ATTEMPTS", "COST", "TITLE", "REASON",
 ];
 
 /// The table, ordered by wave then id; an empty board gets the header and a note.
 fn table(rows: &[TaskRow<'_>]) -> String {
     let mut sorted: Vec<&TaskRow<'_>> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.wave, r.id));
-    let cells: Vec<[String; 7]> = sorted
+    let cells: Vec<[String; 8]> = sorted
         .into_iter()
         .map(|r| {
             [
@@ -137,6 +144,7 @@ fn table(rows: &[TaskRow<'_>]) -> String {
                 r.status.to_string(),
                 r.wave.to_string(),
                 r.attempts.to_string(),
+                r.cost_usd.map(dollars).unwrap_or_default(),
                 super::one_line(r.title, usize::MAX),
                 r.status_reason
                     .map(|s| super::one_line(s, REASON_WIDTH))
@@ -172,7 +180,7 @@ mod tests {
     fn an_empty_board_shows_the_header_and_says_it_is_empty() {
         assert_eq!(
             table(&[]),
-            "ID  PRIORITY  STATUS  WAVE  ATTEMPTS  TITLE  REASON\nthe board is empty\n"
+            "ID  PRIORITY  STATUS  WAVE  ATTEMPTS  COST  TITLE  REASON\nthe board is empty\n"
         );
     }
 

@@ -16,7 +16,7 @@ pub struct Question {
 }
 
 impl Question {
-    /// "merge <url or change> for <task> at <head>? [y/N]"
+    /// `merge <url or change> for <task> at <head>? [y/N]`
     pub fn new(task: &TaskId, change: &str, url: Option<&str>, head: &str) -> Self {
         let short = head.get(..12).unwrap_or(head);
         Question {

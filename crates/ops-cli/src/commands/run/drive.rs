@@ -3,8 +3,8 @@
 
 use super::confirm::{Confirmations, Question};
 use super::signals::Signals;
-use super::view::LiveView;
 use crate::exit::CliError;
+use crate::render::{LiveView, REDRAW_EVERY};
 use ops_core::model::{Task, TaskStatus};
 use ops_core::{Engine, Event, RunReport, TaskStore};
 use std::collections::BTreeSet;
@@ -84,11 +84,18 @@ impl Live<'_> {
         let mut confirmations = Confirmations::default();
         let run = engine.run();
         tokio::pin!(run);
+        // Draws what the table's throttle held back when no event comes.
+        let mut redraw = tokio::time::interval(REDRAW_EVERY);
+        redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let report = loop {
             tokio::select! {
                 report = &mut run => break report?,
                 Some(event) = events.recv() => {
                     self.show(event, &mut events, &mut confirmations).await?;
+                }
+                _ = redraw.tick() => {
+                    self.view.tick(self.out).map_err(CliError::Output)?;
+                    self.out.flush().map_err(CliError::Output)?;
                 }
                 interrupt = signals.next() => {
                     handle.interrupt();

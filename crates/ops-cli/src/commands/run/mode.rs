@@ -3,9 +3,9 @@
 //! the pending tasks in scope before the engine starts (`--hybrid` keeps the
 //! planner's per-task choice, which planning recomputes on every run).
 
-use super::view::RunMode;
 use crate::cli::RunArgs;
 use crate::exit::CliError;
+use crate::render::RunMode;
 use ops_core::TaskStore;
 use ops_core::model::{Mode, Task, TaskStatus};
 
