@@ -115,14 +115,6 @@ fn ids(values: &Value, field: Option<&str>) -> BTreeSet<String> {
         .collect()
 }
 
-/// A promotion's outcome name, as `"promoted"` or `{"result": "promoted", ...}`.
-fn outcome_name(outcome: &Value) -> &str {
-    outcome
-        .as_str()
-        .or_else(|| outcome["result"].as_str())
-        .unwrap_or_else(|| panic!("an outcome without a name: {outcome}"))
-}
-
 #[test]
 fn three_repositories_ship_every_task_once_in_dependency_order_promote_dev_and_a_second_run_does_nothing()
  {
@@ -200,19 +192,47 @@ fn three_repositories_ship_every_task_once_in_dependency_order_promote_dev_and_a
     assert_eq!(ids(&report["completed"], None), all, "{report:#}");
     assert_eq!(ids(&report["shipped"], Some("task")), all, "{report:#}");
     assert_eq!(report["blocked"], serde_json::json!([]), "{report:#}");
-    let promoted = report["promoted"].as_array().expect("a list of promotions");
-    let repos: BTreeSet<String> = promoted
-        .iter()
-        .map(|p| p["repo"].as_str().unwrap_or_default().to_string())
-        .collect();
-    let work: BTreeSet<String> = fleet
-        .repos()
-        .map(|(_, r)| r.work().display().to_string())
-        .collect();
-    assert_eq!(repos, work, "{report:#}");
-    for p in promoted {
-        assert_eq!(outcome_name(&p["outcome"]), "promoted", "{report:#}");
+    assert_eq!(report["mode"], "subagents", "{report:#}");
+    assert_eq!(report["halt"], "all_done", "{report:#}");
+    assert_eq!(report["remaining"], 0, "{report:#}");
+    assert_eq!(report["follow_ups"], serde_json::json!([]), "{report:#}");
+    for shipped in report["shipped"].as_array().expect("a list") {
+        let task = board
+            .iter()
+            .find(|t| shipped["task"] == t.id.as_str())
+            .expect("a task of the board");
+        assert_eq!(
+            shipped["pr"].as_str(),
+            task.branch.as_deref(),
+            "the local change is the task's branch: {report:#}"
+        );
     }
+    // One promotion per repository, each to the main its origin now has.
+    let promoted: Vec<(String, Value)> = report["promoted"]
+        .as_array()
+        .expect("a list of promotions")
+        .iter()
+        .map(|p| {
+            (
+                p["repo"].as_str().unwrap_or_default().to_string(),
+                p["outcome"].clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Value)> = fleet
+        .repos()
+        .map(|(_, r)| {
+            (
+                r.work().display().to_string(),
+                serde_json::json!({"result": "promoted", "sha": r.origin_rev("main")}),
+            )
+        })
+        .collect();
+    let sorted = |mut v: Vec<(String, Value)>| {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(sorted(promoted), sorted(expected), "{report:#}");
     for t in report["tasks"].as_array().expect("a list of tasks") {
         assert_eq!(t["status"], "completed", "{report:#}");
     }
@@ -230,6 +250,7 @@ fn three_repositories_ship_every_task_once_in_dependency_order_promote_dev_and_a
     let second = run_once(&fleet, "second");
     let report = second.report.expect("checked in run_once");
     assert_eq!(report["shipped"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["promoted"], serde_json::json!([]), "{report:#}");
     assert_eq!(ids(&report["completed"], None), all, "{report:#}");
     assert_eq!(
         started_agents(&fleet),
