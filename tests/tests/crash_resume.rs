@@ -99,7 +99,7 @@ impl Moments {
 
     /// The moment of kill number `kill`: timed for even kills, anchored for odd.
     fn moment(&mut self, kill: usize) -> Moment {
-        if kill % 2 == 0 {
+        if kill.is_multiple_of(2) {
             return Moment::After(self.below(KILL_WINDOW));
         }
         let (step, marker, most) = ANCHORS[(self.next() % ANCHORS.len() as u64) as usize];
