@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// How many times `ops run` is killed.
 const KILLS: usize = 20;
 /// How long each fake agent works before it writes and commits.
-const AGENT_MILLIS: u64 = 1000;
+const AGENT_MILLIS: u64 = 500;
 /// Two agents at once: kills find several tasks in flight, and the work outlasts
 /// most of the killed runs.
 const RUN_ARGS: &[&str] = &["--max-agents", "2"];
@@ -112,9 +112,10 @@ impl Moments {
     }
 }
 
-/// Waits for `moment` and kills `run` then (`kill -9`); `None` when the run
-/// ended by itself first.
-fn kill_at(mut run: Started, moment: Moment) -> (Ran, bool) {
+/// Waits for `moment` and kills `run` then (`kill -9`): what it printed, whether
+/// it was killed (not ended by itself first), and whether an anchored moment's
+/// line came within the window.
+fn kill_at(mut run: Started, moment: Moment) -> (Ran, bool, bool) {
     let deadline = Instant::now() + KILL_WINDOW;
     let wait = match moment {
         Moment::After(delay) => delay,
@@ -129,18 +130,18 @@ fn kill_at(mut run: Started, moment: Moment) -> (Ran, bool) {
                     break;
                 }
                 if let Some(ran) = run.wait_for(Duration::from_millis(5)) {
-                    return (ran, false);
+                    return (ran, false, false);
                 }
                 if Instant::now() >= deadline {
-                    return (run.kill(), true);
+                    return (run.kill(), true, false);
                 }
             }
             jitter
         }
     };
     match run.wait_for(wait) {
-        Some(ran) => (ran, false),
-        None => (run.kill(), true),
+        Some(ran) => (ran, false, true),
+        None => (run.kill(), true, true),
     }
 }
 
@@ -196,7 +197,7 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
             &fleet.scratch(),
             &format!("run-{kill}"),
         );
-        let (ran, killed) = kill_at(run, moment);
+        let (ran, killed, anchor_came) = kill_at(run, moment);
         let at = if killed {
             phase(&ran)
         } else {
@@ -212,7 +213,10 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
             Moment::After(delay) => format!("{delay:?} after the start"),
             Moment::Anchored {
                 step, nth, jitter, ..
-            } => format!("{jitter:?} after {step} line {nth}"),
+            } if anchor_came => format!("{jitter:?} after {step} line {nth}"),
+            Moment::Anchored { step, nth, .. } => {
+                format!("at the end of the window, {step} line {nth} never came")
+            }
         };
         println!("kill {kill}: {aimed}: last event {at}");
         *phases.entry(at).or_default() += 1;
