@@ -25,7 +25,7 @@ const RUN_ARGS: &[&str] = &["--max-agents", "2"];
 /// Timed kills land uniformly in `[0, KILL_WINDOW)` after a run starts; an
 /// anchored kill whose line has not come by then lands then too (so no run does
 /// more than a window's worth of the work).
-const KILL_WINDOW: Duration = Duration::from_millis(2000);
+const KILL_WINDOW: Duration = Duration::from_millis(1500);
 /// Anchored kills land up to this long after the line they wait for.
 const JITTER: Duration = Duration::from_millis(150);
 /// Far beyond the seconds a run takes here; only a hang gets there.
@@ -97,8 +97,19 @@ impl Moments {
         Duration::from_millis(self.next() % millis)
     }
 
-    /// The moment of kill number `kill`: timed for even kills, anchored for odd.
+    /// The moment of kill number `kill`: timed for even kills, anchored for odd;
+    /// the last kill waits for the first promotion line however long that takes
+    /// (the window of that run is the whole run).
     fn moment(&mut self, kill: usize) -> Moment {
+        if kill == KILLS {
+            let (step, marker, _) = ANCHORS[ANCHORS.len() - 1];
+            return Moment::Anchored {
+                step,
+                marker,
+                nth: 1,
+                jitter: self.below(JITTER),
+            };
+        }
         if kill.is_multiple_of(2) {
             return Moment::After(self.below(KILL_WINDOW));
         }
@@ -115,8 +126,8 @@ impl Moments {
 /// Waits for `moment` and kills `run` then (`kill -9`): what it printed, whether
 /// it was killed (not ended by itself first), and whether an anchored moment's
 /// line came within the window.
-fn kill_at(mut run: Started, moment: Moment) -> (Ran, bool, bool) {
-    let deadline = Instant::now() + KILL_WINDOW;
+fn kill_at(mut run: Started, moment: Moment, window: Duration) -> (Ran, bool, bool) {
+    let deadline = Instant::now() + window;
     let wait = match moment {
         Moment::After(delay) => delay,
         Moment::Anchored {
@@ -192,12 +203,21 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
     let mut phases: BTreeMap<String, usize> = BTreeMap::new();
     for kill in 1..=KILLS {
         let moment = moments.moment(kill);
+        let run_started = Instant::now();
         let run = Started::spawn(
             fleet.run(&agent_args, RUN_ARGS),
             &fleet.scratch(),
             &format!("run-{kill}"),
         );
-        let (ran, killed, anchor_came) = kill_at(run, moment);
+        // The last killed run finishes what is left and dies between the
+        // promotions of its projects (if any work was left for it): the final run
+        // must then promote the others (promotion made up after a crash).
+        let window = if kill == KILLS {
+            RUN_LIMIT
+        } else {
+            KILL_WINDOW
+        };
+        let (ran, killed, anchor_came) = kill_at(run, moment, window);
         let at = if killed {
             phase(&ran)
         } else {
@@ -218,7 +238,10 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
                 format!("at the end of the window, {step} line {nth} never came")
             }
         };
-        println!("kill {kill}: {aimed}: last event {at}");
+        println!(
+            "kill {kill}: {aimed}: last event {at} ({:?} into the run)",
+            run_started.elapsed()
+        );
         *phases.entry(at).or_default() += 1;
 
         // Right after the kill (and, for the earlier kills, after each restart's
@@ -241,8 +264,10 @@ fn kill_9_at_twenty_random_moments_loses_nothing_merges_nothing_twice_and_the_la
     println!("kill moments by phase: {phases:#?}");
 
     // The last run, not killed, finishes the work.
+    let last_started = Instant::now();
     let last = Started::spawn(fleet.run(&agent_args, RUN_ARGS), &fleet.scratch(), "last")
         .finish(RUN_LIMIT);
+    println!("the last run took {:?}", last_started.elapsed());
     let unfinished: Vec<String> = fleet
         .board()
         .iter()
