@@ -68,11 +68,11 @@ impl GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit every project (or one) and list the findings [not implemented yet].
+    /// Audit every project (or one) and list the findings.
     Audit(AuditArgs),
-    /// Turn findings into tasks and waves on the board [not implemented yet].
+    /// Turn findings into tasks and waves on the board.
     Plan(PlanArgs),
-    /// Run agents on the board until it is empty [not implemented yet].
+    /// Audit, plan, then run agents on the board until every task in scope is settled.
     Run(RunArgs),
     /// Show the board: every task with its priority, status, wave and attempts.
     Status,
@@ -109,7 +109,8 @@ pub struct PlanArgs {
 }
 
 /// `ops run [--subagents|--teams|--hybrid|--dry-run] [--project A] [--fires-only]
-/// [--no-main] [--max-waves N] [--force] [--max-agents N] [--agent KIND] [--agent-cmd CMD]`
+/// [--no-main] [--max-waves N] [--force] [--max-agents N] [--agent KIND] [--agent-cmd CMD]
+/// [--budget-usd X]`
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("mode").args(["subagents", "teams", "hybrid", "dry_run"])))]
 pub struct RunArgs {
@@ -146,9 +147,14 @@ pub struct RunArgs {
     /// The agent runtime.
     #[arg(long, value_enum, value_name = "KIND")]
     pub agent: Option<AgentKind>,
-    /// The command the `command` runtime runs (the brief arrives on stdin).
+    /// The command the `command` runtime runs (the brief arrives on stdin), split
+    /// on whitespace (no shell); for the other runtimes, the CLI to start instead
+    /// of the one on PATH.
     #[arg(long, value_name = "CMD")]
     pub agent_cmd: Option<String>,
+    /// Stop dispatching once agents have reported spending this many dollars.
+    #[arg(long, value_name = "X", value_parser = positive_dollars)]
+    pub budget_usd: Option<f64>,
 }
 
 /// The agent runtimes `--agent` accepts.
@@ -171,6 +177,15 @@ fn non_empty_path(value: &str) -> Result<PathBuf, String> {
         Err("expected a path, got an empty value".into())
     } else {
         Ok(PathBuf::from(value))
+    }
+}
+
+fn positive_dollars(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "expected a positive number of dollars (e.g. 2.5), got {value:?}"
+        )),
     }
 }
 
@@ -198,6 +213,16 @@ mod tests {
         assert_eq!(at_least_one("3"), Ok(3));
         for bad in ["0", "-1", "many", ""] {
             let err = at_least_one(bad).expect_err(bad);
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn positive_dollars_refuses_zero_negative_infinite_and_words_naming_the_value() {
+        assert_eq!(positive_dollars("2.5"), Ok(2.5));
+        assert_eq!(positive_dollars("3"), Ok(3.0));
+        for bad in ["0", "-1", "inf", "NaN", "cheap", ""] {
+            let err = positive_dollars(bad).expect_err(bad);
             assert!(err.contains(&format!("{bad:?}")), "{err}");
         }
     }

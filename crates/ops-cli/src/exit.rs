@@ -6,8 +6,9 @@
 //! | 0    | success (also `--help`, `--version`, and a reader that closed the pipe) |
 //! | 1    | error: the command failed; the message on stderr says what and where |
 //! | 2    | usage: the arguments were wrong (reported by the argument parser)    |
-//! | 3    | not implemented yet: the command is part of the contract, not built  |
 //! | 4    | partial audit: some sources failed (listed on stderr); the findings and plan shown are what the others found |
+//! | 5    | `ops run` ended with blocked or failed tasks (listed in the final report) |
+//! | 130  | `ops run` was interrupted (Ctrl-C or SIGTERM); the board is consistent and the next `ops run` resumes |
 //!
 //! Error messages read after "failed to …", like ops-core's, and name the file,
 //! flag or value at fault.
@@ -22,11 +23,13 @@ pub const SUCCESS: u8 = 0;
 pub const ERROR: u8 = 1;
 /// The arguments were wrong.
 pub const USAGE: u8 = 2;
-/// The command is in the CLI contract but not built yet.
-pub const NOT_IMPLEMENTED: u8 = 3;
 
 /// Some audit sources failed; the output is what the others found.
 pub const PARTIAL: u8 = 4;
+/// `ops run` ended with blocked or failed tasks.
+pub const UNFINISHED: u8 = 5;
+/// `ops run` was interrupted.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit code table as `--help` shows it.
 pub const CODES_HELP: &str = "\
@@ -34,21 +37,14 @@ Exit codes:
   0  success
   1  error (the message on stderr says what failed and where)
   2  usage: the arguments were wrong
-  3  not implemented yet (`ops run` without --dry-run)
-  4  partial audit: some sources failed (listed on stderr); the rest was shown";
+  4  partial audit: some sources failed (listed on stderr); the rest was shown
+  5  `ops run` ended with blocked or failed tasks (listed in the final report)
+  130  `ops run` was interrupted (Ctrl-C, SIGTERM); the next `ops run` resumes";
 
 /// Why a command failed. Messages read after "failed to …".
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
-    /// The command exists in the contract but is not built yet.
-    #[error(
-        "run `ops {command}`: it is not implemented yet; `ops status`, `ops audit`, `ops plan`, `ops run --dry-run`, `ops gc` and `ops doctor` work today (see README.md)"
-    )]
-    NotImplemented {
-        /// The command's name.
-        command: &'static str,
-    },
     /// No state directory was given and none could be derived from the environment.
     #[error(
         "find the state directory: pass --state-dir DIR or set OPS_STATE_DIR (neither XDG_STATE_HOME nor HOME is set to an absolute path)"
@@ -99,6 +95,37 @@ pub enum CliError {
         /// The failed items' names (`registry`, `agent claude`...).
         failed: Vec<String>,
     },
+    /// `ops run` without a mode flag and without a terminal to ask on.
+    #[error(
+        "choose how to run: no terminal to ask on; pass one of --subagents, --teams, --hybrid or --dry-run"
+    )]
+    NoRunMode,
+    /// The `command` runtime was chosen without the command to run.
+    #[error(
+        "start the command runtime: --agent command needs --agent-cmd CMD (or agent_cmd in the [engine] section of the settings file)"
+    )]
+    AgentCmdMissing,
+    /// `--agent-cmd` cannot be used as given.
+    #[error("use --agent-cmd {given:?}: {expected}")]
+    AgentCmdInvalid {
+        /// The value given.
+        given: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// The run ended with blocked or failed tasks (the report listed them).
+    #[error(
+        "finish every task: {blocked} blocked or failed (listed in the report above); fix them and run `ops run` again"
+    )]
+    Unfinished {
+        /// How many tasks are blocked or failed.
+        blocked: usize,
+    },
+    /// The run was interrupted; the board is consistent.
+    #[error(
+        "finish the run: interrupted; the board is consistent and `ops run` resumes where this run stopped"
+    )]
+    Interrupted,
     /// The engine or the board failed.
     #[error(transparent)]
     Core(#[from] ops_core::Error),
@@ -108,8 +135,12 @@ impl CliError {
     /// The exit code this error ends the process with.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::NotImplemented { .. } => NOT_IMPLEMENTED,
             CliError::PartialAudit { .. } => PARTIAL,
+            CliError::NoRunMode | CliError::AgentCmdMissing | CliError::AgentCmdInvalid { .. } => {
+                USAGE
+            }
+            CliError::Unfinished { .. } => UNFINISHED,
+            CliError::Interrupted => INTERRUPTED,
             CliError::NoStateDir
             | CliError::Io { .. }
             | CliError::Runtime(_)
@@ -151,12 +182,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn not_implemented_maps_to_its_own_code_and_everything_else_to_error() {
-        assert_eq!(
-            CliError::NotImplemented { command: "run" }.exit_code(),
-            NOT_IMPLEMENTED
-        );
+    fn each_error_maps_to_its_documented_code() {
         assert_eq!(CliError::NoStateDir.exit_code(), ERROR);
+        assert_eq!(CliError::NoRunMode.exit_code(), USAGE);
+        assert_eq!(CliError::AgentCmdMissing.exit_code(), USAGE);
+        assert_eq!(CliError::Unfinished { blocked: 2 }.exit_code(), UNFINISHED);
+        assert_eq!(CliError::Interrupted.exit_code(), INTERRUPTED);
         let unknown =
             ops_core::Error::UnknownTask(ops_core::model::TaskId::new("t1").expect("valid id"));
         assert_eq!(CliError::from(unknown).exit_code(), ERROR);
@@ -164,7 +195,14 @@ mod tests {
 
     #[test]
     fn the_help_table_lists_every_code() {
-        for code in [SUCCESS, ERROR, USAGE, NOT_IMPLEMENTED, PARTIAL] {
+        for code in [
+            SUCCESS,
+            ERROR,
+            USAGE,
+            PARTIAL,
+            UNFINISHED,
+            INTERRUPTED,
+        ] {
             assert!(
                 CODES_HELP.contains(&format!("  {code}  ")),
                 "code {code} missing"

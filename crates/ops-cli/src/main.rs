@@ -4,13 +4,6 @@
 mod cli;
 mod commands;
 mod exit;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "`ops run` wires the live view in (the run branch); remove this then"
-    )
-)]
 mod render;
 mod state_dir;
 

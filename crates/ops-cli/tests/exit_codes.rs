@@ -1,80 +1,10 @@
-//! The documented exit codes, through the built binary: 2 for bad arguments, 3 for
-//! commands in the contract that are not built yet.
+//! The documented exit codes, through the built binary: 2 for bad arguments.
 
 mod support;
 
 use support::{ops, stderr, stdout};
 
-const NOT_IMPLEMENTED: i32 = 3;
 const USAGE: i32 = 2;
-
-#[test]
-fn run_exits_3_saying_it_is_not_implemented_yet() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = ops(dir.path(), &["run"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(NOT_IMPLEMENTED), "stderr: {err}");
-    assert!(
-        err.contains("`ops run`") && err.contains("not implemented yet"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(stdout(&out), "");
-}
-
-#[test]
-fn every_unbuilt_command_accepts_its_contract_flags_and_exits_3() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cases: &[&[&str]] = &[
-        &[
-            "run",
-            "--hybrid",
-            "--project",
-            "api",
-            "--fires-only",
-            "--no-main",
-            "--max-waves",
-            "2",
-            "--force",
-            "--max-agents",
-            "3",
-            "--agent",
-            "command",
-            "--agent-cmd",
-            "my-agent --fast",
-        ],
-        &["run", "--subagents"],
-        &["run", "--teams", "--agent", "claude"],
-    ];
-    // `ops run` reads the registry (for --project) before it stops.
-    let registry = dir.path().join("registry.json");
-    std::fs::write(
-        &registry,
-        format!(
-            r#"{{"projects": [{{"alias": "api", "paths": ["{}"]}}]}}"#,
-            dir.path().display()
-        ),
-    )
-    .expect("write registry");
-    let registry = registry.to_str().expect("utf8 temp path");
-    for args in cases {
-        let mut args = args.to_vec();
-        args.extend(["--registry", registry]);
-        let args = args.as_slice();
-        let out = ops(dir.path(), args);
-        let err = stderr(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(NOT_IMPLEMENTED),
-            "{args:?}: stderr: {err}"
-        );
-        let name = format!("`ops {}`", args[0]);
-        assert!(
-            err.contains(&name) && err.contains("not implemented yet"),
-            "{args:?}: {err}"
-        );
-    }
-}
 
 #[test]
 fn bad_arguments_exit_2_naming_the_argument() {
@@ -84,6 +14,7 @@ fn bad_arguments_exit_2_naming_the_argument() {
         (&["run", "--max-agents", "0"], "--max-agents"),
         (&["run", "--max-waves", "many"], "--max-waves"),
         (&["run", "--agent", "clippy"], "--agent"),
+        (&["run", "--budget-usd", "0"], "--budget-usd"),
         (&["status", "-v", "-q"], "--quiet"),
         (&["frobnicate"], "frobnicate"),
         (&[], "Usage"),

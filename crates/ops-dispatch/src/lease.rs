@@ -72,6 +72,20 @@ fn stop_left_over(agent: &AgentRecord) {
     }
 }
 
+/// The lock git holds on a worktree's index while it writes it; it lives in the
+/// worktree's private git directory, next to the lease file.
+const INDEX_LOCK: &str = "index.lock";
+
+/// Removes the index lock a previous owner's process left in the worktree's git
+/// directory (a `git add`/`git commit` of its agent killed mid-write, by `kill -9`
+/// of ops or by the stop above): left in place, every later git command in the
+/// worktree fails ("Unable to create index.lock: File exists") and the task is
+/// blocked after its attempts. Called only when taking over from an owner that is
+/// gone, once its agent is stopped, so no live git process of it holds the lock.
+fn remove_stale_index_lock(lease: &Path) {
+    let _ = std::fs::remove_file(lease.with_file_name(INDEX_LOCK));
+}
+
 fn new_token() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -179,6 +193,7 @@ impl WorktreeLease {
             if let Some(agent) = &current.agent {
                 stop_left_over(agent);
             }
+            remove_stale_index_lock(path);
         }
         let token = new_token();
         let body = LeaseFile {
@@ -318,6 +333,33 @@ mod tests {
             assert_eq!(held, 1, "round {round}: {held} owners took one stale lease");
             drop(winners);
         }
+    }
+
+    #[test]
+    fn taking_over_a_gone_owners_lease_removes_the_index_lock_it_left_and_a_live_owner_keeps_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ops-lease.json");
+        let lock = dir.path().join(INDEX_LOCK);
+        let ttl = Duration::from_secs(60);
+        let gone = LeaseOwner {
+            pid: dead_pid(),
+            id: "gone".into(),
+        };
+        let first = WorktreeLease::acquire(&path, &gone, ttl).expect("free");
+        std::fs::write(&lock, "").expect("a lock its git left");
+        // Its process died without releasing the lease.
+        std::mem::forget(first);
+        let me = LeaseOwner::this_process("me");
+        let _mine = WorktreeLease::acquire(&path, &me, ttl).expect("the owner is gone");
+        assert!(!lock.exists(), "the stale index lock was removed");
+
+        std::fs::write(&lock, "").expect("a lock of a live owner's git");
+        let other = LeaseOwner {
+            pid: std::process::id(),
+            id: "other".into(),
+        };
+        assert!(WorktreeLease::acquire(&path, &other, ttl).is_err());
+        assert!(lock.exists(), "a live owner's lock is left alone");
     }
 
     #[test]

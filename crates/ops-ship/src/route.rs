@@ -2,7 +2,7 @@
 //! through its own backend (GitHub or local git, chosen by [`ship_kind`]), and a
 //! change goes back to the backend that opened it.
 
-use crate::github::{GitHubProject, GitHubShipConfig, GitHubShipper, GitHubToken};
+use crate::github::{GitHubProject, GitHubShipConfig, GitHubShipper, GitHubToken, NewIssueProbe};
 use crate::local::{LocalShipConfig, LocalShipper};
 use async_trait::async_trait;
 use ops_core::model::{Project, ShipKind, Task};
@@ -61,6 +61,18 @@ impl ProjectShippers {
         github: GitHubShipConfig,
         local: LocalShipConfig,
     ) -> Self {
+        Self::for_projects_with_probe(projects, token, github, local, None)
+    }
+
+    /// [`ProjectShippers::for_projects`], the GitHub shipper checking for new
+    /// errors after each merge through `probe` (see [`GitHubShipper::with_probe`]).
+    pub fn for_projects_with_probe(
+        projects: &[Project],
+        token: Option<GitHubToken>,
+        github: GitHubShipConfig,
+        local: LocalShipConfig,
+        probe: Option<Arc<dyn NewIssueProbe>>,
+    ) -> Self {
         let (gh, loc): (Vec<&Project>, Vec<&Project>) = projects
             .iter()
             .partition(|p| token.is_some() && ship_kind(p, true) == ShipKind::Github);
@@ -68,11 +80,15 @@ impl ProjectShippers {
         if let Some(token) = token
             && !gh.is_empty()
         {
-            let shipper: Arc<dyn Shipper> = Arc::new(GitHubShipper::new(
+            let mut shipper = GitHubShipper::new(
                 gh.iter().map(|p| GitHubProject::from_project(p)).collect(),
                 token,
                 github,
-            ));
+            );
+            if let Some(probe) = probe {
+                shipper = shipper.with_probe(probe);
+            }
+            let shipper: Arc<dyn Shipper> = Arc::new(shipper);
             for p in &gh {
                 out.by_project.insert(p.alias.clone(), shipper.clone());
             }

@@ -120,3 +120,60 @@ async fn the_standard_gates_fail_a_sensitive_task_when_no_reviewer_is_configured
         v.detail
     );
 }
+
+/// Reports one new error for every project.
+struct OneNewError;
+
+#[async_trait::async_trait]
+impl ops_ship::github::NewIssueProbe for OneNewError {
+    async fn new_issues_since(
+        &self,
+        _project: &str,
+        _since: ops_core::model::Timestamp,
+    ) -> ops_core::Result<Vec<String>> {
+        Ok(vec!["TypeError: cart is undefined".into()])
+    }
+}
+
+#[tokio::test]
+async fn the_probe_given_to_the_router_checks_github_projects_after_a_merge_and_not_local_ones() {
+    use ops_core::seams::Shipper;
+    let (gh_repo, local_repo) = (TempRepo::new(), TempRepo::new());
+    let projects = [
+        project("web", &gh_repo, &["acme/web"]),
+        project("tools", &local_repo, &[]),
+    ];
+    let github = GitHubShipConfig {
+        verify_after: Duration::ZERO,
+        ..GitHubShipConfig::default()
+    };
+    let router = ProjectShippers::for_projects_with_probe(
+        &projects,
+        Some(GitHubToken::new("t")),
+        github,
+        LocalShipConfig::default(),
+        Some(std::sync::Arc::new(OneNewError)),
+    );
+    let on = |repo: &TempRepo, id: &str, alias: &str| {
+        let mut t = task(repo, id);
+        t.project = alias.into();
+        t
+    };
+    let follow = router
+        .verify(&on(&gh_repo, "t1", "web"), "abc1234567890")
+        .await
+        .expect("verify");
+    assert_eq!(follow.len(), 1, "{follow:?}");
+    assert!(
+        follow[0].title.contains("TypeError: cart is undefined"),
+        "{follow:?}"
+    );
+    let local = router
+        .verify(&on(&local_repo, "t2", "tools"), "abc1234567890")
+        .await
+        .expect("verify");
+    assert!(
+        local.iter().all(|f| !f.title.contains("TypeError")),
+        "{local:?}"
+    );
+}

@@ -28,7 +28,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         Command::Run(r) if r.dry_run => {
             plan::run(g, r.project.as_deref(), r.fires_only, &[], out, err)?
         }
-        Command::Run(r) => run::run(g, r, err)?,
+        Command::Run(r) => run::run(g, r, out, err)?,
         Command::Gc => gc::run(g, out, err)?,
         Command::Doctor => doctor::run(g, out)?,
     }

@@ -1,17 +1,20 @@
 //! `ops plan` (and `ops run --dry-run`): audit, then plan the findings onto the
 //! board (created, updated, already done) and show the tasks in scope with
 //! their waves: the `ops status` table, or with `--json` the same array.
+//! [`onto_board`] is the part `ops run` shares: audit and plan, no output.
 
 use super::audit;
-use super::scope;
+use super::scope::{self, Scope};
 use super::sources::CLI_TODO_SOURCE;
 use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
 use crate::state_dir;
-use ops_core::model::TaskStatus;
-use ops_core::planner::{PlanOptions, plan};
+use ops_core::audit::AuditReport;
+use ops_core::model::{Task, TaskStatus};
+use ops_core::planner::{PlanChanges, PlanOptions, plan};
 use ops_core::{SqliteBoard, TaskStore};
 use std::io::Write;
+use std::path::PathBuf;
 
 /// Runs `ops plan`.
 pub fn run(
@@ -23,45 +26,103 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, project)?;
-    let audit::Audit { report, off } = audit::collect(global, &scope, todos)?;
+    show(global, &scope, fires_only, todos, out, err)
+}
+
+/// `ops plan` over an already loaded scope.
+pub fn show(
+    global: &GlobalArgs,
+    scope: &Scope,
+    fires_only: bool,
+    todos: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
+    let planned = onto_board(global, scope, fires_only, todos)?;
+    let mut text = super::status::render(&planned.tasks, global)?;
+    if !global.json && global.verbosity() >= Verbosity::Normal {
+        let c = &planned.changes;
+        text.push_str(&format!(
+            "planned: {} created, {} updated, {} already done, {} unchanged\n",
+            c.created.len(),
+            c.updated.len(),
+            c.done.len(),
+            c.unchanged.len()
+        ));
+    }
+    out.write_all(text.as_bytes()).map_err(CliError::Output)?;
+    planned.warn(global, scope, err)?;
+    audit::partial(&planned.report)
+}
+
+/// What auditing and planning a scope left on the board.
+pub struct Planned {
+    /// The audit: findings and failed sources.
+    pub report: AuditReport,
+    /// Remote sources that were off.
+    pub off: Vec<String>,
+    /// What planning changed.
+    pub changes: PlanChanges,
+    /// The tasks of the projects in scope, deleted ones left out.
+    pub tasks: Vec<Task>,
+    /// The board file.
+    pub board: PathBuf,
+}
+
+impl Planned {
+    /// Audit problems and planning warnings, on stderr.
+    pub fn warn(
+        &self,
+        global: &GlobalArgs,
+        scope: &Scope,
+        err: &mut dyn Write,
+    ) -> Result<(), CliError> {
+        audit::warn(global, scope, &self.report, &self.off, err)?;
+        if global.verbosity() > Verbosity::Quiet {
+            for w in &self.changes.warnings {
+                writeln!(err, "ops: warning: {w}").map_err(CliError::Output)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Audits `scope` and plans the findings onto the board.
+pub fn onto_board(
+    global: &GlobalArgs,
+    scope: &Scope,
+    fires_only: bool,
+    todos: &[String],
+) -> Result<Planned, CliError> {
+    let audit::Audit { report, off } = audit::collect(global, scope, todos)?;
     let board_path = state_dir::open_board(global)?;
     let options = PlanOptions {
         fires_only,
         topics: scope.topics.clone(),
         ephemeral_sources: [CLI_TODO_SOURCE.to_owned()].into(),
     };
-    let in_scope: Vec<String> = scope
-        .context
-        .projects
-        .iter()
-        .map(|p| p.alias.clone())
-        .collect();
     let (changes, tasks) = super::block_on(async {
         let board = SqliteBoard::open(&board_path).await?;
         let changes = plan(&board, &report, &scope.context.projects, &options).await?;
         let tasks = board.list().await?;
         Ok::<_, ops_core::Error>((changes, tasks))
     })??;
-    let shown: Vec<_> = tasks
+    Ok(Planned {
+        report,
+        off,
+        changes,
+        tasks: in_scope(scope, tasks),
+        board: board_path,
+    })
+}
+
+/// The tasks of the projects in `scope`, deleted ones left out.
+pub fn in_scope(scope: &Scope, tasks: Vec<Task>) -> Vec<Task> {
+    tasks
         .into_iter()
-        .filter(|t| in_scope.contains(&t.project) && t.status != TaskStatus::Deleted)
-        .collect();
-    let mut text = super::status::render(&shown, global)?;
-    if !global.json && global.verbosity() >= Verbosity::Normal {
-        text.push_str(&format!(
-            "planned: {} created, {} updated, {} already done, {} unchanged\n",
-            changes.created.len(),
-            changes.updated.len(),
-            changes.done.len(),
-            changes.unchanged.len()
-        ));
-    }
-    out.write_all(text.as_bytes()).map_err(CliError::Output)?;
-    audit::warn(global, &scope, &report, &off, err)?;
-    if global.verbosity() > Verbosity::Quiet {
-        for w in &changes.warnings {
-            writeln!(err, "ops: warning: {w}").map_err(CliError::Output)?;
-        }
-    }
-    audit::partial(&report)
+        .filter(|t| {
+            t.status != TaskStatus::Deleted
+                && scope.context.projects.iter().any(|p| p.alias == t.project)
+        })
+        .collect()
 }

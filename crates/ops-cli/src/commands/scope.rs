@@ -21,6 +21,8 @@ pub struct Scope {
     pub health_problems: Vec<String>,
     /// The settings file (every default when there is none).
     pub settings: Settings,
+    /// claude-ops' preferences say merges need no confirmation (`yolo_enabled`).
+    pub yolo: bool,
 }
 
 /// Resolve the scope from the flags, the environment and the working directory.
@@ -47,10 +49,10 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
     )?;
     github_repos_from_origin(&mut context.projects);
     let side = claude_ops_dir(&env, registry.as_ref().map(|r| r.path.as_path()));
-    let (mut topics, mut health_problems) = (Vec::new(), Vec::new());
+    let (mut topics, mut health_problems, mut yolo) = (Vec::new(), Vec::new(), false);
     if let Some(dir) = side {
         // Read now so a malformed file is reported early; `ops run` uses it.
-        Preferences::load(&dir.join("preferences.json"))?;
+        yolo = Preferences::load(&dir.join("preferences.json"))?.is_some_and(|p| p.yolo_enabled);
         topics = active_topics(&dir.join("memories").join("topics_active.md"))?;
         if let Some(health) = DaemonHealth::load(&dir.join("daemon-health.json"))? {
             health_problems = health.problems(Timestamp::now());
@@ -61,6 +63,7 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         topics,
         health_problems,
         settings,
+        yolo,
     })
 }
 

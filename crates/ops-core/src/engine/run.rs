@@ -269,7 +269,13 @@ impl Run {
         }
         match &task.lease {
             None => true,
-            Some(l) => l.owner == self.ctx.config.worker || l.expires_at <= now,
+            // A worker of this host whose process is gone (kill -9) holds nothing:
+            // its tasks are taken over now, not when its lease lapses.
+            Some(l) => {
+                l.owner == self.ctx.config.worker
+                    || l.expires_at <= now
+                    || l.owner.is_gone(&self.ctx.config.worker)
+            }
         }
     }
 

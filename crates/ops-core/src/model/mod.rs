@@ -5,6 +5,7 @@ mod project;
 mod status;
 mod task;
 mod time;
+mod worker;
 
 pub use finding::{Finding, fingerprint};
 pub use project::{LinearTeam, Project, SentryProject, ShipKind};

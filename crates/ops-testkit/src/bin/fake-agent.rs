@@ -20,12 +20,22 @@
 //! - `wait-message`: reads one line from stdin (a message), writes it to
 //!   `message.txt`, commits, succeeds;
 //! - `quiet-writer`: prints nothing, writes `progress.txt` every 100 ms for 1.5 s,
-//!   then succeeds (activity only through the worktree).
+//!   then succeeds (activity only through the worktree);
+//! - `task-file`: writes `changes/<task id>.txt` (`done: <task id>`; the id from
+//!   the brief's first line `# Task <id>: ...`, else the working directory's name),
+//!   commits it, succeeds: each task touches its own file, so the squashes of many
+//!   tasks in one repository never conflict, and a second attempt that finds the
+//!   file already committed changes nothing.
 //!
 //! As Claude Code it keeps reading messages after the first turn: each later one is
 //! written to `turn-N.txt`, committed and answered with a `result`; it exits at EOF.
 //! `--start-log=DIR` first writes the start time (unix ns) to `DIR/<cwd name>`;
 //! `--sleep-ms=N` sleeps before working.
+//! `--journal=FILE` appends one line per event, each in a single `write` to a file
+//! opened with `O_APPEND` (agents of several runs share it): `start <pid> <cwd>`
+//! first, `commit <pid> <sha> <cwd>` after each commit it made, `end <pid> <cwd>`
+//! once it has done its work and succeeds (never by `hang`, `crash`, `exit:N`,
+//! `garbage`, or an agent killed first).
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
@@ -59,6 +69,9 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         let _ = std::fs::write(Path::new(&dir).join(name), now.to_string());
     }
+    let journal = opt("journal");
+    set_journal(journal.clone());
+    journal_line("start");
     if let Some(ms) = opt("sleep-ms").and_then(|m| m.parse().ok()) {
         std::thread::sleep(Duration::from_millis(ms));
     }
@@ -117,6 +130,13 @@ fn main() -> ExitCode {
                 std::thread::sleep(Duration::from_secs(1000));
             }
         }
+        "task-file" => {
+            let id = task_id(&brief);
+            let _ = std::fs::create_dir_all("changes");
+            let _ = std::fs::write(format!("changes/{id}.txt"), format!("done: {id}\n"));
+            commit(&format!("fake agent: change for {id}"));
+            format!("wrote changes/{id}.txt")
+        }
         "quiet-writer" => {
             for i in 0..15 {
                 let _ = std::fs::write("progress.txt", i.to_string());
@@ -162,7 +182,55 @@ fn main() -> ExitCode {
             finish(protocol, &format!("turn {turn} done"), turn);
         }
     }
+    journal_line("end");
     ExitCode::SUCCESS
+}
+
+/// The task id a brief names on its first line (`# Task <id>: ...`), else the
+/// working directory's name (ops names each worktree after its task).
+fn task_id(brief: &str) -> String {
+    brief
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# Task "))
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(id, _)| id.trim().to_string())
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .unwrap_or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "unknown".into())
+        })
+}
+
+static JOURNAL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn set_journal(path: Option<String>) {
+    let _ = JOURNAL.set(path);
+}
+
+/// Appends `<what> <pid> [<extra>] <cwd>` to the journal, if one was given.
+fn journal_line(what: &str) {
+    journal_entry(what, None);
+}
+
+fn journal_entry(what: &str, extra: Option<&str>) {
+    let Some(Some(path)) = JOURNAL.get() else {
+        return;
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let line = match extra {
+        Some(x) => format!("{what} {} {x} {}\n", std::process::id(), cwd.display()),
+        None => format!("{what} {} {}\n", std::process::id(), cwd.display()),
+    };
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
 }
 
 fn message_text(line: &str) -> String {
@@ -227,7 +295,7 @@ fn write_work(brief: &str) {
 
 fn commit(message: &str) {
     let git = |args: &[&str]| {
-        let _ = Command::new("git")
+        Command::new("git")
             .args([
                 "-c",
                 "user.name=fake agent",
@@ -236,10 +304,16 @@ fn commit(message: &str) {
             ])
             .args(args)
             .stdout(std::process::Stdio::null())
-            .status();
+            .status()
+            .is_ok_and(|s| s.success())
     };
     git(&["add", "-A"]);
-    git(&["commit", "--quiet", "-m", message]);
+    if git(&["commit", "--quiet", "-m", message])
+        && let Ok(out) = Command::new("git").args(["rev-parse", "HEAD"]).output()
+        && out.status.success()
+    {
+        journal_entry("commit", Some(String::from_utf8_lossy(&out.stdout).trim()));
+    }
 }
 
 fn emit(value: Value) {

@@ -1,0 +1,117 @@
+//! The run loop of the CLI: the engine runs while this shows every event with
+//! the board re-listed after it, answers merge questions and passes Ctrl-C on.
+
+use super::confirm::{Confirmations, Question};
+use super::signals::Signals;
+use crate::exit::CliError;
+use crate::render::{LiveView, REDRAW_EVERY};
+use ops_core::model::{Task, TaskStatus};
+use ops_core::{Engine, Event, RunReport, TaskStore};
+use std::collections::BTreeSet;
+use std::io::Write;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Where the loop shows things and what it may do.
+pub struct Live<'a> {
+    /// The view.
+    pub view: &'a mut LiveView,
+    /// Stdout.
+    pub out: &'a mut dyn Write,
+    /// The board the engine runs over.
+    pub board: &'a dyn TaskStore,
+    /// The projects in scope (aliases): the tasks shown.
+    pub projects: BTreeSet<String>,
+    /// Merge questions are asked on the terminal.
+    pub ask: bool,
+}
+
+impl Live<'_> {
+    /// The tasks in scope as the board holds them now.
+    async fn tasks(&self) -> Result<Vec<Task>, CliError> {
+        Ok(self
+            .board
+            .list()
+            .await?
+            .into_iter()
+            .filter(|t| t.status != TaskStatus::Deleted && self.projects.contains(&t.project))
+            .collect())
+    }
+
+    fn note(&mut self, text: &str) -> Result<(), CliError> {
+        self.view.note(text, self.out).map_err(CliError::Output)
+    }
+
+    /// Shows `first` and every event already queued behind it, after one re-listing.
+    async fn show(
+        &mut self,
+        first: Event,
+        events: &mut UnboundedReceiver<Event>,
+        confirmations: &mut Confirmations,
+    ) -> Result<(), CliError> {
+        let mut batch = vec![first];
+        while let Ok(e) = events.try_recv() {
+            batch.push(e);
+        }
+        let tasks = self.tasks().await?;
+        for event in &batch {
+            self.view
+                .on_event(event, &tasks, self.out)
+                .map_err(CliError::Output)?;
+            if let Event::MergeConfirmationRequested {
+                task,
+                change,
+                url,
+                head,
+            } = event
+                && self.ask
+                && let Some(text) =
+                    confirmations.push(Question::new(task, change, url.as_deref(), head))
+            {
+                self.note(&text)?;
+            }
+        }
+        self.out.flush().map_err(CliError::Output)
+    }
+
+    /// Runs `engine` to its end; returns its report and the tasks in scope then.
+    pub async fn run(
+        &mut self,
+        engine: Engine,
+        mut signals: Signals,
+    ) -> Result<(RunReport, Vec<Task>), CliError> {
+        let mut events = engine.events().subscribe();
+        let handle = engine.handle();
+        let mut confirmations = Confirmations::default();
+        let run = engine.run();
+        tokio::pin!(run);
+        // Draws what the table's throttle held back when no event comes.
+        let mut redraw = tokio::time::interval(REDRAW_EVERY);
+        redraw.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let report = loop {
+            tokio::select! {
+                report = &mut run => break report?,
+                Some(event) = events.recv() => {
+                    self.show(event, &mut events, &mut confirmations).await?;
+                }
+                _ = redraw.tick() => {
+                    self.view.tick(self.out).map_err(CliError::Output)?;
+                    self.out.flush().map_err(CliError::Output)?;
+                }
+                interrupt = signals.next() => {
+                    handle.interrupt();
+                    self.note(interrupt.note())?;
+                }
+                Some(((task, yes), next)) = confirmations.answer(), if confirmations.asking() => {
+                    handle.confirm_merge(&task, yes);
+                    if let Some(text) = next {
+                        self.note(&text)?;
+                    }
+                }
+            }
+        };
+        if let Ok(event) = events.try_recv() {
+            self.show(event, &mut events, &mut confirmations).await?;
+        }
+        Ok((report, self.tasks().await?))
+    }
+}
