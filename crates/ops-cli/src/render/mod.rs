@@ -305,6 +305,7 @@ impl LiveView {
                     self.draw(now, out)?;
                     // The last table stays on screen; the report goes below it.
                     self.drawn = 0;
+                    writeln!(out)?;
                 }
                 out.write_all(report::text(&self.info, &self.progress, report, board).as_bytes())?;
             }

@@ -554,7 +554,10 @@ fn the_throttle_holds_back_quick_redraws_but_never_loses_the_last_state() {
         .expect("write");
     let s = screen(&out);
     assert_eq!(cell(&s, "a", "STATUS"), "completed");
-    assert!(s.contains("stopped: every task is done\n"), "{s}");
+    assert!(
+        s.contains("Blocked 0\n\nmode: hybrid (agent claude)\nstopped: every task is done\n"),
+        "the report follows the table after a blank line: {s}"
+    );
 }
 
 #[test]
