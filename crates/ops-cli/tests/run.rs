@@ -303,7 +303,6 @@ fn two_sigints_stop_the_run_with_130_and_the_next_run_finishes_the_work() {
 }
 
 #[test]
-#[ignore = "needs the engine branch (run scope and budget, issue 7): passes once `engine` is merged; verified on a merge of both"]
 fn with_project_only_that_projects_tasks_run_and_the_others_stay_pending() {
     let s = Setup::new();
     let (a, b) = (
@@ -358,7 +357,6 @@ fn with_project_only_that_projects_tasks_run_and_the_others_stay_pending() {
 }
 
 #[test]
-#[ignore = "needs the engine branch (run scope and budget, issue 7): passes once `engine` is merged; verified on a merge of both"]
 fn once_agents_report_spending_the_budget_no_further_task_is_dispatched() {
     let s = Setup::new();
     // Two independent todos; one agent at a time; the fake agent speaks Claude
