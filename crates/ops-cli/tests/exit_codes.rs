@@ -34,7 +34,9 @@ fn help_and_version_exit_0_and_help_lists_the_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
     assert!(
-        help.contains("Exit codes:") && help.contains("3  not implemented yet"),
+        help.contains("Exit codes:")
+            && help.contains("5  `ops run` ended with blocked or failed tasks")
+            && help.contains("130  `ops run` was interrupted"),
         "{help}"
     );
     let out = ops(dir.path(), &["--version"]);
