@@ -3,44 +3,16 @@
 //! not built for its dependents' tests).
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// The path of the built `ops` binary (crate `ops-cli`), built once per test process.
 pub fn ops() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| build("ops-cli", "ops")).clone()
+    PATH.get_or_init(|| ops_testkit::build_binary("ops-cli", "ops"))
+        .clone()
 }
 
 /// The path of the built fake agent (see `ops-testkit`'s `src/bin/fake-agent.rs`).
 pub fn fake_agent() -> PathBuf {
     ops_testkit::fake_agent()
-}
-
-/// `cargo build -p <package> --bin <bin>` into the target directory of the running
-/// test binary, in its profile; the binary's path.
-fn build(package: &str, bin: &str) -> PathBuf {
-    // target/<profile>/deps/<test-binary> → target/<profile>/<bin>
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test binary lives in target/<profile>/deps")
-        .to_path_buf();
-    let target_dir = profile_dir
-        .parent()
-        .expect("target/<profile> has a parent")
-        .to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", package, "--bin", bin])
-        .env("CARGO_TARGET_DIR", &target_dir);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().expect("run cargo to build a binary");
-    assert!(status.success(), "building {package}'s {bin} failed");
-    let path = profile_dir.join(bin);
-    assert!(path.is_file(), "{bin} is at {}", path.display());
-    path
 }
