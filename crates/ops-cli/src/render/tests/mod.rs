@@ -1008,6 +1008,20 @@ fn a_retry_clears_the_checks_and_merge_of_the_failed_attempt_and_says_why_above_
 }
 
 #[test]
+fn a_report_without_any_reported_cost_says_zero_dollars_not_minus_zero() {
+    // An empty f64 sum is -0.0, which `{:.2}` writes as "-0.00".
+    let (mut view, _) = view(Output::Lines);
+    let mut out = Vec::new();
+    let mut r = report(HaltReason::AllDone);
+    r.blocked.clear();
+    view.finish(&r, &[task("c", TaskStatus::Completed)], &mut out)
+        .expect("write");
+    let s = text(&out);
+    assert!(s.contains("cost: $0.00 in total, $0.00 this run\n"), "{s}");
+    assert!(!s.contains("$-"), "{s}");
+}
+
+#[test]
 fn spend_leaves_out_costs_that_are_not_finite_and_non_negative() {
     let (mut view, _) = view(Output::Json);
     let mut out = Vec::new();
