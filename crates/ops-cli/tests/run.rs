@@ -473,6 +473,18 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
 
 /// `ops run <args>` on a pseudo-terminal (util-linux `script`), typing `typed`.
 fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> Output {
+    run_on_a_terminal_to(s, repo, args, typed, None)
+}
+
+/// [`run_on_a_terminal`], with ops' stdout redirected to `stdout_to` when given
+/// (stdin and stderr stay on the terminal).
+fn run_on_a_terminal_to(
+    s: &Setup,
+    repo: &TempRepo,
+    args: &[&str],
+    typed: &str,
+    stdout_to: Option<&Path>,
+) -> Output {
     use std::io::Write as _;
     let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
     let ops = env!("CARGO_BIN_EXE_ops");
@@ -483,6 +495,9 @@ fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> 
         quote(&state.to_string_lossy()),
     ];
     line.extend(args.iter().map(|a| quote(a)));
+    if let Some(file) = stdout_to {
+        line.push(format!(">{}", quote(&file.to_string_lossy())));
+    }
     // `script` runs the line in a shell on a new terminal; our stdin is typed
     // there. It gets the environment `ops_command` sets up.
     let mut script = Command::new("script");
@@ -536,6 +551,33 @@ fn on_a_terminal_run_asks_how_to_run_and_merges_only_after_a_yes() {
     let s = Setup::new();
     let repo = repo_with_todos("- [ ] Write the brief down\n");
     let yes = run_on_a_terminal(&s, &repo, &args, "h\ny\n");
+    assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn with_stdout_piped_the_merge_question_is_asked_on_the_terminal() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let cmd = agent_cmd("edit-commit");
+    let piped = s.tmp.path().join("run.jsonl");
+    let args = [
+        "--json",
+        "run",
+        "--subagents",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        cmd.as_str(),
+    ];
+    let yes = run_on_a_terminal_to(&s, &repo, &args, "y\n", Some(&piped));
+    let terminal = text(&yes.stdout);
+    assert!(
+        terminal.contains("? [y/N]") && terminal.contains("merge ops/"),
+        "the question never reached the terminal: {}\npiped:\n{}",
+        explain(&yes),
+        std::fs::read_to_string(&piped).unwrap_or_default()
+    );
     assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }

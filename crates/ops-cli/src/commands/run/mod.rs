@@ -106,7 +106,8 @@ impl Started<'_> {
             max_agents: config.max_agents,
             budget_usd: config.budget_usd,
         };
-        let mut view = LiveView::new(output(global.json), info, global.verbosity());
+        let output = output(global.json);
+        let mut view = LiveView::new(output, info, global.verbosity());
         super::block_on(async {
             let board = Arc::new(SqliteBoard::open(&planned.board).await?);
             mode::apply(board.as_ref(), &planned.tasks, self.mode).await?;
@@ -132,6 +133,12 @@ impl Started<'_> {
                 board: board.as_ref(),
                 projects: projects.iter().map(|p| p.alias.clone()).collect(),
                 ask: confirmation == MergeConfirmation::Ask,
+                // Asked on stdin and stderr, the terminals; stdout may be a pipe.
+                prompt: if confirmation == MergeConfirmation::Ask && output != Output::Table {
+                    Some(&mut *err)
+                } else {
+                    None
+                },
             };
             let (report, tasks) = live.run(engine, signals).await?;
             view.finish(&report, &tasks, out)
