@@ -583,6 +583,114 @@ fn with_stdout_piped_the_merge_question_is_asked_on_the_terminal() {
 }
 
 #[test]
+fn two_ctrl_cs_end_the_run_while_a_merge_question_waits_nothing_merges_and_the_next_run_ships() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let dev_before = repo.origin_rev("dev");
+    let events = s.tmp.path().join("events.jsonl");
+    let pid_file = s.tmp.path().join("ops.pid");
+    let quote = |p: &Path| format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"));
+    let cmd = agent_cmd("edit-commit");
+    // On a terminal (stdin and stderr), the shell's pid becomes ops' (exec),
+    // stdout into a file; nobody types an answer (stdin stays open, empty).
+    let line = format!(
+        "echo $$ >{}; exec '{}' --state-dir {} --json run --subagents --agent command --agent-cmd '{}' >{}",
+        quote(&pid_file),
+        env!("CARGO_BIN_EXE_ops"),
+        quote(&s.state()),
+        cmd,
+        quote(&events),
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (name, value) in scoped::ops_command(&repo.work(), &s.home()).get_envs() {
+        match value {
+            Some(v) => script.env(name, v),
+            None => script.env_remove(name),
+        };
+    }
+    let mut child = script
+        .envs(git_env())
+        .current_dir(repo.work())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives ops a terminal)");
+    let asked = Instant::now();
+    while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("[y/N]")) {
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "no merge question within a minute"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("ended before asking: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    for _ in 0..2 {
+        kill(Pid::from_raw(pid), Signal::SIGINT).expect("SIGINT");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let stopped = Instant::now();
+    let ended = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if stopped.elapsed() > Duration::from_secs(20) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Typing an answer now lets a hung run end (and shows what it did).
+    let _ = child.stdin.take().map(|mut i| {
+        use std::io::Write as _;
+        i.write_all(b"y\n")
+    });
+    let out = child.wait_with_output().expect("script ends");
+    let shown = std::fs::read_to_string(&events).unwrap_or_default();
+    assert!(
+        ended.is_some(),
+        "two Ctrl-Cs did not end the run while a merge question waited: {}\n{shown}",
+        explain(&out)
+    );
+    assert_eq!(out.status.code(), Some(130), "{}\n{shown}", explain(&out));
+    assert_eq!(
+        repo.origin_rev("dev"),
+        dev_before,
+        "merged after two Ctrl-Cs"
+    );
+    let tasks = board(&s, &repo.work());
+    assert_ne!(tasks[0]["status"], "completed", "{tasks:#?}");
+    // The board is consistent: the next run takes the task up and ships it.
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &cmd,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
 fn with_json_every_line_is_one_json_object_and_the_last_is_the_report() {
     let s = Setup::new();
     let repo = repo_with_todos("- [ ] Write the brief down\n");
