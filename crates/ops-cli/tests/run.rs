@@ -471,6 +471,36 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
 
+#[test]
+fn a_reader_that_closes_stdout_early_does_not_stop_the_run_and_the_work_ships() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let mut child = s
+        .command(
+            &repo.work(),
+            &[
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                &agent_cmd("edit-commit"),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ops starts");
+    // `ops run | head -0`: the reader is gone before the first line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ops ends");
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
 /// `ops run <args>` on a pseudo-terminal (util-linux `script`), typing `typed`.
 fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> Output {
     run_on_a_terminal_to(s, repo, args, typed, None)

@@ -14,6 +14,7 @@ mod drive;
 mod mode;
 mod probe;
 mod signals;
+mod stdout;
 mod wiring;
 mod worktrees;
 
@@ -86,6 +87,8 @@ impl Started<'_> {
         err: &mut dyn Write,
     ) -> Result<(HaltReason, usize), CliError> {
         let (global, args, scope) = (self.global, self.args, self.scope);
+        let mut stdout = stdout::Stdout::new(out);
+        let out: &mut dyn Write = &mut stdout;
         let projects = &scope.context.projects;
         let agent = wiring::agent(&scope.settings.engine, args)?;
         let dispatcher = wiring::dispatcher(&agent, projects)?;
