@@ -721,6 +721,51 @@ fn two_ctrl_cs_end_the_run_while_a_merge_question_waits_nothing_merges_and_the_n
 }
 
 #[test]
+fn on_a_terminal_narrower_than_120_columns_without_columns_set_no_table_line_wraps() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let cmd = agent_cmd("edit-commit");
+    // A 60-column terminal; shells do not export COLUMNS.
+    let line = format!(
+        "stty cols 60 rows 30; exec '{}' --state-dir '{}' run --subagents --force --agent command --agent-cmd '{cmd}'",
+        env!("CARGO_BIN_EXE_ops"),
+        s.state().display(),
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (name, value) in scoped::ops_command(&repo.work(), &s.home()).get_envs() {
+        match value {
+            Some(v) => script.env(name, v),
+            None => script.env_remove(name),
+        };
+    }
+    let out = script
+        .envs(git_env())
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .current_dir(repo.work())
+        .stdin(Stdio::piped())
+        .output()
+        .expect("util-linux `script` runs (it gives ops a terminal)");
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let shown = text(&out.stdout);
+    let table: Vec<String> = shown
+        .split(['\n', '\r'])
+        .map(|l| l.replace("\x1b[J", ""))
+        .map(|l| match l.find("A") {
+            Some(i) if l.starts_with("\x1b[") => l[i + 1..].to_string(),
+            _ => l,
+        })
+        .filter(|l| {
+            l.starts_with("work-todo-") || l.starts_with("TASK") || l.starts_with("ops run ·")
+        })
+        .collect();
+    assert!(!table.is_empty(), "no table drawn: {}", explain(&out));
+    let wide: Vec<&String> = table.iter().filter(|l| l.chars().count() > 60).collect();
+    assert!(wide.is_empty(), "lines wider than the terminal: {wide:#?}");
+}
+
+#[test]
 fn with_json_every_line_is_one_json_object_and_the_last_is_the_report() {
     let s = Setup::new();
     let repo = repo_with_todos("- [ ] Write the brief down\n");

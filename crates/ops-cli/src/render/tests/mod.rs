@@ -920,15 +920,23 @@ fn run_modes_are_named_as_their_flags_and_the_size_comes_from_columns_and_lines(
         ["subagents", "teams", "hybrid"]
     );
     assert_eq!(
-        terminal_size(Some("80"), Some(" 50\n")),
+        terminal_size(Some("80"), Some(" 50\n"), Some((100, 30))),
         Size {
             width: 80,
             height: 50
         }
     );
+    assert_eq!(
+        terminal_size(None, Some("0"), Some((100, 30))),
+        Size {
+            width: 100,
+            height: 30
+        },
+        "the terminal's own size when the variables do not say"
+    );
     for unusable in [None, Some(""), Some("0"), Some("wide")] {
         assert_eq!(
-            terminal_size(unusable, unusable),
+            terminal_size(unusable, unusable, Some((0, 0))),
             Size {
                 width: 120,
                 height: 40
