@@ -1094,6 +1094,23 @@ fn a_board_taller_than_the_terminal_drops_completed_rows_first_then_the_last_and
 }
 
 #[test]
+fn a_task_whose_merge_reached_main_in_an_earlier_run_shows_promoted_not_merged() {
+    let (mut view, _) = view(Output::Table);
+    let mut earlier = task("earlier", TaskStatus::Completed);
+    earlier.pr = Some("#5".into());
+    earlier.promoted_at = Some(Timestamp::now());
+    let mut skipped_now = task("skipped", TaskStatus::Completed);
+    skipped_now.pr = Some("#6".into());
+    let board = [earlier, skipped_now];
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    let s = screen(&out);
+    assert_eq!(cell(&s, "earlier", "DEPLOY"), "promoted");
+    assert_eq!(cell(&s, "skipped", "DEPLOY"), "merged");
+}
+
+#[test]
 fn a_task_completed_with_a_change_before_this_run_shows_merged_and_then_its_promotion() {
     let (mut view, hands) = view(Output::Table);
     let mut earlier = task("earlier", TaskStatus::Completed);
