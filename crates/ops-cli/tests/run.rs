@@ -471,8 +471,50 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
 }
 
+#[test]
+fn a_reader_that_closes_stdout_early_does_not_stop_the_run_and_the_work_ships() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let mut child = s
+        .command(
+            &repo.work(),
+            &[
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                &agent_cmd("edit-commit"),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ops starts");
+    // `ops run | head -0`: the reader is gone before the first line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ops ends");
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
 /// `ops run <args>` on a pseudo-terminal (util-linux `script`), typing `typed`.
 fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> Output {
+    run_on_a_terminal_to(s, repo, args, typed, None)
+}
+
+/// [`run_on_a_terminal`], with ops' stdout redirected to `stdout_to` when given
+/// (stdin and stderr stay on the terminal).
+fn run_on_a_terminal_to(
+    s: &Setup,
+    repo: &TempRepo,
+    args: &[&str],
+    typed: &str,
+    stdout_to: Option<&Path>,
+) -> Output {
     use std::io::Write as _;
     let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
     let ops = env!("CARGO_BIN_EXE_ops");
@@ -483,6 +525,9 @@ fn run_on_a_terminal(s: &Setup, repo: &TempRepo, args: &[&str], typed: &str) -> 
         quote(&state.to_string_lossy()),
     ];
     line.extend(args.iter().map(|a| quote(a)));
+    if let Some(file) = stdout_to {
+        line.push(format!(">{}", quote(&file.to_string_lossy())));
+    }
     // `script` runs the line in a shell on a new terminal; our stdin is typed
     // there. It gets the environment `ops_command` sets up.
     let mut script = Command::new("script");
@@ -538,6 +583,186 @@ fn on_a_terminal_run_asks_how_to_run_and_merges_only_after_a_yes() {
     let yes = run_on_a_terminal(&s, &repo, &args, "h\ny\n");
     assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn with_stdout_piped_the_merge_question_is_asked_on_the_terminal() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let cmd = agent_cmd("edit-commit");
+    let piped = s.tmp.path().join("run.jsonl");
+    let args = [
+        "--json",
+        "run",
+        "--subagents",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        cmd.as_str(),
+    ];
+    let yes = run_on_a_terminal_to(&s, &repo, &args, "y\n", Some(&piped));
+    let terminal = text(&yes.stdout);
+    assert!(
+        terminal.contains("? [y/N]") && terminal.contains("merge ops/"),
+        "the question never reached the terminal: {}\npiped:\n{}",
+        explain(&yes),
+        std::fs::read_to_string(&piped).unwrap_or_default()
+    );
+    assert_eq!(yes.status.code(), Some(0), "{}", explain(&yes));
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn two_ctrl_cs_end_the_run_while_a_merge_question_waits_nothing_merges_and_the_next_run_ships() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let dev_before = repo.origin_rev("dev");
+    let events = s.tmp.path().join("events.jsonl");
+    let pid_file = s.tmp.path().join("ops.pid");
+    let quote = |p: &Path| format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"));
+    let cmd = agent_cmd("edit-commit");
+    // On a terminal (stdin and stderr), the shell's pid becomes ops' (exec),
+    // stdout into a file; nobody types an answer (stdin stays open, empty).
+    let line = format!(
+        "echo $$ >{}; exec '{}' --state-dir {} --json run --subagents --agent command --agent-cmd '{}' >{}",
+        quote(&pid_file),
+        env!("CARGO_BIN_EXE_ops"),
+        quote(&s.state()),
+        cmd,
+        quote(&events),
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (name, value) in scoped::ops_command(&repo.work(), &s.home()).get_envs() {
+        match value {
+            Some(v) => script.env(name, v),
+            None => script.env_remove(name),
+        };
+    }
+    let mut child = script
+        .envs(git_env())
+        .current_dir(repo.work())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives ops a terminal)");
+    let asked = Instant::now();
+    while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("[y/N]")) {
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "no merge question within a minute"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("ended before asking: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    for _ in 0..2 {
+        kill(Pid::from_raw(pid), Signal::SIGINT).expect("SIGINT");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let stopped = Instant::now();
+    let ended = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if stopped.elapsed() > Duration::from_secs(20) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Typing an answer now lets a hung run end (and shows what it did).
+    let _ = child.stdin.take().map(|mut i| {
+        use std::io::Write as _;
+        i.write_all(b"y\n")
+    });
+    let out = child.wait_with_output().expect("script ends");
+    let shown = std::fs::read_to_string(&events).unwrap_or_default();
+    assert!(
+        ended.is_some(),
+        "two Ctrl-Cs did not end the run while a merge question waited: {}\n{shown}",
+        explain(&out)
+    );
+    assert_eq!(out.status.code(), Some(130), "{}\n{shown}", explain(&out));
+    assert_eq!(
+        repo.origin_rev("dev"),
+        dev_before,
+        "merged after two Ctrl-Cs"
+    );
+    let tasks = board(&s, &repo.work());
+    assert_ne!(tasks[0]["status"], "completed", "{tasks:#?}");
+    // The board is consistent: the next run takes the task up and ships it.
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &cmd,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "completed", "{tasks:#?}");
+    assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));
+}
+
+#[test]
+fn on_a_terminal_narrower_than_120_columns_without_columns_set_no_table_line_wraps() {
+    let s = Setup::new();
+    let repo = repo_with_todos("- [ ] Write the brief down\n");
+    let cmd = agent_cmd("edit-commit");
+    // A 60-column terminal; shells do not export COLUMNS.
+    let line = format!(
+        "stty cols 60 rows 30; exec '{}' --state-dir '{}' run --subagents --force --agent command --agent-cmd '{cmd}'",
+        env!("CARGO_BIN_EXE_ops"),
+        s.state().display(),
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (name, value) in scoped::ops_command(&repo.work(), &s.home()).get_envs() {
+        match value {
+            Some(v) => script.env(name, v),
+            None => script.env_remove(name),
+        };
+    }
+    let out = script
+        .envs(git_env())
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .current_dir(repo.work())
+        .stdin(Stdio::piped())
+        .output()
+        .expect("util-linux `script` runs (it gives ops a terminal)");
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let shown = text(&out.stdout);
+    let table: Vec<String> = shown
+        .split(['\n', '\r'])
+        .map(|l| l.replace("\x1b[J", ""))
+        .map(|l| match l.find("A") {
+            Some(i) if l.starts_with("\x1b[") => l[i + 1..].to_string(),
+            _ => l,
+        })
+        .filter(|l| {
+            l.starts_with("work-todo-") || l.starts_with("TASK") || l.starts_with("ops run ·")
+        })
+        .collect();
+    assert!(!table.is_empty(), "no table drawn: {}", explain(&out));
+    let wide: Vec<&String> = table.iter().filter(|l| l.chars().count() > 60).collect();
+    assert!(wide.is_empty(), "lines wider than the terminal: {wide:#?}");
 }
 
 #[test]

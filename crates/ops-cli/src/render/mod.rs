@@ -10,8 +10,9 @@
 //!   most every [`REDRAW_EVERY`]; an event that falls inside that interval is drawn
 //!   by the next event, [`LiveView::tick`], [`LiveView::note`] or
 //!   [`LiveView::finish`], whichever comes first. Lines are cut to the terminal
-//!   width (`COLUMNS`, else 120) so that none wraps, and the rows to its height
-//!   (`LINES`, else 40; completed tasks give way first, then the last rows, and
+//!   width (`COLUMNS`, else the terminal's, else 120) so that none wraps, and the
+//!   rows to its height (`LINES`, else the terminal's, else 40; completed tasks
+//!   give way first, then the last rows, and
 //!   a line says how many are not shown). Warnings, interrupts, the
 //!   budget running out, retries (with why) and follow-ups print above the table
 //!   (`-v`: every event's line does). `-q`: no table, only warnings.
@@ -127,17 +128,31 @@ struct Size {
     height: usize,
 }
 
-/// The size `COLUMNS` and `LINES` give (positive numbers), else
+/// The size `COLUMNS` and `LINES` give (positive numbers), else the terminal's
+/// (`terminal`: columns and rows, when positive), else
 /// [`DEFAULT_WIDTH`] × [`DEFAULT_HEIGHT`].
-fn terminal_size(columns: Option<&str>, lines: Option<&str>) -> Size {
+fn terminal_size(
+    columns: Option<&str>,
+    lines: Option<&str>,
+    terminal: Option<(usize, usize)>,
+) -> Size {
     let positive = |v: Option<&str>| {
         v.and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|n| *n > 0)
     };
+    let (cols, rows) = terminal.unwrap_or((0, 0));
+    let known = |n: usize| Some(n).filter(|n| *n > 0);
     Size {
-        width: positive(columns).unwrap_or(DEFAULT_WIDTH),
-        height: positive(lines).unwrap_or(DEFAULT_HEIGHT),
+        width: positive(columns).or(known(cols)).unwrap_or(DEFAULT_WIDTH),
+        height: positive(lines).or(known(rows)).unwrap_or(DEFAULT_HEIGHT),
     }
+}
+
+/// The columns and rows of the terminal stdout is, if it is one (shells
+/// rarely export `COLUMNS` and `LINES`).
+fn stdout_size() -> Option<(usize, usize)> {
+    let size = rustix::termios::tcgetwinsize(std::io::stdout()).ok()?;
+    Some((usize::from(size.ws_col), usize::from(size.ws_row)))
 }
 
 /// Reads the clocks: monotonic for the redraw throttle, wall for line times.
@@ -163,10 +178,14 @@ pub struct LiveView {
 
 impl LiveView {
     /// A view writing `output`; the table fits the size `COLUMNS` and `LINES` say
-    /// (else 120 × 40).
+    /// (else the terminal's, else 120 × 40).
     pub fn new(output: Output, info: RunInfo, verbosity: Verbosity) -> Self {
         let var = |name| std::env::var(name).ok();
-        let size = terminal_size(var("COLUMNS").as_deref(), var("LINES").as_deref());
+        let size = terminal_size(
+            var("COLUMNS").as_deref(),
+            var("LINES").as_deref(),
+            stdout_size(),
+        );
         Self::with_parts(
             output,
             info,

@@ -169,7 +169,8 @@ impl Progress {
     /// DEPLOY: `merged`, `promoted` or `promotion skipped` (the task's repository
     /// after its merge), `merge refused`, `head moved`; `follow-up added` after
     /// a check after the merge failed. A task completed with a change before this
-    /// run (no merge event seen) counts as merged.
+    /// run (no merge event seen) counts as merged, and as promoted when the board
+    /// records its promotion.
     pub fn deploy(&self, task: &Task) -> String {
         let seen = self.tasks.get(&task.id);
         let merge = seen.and_then(|t| t.merge.as_ref());
@@ -184,6 +185,8 @@ impl Progress {
             .find(|(repo, _)| *repo == task.repo)
             .map(|(_, outcome)| outcome);
         let base = match (merge, promotion) {
+            // Its merge reached main in an earlier run (the board records it).
+            _ if merged && task.promoted_at.is_some() => "promoted",
             (_, Some(PromoteOutcome::Promoted { .. } | PromoteOutcome::UpToDate)) if merged => {
                 "promoted"
             }

@@ -84,7 +84,8 @@ pub fn text(info: &RunInfo, progress: &Progress, report: &RunReport, board: &[Ta
         .iter()
         .filter_map(|t| task_cost(t).map(|c| (t, c)))
         .collect();
-    let total: f64 = costs.iter().map(|(_, c)| c).sum();
+    // Not `sum()`: an empty f64 sum is -0.0, which prints as "$-0.00".
+    let total = costs.iter().fold(0.0, |sum, (_, c)| sum + c);
     let budget = info
         .budget_usd
         .map(|b| format!(" of a {} budget", dollars(b)))

@@ -23,6 +23,9 @@ pub struct Live<'a> {
     pub projects: BTreeSet<String>,
     /// Merge questions are asked on the terminal.
     pub ask: bool,
+    /// Where merge questions are also written when stdout is not the terminal
+    /// (piped, or `--json`): stderr, which is one when questions are asked.
+    pub prompt: Option<&'a mut dyn Write>,
 }
 
 impl Live<'_> {
@@ -39,6 +42,16 @@ impl Live<'_> {
 
     fn note(&mut self, text: &str) -> Result<(), CliError> {
         self.view.note(text, self.out).map_err(CliError::Output)
+    }
+
+    /// A merge question: shown by the view, and on the terminal when stdout is not it.
+    fn question(&mut self, text: &str) -> Result<(), CliError> {
+        self.note(text)?;
+        if let Some(prompt) = self.prompt.as_mut() {
+            writeln!(prompt, "{text}").map_err(CliError::Output)?;
+            prompt.flush().map_err(CliError::Output)?;
+        }
+        Ok(())
     }
 
     /// Shows `first` and every event already queued behind it, after one re-listing.
@@ -67,7 +80,7 @@ impl Live<'_> {
                 && let Some(text) =
                     confirmations.push(Question::new(task, change, url.as_deref(), head))
             {
-                self.note(&text)?;
+                self.question(&text)?;
             }
         }
         self.out.flush().map_err(CliError::Output)
@@ -104,7 +117,7 @@ impl Live<'_> {
                 Some(((task, yes), next)) = confirmations.answer(), if confirmations.asking() => {
                     handle.confirm_merge(&task, yes);
                     if let Some(text) = next {
-                        self.note(&text)?;
+                        self.question(&text)?;
                     }
                 }
             }

@@ -14,6 +14,7 @@ mod drive;
 mod mode;
 mod probe;
 mod signals;
+mod stdout;
 mod wiring;
 mod worktrees;
 
@@ -86,6 +87,8 @@ impl Started<'_> {
         err: &mut dyn Write,
     ) -> Result<(HaltReason, usize), CliError> {
         let (global, args, scope) = (self.global, self.args, self.scope);
+        let mut stdout = stdout::Stdout::new(out);
+        let out: &mut dyn Write = &mut stdout;
         let projects = &scope.context.projects;
         let agent = wiring::agent(&scope.settings.engine, args)?;
         let dispatcher = wiring::dispatcher(&agent, projects)?;
@@ -106,7 +109,8 @@ impl Started<'_> {
             max_agents: config.max_agents,
             budget_usd: config.budget_usd,
         };
-        let mut view = LiveView::new(output(global.json), info, global.verbosity());
+        let output = output(global.json);
+        let mut view = LiveView::new(output, info, global.verbosity());
         super::block_on(async {
             let board = Arc::new(SqliteBoard::open(&planned.board).await?);
             mode::apply(board.as_ref(), &planned.tasks, self.mode).await?;
@@ -132,6 +136,12 @@ impl Started<'_> {
                 board: board.as_ref(),
                 projects: projects.iter().map(|p| p.alias.clone()).collect(),
                 ask: confirmation == MergeConfirmation::Ask,
+                // Asked on stdin and stderr, the terminals; stdout may be a pipe.
+                prompt: if confirmation == MergeConfirmation::Ask && output != Output::Table {
+                    Some(&mut *err)
+                } else {
+                    None
+                },
             };
             let (report, tasks) = live.run(engine, signals).await?;
             view.finish(&report, &tasks, out)

@@ -26,7 +26,8 @@ use std::sync::Arc;
 pub struct Agent {
     /// Which runtime.
     pub runtime: AgentRuntime,
-    /// `--agent-cmd` (else `agent_cmd`), split on whitespace: for `command` the
+    /// `--agent-cmd` (else `agent_cmd`, when the runtime is the settings file's
+    /// `agent`), split on whitespace: for `command` the
     /// program and its arguments, for the others the CLI to start instead of
     /// the one on PATH.
     pub cmd: Option<Vec<String>>,
@@ -39,7 +40,12 @@ pub struct Agent {
 /// is a usage error.
 pub fn agent(settings: &EngineSettings, args: &RunArgs) -> Result<Agent, CliError> {
     let runtime = args.agent.map(runtime_of).unwrap_or(settings.agent);
-    let given = args.agent_cmd.as_ref().or(settings.agent_cmd.as_ref());
+    // The file's `agent_cmd` is its `agent`'s command: not another runtime's CLI.
+    let from_file = settings
+        .agent_cmd
+        .as_ref()
+        .filter(|_| runtime == settings.agent);
+    let given = args.agent_cmd.as_ref().or(from_file);
     let cmd = match given {
         Some(text) => {
             let words: Vec<String> = text.split_whitespace().map(String::from).collect();
@@ -349,6 +355,21 @@ mod tests {
         assert_eq!(
             flagged.cmd,
             Some(vec!["my-claude".to_string(), "'a".into(), "b'".into()])
+        );
+    }
+
+    #[test]
+    fn the_files_agent_cmd_belongs_to_the_files_runtime_not_to_another_one_the_flag_picks() {
+        let settings = file("[engine]\nagent = \"command\"\nagent_cmd = \"my-agent --fast\"\n");
+        let claude = agent(&settings, &args(&["--agent", "claude"])).expect("claude");
+        assert_eq!(claude.runtime, AgentRuntime::Claude);
+        assert_eq!(claude.cmd, None, "Claude Code on PATH, not my-agent");
+        let codex = agent(&settings, &args(&["--agent", "codex"])).expect("codex");
+        assert_eq!(codex.cmd, None);
+        let same = agent(&settings, &args(&["--agent", "command"])).expect("command");
+        assert_eq!(
+            same.cmd,
+            Some(vec!["my-agent".to_string(), "--fast".to_string()])
         );
     }
 

@@ -920,15 +920,23 @@ fn run_modes_are_named_as_their_flags_and_the_size_comes_from_columns_and_lines(
         ["subagents", "teams", "hybrid"]
     );
     assert_eq!(
-        terminal_size(Some("80"), Some(" 50\n")),
+        terminal_size(Some("80"), Some(" 50\n"), Some((100, 30))),
         Size {
             width: 80,
             height: 50
         }
     );
+    assert_eq!(
+        terminal_size(None, Some("0"), Some((100, 30))),
+        Size {
+            width: 100,
+            height: 30
+        },
+        "the terminal's own size when the variables do not say"
+    );
     for unusable in [None, Some(""), Some("0"), Some("wide")] {
         assert_eq!(
-            terminal_size(unusable, unusable),
+            terminal_size(unusable, unusable, Some((0, 0))),
             Size {
                 width: 120,
                 height: 40
@@ -1008,6 +1016,20 @@ fn a_retry_clears_the_checks_and_merge_of_the_failed_attempt_and_says_why_above_
 }
 
 #[test]
+fn a_report_without_any_reported_cost_says_zero_dollars_not_minus_zero() {
+    // An empty f64 sum is -0.0, which `{:.2}` writes as "-0.00".
+    let (mut view, _) = view(Output::Lines);
+    let mut out = Vec::new();
+    let mut r = report(HaltReason::AllDone);
+    r.blocked.clear();
+    view.finish(&r, &[task("c", TaskStatus::Completed)], &mut out)
+        .expect("write");
+    let s = text(&out);
+    assert!(s.contains("cost: $0.00 in total, $0.00 this run\n"), "{s}");
+    assert!(!s.contains("$-"), "{s}");
+}
+
+#[test]
 fn spend_leaves_out_costs_that_are_not_finite_and_non_negative() {
     let (mut view, _) = view(Output::Json);
     let mut out = Vec::new();
@@ -1069,6 +1091,23 @@ fn a_board_taller_than_the_terminal_drops_completed_rows_first_then_the_last_and
         .collect();
     assert_eq!(rows, ["done2", "todo0"], "{s}");
     assert!(s.contains("… 6 more tasks"), "{s}");
+}
+
+#[test]
+fn a_task_whose_merge_reached_main_in_an_earlier_run_shows_promoted_not_merged() {
+    let (mut view, _) = view(Output::Table);
+    let mut earlier = task("earlier", TaskStatus::Completed);
+    earlier.pr = Some("#5".into());
+    earlier.promoted_at = Some(Timestamp::now());
+    let mut skipped_now = task("skipped", TaskStatus::Completed);
+    skipped_now.pr = Some("#6".into());
+    let board = [earlier, skipped_now];
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    let s = screen(&out);
+    assert_eq!(cell(&s, "earlier", "DEPLOY"), "promoted");
+    assert_eq!(cell(&s, "skipped", "DEPLOY"), "merged");
 }
 
 #[test]
