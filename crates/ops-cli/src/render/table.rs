@@ -11,8 +11,13 @@ use std::collections::BTreeMap;
 
 const HEADER: [&str; 7] = ["TASK", "OWNER", "STATUS", "PR", "CI", "DEPLOY", "COST"];
 
-/// The narrowest TASK column the table shrinks to before lines are cut instead.
+/// The narrowest TASK column the table shrinks to before lines are cut instead
+/// (never narrower than the longest task id shown).
 const MIN_TASK_WIDTH: usize = 16;
+
+/// The PR column's index, and the narrowest it shrinks to.
+const PR: usize = 3;
+const MIN_PR_WIDTH: usize = 12;
 
 /// The whole block drawn on the terminal: title, table and counts, each line at
 /// most `width` characters so that no line wraps, at most `height - 1` lines so
@@ -40,7 +45,7 @@ pub fn block(
         .collect()
 }
 
-/// The table, its TASK column narrowed so that the rows fit in `width`, at most
+/// The table, its TASK and PR columns narrowed so that the rows fit in `width`, at most
 /// `max_rows` rows (completed tasks give way first, then the last ones) and a line
 /// saying how many are not shown.
 pub fn table(progress: &Progress, board: &[Task], width: usize, max_rows: usize) -> String {
@@ -60,22 +65,38 @@ pub fn table(progress: &Progress, board: &[Task], width: usize, max_rows: usize)
             ]
         })
         .collect();
+    let widest = |i: usize, rows: &[[String; 7]]| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([HEADER[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
     let others: usize = (1..HEADER.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([HEADER[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .filter(|&i| i != PR)
+        .map(|i| widest(i, &rows))
         .sum();
     let gaps = 2 * (HEADER.len() - 1);
-    let task_width = width.saturating_sub(others + gaps).max(MIN_TASK_WIDTH);
+    // TASK and PR share what the other columns leave: a task's id is never cut,
+    // then a long change (a local branch repeats the id) gives way before the title.
+    let room = width.saturating_sub(others + gaps);
+    let id_width = shown
+        .iter()
+        .map(|t| t.id.as_str().chars().count() + 2) // the id, a space, "…"
+        .max()
+        .unwrap_or(0)
+        .max(MIN_TASK_WIDTH);
+    let pr_full = widest(PR, &rows);
+    let pr_width = room
+        .saturating_sub(id_width)
+        .clamp(MIN_PR_WIDTH.min(pr_full), pr_full);
+    let task_width = room.saturating_sub(pr_width).max(id_width);
     let rows: Vec<[String; 7]> = shown
         .iter()
         .zip(rows)
         .map(|(task, mut row)| {
             row[0] = one_line(&format!("{} {}", task.id, task.title), task_width);
+            row[PR] = one_line(&row[PR], pr_width);
             row
         })
         .collect();

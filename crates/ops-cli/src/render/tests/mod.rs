@@ -606,6 +606,36 @@ fn the_table_fits_the_terminal_width_by_shortening_titles() {
 }
 
 #[test]
+fn on_a_narrow_terminal_long_changes_are_cut_before_a_task_id_is() {
+    let (mut view, _) = view_with(Output::Table, info(), Verbosity::Normal, 100);
+    let ids = ["work-todo-df1616b824", "work-todo-771f821a5b"];
+    let board: Vec<Task> = ids
+        .iter()
+        .map(|name| {
+            let mut t = task(name, TaskStatus::Completed);
+            t.title = "write the release notes for the next version".into();
+            t.pr = Some(format!("ops/{name}-write-the-release-notes-for-the-next"));
+            with_cost(t, &[Some(0.25)])
+        })
+        .collect();
+    let mut out = Vec::new();
+    view.on_event(&run_started(), &board, &mut out)
+        .expect("write");
+    let s = screen(&out);
+    for line in s.lines() {
+        assert!(line.chars().count() <= 100, "{line:?} is wider than 100");
+    }
+    assert!(s.contains("COST"), "the COST column is cut off: {s}");
+    for name in ids {
+        let row = s
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row starts with the whole id {name}: {s}"));
+        assert!(row.contains("$0.25"), "the cost is cut off: {row}");
+    }
+}
+
+#[test]
 fn quiet_table_output_shows_no_table_only_warnings_and_the_report() {
     let (mut view, _) = view_with(Output::Table, info(), Verbosity::Quiet, 120);
     let board = [task("a", TaskStatus::Completed)];
