@@ -77,8 +77,8 @@ pub fn table(progress: &Progress, board: &[Task], width: usize, max_rows: usize)
         .map(|i| widest(i, &rows))
         .sum();
     let gaps = 2 * (HEADER.len() - 1);
-    // TASK and PR share what the other columns leave: a task's id is never cut,
-    // then a long change (a local branch repeats the id) gives way before the title.
+    // TASK and PR share what the other columns leave: a task's id is never cut; a
+    // long change (a local branch repeats the id) and the title are cut alike.
     let room = width.saturating_sub(others + gaps);
     let id_width = shown
         .iter()
@@ -87,9 +87,9 @@ pub fn table(progress: &Progress, board: &[Task], width: usize, max_rows: usize)
         .unwrap_or(0)
         .max(MIN_TASK_WIDTH);
     let pr_full = widest(PR, &rows);
-    let pr_width = room
-        .saturating_sub(id_width)
-        .clamp(MIN_PR_WIDTH.min(pr_full), pr_full);
+    // Beyond the id and the narrowest PR, the title and the PR share what is left.
+    let spare = room.saturating_sub(id_width + MIN_PR_WIDTH);
+    let pr_width = (MIN_PR_WIDTH + spare / 2).clamp(MIN_PR_WIDTH.min(pr_full), pr_full);
     let task_width = room.saturating_sub(pr_width).max(id_width);
     let rows: Vec<[String; 7]> = shown
         .iter()
