@@ -53,6 +53,27 @@ impl Setup {
             .output()
             .expect("the ops binary runs")
     }
+
+    /// `ops run --subagents --force` with the command runtime `agent`, started in
+    /// `cwd` with stdout and stderr piped, for a test that signals or reads it.
+    fn spawn_run(&self, cwd: &Path, agent: &str) -> std::process::Child {
+        self.command(
+            cwd,
+            &[
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                agent,
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ops starts")
+    }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -242,23 +263,7 @@ fn two_sigints_stop_the_run_with_130_and_the_next_run_finishes_the_work() {
         fake_agent().display(),
         started.display()
     );
-    let mut child = s
-        .command(
-            &repo.work(),
-            &[
-                "run",
-                "--subagents",
-                "--force",
-                "--agent",
-                "command",
-                "--agent-cmd",
-                &hanging,
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ops starts");
+    let mut child = s.spawn_run(&repo.work(), &hanging);
     wait_for_a_file_in(&started, &mut child);
     let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits"));
     kill(pid, Signal::SIGINT).expect("first SIGINT");
@@ -443,23 +448,7 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
         fake_agent().display(),
         started.display()
     );
-    let mut child = s
-        .command(
-            &repo.work(),
-            &[
-                "run",
-                "--subagents",
-                "--force",
-                "--agent",
-                "command",
-                "--agent-cmd",
-                &slow,
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ops starts");
+    let mut child = s.spawn_run(&repo.work(), &slow);
     wait_for_a_file_in(&started, &mut child);
     let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits"));
     kill(pid, Signal::SIGTERM).expect("SIGTERM");
@@ -475,23 +464,7 @@ fn one_sigterm_lets_the_running_agent_finish_and_ends_the_run_with_130() {
 fn a_reader_that_closes_stdout_early_does_not_stop_the_run_and_the_work_ships() {
     let s = Setup::new();
     let repo = repo_with_todos("- [ ] Write the brief down\n");
-    let mut child = s
-        .command(
-            &repo.work(),
-            &[
-                "run",
-                "--subagents",
-                "--force",
-                "--agent",
-                "command",
-                "--agent-cmd",
-                &agent_cmd("edit-commit"),
-            ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ops starts");
+    let mut child = s.spawn_run(&repo.work(), &agent_cmd("edit-commit"));
     // `ops run | head -0`: the reader is gone before the first line.
     drop(child.stdout.take());
     let out = child.wait_with_output().expect("ops ends");
