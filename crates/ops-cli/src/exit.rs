@@ -195,14 +195,7 @@ mod tests {
 
     #[test]
     fn the_help_table_lists_every_code() {
-        for code in [
-            SUCCESS,
-            ERROR,
-            USAGE,
-            PARTIAL,
-            UNFINISHED,
-            INTERRUPTED,
-        ] {
+        for code in [SUCCESS, ERROR, USAGE, PARTIAL, UNFINISHED, INTERRUPTED] {
             assert!(
                 CODES_HELP.contains(&format!("  {code}  ")),
                 "code {code} missing"
