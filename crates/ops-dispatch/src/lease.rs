@@ -99,11 +99,22 @@ fn remove_stale_index_lock(lease: &Path) {
         .iter()
         .filter_map(|r| std::fs::canonicalize(r).ok())
         .collect();
-    if live_git_in(&roots) != Some(false) {
-        return;
+    // A git of the agent just killed above may take a moment to die.
+    let deadline = std::time::Instant::now() + KILLED_GIT_GRACE;
+    loop {
+        match live_git_in(&roots) {
+            Some(false) => break,
+            Some(true) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            _ => return,
+        }
     }
     let _ = std::fs::remove_file(lock);
 }
+
+/// How long a git process killed with the agent that ran it may take to go.
+const KILLED_GIT_GRACE: Duration = Duration::from_millis(500);
 
 /// The working tree of the git directory `git_dir`: a linked worktree's git
 /// directory names it in its `gitdir` file (`<worktree>/.git`); a main one is the
@@ -451,6 +462,54 @@ mod tests {
         let _ = commit.wait();
         assert!(taken.is_ok(), "the owner is gone");
         assert!(kept, "the index lock of a live git was removed");
+    }
+
+    #[test]
+    fn taking_over_removes_the_index_lock_of_a_git_killed_with_the_gone_owners_agent() {
+        use std::os::unix::process::CommandExt;
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        repo.write("README.md", "changed\n");
+        // The agent's git, in the agent's process group, holding the lock.
+        let mut agent_git = std::process::Command::new("git")
+            .args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
+            .current_dir(&work)
+            .envs(ops_testkit::git_env())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("run git commit");
+        let git_dir = work.join(".git");
+        let lock = git_dir.join(INDEX_LOCK);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !lock.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(lock.exists(), "git commit took the index lock");
+        let path = git_dir.join("ops-lease.json");
+        let gone = LeaseOwner {
+            pid: dead_pid(),
+            id: "gone".into(),
+        };
+        let theirs = WorktreeLease::acquire(&path, &gone, Duration::from_secs(60)).expect("free");
+        let group = i32::try_from(agent_git.id()).expect("a pid");
+        theirs.record_agent(group).expect("record the agent");
+        std::mem::forget(theirs);
+        let taken = WorktreeLease::acquire(
+            &path,
+            &LeaseOwner::this_process("me"),
+            Duration::from_secs(60),
+        );
+        let removed = !lock.exists();
+        let _ = agent_git.kill();
+        let _ = agent_git.wait();
+        assert!(taken.is_ok(), "the owner is gone");
+        assert!(
+            removed,
+            "the lock of the git killed with the agent was left"
+        );
     }
 
     #[test]
