@@ -7,8 +7,10 @@ mod common;
 use common::{Harness, drain, id, task};
 use ops_core::fake::{FakeAgent, FakeDispatcher};
 use ops_core::model::{Lease, Priority, Task, TaskStatus, Timestamp, WorkerId};
-use ops_core::{Event, HaltReason, TaskStore};
+use ops_core::seams::{AgentHandle, Brief, DispatcherCapabilities};
+use ops_core::{Dispatcher, Engine, ErrorKind, Event, HaltReason, TaskStore};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn minutes(n: u64) -> Duration {
@@ -132,6 +134,55 @@ async fn a_budget_that_is_not_a_positive_finite_amount_is_refused_by_name() {
         assert!(err.contains(&bad.to_string()), "{bad}: {err}");
         assert!(h.dispatcher.log().briefs.is_empty(), "{bad}: nothing ran");
     }
+}
+
+/// An agent runtime that reports no cost (as Codex, Gemini, Aider and plain
+/// commands declare): the fake runtime, declaring `reports_cost: false`.
+struct NoCostReported(FakeDispatcher);
+
+#[async_trait::async_trait]
+impl Dispatcher for NoCostReported {
+    fn name(&self) -> &str {
+        "no-cost"
+    }
+    fn capabilities(&self) -> DispatcherCapabilities {
+        DispatcherCapabilities {
+            reports_cost: false,
+            ..self.0.capabilities()
+        }
+    }
+    async fn dispatch(&self, brief: &Brief) -> ops_core::Result<Box<dyn AgentHandle>> {
+        self.0.dispatch(brief).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_budget_with_an_agent_runtime_that_reports_no_cost_is_refused_before_any_dispatch() {
+    let h = Harness::new(FakeDispatcher::new(|_| {
+        FakeAgent::succeed_after(minutes(1))
+    }));
+    h.seed(vec![task("a", &[]), task("b", &[])]).await;
+    let mut config = h.config.clone();
+    config.budget_usd = Some(0.01);
+    let engine = Engine::new(
+        h.board.clone(),
+        Arc::new(NoCostReported(h.dispatcher.clone())),
+        Arc::new(h.shipper.clone()),
+    )
+    .with_config(config);
+    let err = engine
+        .run()
+        .await
+        .expect_err("a budget nobody can count is refused");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    let message = err.to_string();
+    assert!(message.contains("budget_usd"), "{message}");
+    assert!(message.contains("no-cost"), "{message}");
+    assert!(
+        h.dispatcher.log().briefs.is_empty(),
+        "nothing was dispatched"
+    );
+    assert_eq!(h.get("a").await.status, TaskStatus::Pending);
 }
 
 #[tokio::test(start_paused = true)]

@@ -80,10 +80,69 @@ const INDEX_LOCK: &str = "index.lock";
 /// directory (a `git add`/`git commit` of its agent killed mid-write, by `kill -9`
 /// of ops or by the stop above): left in place, every later git command in the
 /// worktree fails ("Unable to create index.lock: File exists") and the task is
-/// blocked after its attempts. Called only when taking over from an owner that is
-/// gone, once its agent is stopped, so no live git process of it holds the lock.
+/// blocked after its attempts. Called when taking over from an owner that is gone
+/// or silent, once its agent is stopped. A git that owner started itself (not its
+/// agent) outlives a `kill -9` of it and may still hold the lock, keeping it closed
+/// until it renames it over the index: the lock stays while a live `git` process
+/// works in the worktree, and always where that cannot be seen (no Linux `/proc`).
 fn remove_stale_index_lock(lease: &Path) {
-    let _ = std::fs::remove_file(lease.with_file_name(INDEX_LOCK));
+    let lock = lease.with_file_name(INDEX_LOCK);
+    if !lock.exists() {
+        return;
+    }
+    let Some(git_dir) = lease.parent() else {
+        return;
+    };
+    let mut roots = vec![git_dir.to_path_buf()];
+    roots.extend(worktree_of(git_dir));
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
+    // A git of the agent just killed above may take a moment to die.
+    let deadline = std::time::Instant::now() + KILLED_GIT_GRACE;
+    loop {
+        match live_git_in(&roots) {
+            Some(false) => break,
+            Some(true) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            _ => return,
+        }
+    }
+    let _ = std::fs::remove_file(lock);
+}
+
+/// How long a git process killed with the agent that ran it may take to go.
+const KILLED_GIT_GRACE: Duration = Duration::from_millis(500);
+
+/// The working tree of the git directory `git_dir`: a linked worktree's git
+/// directory names it in its `gitdir` file (`<worktree>/.git`); a main one is the
+/// `.git` inside it.
+fn worktree_of(git_dir: &Path) -> Option<PathBuf> {
+    match std::fs::read_to_string(git_dir.join("gitdir")) {
+        Ok(text) => Path::new(text.trim()).parent().map(Path::to_path_buf),
+        Err(_) => (git_dir.file_name()? == ".git")
+            .then(|| git_dir.parent().map(Path::to_path_buf))
+            .flatten(),
+    }
+}
+
+/// Whether a live process named `git` has its working directory inside one of
+/// `roots`; `None` when processes cannot be listed (no `/proc`).
+fn live_git_in(roots: &[PathBuf]) -> Option<bool> {
+    let procs = std::fs::read_dir("/proc").ok()?;
+    Some(procs.flatten().any(|entry| {
+        let dir = entry.path();
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.trim() == "git")
+            && std::fs::read_link(dir.join("cwd"))
+                .is_ok_and(|cwd| roots.iter().any(|r| cwd.starts_with(r)))
+    }))
 }
 
 fn new_token() -> String {
@@ -360,6 +419,97 @@ mod tests {
         };
         assert!(WorktreeLease::acquire(&path, &other, ttl).is_err());
         assert!(lock.exists(), "a live owner's lock is left alone");
+    }
+
+    #[test]
+    fn taking_over_a_gone_owners_lease_keeps_an_index_lock_a_live_git_holds() {
+        // A git the gone owner started (ops commits for its agent) outlives a
+        // `kill -9` of ops: here a real `git commit -a` waiting on its editor,
+        // holding the index lock open the whole time.
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        repo.write("README.md", "changed\n");
+        let mut commit = std::process::Command::new("git")
+            .args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
+            .current_dir(&work)
+            .envs(ops_testkit::git_env())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run git commit");
+        let git_dir = work.join(".git");
+        let lock = git_dir.join(INDEX_LOCK);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !lock.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(lock.exists(), "git commit took the index lock");
+        let path = git_dir.join("ops-lease.json");
+        let gone = LeaseOwner {
+            pid: dead_pid(),
+            id: "gone".into(),
+        };
+        std::mem::forget(WorktreeLease::acquire(
+            &path,
+            &gone,
+            Duration::from_secs(60),
+        ));
+        let me = LeaseOwner::this_process("me");
+        let taken = WorktreeLease::acquire(&path, &me, Duration::from_secs(60));
+        let kept = lock.exists();
+        let _ = commit.kill();
+        let _ = commit.wait();
+        assert!(taken.is_ok(), "the owner is gone");
+        assert!(kept, "the index lock of a live git was removed");
+    }
+
+    #[test]
+    fn taking_over_removes_the_index_lock_of_a_git_killed_with_the_gone_owners_agent() {
+        use std::os::unix::process::CommandExt;
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        repo.write("README.md", "changed\n");
+        // The agent's git, in the agent's process group, holding the lock.
+        let mut agent_git = std::process::Command::new("git")
+            .args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
+            .current_dir(&work)
+            .envs(ops_testkit::git_env())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("run git commit");
+        let git_dir = work.join(".git");
+        let lock = git_dir.join(INDEX_LOCK);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !lock.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(lock.exists(), "git commit took the index lock");
+        let path = git_dir.join("ops-lease.json");
+        let gone = LeaseOwner {
+            pid: dead_pid(),
+            id: "gone".into(),
+        };
+        let theirs = WorktreeLease::acquire(&path, &gone, Duration::from_secs(60)).expect("free");
+        let group = i32::try_from(agent_git.id()).expect("a pid");
+        theirs.record_agent(group).expect("record the agent");
+        std::mem::forget(theirs);
+        let taken = WorktreeLease::acquire(
+            &path,
+            &LeaseOwner::this_process("me"),
+            Duration::from_secs(60),
+        );
+        let removed = !lock.exists();
+        let _ = agent_git.kill();
+        let _ = agent_git.wait();
+        assert!(taken.is_ok(), "the owner is gone");
+        assert!(
+            removed,
+            "the lock of the git killed with the agent was left"
+        );
     }
 
     #[test]

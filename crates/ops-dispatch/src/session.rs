@@ -43,7 +43,7 @@ pub(crate) trait Protocol: Send + Sync + 'static {
     fn line(&mut self, line: &str) -> Seen;
     /// What the output says so far: the summary, or why it is a failure.
     fn verdict(&self) -> std::result::Result<String, String>;
-    /// The cost reported, if any.
+    /// The cost reported, if any: the running total of the process so far.
     fn cost(&self) -> Option<f64> {
         None
     }
@@ -107,7 +107,40 @@ pub struct Session {
     activity: Arc<Activity>,
     grace: Duration,
     keep_open: bool,
+    /// What the outcomes returned so far have reported spending.
+    billed: std::sync::Mutex<Billed>,
     _watcher: Option<WorktreeWatcher>,
+}
+
+/// The cost a protocol reports is the running total of the process (Claude
+/// Code's stream-json restates it in every `result`); each outcome `wait` returns
+/// reports only what was spent since the outcome returned before it, so adding up
+/// the outcomes of a team agent's turns counts every dollar once.
+#[derive(Debug, Default)]
+struct Billed {
+    /// The outcome billed last: its turn's sequence number, `u64::MAX` for the exit.
+    key: Option<u64>,
+    /// The running total before it.
+    before: f64,
+    /// The running total it reported.
+    total: f64,
+}
+
+impl Billed {
+    /// `outcome`'s cost as spent since the previous outcome (the same figure again
+    /// when the same outcome is returned twice).
+    fn bill(&mut self, key: u64, mut outcome: AgentOutcome) -> AgentOutcome {
+        let Some(total) = outcome.cost_usd else {
+            return outcome;
+        };
+        if self.key != Some(key) {
+            self.before = self.total;
+            self.total = total;
+            self.key = Some(key);
+        }
+        outcome.cost_usd = Some((total - self.before).max(0.0));
+        outcome
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -197,6 +230,7 @@ impl Session {
             activity,
             grace: spec.grace,
             keep_open: spec.keep_open,
+            billed: std::sync::Mutex::default(),
             _watcher: watcher,
         })
     }
@@ -307,14 +341,18 @@ impl AgentHandle for Session {
         let ready = |s: &State| {
             s.exited.is_some() || (keep_open && s.turn.is_some() && s.turn_end > s.sent)
         };
-        match state.wait_for(ready).await {
-            Ok(s) => s
-                .exited
-                .clone()
-                .or_else(|| s.turn.clone())
-                .unwrap_or_else(|| AgentOutcome::failed("the agent ended without an outcome")),
-            Err(_) => AgentOutcome::failed("the agent's reader stopped unexpectedly"),
-        }
+        let (key, outcome) = match state.wait_for(ready).await {
+            Ok(s) => match (&s.exited, &s.turn) {
+                (Some(exited), _) => (u64::MAX, exited.clone()),
+                (None, Some(turn)) => (s.turn_end, turn.clone()),
+                (None, None) => return AgentOutcome::failed("the agent ended without an outcome"),
+            },
+            Err(_) => return AgentOutcome::failed("the agent's reader stopped unexpectedly"),
+        };
+        self.billed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .bill(key, outcome)
     }
 
     fn last_activity(&self) -> Instant {

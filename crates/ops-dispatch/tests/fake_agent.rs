@@ -344,6 +344,37 @@ async fn a_team_claude_agent_stays_open_between_turns_and_takes_the_next_message
 }
 
 #[tokio::test]
+async fn each_turn_of_a_team_claude_agent_reports_what_that_turn_cost_not_the_running_total() {
+    // Claude Code's stream-json `result` restates the process's running total
+    // ($0.01, then $0.02): the engine adds up what each turn reports.
+    let repo = TempRepo::new();
+    let mut t = task(&repo, "tc", "Team cost");
+    t.mode = Mode::Team;
+    let h = claude().dispatch(&brief_of(&t)).await.expect("dispatch");
+    let first = timeout(LIMIT, h.wait()).await.expect("the first turn ends");
+    h.send("the gate failed: fix it")
+        .await
+        .expect("the agent still listens");
+    let second = timeout(LIMIT, h.wait())
+        .await
+        .expect("the second turn ends");
+    assert_eq!(second.summary, "turn 2 done");
+    h.stop().await.expect("stop");
+    let end = timeout(LIMIT, h.wait()).await.expect("ends");
+    let costs = [first.cost_usd, second.cost_usd, end.cost_usd];
+    let close = |c: Option<f64>, x: f64| c.is_some_and(|c| (c - x).abs() < 1e-9);
+    assert!(
+        close(costs[0], 0.01) && close(costs[1], 0.01),
+        "per turn: {costs:?}"
+    );
+    let total: f64 = costs.iter().flatten().sum();
+    assert!(
+        (total - 0.02).abs() < 1e-9,
+        "what the process spent in all: {costs:?}"
+    );
+}
+
+#[tokio::test]
 async fn stop_returns_promptly_while_a_message_is_stuck_in_a_full_pipe() {
     let repo = TempRepo::new();
     let t = task(&repo, "p1", "Never read");

@@ -34,7 +34,9 @@ pub struct EngineConfig {
     pub max_waves: Option<u32>,
     /// Promote dev to main after merging (default true; `--no-main` turns it off).
     pub promote: bool,
-    /// This worker's identity on the board (default: host, pid and start time).
+    /// This worker's identity on the board (default: `<host>:<pid>:<start time>`,
+    /// the host part also naming the boot and the pid namespace where Linux `/proc`
+    /// tells them).
     pub worker: WorkerId,
     /// How long a lease lasts without a heartbeat (default 60 s; heartbeats every third of it).
     pub lease_ttl: Duration,
@@ -143,6 +145,26 @@ fn default_worker() -> WorkerId {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into());
+    // The host part also names what tells apart processes that share a hostname
+    // but not their pids: the boot (another machine, or a reboot) and the pid
+    // namespace (a container given the host's hostname). A worker judges another
+    // gone only when both are its own (`WorkerId::is_gone`).
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .and_then(|b| b.trim().get(..8).map(str::to_string));
+    let pid_ns = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|l| {
+            l.to_string_lossy()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty());
+    let host = match (boot, pid_ns) {
+        (Some(boot), Some(ns)) => format!("{host}/{boot}/{ns}"),
+        _ => host,
+    };
     WorkerId(format!(
         "{host}:{}:{}",
         std::process::id(),

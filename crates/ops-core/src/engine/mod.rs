@@ -259,9 +259,22 @@ impl Engine {
 
     /// Runs until every task is completed, deleted, blocked or failed, `max_waves` is
     /// reached, or an interrupt. Dropping the future abandons the run like a crash:
-    /// the next run resumes from the board.
+    /// the next run resumes from the board. A budget (`budget_usd`) with a
+    /// dispatcher that does not report costs is refused: nothing could count it.
     pub async fn run(self) -> Result<RunReport> {
         self.ctx.config.validate()?;
+        if let Some(budget) = self.ctx.config.budget_usd
+            && !self.ctx.dispatcher.capabilities().reports_cost
+        {
+            return Err(crate::Error::InvalidConfig {
+                field: "budget_usd",
+                value: format!(
+                    "{budget} with the {} agent runtime, which reports no cost",
+                    self.ctx.dispatcher.name()
+                ),
+                expected: "an agent runtime that reports what it spends (claude), or no budget",
+            });
+        }
         run::Run::new(self.ctx, self.control_rx).run().await
     }
 }

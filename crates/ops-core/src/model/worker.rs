@@ -17,10 +17,12 @@ impl WorkerId {
     }
 
     /// Whether this worker is known to be gone, as seen by worker `me`: both ids
-    /// are in the default form, name the same host, and this one's process does not
-    /// exist there (Linux `/proc`). `false` whenever that cannot be known (another
-    /// host, another form of id, no `/proc`, or a live process — possibly another
-    /// one given the same pid): the caller then waits for the lease to lapse.
+    /// are in the default form, name the same host (in the default form, the same
+    /// hostname, boot and pid namespace), and this one's process does not exist
+    /// there (Linux `/proc`). `false` whenever that cannot be known (another host,
+    /// another pid namespace, another form of id, no `/proc`, or a live process —
+    /// possibly another one given the same pid): the caller then waits for the
+    /// lease to lapse.
     pub fn is_gone(&self, me: &WorkerId) -> bool {
         let (Some((host, pid)), Some((my_host, _))) = (self.host_and_pid(), me.host_and_pid())
         else {

@@ -59,7 +59,9 @@ pub struct AgentOutcome {
     pub status: AgentStatus,
     /// What the agent says it did (partial progress when stopped).
     pub summary: String,
-    /// What it reported spending.
+    /// What it reported spending since the outcome before it (for a team agent
+    /// kept between turns, that turn's cost, not the running total): the engine
+    /// adds these up for the budget.
     pub cost_usd: Option<f64>,
     /// The worktree it worked in, if the backend made one.
     pub worktree: Option<PathBuf>,

@@ -29,6 +29,8 @@
 //!
 //! As Claude Code it keeps reading messages after the first turn: each later one is
 //! written to `turn-N.txt`, committed and answered with a `result`; it exits at EOF.
+//! Each turn costs $0.01 and, as Claude Code's stream-json does, every `result`
+//! states the running total of the process (`total_cost_usd` = $0.01 × turns).
 //! `--start-log=DIR` first writes the start time (unix ns) to `DIR/<cwd name>`;
 //! `--sleep-ms=N` sleeps before working.
 //! `--journal=FILE` appends one line per event, each in a single `write` to a file
@@ -264,7 +266,7 @@ fn finish(protocol: Protocol, summary: &str, turn: u64) {
         Protocol::Claude => {
             say(protocol, summary);
             emit(
-                json!({"type": "result", "subtype": "success", "is_error": false, "result": summary, "total_cost_usd": 0.01, "num_turns": turn}),
+                json!({"type": "result", "subtype": "success", "is_error": false, "result": summary, "total_cost_usd": 0.01 * turn as f64, "num_turns": turn}),
             );
         }
         Protocol::Codex => {
