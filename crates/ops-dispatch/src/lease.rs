@@ -421,23 +421,27 @@ mod tests {
         assert!(lock.exists(), "a live owner's lock is left alone");
     }
 
-    #[test]
-    fn taking_over_a_gone_owners_lease_keeps_an_index_lock_a_live_git_holds() {
-        // A git the gone owner started (ops commits for its agent) outlives a
-        // `kill -9` of ops: here a real `git commit -a` waiting on its editor,
-        // holding the index lock open the whole time.
-        let repo = ops_testkit::TempRepo::new();
+    /// A real `git commit -a` in `repo`'s checkout, waiting on its editor and so
+    /// holding the index lock (in its own process group when `own_group`), with
+    /// the git dir and the lock's path once the lock exists.
+    fn git_commit_holding_the_index_lock(
+        repo: &ops_testkit::TempRepo,
+        own_group: bool,
+    ) -> (std::process::Child, PathBuf, PathBuf) {
+        use std::os::unix::process::CommandExt;
         let work = repo.work();
         repo.write("README.md", "changed\n");
-        let mut commit = std::process::Command::new("git")
-            .args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
+        let mut git = std::process::Command::new("git");
+        git.args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
             .current_dir(&work)
             .envs(ops_testkit::git_env())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("run git commit");
+            .stderr(std::process::Stdio::null());
+        if own_group {
+            git.process_group(0);
+        }
+        let child = git.spawn().expect("run git commit");
         let git_dir = work.join(".git");
         let lock = git_dir.join(INDEX_LOCK);
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -445,6 +449,16 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(lock.exists(), "git commit took the index lock");
+        (child, git_dir, lock)
+    }
+
+    #[test]
+    fn taking_over_a_gone_owners_lease_keeps_an_index_lock_a_live_git_holds() {
+        // A git the gone owner started (ops commits for its agent) outlives a
+        // `kill -9` of ops: here a real `git commit -a` waiting on its editor,
+        // holding the index lock open the whole time.
+        let repo = ops_testkit::TempRepo::new();
+        let (mut commit, git_dir, lock) = git_commit_holding_the_index_lock(&repo, false);
         let path = git_dir.join("ops-lease.json");
         let gone = LeaseOwner {
             pid: dead_pid(),
@@ -466,28 +480,9 @@ mod tests {
 
     #[test]
     fn taking_over_removes_the_index_lock_of_a_git_killed_with_the_gone_owners_agent() {
-        use std::os::unix::process::CommandExt;
         let repo = ops_testkit::TempRepo::new();
-        let work = repo.work();
-        repo.write("README.md", "changed\n");
         // The agent's git, in the agent's process group, holding the lock.
-        let mut agent_git = std::process::Command::new("git")
-            .args(["-c", "core.editor=sleep 30;:", "commit", "-a"])
-            .current_dir(&work)
-            .envs(ops_testkit::git_env())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("run git commit");
-        let git_dir = work.join(".git");
-        let lock = git_dir.join(INDEX_LOCK);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !lock.exists() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(lock.exists(), "git commit took the index lock");
+        let (mut agent_git, git_dir, lock) = git_commit_holding_the_index_lock(&repo, true);
         let path = git_dir.join("ops-lease.json");
         let gone = LeaseOwner {
             pid: dead_pid(),
