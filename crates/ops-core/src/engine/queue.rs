@@ -90,11 +90,8 @@ impl BoardView {
     /// not do), with a reason naming that task.
     pub fn waiting_outside_scope(&self) -> Vec<(TaskId, String)> {
         self.scoped_tasks()
-            .filter(|t| t.status == TaskStatus::Pending)
             .filter_map(|t| {
-                let outside = t.blocked_by.iter().find(|b| {
-                    !self.in_scope(b) && self.status(b).is_some_and(|s| !s.satisfies_dependents())
-                })?;
+                let outside = self.outside_blocker(t)?;
                 let project = self.tasks.get(outside).map_or("", |o| o.project.as_str());
                 Some((
                     t.id.clone(),
@@ -104,6 +101,23 @@ impl BoardView {
                 ))
             })
             .collect()
+    }
+
+    /// Whether some pending task in scope waits for an unfinished task outside it
+    /// ([`BoardView::waiting_outside_scope`] without building the reasons).
+    pub fn any_waiting_outside_scope(&self) -> bool {
+        self.scoped_tasks()
+            .any(|t| self.outside_blocker(t).is_some())
+    }
+
+    /// The unfinished blocker outside the scope that pending `t` waits for, if any.
+    fn outside_blocker(&self, t: &Task) -> Option<&TaskId> {
+        if t.status != TaskStatus::Pending {
+            return None;
+        }
+        t.blocked_by.iter().find(|b| {
+            !self.in_scope(b) && self.status(b).is_some_and(|s| !s.satisfies_dependents())
+        })
     }
 
     fn status(&self, id: &TaskId) -> Option<TaskStatus> {

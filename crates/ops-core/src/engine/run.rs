@@ -409,7 +409,7 @@ impl Run {
         if view.beyond_wave_limit(self.ctx.config.max_waves) > 0 {
             return Some(HaltReason::WaveLimit);
         }
-        if !view.waiting_outside_scope().is_empty() {
+        if view.any_waiting_outside_scope() {
             // What is left waits for work this run does not do.
             return Some(HaltReason::OnlyBlockedWork);
         }
@@ -418,12 +418,14 @@ impl Run {
 
     async fn finish(self, halt: HaltReason) -> Result<RunReport> {
         let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
+        // One read serves promotion and the counts (promotion only records
+        // `promoted_at`, which no count looks at).
+        let view = self.view().await?;
         let promoted = if promotes && halt != HaltReason::Interrupted {
-            promote::catch_up(&self.ctx, &self.view().await?).await
+            promote::catch_up(&self.ctx, &view).await
         } else {
             Vec::new()
         };
-        let view = self.view().await?;
         let tasks = || view.scoped_tasks();
         let completed = tasks()
             .filter(|t| t.status == TaskStatus::Completed)
