@@ -111,7 +111,7 @@ impl BoardView {
     }
 
     /// The unfinished blocker outside the scope that pending `t` waits for, if any.
-    fn outside_blocker(&self, t: &Task) -> Option<&TaskId> {
+    fn outside_blocker<'t>(&self, t: &'t Task) -> Option<&'t TaskId> {
         if t.status != TaskStatus::Pending {
             return None;
         }
