@@ -276,7 +276,7 @@ fn two_sigints_stop_the_run_with_130_and_the_next_run_finishes_the_work() {
     let out = child.wait_with_output().expect("ops ends");
     assert_eq!(out.status.code(), Some(130), "{}", explain(&out));
     assert!(
-        text(&out.stdout).contains("stopping: no new agents"),
+        text(&out.stdout).contains("interrupted: no more agents start"),
         "{}",
         explain(&out)
     );

@@ -110,9 +110,8 @@ impl Live<'_> {
                     self.view.tick(self.out).map_err(CliError::Output)?;
                     self.out.flush().map_err(CliError::Output)?;
                 }
-                interrupt = signals.next() => {
+                () = signals.next() => {
                     handle.interrupt();
-                    self.note(interrupt.note())?;
                 }
                 Some(((task, yes), next)) = confirmations.answer(), if confirmations.asking() => {
                     handle.confirm_merge(&task, yes);

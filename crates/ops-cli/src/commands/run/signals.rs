@@ -5,35 +5,11 @@
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// What the note for each interrupt says.
-pub const FIRST: &str = "stopping: no new agents; running agents finish (Ctrl-C again stops them)";
-/// The note for the second interrupt.
-pub const SECOND: &str = "stopping running agents; the board stays consistent";
-
 /// The signals of a run, listened to from the moment this is made.
 pub struct Signals {
     interrupt: Signal,
     terminate: Signal,
     seen: u32,
-}
-
-/// An interrupt that counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interrupt {
-    /// Stop dispatching.
-    First,
-    /// Stop running agents.
-    Second,
-}
-
-impl Interrupt {
-    /// What to tell the user.
-    pub fn note(self) -> &'static str {
-        match self {
-            Interrupt::First => FIRST,
-            Interrupt::Second => SECOND,
-        }
-    }
 }
 
 impl Signals {
@@ -47,8 +23,9 @@ impl Signals {
         })
     }
 
-    /// The next interrupt that counts.
-    pub async fn next(&mut self) -> Interrupt {
+    /// Waits for the next interrupt that counts (the engine's
+    /// `Event::Interrupted` tells the user what it does).
+    pub async fn next(&mut self) {
         loop {
             let counts = tokio::select! {
                 _ = self.interrupt.recv() => true,
@@ -56,11 +33,7 @@ impl Signals {
             };
             if counts {
                 self.seen += 1;
-                return if self.seen == 1 {
-                    Interrupt::First
-                } else {
-                    Interrupt::Second
-                };
+                return;
             }
         }
     }
