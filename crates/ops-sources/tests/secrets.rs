@@ -136,6 +136,36 @@ async fn doppler_is_asked_with_its_project_and_config_when_env_is_unset() {
 }
 
 #[tokio::test]
+async fn one_resolver_asks_a_provider_once_however_often_the_token_is_needed() {
+    let _serial = SERIAL.lock().await;
+    let bin = Bin::new();
+    bin.fake(
+        "doppler",
+        "secrets get SENTRY_AUTH_TOKEN --plain",
+        Does::Print("from-doppler"),
+    );
+    let s = settings("");
+    let resolver = bin.resolver(&s, &[]);
+    for _ in 0..3 {
+        let token = resolver.token(TokenUser::Sentry).await.unwrap();
+        assert_eq!(token.expose(), "from-doppler");
+    }
+    let missing = resolver.token(TokenUser::Linear).await.unwrap_err();
+    assert_eq!(
+        missing,
+        resolver.token(TokenUser::Linear).await.unwrap_err()
+    );
+    assert_eq!(
+        bin.calls(),
+        [
+            "doppler secrets get SENTRY_AUTH_TOKEN --plain",
+            "doppler secrets get LINEAR_API_KEY --plain"
+        ],
+        "one lookup per secret, found or not, however often it is asked for"
+    );
+}
+
+#[tokio::test]
 async fn op_reads_the_configured_reference() {
     let _serial = SERIAL.lock().await;
     let bin = Bin::new();
@@ -255,6 +285,8 @@ async fn missing_programs_are_skipped_as_not_installed() {
     assert_eq!(token.origin(), "pass ops/github");
 
     std::fs::remove_file(bin.path().join("pass")).unwrap();
+    // A new resolver (one answers each lookup once, for the length of a command).
+    let r = bin.resolver(&s, &[]);
     let err = r.token(TokenUser::GitHub).await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -424,6 +456,7 @@ async fn the_canary_appears_in_no_error_debug_display_or_argv() {
         Does::FailLoudly(1),
     );
     bin.fake("op", "read op://Work/GitHub/token", Does::Print(CANARY));
+    let r = bin.resolver(&s, &[]);
     let token = r.token(TokenUser::GitHub).await.unwrap();
     assert_eq!(token.origin(), "op");
     shown.extend([format!("{token:?}"), format!("{token}")]);

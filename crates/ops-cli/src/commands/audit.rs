@@ -60,7 +60,8 @@ pub fn collect(global: &GlobalArgs, scope: &Scope, todos: &[String]) -> Result<A
             Some(path) => Some(SqliteBoard::open(path).await?),
             None => None,
         };
-        let (sources, off) = sources::all(todos, projects, &scope.settings, board).await;
+        let (sources, off) =
+            sources::all(todos, projects, &scope.settings, &scope.secrets, board).await;
         let report = audit(projects, &sources, &AuditOptions::default()).await;
         Ok::<_, ops_core::Error>(Audit { report, off })
     })?

@@ -10,6 +10,7 @@ use ops_core::config::{
     claude_ops_dir, github_slug, locate_registry,
 };
 use ops_core::model::Timestamp;
+use ops_sources::SecretResolver;
 
 /// Everything a command needs to know about where it runs.
 pub struct Scope {
@@ -23,6 +24,9 @@ pub struct Scope {
     pub settings: Settings,
     /// claude-ops' preferences say merges need no confirmation (`yolo_enabled`).
     pub yolo: bool,
+    /// Finds the tokens the settings name; one per command, so the audit and the
+    /// shippers of a run look each token up once.
+    pub secrets: SecretResolver,
 }
 
 /// Resolve the scope from the flags, the environment and the working directory.
@@ -62,6 +66,7 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         context,
         topics,
         health_problems,
+        secrets: SecretResolver::new(&settings),
         settings,
         yolo,
     })

@@ -27,6 +27,7 @@ pub async fn all(
     todos: Vec<(String, String)>,
     projects: &[Project],
     settings: &Settings,
+    secrets: &SecretResolver,
     board: Option<SqliteBoard>,
 ) -> (Vec<Arc<dyn IssueSource>>, Vec<String>) {
     let mut sources: Vec<Arc<dyn IssueSource>> = vec![
@@ -37,8 +38,7 @@ pub async fn all(
     ];
     let mut off = Vec::new();
     if let Some(board) = board {
-        let secrets = SecretResolver::new(settings);
-        let remote = remote_sources(projects, settings, &secrets, Arc::new(board)).await;
+        let remote = remote_sources(projects, settings, secrets, Arc::new(board)).await;
         sources.extend(remote.sources);
         off = remote.off;
     }

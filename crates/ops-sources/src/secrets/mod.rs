@@ -33,6 +33,7 @@ use provider::{ChildEnv, Lookup, Output};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
+use std::sync::Mutex;
 
 /// A remote source that needs a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +62,19 @@ enum Environment {
     Fixed(BTreeMap<String, String>),
 }
 
-/// Finds secrets as the settings say. Holds where to look, never a value.
+/// Finds secrets as the settings say. Holds where to look, and what each
+/// lookup answered (so one command asks each provider once, however many parts
+/// need the same token); never prints a value.
 pub struct SecretResolver {
     secrets: BTreeMap<String, SecretSpec>,
     tokens: [(TokenUser, String); 3],
     env: Environment,
     path: Option<OsString>,
+    /// Answers by (secret name, the source asking).
+    answers: Mutex<Answers>,
 }
+
+type Answers = BTreeMap<(String, Option<String>), Result<Secret, MissingSecret>>;
 
 impl fmt::Debug for SecretResolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,6 +103,7 @@ impl SecretResolver {
             ],
             env: Environment::Process,
             path: None,
+            answers: Mutex::default(),
         }
     }
 
@@ -137,7 +145,24 @@ impl SecretResolver {
         self.find(name, None).await
     }
 
+    /// The secret `name` for `source`: the first answer given, else a lookup.
     async fn find(&self, name: &str, source: Option<&str>) -> Result<Secret, MissingSecret> {
+        let key = (name.to_owned(), source.map(str::to_owned));
+        if let Some(answer) = self.answers().get(&key) {
+            return answer.clone();
+        }
+        let answer = self.look_up(name, source).await;
+        self.answers().insert(key, answer.clone());
+        answer
+    }
+
+    fn answers(&self) -> std::sync::MutexGuard<'_, Answers> {
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn look_up(&self, name: &str, source: Option<&str>) -> Result<Secret, MissingSecret> {
         let mut missing = MissingSecret {
             secret: name.to_owned(),
             source: source.map(str::to_owned),

@@ -38,12 +38,8 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, args.project.as_deref())?;
+    // With --force the problems are let through; the audit's warnings name them.
     dispatch_allowed(&scope.health_problems, args.force)?;
-    if args.force {
-        for problem in &scope.health_problems {
-            warn(global, err, &format!("(ignored with --force) {problem}"))?;
-        }
-    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let choice = mode::choose(args, interactive, || {
         write!(err, "{}", mode::QUESTION)?;
@@ -115,8 +111,14 @@ impl Started<'_> {
             let board = Arc::new(SqliteBoard::open(&planned.board).await?);
             mode::apply(board.as_ref(), &planned.tasks, self.mode).await?;
             let mut notes = Vec::new();
-            let shippers =
-                wiring::shippers(projects, &scope.settings, config.promote, &mut notes).await;
+            let shippers = wiring::shippers(
+                projects,
+                &scope.settings,
+                &scope.secrets,
+                config.promote,
+                &mut notes,
+            )
+            .await;
             for n in notes {
                 warn(global, err, &n)?;
             }

@@ -186,10 +186,10 @@ pub fn gates(projects: &[Project], reviewer: Arc<dyn Dispatcher>) -> Vec<Arc<dyn
 pub async fn shippers(
     projects: &[Project],
     settings: &Settings,
+    secrets: &SecretResolver,
     promote: bool,
     notes: &mut Vec<String>,
 ) -> ProjectShippers {
-    let secrets = SecretResolver::new(settings);
     let could: Vec<&Project> = projects
         .iter()
         .filter(|p| ship_kind(p, true) == ShipKind::Github)
@@ -209,7 +209,7 @@ pub async fn shippers(
         }
     }
     let probe = match &token {
-        Some(_) => sentry_probe(&could, settings, &secrets, notes).await,
+        Some(_) => sentry_probe(&could, settings, secrets, notes).await,
         None => None,
     };
     let github = GitHubShipConfig {
