@@ -54,7 +54,7 @@ fn default_places(env: &Env) -> Vec<PathBuf> {
     places
 }
 
-fn user_config_dir(env: &Env) -> Option<PathBuf> {
+pub(crate) fn user_config_dir(env: &Env) -> Option<PathBuf> {
     env.path("XDG_CONFIG_HOME")
         .or_else(|| env.home().map(|h| h.join(".config")))
 }

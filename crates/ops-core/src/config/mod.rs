@@ -24,6 +24,6 @@ pub use preferences::Preferences;
 pub use registry::{Registry, github_slug};
 pub use settings::{
     AgentRuntime, DopplerRef, EngineSettings, GitHubSettings, HttpSettings, LinearSettings,
-    SecretProvider, SecretSpec, SentrySettings, Settings, locate_settings,
+    SecretProvider, SecretSpec, SentrySettings, Settings, default_settings_path, locate_settings,
 };
 pub use topics::{Topic, active_topics, parse_topics};

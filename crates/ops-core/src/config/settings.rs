@@ -289,12 +289,14 @@ pub fn locate_settings(env: &Env) -> Result<Option<PathBuf>> {
             })
         };
     }
-    let dir = env
-        .path("XDG_CONFIG_HOME")
-        .or_else(|| env.home().map(|h| h.join(".config")));
-    Ok(dir
-        .map(|d| d.join("ops").join("config.toml"))
-        .filter(|p| p.is_file()))
+    Ok(default_settings_path(env).filter(|p| p.is_file()))
+}
+
+/// Where the settings file is looked for when `OPS_CONFIG` is not set:
+/// `$XDG_CONFIG_HOME/ops/config.toml`, else `~/.config/ops/config.toml`
+/// (whether or not it exists).
+pub fn default_settings_path(env: &Env) -> Option<PathBuf> {
+    super::locate::user_config_dir(env).map(|d| d.join("ops").join("config.toml"))
 }
 
 impl Settings {

@@ -158,7 +158,7 @@ fn context_line(context: Option<&Context>) -> Check {
 fn settings(env: &Env, checks: &mut Vec<Check>) -> Settings {
     let outcome = match locate_settings(env) {
         Ok(None) => {
-            let place = default_settings_place(env).map_or_else(
+            let place = ops_core::config::default_settings_path(env).map_or_else(
                 || "~/.config/ops/config.toml".to_owned(),
                 |p| p.display().to_string(),
             );
@@ -192,10 +192,4 @@ fn settings(env: &Env, checks: &mut Vec<Check>) -> Settings {
             Settings::default()
         }
     }
-}
-
-fn default_settings_place(env: &Env) -> Option<PathBuf> {
-    env.path("XDG_CONFIG_HOME")
-        .or_else(|| env.home().map(|h| h.join(".config")))
-        .map(|d| d.join("ops").join("config.toml"))
 }
