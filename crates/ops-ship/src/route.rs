@@ -54,19 +54,10 @@ impl ProjectShippers {
     }
 
     /// The backends for `projects`: GitHub for those [`ship_kind`] says (when a
-    /// token is given), local git for the rest. `promote` is `!--no-main`.
+    /// token is given), local git for the rest. `promote` is `!--no-main`. With
+    /// `probe`, the GitHub shipper checks for new errors after each merge (see
+    /// [`GitHubShipper::with_probe`]).
     pub fn for_projects(
-        projects: &[Project],
-        token: Option<GitHubToken>,
-        github: GitHubShipConfig,
-        local: LocalShipConfig,
-    ) -> Self {
-        Self::for_projects_with_probe(projects, token, github, local, None)
-    }
-
-    /// [`ProjectShippers::for_projects`], the GitHub shipper checking for new
-    /// errors after each merge through `probe` (see [`GitHubShipper::with_probe`]).
-    pub fn for_projects_with_probe(
         projects: &[Project],
         token: Option<GitHubToken>,
         github: GitHubShipConfig,

@@ -58,6 +58,7 @@ async fn each_project_ships_through_its_own_backend_and_both_pass_conformance_th
         Some(GitHubToken::new("t")),
         github,
         LocalShipConfig::default(),
+        None,
     );
     assert_eq!(router.backend_of("web"), Some("github"));
     assert_eq!(router.backend_of("tools"), Some("local"));
@@ -93,6 +94,7 @@ fn without_a_token_every_project_ships_locally() {
         None,
         GitHubShipConfig::default(),
         LocalShipConfig::default(),
+        None,
     );
     assert_eq!(router.backend_of("web"), Some("local"));
 }
@@ -147,7 +149,7 @@ async fn the_probe_given_to_the_router_checks_github_projects_after_a_merge_and_
         verify_after: Duration::ZERO,
         ..GitHubShipConfig::default()
     };
-    let router = ProjectShippers::for_projects_with_probe(
+    let router = ProjectShippers::for_projects(
         &projects,
         Some(GitHubToken::new("t")),
         github,

@@ -224,7 +224,7 @@ pub async fn shippers(
         promote,
         ..LocalShipConfig::default()
     };
-    ProjectShippers::for_projects_with_probe(projects, token, github, local, probe)
+    ProjectShippers::for_projects(projects, token, github, local, probe)
 }
 
 /// The after-merge check for new Sentry errors, for the GitHub-shipped projects
