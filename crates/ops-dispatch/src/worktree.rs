@@ -158,18 +158,30 @@ impl WorktreeManager {
             .run(["rev-parse", "--absolute-git-dir"])
             .await
             .map_err(|e| git_err("find the worktree's git dir", e))?;
-        let lease = WorktreeLease::acquire(
-            &PathBuf::from(gitdir).join("ops-lease.json"),
-            &self.config.owner,
+        // Taking over from a gone owner may wait for its git to end: off the
+        // async threads.
+        let (lease_file, owner, ttl) = (
+            PathBuf::from(gitdir).join("ops-lease.json"),
+            self.config.owner.clone(),
             self.config.lease_ttl,
-        )
-        .map_err(|e| {
-            err(
-                format!("lease worktree {}", path.display()),
-                ErrorKind::Conflict,
-                e.to_string(),
-            )
-        })?;
+        );
+        let lease =
+            tokio::task::spawn_blocking(move || WorktreeLease::acquire(&lease_file, &owner, ttl))
+                .await
+                .map_err(|e| {
+                    err(
+                        format!("lease worktree {}", path.display()),
+                        ErrorKind::Fatal,
+                        e.to_string(),
+                    )
+                })?
+                .map_err(|e| {
+                    err(
+                        format!("lease worktree {}", path.display()),
+                        ErrorKind::Conflict,
+                        e.to_string(),
+                    )
+                })?;
         let worktree = Worktree {
             path,
             branch: branch.to_string(),
