@@ -26,6 +26,7 @@ mod missing;
 mod provider;
 
 pub use missing::{Attempt, MissingSecret};
+pub use provider::{find_program, is_executable};
 
 use ops_core::Secret;
 use ops_core::config::{SecretProvider, SecretSpec, Settings};

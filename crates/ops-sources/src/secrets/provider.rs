@@ -85,15 +85,18 @@ pub(super) async fn run(
     }
 }
 
-/// The first executable file named `program` in the directories of `path`.
-fn find_program(program: &str, path: &OsStr) -> Option<PathBuf> {
+/// The first executable file named `program` in the directories of `path` (a
+/// PATH value). Only absolute directories count: an empty or relative entry would
+/// mean the working directory, a checkout anyone can write to.
+pub fn find_program(program: &str, path: &OsStr) -> Option<PathBuf> {
     std::env::split_paths(path)
-        .filter(|dir| !dir.as_os_str().is_empty())
+        .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join(program))
         .find(|candidate| is_executable(candidate))
 }
 
-fn is_executable(path: &Path) -> bool {
+/// Whether `path` is a file with an execute bit.
+pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 

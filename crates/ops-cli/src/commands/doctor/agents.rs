@@ -10,8 +10,8 @@
 use super::check::{Check, Status};
 use ops_core::config::{AgentRuntime, EngineSettings};
 use ops_dispatch::EnvPolicy;
+use ops_sources::secrets::{find_program, is_executable};
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -57,7 +57,7 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
             Some(program) if cli == engine.agent => {
                 (cli, Wanted::AgentCmd(program), locate(program, &path))
             }
-            _ => (cli, Wanted::OnPath, on_path(cli.name(), &path)),
+            _ => (cli, Wanted::OnPath, find_program(cli.name(), &path)),
         })
         .collect();
     let answers = ask_versions(found.iter().map(|(_, _, p)| p.clone()).collect()).await;
@@ -220,21 +220,8 @@ fn locate(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
     if program.contains('/') {
         Some(PathBuf::from(program)).filter(|p| is_executable(p))
     } else {
-        on_path(program, path)
+        find_program(program, path)
     }
-}
-
-/// The executable `name` in the directories of `path` (empty entries, which
-/// would mean the working directory, are skipped).
-fn on_path(name: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Runs `<program> --version` as the module docs say.
@@ -314,6 +301,7 @@ fn first_line(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn first_line_skips_blank_lines_and_cuts_long_ones() {
@@ -335,9 +323,9 @@ mod tests {
         let plain = dir.path().join("claude");
         std::fs::write(&plain, "#!/bin/sh\n").expect("write");
         let path = std::env::join_paths(["", dir.path().to_str().expect("utf8")]).expect("join");
-        assert_eq!(on_path("claude", &path), None, "not executable yet");
+        assert_eq!(find_program("claude", &path), None, "not executable yet");
         std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        assert_eq!(on_path("claude", &path), Some(plain));
-        assert_eq!(on_path("codex", &path), None);
+        assert_eq!(find_program("claude", &path), Some(plain));
+        assert_eq!(find_program("codex", &path), None);
     }
 }
