@@ -3,11 +3,12 @@
 
 use super::confirm::{Confirmations, Question};
 use super::signals::Signals;
+use crate::commands::plan;
+use crate::commands::scope::Scope;
 use crate::exit::CliError;
 use crate::render::{LiveView, REDRAW_EVERY};
-use ops_core::model::{Task, TaskStatus};
+use ops_core::model::Task;
 use ops_core::{Engine, Event, RunReport, TaskStore};
-use std::collections::BTreeSet;
 use std::io::Write;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -19,8 +20,8 @@ pub struct Live<'a> {
     pub out: &'a mut dyn Write,
     /// The board the engine runs over.
     pub board: &'a dyn TaskStore,
-    /// The projects in scope (aliases): the tasks shown.
-    pub projects: BTreeSet<String>,
+    /// The projects in scope: the tasks shown.
+    pub scope: &'a Scope,
     /// Merge questions are asked on the terminal.
     pub ask: bool,
     /// Where merge questions are also written when stdout is not the terminal
@@ -31,13 +32,7 @@ pub struct Live<'a> {
 impl Live<'_> {
     /// The tasks in scope as the board holds them now.
     async fn tasks(&self) -> Result<Vec<Task>, CliError> {
-        Ok(self
-            .board
-            .list()
-            .await?
-            .into_iter()
-            .filter(|t| t.status != TaskStatus::Deleted && self.projects.contains(&t.project))
-            .collect())
+        Ok(plan::in_scope(self.scope, self.board.list().await?))
     }
 
     fn note(&mut self, text: &str) -> Result<(), CliError> {

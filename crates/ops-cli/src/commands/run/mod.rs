@@ -136,7 +136,7 @@ impl Started<'_> {
                 view: &mut view,
                 out: &mut *out,
                 board: board.as_ref(),
-                projects: projects.iter().map(|p| p.alias.clone()).collect(),
+                scope,
                 ask: confirmation == MergeConfirmation::Ask,
                 // Asked on stdin and stderr, the terminals; stdout may be a pipe.
                 prompt: if confirmation == MergeConfirmation::Ask && output != Output::Table {
