@@ -5,7 +5,6 @@
 //! with a notice saying why (the audit goes on with the others, and since the
 //! source never ran, none of its tasks can be completed as "already done").
 
-use crate::http::HttpConfig;
 use crate::secrets::{SecretResolver, TokenUser};
 use crate::{GitHubConfig, GitHubSource, LinearConfig, LinearSource, SentryConfig, SentrySource};
 use ops_core::config::Settings;
@@ -30,7 +29,7 @@ pub async fn remote_sources(
     secrets: &SecretResolver,
     cache: Arc<dyn SourceCache>,
 ) -> RemoteSources {
-    let http = HttpConfig::from(&settings.http);
+    let http = settings.http.clone();
     let mut out = RemoteSources::default();
     if projects.iter().any(|p| !p.repos.is_empty()) {
         let config = GitHubConfig {

@@ -134,6 +134,17 @@ pub struct HttpSettings {
     pub timeout: Duration,
 }
 
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            retries: 3,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Where a secret's value may be found, one provider per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SecretProvider {
@@ -245,12 +256,7 @@ impl Default for Settings {
                 current_cycle_only: false,
                 token: "linear_key".into(),
             },
-            http: HttpSettings {
-                retries: 3,
-                backoff: Duration::from_millis(1000),
-                max_wait: Duration::from_secs(60),
-                timeout: Duration::from_secs(30),
-            },
+            http: HttpSettings::default(),
             secrets: builtin_secrets(),
             engine: EngineSettings::default(),
         }

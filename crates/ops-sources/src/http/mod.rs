@@ -13,7 +13,6 @@
 
 mod answers;
 mod retry;
-mod settings;
 
 pub use retry::{retry_after_header, until_unix_secs};
 
@@ -22,29 +21,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-/// How the client retries and waits.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Retries after the first try (default 3).
-    pub retries: u32,
-    /// First backoff, doubled each retry (default 1 s).
-    pub backoff: Duration,
-    /// Longest wait honoured in place; a longer one fails the call (default 60 s).
-    pub max_wait: Duration,
-    /// Limit for one request (default 30 s).
-    pub timeout: Duration,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            retries: 3,
-            backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(60),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+/// How the client retries and waits: the settings file's `[http]` section
+/// (retries 3, backoff 1 s doubled each retry, longest wait honoured in place
+/// 60 s, 30 s for one request).
+pub use ops_core::config::HttpSettings as HttpConfig;
 
 /// How the token is sent.
 #[derive(Debug, Clone)]

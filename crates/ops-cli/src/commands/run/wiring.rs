@@ -17,7 +17,6 @@ use ops_ship::gate::{self, ReviewPolicy};
 use ops_ship::github::{ClientConfig, GitHubShipConfig, GitHubToken, NewIssueProbe};
 use ops_ship::local::LocalShipConfig;
 use ops_ship::route::{ProjectShippers, ship_kind};
-use ops_sources::http::HttpConfig;
 use ops_sources::{SecretResolver, SentryConfig, SentrySource, TokenUser};
 use std::sync::Arc;
 
@@ -254,7 +253,7 @@ async fn sentry_probe(
     };
     let config = SentryConfig {
         url: settings.sentry.url.clone(),
-        http: HttpConfig::from(&settings.http),
+        http: settings.http.clone(),
         ..SentryConfig::default()
     };
     match SentrySource::new(config, token) {
