@@ -199,6 +199,22 @@ impl Error {
         self
     }
 
+    /// A backend error saying `message` about `operation` of `backend`, of the
+    /// same kind as `self` and with the same wait before a retry: the way to put
+    /// an error into context without losing what a caller does about it.
+    pub fn restated(
+        &self,
+        backend: impl Into<String>,
+        operation: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let out = Error::backend(backend, operation, self.kind(), message);
+        match self.retry_after() {
+            Some(wait) => out.with_retry_after(wait),
+            None => out,
+        }
+    }
+
     /// How long the backend asked to wait before a retry, if it said.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {

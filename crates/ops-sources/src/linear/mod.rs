@@ -218,16 +218,11 @@ impl LinearSource {
 
     /// `e`, for `project` of team `team`, with the key redacted from its text.
     fn project_error(&self, project: &Project, team: &str, e: &Error) -> Error {
-        let out = Error::backend(
+        e.restated(
             "linear",
             format!("audit project {} (team {team})", project.alias),
-            e.kind(),
             self.key.redact(&e.to_string()),
-        );
-        match e.retry_after() {
-            Some(wait) => out.with_retry_after(wait),
-            None => out,
-        }
+        )
     }
 }
 

@@ -125,12 +125,7 @@ where
 
 /// An error of the HTTP layer, now naming what was asked (the team).
 fn rewrap(e: Error, what: &str) -> Error {
-    let wait = e.retry_after();
-    let out = Error::backend("linear", what, e.kind(), e.to_string());
-    match wait {
-        Some(w) => out.with_retry_after(w),
-        None => out,
-    }
+    e.restated("linear", what, e.to_string())
 }
 
 /// Linear's `errors` list as one error: every message, and what to do about

@@ -303,21 +303,18 @@ impl SentrySource {
 
 /// The same error, its operation prefixed with what the source was doing.
 fn in_context(e: Error, what: &str) -> Error {
-    match e {
+    match &e {
         Error::Backend {
             backend,
             operation,
             message,
-            kind,
-            retry_after,
-        } => {
-            let out = Error::backend(backend, format!("{what}: {operation}"), kind, message);
-            match retry_after {
-                Some(wait) => out.with_retry_after(wait),
-                None => out,
-            }
-        }
-        other => other,
+            ..
+        } => e.restated(
+            backend.clone(),
+            format!("{what}: {operation}"),
+            message.clone(),
+        ),
+        _ => e,
     }
 }
 
@@ -328,16 +325,9 @@ fn copy(e: &Error) -> Error {
             backend,
             operation,
             message,
-            kind,
-            retry_after,
-        } => {
-            let out = Error::backend(backend.clone(), operation.clone(), *kind, message.clone());
-            match retry_after {
-                Some(wait) => out.with_retry_after(*wait),
-                None => out,
-            }
-        }
-        other => Error::backend("sentry", "audit", other.kind(), other.to_string()),
+            ..
+        } => e.restated(backend.clone(), operation.clone(), message.clone()),
+        other => other.restated("sentry", "audit", other.to_string()),
     }
 }
 
