@@ -285,7 +285,7 @@ impl LiveView {
         Ok(())
     }
 
-    /// A message of the CLI's own (Ctrl-C, merge question) shown without breaking the table.
+    /// A message of the CLI's own (a merge question) shown without breaking the table.
     pub fn note(&mut self, text: &str, out: &mut dyn Write) -> io::Result<()> {
         let (now, wall) = (self.clock)();
         match self.output {
