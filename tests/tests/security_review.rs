@@ -133,7 +133,11 @@ impl Scenario {
     fn review_leftovers(&self) -> Vec<String> {
         let repo = self.fleet.repo("api");
         let mut left: Vec<String> = repo
-            .git(&["for-each-ref", "--format=%(refname)", "refs/heads/ops-review/"])
+            .git(&[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/heads/ops-review/",
+            ])
             .lines()
             .map(String::from)
             .collect();
@@ -172,7 +176,12 @@ fn an_approving_review_ships_the_sensitive_change_to_origin_dev() {
     ]);
     let ran = s.run();
     let task = s.task();
-    assert_eq!(task.status, TaskStatus::Completed, "{task:#?}\n{}", s.dump(&ran));
+    assert_eq!(
+        task.status,
+        TaskStatus::Completed,
+        "{task:#?}\n{}",
+        s.dump(&ran)
+    );
     assert!(ran.status.success(), "{}", s.dump(&ran));
     let reviews = s.review_turns();
     assert_eq!(reviews.len(), 1, "one review\n{}", s.dump(&ran));
@@ -186,7 +195,11 @@ fn an_approving_review_ships_the_sensitive_change_to_origin_dev() {
     assert_eq!(on_dev.len(), 1, "{on_dev:#?}");
     assert_eq!(on_dev[0].task, task.id.to_string());
     assert_eq!(on_dev[0].added, ["auth.rs"]);
-    assert_eq!(s.review_leftovers(), Vec::<String>::new(), "the review left nothing");
+    assert_eq!(
+        s.review_leftovers(),
+        Vec::<String>::new(),
+        "the review left nothing"
+    );
 }
 
 #[test]
@@ -200,7 +213,12 @@ fn a_review_without_a_verdict_blocks_the_task_after_one_review_and_nothing_reach
     let dev_before = s.fleet.repo("api").origin_rev("dev");
     let ran = s.run();
     let task = s.task();
-    assert_eq!(task.status, TaskStatus::Blocked, "{task:#?}\n{}", s.dump(&ran));
+    assert_eq!(
+        task.status,
+        TaskStatus::Blocked,
+        "{task:#?}\n{}",
+        s.dump(&ran)
+    );
     let reason = task.status_reason.clone().unwrap_or_default();
     assert!(
         reason.contains("security review") && reason.contains("gave no verdict"),
@@ -214,7 +232,11 @@ fn a_review_without_a_verdict_blocks_the_task_after_one_review_and_nothing_reach
         dev_before,
         "origin's dev is untouched"
     );
-    assert_eq!(s.review_leftovers(), Vec::<String>::new(), "the review left nothing");
+    assert_eq!(
+        s.review_leftovers(),
+        Vec::<String>::new(),
+        "the review left nothing"
+    );
 }
 
 #[test]
@@ -244,10 +266,24 @@ fn changes_requested_by_the_reviewer_reach_the_workers_next_request() {
             && brief.contains("security-review gate rejected the work: changes requested")
             && brief.contains("FINDING-9d2")
     });
-    assert!(worker_saw_it, "the findings reached the worker\n{}", s.dump(&ran));
+    assert!(
+        worker_saw_it,
+        "the findings reached the worker\n{}",
+        s.dump(&ran)
+    );
     let task = s.task();
-    assert_eq!(task.status, TaskStatus::Completed, "{task:#?}\n{}", s.dump(&ran));
-    assert_eq!(s.review_turns().len(), 2, "the fix was reviewed\n{}", s.dump(&ran));
+    assert_eq!(
+        task.status,
+        TaskStatus::Completed,
+        "{task:#?}\n{}",
+        s.dump(&ran)
+    );
+    assert_eq!(
+        s.review_turns().len(),
+        2,
+        "the fix was reviewed\n{}",
+        s.dump(&ran)
+    );
     let origin = s.fleet.repo("api").origin();
     let shipped = ops_testkit::git(&origin, &["show", "dev:auth.rs"]);
     assert!(shipped.contains("constant_time_eq"), "{shipped}");

@@ -196,7 +196,10 @@ async fn a_failed_or_silent_reviewer_is_no_verdict_too() {
     assert_eq!(t.status, TaskStatus::Blocked, "{t:#?}");
     let reason = t.status_reason.clone().unwrap_or_default();
     assert!(reason.contains("no verdict within 600s"), "{reason}");
-    assert!(h.dispatcher.log().running.is_empty(), "the reviewer was stopped");
+    assert!(
+        h.dispatcher.log().running.is_empty(),
+        "the reviewer was stopped"
+    );
 }
 
 #[tokio::test(start_paused = true)]

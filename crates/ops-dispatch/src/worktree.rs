@@ -256,21 +256,21 @@ impl WorktreeManager {
         );
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || WorktreeLease::acquire(&lease_file, &owner, ttl))
-                .await
-                .map_err(|e| {
-                    err(
-                        format!("lease worktree {}", path.display()),
-                        ErrorKind::Fatal,
-                        e.to_string(),
-                    )
-                })?
-                .map_err(|e| {
-                    err(
-                        format!("lease worktree {}", path.display()),
-                        ErrorKind::Conflict,
-                        e.to_string(),
-                    )
-                })
+            .await
+            .map_err(|e| {
+                err(
+                    format!("lease worktree {}", path.display()),
+                    ErrorKind::Fatal,
+                    e.to_string(),
+                )
+            })?
+            .map_err(|e| {
+                err(
+                    format!("lease worktree {}", path.display()),
+                    ErrorKind::Conflict,
+                    e.to_string(),
+                )
+            })
     }
 }
 

@@ -442,9 +442,10 @@ async fn judge(ctx: &Ctx, task: &Task, work: &WorkRef) -> Judged {
         reasons.push("the task is sensitive (auth, payments, personal data or secrets)".into());
     }
     for gate in &ctx.gates {
-        let verdict = gate.check(task, work).await.unwrap_or_else(|e| {
-            GateVerdict::fail(format!("the gate could not run: {e}"))
-        });
+        let verdict = gate
+            .check(task, work)
+            .await
+            .unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}")));
         ctx.events.emit(Event::GateJudged {
             task: task.id.clone(),
             gate: gate.name().to_string(),

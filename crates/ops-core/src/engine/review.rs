@@ -115,7 +115,9 @@ impl SecurityReview {
         };
         let diff = match self.patches.patch(task, work).await {
             Ok(d) => d,
-            Err(e) => return unreviewed(format!("the diff for the reviewer could not be read: {e}")),
+            Err(e) => {
+                return unreviewed(format!("the diff for the reviewer could not be read: {e}"));
+            }
         };
         let brief = review_brief(task, work, attempt, reasons, &diff);
         let agent = match self.reviewer.dispatch(&brief).await {
@@ -403,7 +405,9 @@ mod tests {
     #[test]
     fn changes_requested_carries_the_findings_after_the_line_or_on_it() {
         assert_eq!(
-            findings("Read it.\nVERDICT: CHANGES REQUESTED\n- a.rs:3: token logged\n- b.rs:9: no auth check\n"),
+            findings(
+                "Read it.\nVERDICT: CHANGES REQUESTED\n- a.rs:3: token logged\n- b.rs:9: no auth check\n"
+            ),
             Some("- a.rs:3: token logged\n- b.rs:9: no auth check".into())
         );
         assert_eq!(
