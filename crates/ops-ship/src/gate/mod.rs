@@ -2,7 +2,8 @@
 //!
 //! * [`CommandGate`]: the project's quality-gate command passes in the worktree;
 //! * [`DiffScopeGate`]: there is a diff, and it stays inside the task's `paths`;
-//! * [`SecretsGate`]: no secret files and no token-shaped strings are added;
+//! * [`SecretsGate`]: no commit of the branch adds a secret file, a token (plain
+//!   or encoded), an outside symlink, an oversized or binary file;
 //! * [`ReviewGate`]: a separate reviewer agent explicitly approves the change.
 //!
 //! Every gate diffs the task's branch against the merge-base with the project's
@@ -10,6 +11,7 @@
 
 mod base;
 pub mod command;
+mod commits;
 mod diff;
 pub mod diff_scope;
 pub mod review;
@@ -37,7 +39,7 @@ pub fn standard(
     let base = GateBase::from_projects(projects);
     let mut gates: Vec<Arc<dyn QualityGate>> = vec![
         Arc::new(DiffScopeGate::new(base.clone())),
-        Arc::new(SecretsGate::new(base.clone())),
+        Arc::new(SecretsGate::from_projects(projects)),
         Arc::new(CommandGate::from_projects(projects)),
     ];
     match reviewer {
