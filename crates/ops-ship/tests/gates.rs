@@ -242,6 +242,115 @@ async fn secrets_gate_judges_only_the_change_not_secrets_already_on_dev() {
 }
 
 #[tokio::test]
+async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(
+        &repo,
+        "ops/history",
+        &[("src/cfg.rs", &format!("const T: &str = \"{CANARY}\";\n"))],
+    );
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/cfg.rs"), "const T: &str = \"\";\n").expect("write");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", "remove the token"]);
+    let net = ops_testkit::git(&wt, &["diff", "dev", "HEAD"]);
+    assert!(!net.contains(CANARY), "the net diff is clean: {net}");
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "a commit of the branch holds the token: {}", v.detail);
+    assert!(v.detail.contains("GitHub personal access token"), "{}", v.detail);
+    assert!(!v.detail.contains(CANARY), "{}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_a_secret_file_added_then_deleted() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/env-gone", &[("app/.env", "X=1\n")]);
+    let wt = work.worktree.clone().expect("wt");
+    ops_testkit::git(&wt, &["rm", "--quiet", "app/.env"]);
+    ops_testkit::git(&wt, &["commit", "--quiet", "--allow-empty", "-m", "gone"]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("app/.env"), "{}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_an_aws_key_split_into_a_base64_file_and_a_hex_secret() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    // `AKIAQYLPMN5HHHFPZAM2` in base64, and a hex secret under a secret-named key.
+    let work = branch(
+        &repo,
+        "ops/split",
+        &[
+            ("deploy/key_id.txt", "QUtJQVFZTFBNTjVISEhGUFpBTTI=\n"),
+            (
+                "deploy/settings.ini",
+                "UPLOAD_SECRET_PART=77a8c1d0e3f54b2a9c6d11f0b3e5a7c9\n",
+            ),
+        ],
+    );
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(
+        v.detail.contains("deploy/key_id.txt") && v.detail.contains("base64-encoded AWS access key id"),
+        "{}",
+        v.detail
+    );
+    assert!(
+        v.detail.contains("deploy/settings.ini") && v.detail.contains("high-entropy secret assignment"),
+        "{}",
+        v.detail
+    );
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_symlinks_outside_the_worktree_or_at_secret_files() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/links", &[]);
+    let wt = work.worktree.clone().expect("wt");
+    std::os::unix::fs::symlink("/etc/hostname", wt.join("host")).expect("symlink");
+    std::os::unix::fs::symlink("deploy/.env", wt.join("config")).expect("symlink");
+    ops_testkit::git(&wt, &["add", "host", "config"]);
+    ops_testkit::git(&wt, &["commit", "--quiet", "-m", "links"]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(v.detail.contains("host: a symlink points outside the worktree"), "{}", v.detail);
+    assert!(v.detail.contains("config: a symlink points at a secret file"), "{}", v.detail);
+    let fine = branch(&repo, "ops/fine-link", &[]);
+    let fwt = fine.worktree.clone().expect("wt");
+    std::os::unix::fs::symlink("README.md", fwt.join("readme")).expect("symlink");
+    ops_testkit::git(&fwt, &["add", "readme"]);
+    ops_testkit::git(&fwt, &["commit", "--quiet", "-m", "inner link"]);
+    let v = SecretsGate::default().check(&t, &fine).await.expect("runs");
+    assert!(v.passed, "a link inside the worktree is fine: {}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_allowed() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let big = "x".repeat(2 * 1024 * 1024 + 1);
+    let work = branch(&repo, "ops/big", &[("data/big.txt", &big)]);
+    let project = |mb: u64, binaries: bool| ops_core::model::Project {
+        alias: "proj".into(),
+        max_file_mb: Some(mb),
+        allow_binaries: binaries,
+        ..ops_core::model::Project::default()
+    };
+    let strict = SecretsGate::from_projects(&[project(2, false)]);
+    let v = strict.check(&t, &work).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("over the 2097152 byte limit"), "{}", v.detail);
+    let roomy = SecretsGate::from_projects(&[project(3, false)]);
+    assert!(roomy.check(&t, &work).await.expect("runs").passed);
+    let bin = branch(&repo, "ops/bin", &[("a.bin", "\u{0}\u{1}\u{2}binary")]);
+    let v = roomy.check(&t, &bin).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("binary file"), "{}", v.detail);
+    let lax = SecretsGate::from_projects(&[project(3, true)]);
+    assert!(lax.check(&t, &bin).await.expect("runs").passed);
+}
+
+#[tokio::test]
 async fn the_reviewers_patch_is_what_the_branch_adds_with_tokens_redacted() {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");

@@ -2,7 +2,8 @@
 //!
 //! * [`CommandGate`]: the project's quality-gate command passes in the worktree;
 //! * [`DiffScopeGate`]: there is a diff, and it stays inside the task's `paths`;
-//! * [`SecretsGate`]: no secret files and no token-shaped strings are added.
+//! * [`SecretsGate`]: no commit of the branch adds a secret file, a token (plain
+//!   or encoded), an outside symlink, an oversized or binary file;
 //!
 //! [`BranchPatch`] reads the patch the engine's security review shows its reviewer.
 //!
@@ -11,6 +12,7 @@
 
 mod base;
 pub mod command;
+mod commits;
 mod diff;
 pub mod diff_scope;
 pub mod review;
@@ -31,10 +33,9 @@ use std::sync::Arc;
 /// engine's step after them (`ops_core::engine::SecurityReview`, shown diffs by
 /// [`BranchPatch`]).
 pub fn standard(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
-    let base = GateBase::from_projects(projects);
     vec![
-        Arc::new(DiffScopeGate::new(base.clone())),
-        Arc::new(SecretsGate::new(base)),
+        Arc::new(DiffScopeGate::new(GateBase::from_projects(projects))),
+        Arc::new(SecretsGate::from_projects(projects)),
         Arc::new(CommandGate::from_projects(projects)),
     ]
 }
