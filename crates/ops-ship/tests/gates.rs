@@ -2,14 +2,11 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::{branch, task};
 use ops_core::conformance;
-use ops_core::model::Mode;
 use ops_core::seams::{PatchReader, QualityGate};
 use ops_ship::gate::{BranchPatch, CommandGate, DiffScopeGate, GateBase, SecretsGate};
 use ops_testkit::TempRepo;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A canary token: a GitHub-token-shaped string no real account has.
