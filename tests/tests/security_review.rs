@@ -71,12 +71,12 @@ impl Scenario {
         }
     }
 
-    /// `ops run --subagents --force --agent claude` to its end.
-    fn run(&self) -> Ran {
+    /// `ops run <mode> --force --agent claude` to its end.
+    fn run_in(&self, mode: &str) -> Ran {
         let cli = self.cli.to_string_lossy().into_owned();
         let mut cmd = self.fleet.ops(&[
             "run",
-            "--subagents",
+            mode,
             "--force",
             "--agent",
             "claude",
@@ -87,6 +87,11 @@ impl Scenario {
             .env("ANTHROPIC_API_KEY", "test")
             .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
         Started::spawn(cmd, &self.fleet.scratch(), "run").finish(RUN_LIMIT)
+    }
+
+    /// `ops run --subagents --force --agent claude` to its end.
+    fn run(&self) -> Ran {
+        self.run_in("--subagents")
     }
 
     fn task(&self) -> Task {
@@ -282,6 +287,49 @@ fn changes_requested_by_the_reviewer_reach_the_workers_next_request() {
         s.review_turns().len(),
         2,
         "the fix was reviewed\n{}",
+        s.dump(&ran)
+    );
+    let origin = s.fleet.repo("api").origin();
+    let shipped = ops_testkit::git(&origin, &["show", "dev:auth.rs"]);
+    assert!(shipped.contains("constant_time_eq"), "{shipped}");
+}
+
+#[test]
+fn in_team_mode_changes_requested_are_a_message_to_the_same_running_worker() {
+    let s = Scenario::new(vec![
+        commit_auth("fn check(token: &str) -> bool { token == SECRET }"),
+        Reply::Text("Added the check.".into()),
+        Reply::Text(
+            "VERDICT: CHANGES REQUESTED\n- auth.rs:1: FINDING-5e7 the token is compared with =="
+                .into(),
+        ),
+        commit_auth("fn check(token: &str) -> bool { constant_time_eq(token, SECRET) }"),
+        Reply::Text("Compared in constant time.".into()),
+        Reply::Text("VERDICT: APPROVE".into()),
+    ]);
+    let ran = s.run_in("--teams");
+    let turns = s.turns();
+    let first_review = turns
+        .iter()
+        .position(|r| first_message(r).contains(REVIEW_BRIEF))
+        .unwrap_or_else(|| panic!("a review ran\n{}", s.dump(&ran)));
+    // The same conversation goes on: its first message is still attempt 1's brief.
+    let same_worker = turns[first_review + 1..].iter().any(|r| {
+        let brief = first_message(r);
+        !brief.contains(REVIEW_BRIEF)
+            && brief.contains("(attempt 1)")
+            && r.body["messages"].to_string().contains("FINDING-5e7")
+    });
+    assert!(
+        same_worker,
+        "the findings reached the running worker's conversation\n{}",
+        s.dump(&ran)
+    );
+    let task = s.task();
+    assert_eq!(
+        task.status,
+        TaskStatus::Completed,
+        "{task:#?}\n{}",
         s.dump(&ran)
     );
     let origin = s.fleet.repo("api").origin();

@@ -349,7 +349,7 @@ fn classify(rest: &str) -> Option<(Said, String)> {
             .trim_start_matches(|c: char| c.is_ascii_alphabetic());
     }
     let tail = tail
-        .trim_start_matches(|c: char| c == '*' || c == '`' || c == '_')
+        .trim_start_matches(['*', '`', '_'])
         .trim_start_matches([':', '-', '—', ' ', '.'])
         .trim_end_matches(['*', '`', '_'])
         .trim()
