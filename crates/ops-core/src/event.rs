@@ -69,6 +69,25 @@ pub enum Event {
         /// The dispatcher backend.
         runtime: String,
     },
+    /// A team agent showed no activity for `stall_after` and was asked
+    /// [`crate::engine::STATUS_CHECK`]; it is stopped only if nothing happens within
+    /// `status_check_grace`.
+    AgentAsked {
+        /// The task.
+        task: TaskId,
+        /// Attempt number.
+        attempt: u32,
+        /// Seconds without activity.
+        idle_secs: u64,
+    },
+    /// The output of an upstream task that landed was passed to the running agent
+    /// of a task that builds on it (team mode).
+    UpstreamDelivered {
+        /// The dependent task whose agent was told.
+        task: TaskId,
+        /// The upstream task that landed.
+        from: TaskId,
+    },
     /// An agent showed no activity for `stall_after` and was stopped.
     AgentStalled {
         /// The task.

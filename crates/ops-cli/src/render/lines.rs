@@ -61,6 +61,17 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             attempt,
             runtime,
         } => format!("{task} agent {runtime} #{attempt} started"),
+        Event::AgentAsked {
+            task,
+            attempt,
+            idle_secs,
+        } => format!(
+            "{task} agent {} #{attempt} quiet for {idle_secs}s: asked whether it is stuck",
+            runtime(task)
+        ),
+        Event::UpstreamDelivered { task, from } => {
+            format!("{task} told that upstream {from} landed (its summary, commit and files)")
+        }
         Event::AgentStalled {
             task,
             attempt,

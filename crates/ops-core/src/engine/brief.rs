@@ -11,6 +11,89 @@ pub struct BriefContext {
     /// Other in-flight tasks in the same repository and the paths they own
     /// (an empty list: the whole repository).
     pub others: Vec<OwnedElsewhere>,
+    /// The tasks it waits for (its `blocked_by`), landed or still running.
+    pub upstream: Vec<Upstream>,
+}
+
+/// A task another one builds on, as the dependent is told about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upstream {
+    /// The task.
+    pub task: TaskId,
+    /// Its title.
+    pub title: String,
+    /// Its repository.
+    pub repo: String,
+    /// What its agent said it did (already redacted), if it said anything.
+    pub summary: Option<String>,
+    /// Its branch.
+    pub branch: String,
+    /// Whether it has completed (else it is still running).
+    pub landed: bool,
+    /// The commit it landed as on the dev branch, if it was merged.
+    pub commit: Option<String>,
+    /// The files it changed (empty: not reported).
+    pub files: Vec<String>,
+    /// Its change (PR), once opened.
+    pub pr: Option<String>,
+}
+
+impl Upstream {
+    /// What the dependent is told about `task`, its summary passed through `redact`.
+    pub fn of(task: &Task, redact: impl Fn(&str) -> String) -> Upstream {
+        Upstream {
+            task: task.id.clone(),
+            title: task.title.clone(),
+            repo: task.repo.clone(),
+            summary: task
+                .attempts
+                .iter()
+                .rev()
+                .find_map(|a| a.summary.as_deref())
+                .filter(|s| !s.trim().is_empty())
+                .map(redact),
+            branch: task.branch.clone().unwrap_or_else(|| task.branch_name()),
+            landed: task.status == crate::model::TaskStatus::Completed,
+            commit: task.merged_sha.clone(),
+            files: task.changed_files.clone(),
+            pr: task.pr.clone(),
+        }
+    }
+
+    /// Its output: summary, branch and commit, change, files — one line each.
+    pub fn output(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "Summary: {}",
+            self.summary.as_deref().unwrap_or("none reported")
+        );
+        let _ = match (&self.commit, self.landed) {
+            (Some(sha), _) => writeln!(text, "Branch: {} (landed as commit {sha})", self.branch),
+            (None, true) => writeln!(text, "Branch: {} (nothing merged)", self.branch),
+            (None, false) => writeln!(text, "Branch: {} (not landed yet)", self.branch),
+        };
+        if let Some(pr) = &self.pr {
+            let _ = writeln!(text, "Change: {pr}");
+        }
+        let _ = if self.files.is_empty() {
+            writeln!(text, "Changed files: not reported")
+        } else {
+            writeln!(text, "Changed files: {}", self.files.join(", "))
+        };
+        text
+    }
+
+    /// The message to a running dependent once this task has landed.
+    pub fn announcement(&self) -> String {
+        format!(
+            "Upstream task {} ({}) in repository {} has completed and landed.\n{}Build on it where your task depends on it; do not redo it.",
+            self.task,
+            self.title,
+            self.repo,
+            self.output()
+        )
+    }
 }
 
 /// Files another running task owns.
@@ -91,6 +174,7 @@ pub fn compose_with(task: &Task, attempt: u32, context: &BriefContext) -> Brief 
             let _ = writeln!(text, "- {owned} (owned by task {}: {})", o.task, o.title);
         }
     }
+    write_upstream(&mut text, &context.upstream);
     let finished: Vec<_> = task
         .attempts
         .iter()
@@ -139,6 +223,42 @@ pub fn compose_with(task: &Task, attempt: u32, context: &BriefContext) -> Brief 
         branch,
         text,
         review: None,
+    }
+}
+
+/// The upstream section: what landed, and what is still running (the dependent
+/// started early, as a team member: it prepares and hears the output as a message).
+fn write_upstream(text: &mut String, upstream: &[Upstream]) {
+    let (landed, running): (Vec<&Upstream>, Vec<&Upstream>) =
+        upstream.iter().partition(|u| u.landed);
+    if !landed.is_empty() {
+        let _ = writeln!(text, "\n## Upstream work this task builds on");
+        for u in landed {
+            let _ = writeln!(
+                text,
+                "### Task {} ({}), repository {}\n{}",
+                u.task,
+                u.title,
+                u.repo,
+                u.output().trim_end()
+            );
+        }
+    }
+    if !running.is_empty() {
+        let _ = writeln!(text, "\n## Upstream work still running");
+        for u in &running {
+            let _ = writeln!(
+                text,
+                "- Task {} ({}), repository {}, branch {}",
+                u.task, u.title, u.repo, u.branch
+            );
+        }
+        let _ = writeln!(
+            text,
+            "You started before it landed. Prepare: read the code, plan your change and do the \
+             parts that do not need its output. Its summary, commit and changed files come to you \
+             as a message the moment it lands; build on it then, and do not redo it."
+        );
     }
 }
 

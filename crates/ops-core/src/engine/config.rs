@@ -28,6 +28,10 @@ pub struct EngineConfig {
     pub max_agents: usize,
     /// No activity for this long stops an agent and re-dispatches it narrowed (default 15 min).
     pub stall_after: Duration,
+    /// A team agent without activity for `stall_after` is first asked
+    /// [`super::STATUS_CHECK`]; only if nothing happens within this long is it
+    /// stopped and re-dispatched narrowed (default 60 s).
+    pub status_check_grace: Duration,
     /// Counted failures before a task is blocked (default 3).
     pub max_attempts: u32,
     /// Dispatch only tasks in waves up to this one (default: all).
@@ -74,6 +78,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_agents: 5,
             stall_after: Duration::from_secs(15 * 60),
+            status_check_grace: Duration::from_secs(60),
             max_attempts: 3,
             max_waves: None,
             promote: true,
@@ -117,6 +122,7 @@ impl EngineConfig {
             ("board_poll", self.board_poll),
             ("checks_poll", self.checks_poll),
             ("stall_after", self.stall_after),
+            ("status_check_grace", self.status_check_grace),
         ] {
             if d < Duration::from_millis(3) {
                 return bad(field, ms(d), "at least 3ms");

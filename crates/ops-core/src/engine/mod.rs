@@ -16,6 +16,7 @@ mod run;
 mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
+pub use pipeline::STATUS_CHECK;
 pub use review::{ReviewVerdict, SecurityReview, read_verdict};
 
 use crate::board::TaskStore;
@@ -55,6 +56,8 @@ pub(crate) struct Ctx {
     team: team::Team,
     /// Dollars the agents of this run reported (the budget counts these).
     spent_usd: std::sync::Mutex<f64>,
+    /// Removes secrets from agent output passed on to other agents.
+    redactor: crate::secret::Redactor,
 }
 
 impl Ctx {
@@ -219,6 +222,7 @@ impl Engine {
                 config: EngineConfig::default(),
                 team: team::Team::default(),
                 spent_usd: std::sync::Mutex::new(0.0),
+                redactor: crate::secret::Redactor::from_process_env(),
             }),
             control_tx,
             control_rx,
@@ -240,6 +244,14 @@ impl Engine {
     /// [`review`]); without one such a change is blocked, never shipped.
     pub fn with_security_review(mut self, review: review::SecurityReview) -> Self {
         self.ctx_mut().review = Some(review);
+        self
+    }
+
+    /// Redacts with `redactor` what one agent's output tells another (an upstream
+    /// summary in a dependent's brief or message); by default one that knows the
+    /// secret-named variables of this process and the token patterns.
+    pub fn with_redactor(mut self, redactor: crate::secret::Redactor) -> Self {
+        self.ctx_mut().redactor = redactor;
         self
     }
 

@@ -134,21 +134,27 @@ async fn end_team_agent(ctx: &Ctx, task: &TaskId, handle: &dyn AgentHandle) {
     }
 }
 
-/// What the brief should say about other in-flight tasks in the same repository.
+/// What the brief should say about other in-flight tasks in the same repository,
+/// and about the tasks it waits for (what they landed, or that they still run).
 async fn brief_context(ctx: &Ctx, task: &Task) -> brief::BriefContext {
-    let others = match ctx.store.list().await {
-        Ok(tasks) => tasks
-            .into_iter()
-            .filter(|t| t.id != task.id && t.repo == task.repo && t.status.is_in_flight())
-            .map(|t| brief::OwnedElsewhere {
-                task: t.id,
-                title: t.title,
-                paths: t.paths,
-            })
-            .collect(),
-        Err(_) => Vec::new(),
+    let Ok(tasks) = ctx.store.list().await else {
+        return brief::BriefContext::default();
     };
-    brief::BriefContext { others }
+    let upstream = tasks
+        .iter()
+        .filter(|t| task.blocked_by.contains(&t.id))
+        .map(|t| brief::Upstream::of(t, |s| ctx.redactor.redact(s)))
+        .collect();
+    let others = tasks
+        .into_iter()
+        .filter(|t| t.id != task.id && t.repo == task.repo && t.status.is_in_flight())
+        .map(|t| brief::OwnedElsewhere {
+            task: t.id,
+            title: t.title,
+            paths: t.paths,
+        })
+        .collect();
+    brief::BriefContext { others, upstream }
 }
 
 /// Resolves once a stop is requested; never if the engine is gone without asking.
@@ -167,7 +173,15 @@ async fn agent_step(
     let number = u32::try_from(task.attempts.len())
         .unwrap_or(u32::MAX)
         .saturating_add(1);
-    let brief = brief::compose_with(&task, number, &brief_context(ctx, &task).await);
+    let context = brief_context(ctx, &task).await;
+    let brief = brief::compose_with(&task, number, &context);
+    // Upstream work still running: a team consumer that started early waits for it.
+    let awaiting: Awaiting = context
+        .upstream
+        .iter()
+        .filter(|u| !u.landed)
+        .map(|u| u.task.clone())
+        .collect();
     task.attempts.push(Attempt {
         number,
         brief: brief.text.clone(),
@@ -212,22 +226,34 @@ async fn agent_step(
     if team {
         ctx.team.join(&task);
     }
-    agent_turn(ctx, task, handle, number, team, stop, live).await
+    let awaiting = if team { awaiting } else { Awaiting::new() };
+    agent_turn(ctx, task, handle, number, awaiting, stop, live).await
 }
+
+/// Upstream tasks whose output a running team agent has yet to receive.
+type Awaiting = std::collections::BTreeSet<TaskId>;
 
 /// Waits for one turn of the agent (its whole run, unless it is a team agent) and
 /// moves the task on: to auditing when it succeeded, else back to the queue.
+/// A team agent (one on the team: see `team`) is kept for its next turn.
 async fn agent_turn(
     ctx: &Ctx,
     task: Task,
     handle: Arc<dyn AgentHandle>,
     number: u32,
-    team: bool,
+    awaiting: Awaiting,
     stop: &mut watch::Receiver<bool>,
     live: &mut Live,
 ) -> Result<Step> {
-    let inbox = if team { ctx.team.inbox(&task.id) } else { None };
-    let ended = watch_agent(ctx, &task.id, handle.as_ref(), inbox.as_deref(), stop).await;
+    let inbox = ctx.team.inbox(&task.id);
+    let team = inbox.is_some();
+    let watched = Watched {
+        task: &task.id,
+        attempt: number,
+        handle: handle.as_ref(),
+        inbox: inbox.as_deref(),
+    };
+    let ended = watch_agent(ctx, &watched, awaiting, stop).await;
     let (outcome, agent) = match ended {
         AgentEnd::Finished(agent) => match &agent.status {
             AgentStatus::Succeeded => (None, agent),
@@ -259,6 +285,9 @@ async fn agent_turn(
             }),
             agent,
         ),
+        AgentEnd::UpstreamFailed { reason, agent } => {
+            (Some(AttemptOutcome::Interrupted { reason }), agent)
+        }
     };
     ctx.events.emit(Event::AgentFinished {
         task: task.id.clone(),
@@ -279,7 +308,9 @@ async fn agent_turn(
     if agent.worktree.is_some() {
         task.worktree = agent.worktree.clone();
     }
-    ctx.team.record_changes(&task.id, &agent.changed_files);
+    if !agent.changed_files.is_empty() {
+        task.changed_files = agent.changed_files.clone();
+    }
     match outcome {
         Some(outcome) => {
             if team {
@@ -302,45 +333,185 @@ enum AgentEnd {
     Finished(AgentOutcome),
     Stalled { idle_secs: u64, agent: AgentOutcome },
     Interrupted(AgentOutcome),
+    /// An upstream task the agent waited for was blocked or failed.
+    UpstreamFailed { reason: String, agent: AgentOutcome },
+}
+
+/// What a stalled team agent is asked before it is stopped (the seed's team protocol).
+pub const STATUS_CHECK: &str = "Status check — are you stuck? If you are waiting on something, say what; \
+     otherwise carry on with the smallest next step, commit it, and finish your turn.";
+
+/// How often a team agent waiting for upstream work looks at the board for it.
+const UPSTREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The agent being watched.
+struct Watched<'a> {
+    task: &'a TaskId,
+    attempt: u32,
+    handle: &'a dyn AgentHandle,
+    /// A team agent's messages; `None` for a subagent.
+    inbox: Option<&'a team::Inbox>,
+}
+
+impl Watched<'_> {
+    /// Sends `message` to the agent; a failure is a warning.
+    async fn tell(&self, ctx: &Ctx, message: &str) -> bool {
+        match self.handle.send(message).await {
+            Ok(()) => true,
+            Err(e) => {
+                ctx.events.emit(Event::Warning {
+                    task: Some(self.task.clone()),
+                    message: format!("could not pass a team message to the agent: {e}"),
+                });
+                false
+            }
+        }
+    }
+
+    /// Passes on `messages` from the inbox; an upstream task's output goes once.
+    async fn deliver(&self, ctx: &Ctx, messages: Vec<(TaskId, String)>, awaiting: &mut Awaiting, told: &mut Awaiting) {
+        for (from, message) in messages {
+            if told.contains(&from) {
+                continue;
+            }
+            if self.tell(ctx, &message).await {
+                told.insert(from.clone());
+                awaiting.remove(&from);
+                ctx.events.emit(Event::UpstreamDelivered {
+                    task: self.task.clone(),
+                    from,
+                });
+            }
+        }
+    }
 }
 
 /// Waits for the agent while watching its activity and the stop signal; a team
-/// agent's messages (`inbox`) are delivered meanwhile, and only meanwhile.
+/// agent's messages (its inbox) are delivered meanwhile, and only meanwhile. A
+/// stalled team agent is first asked [`STATUS_CHECK`] and stopped only if nothing
+/// happens within `status_check_grace`; a subagent is stopped at once. A team agent
+/// that started before the upstream work in `awaiting` landed is held after its
+/// turn until that work's output has reached it (and then works on).
 async fn watch_agent(
     ctx: &Ctx,
-    task: &TaskId,
-    handle: &dyn AgentHandle,
-    inbox: Option<&team::Inbox>,
+    agent: &Watched<'_>,
+    mut awaiting: Awaiting,
     stop: &mut watch::Receiver<bool>,
 ) -> AgentEnd {
+    let handle = agent.handle;
     let stall_after = ctx.config.stall_after;
-    let wait = handle.wait();
-    tokio::pin!(wait);
+    let mut told = Awaiting::new();
+    let mut wait = handle.wait();
+    // When the status check was sent, while its answer is awaited.
+    let mut asked: Option<Instant> = None;
     loop {
-        let deadline = handle.last_activity() + stall_after;
+        let deadline = match asked {
+            Some(at) => at + ctx.config.status_check_grace,
+            None => handle.last_activity() + stall_after,
+        };
         tokio::select! {
-            out = &mut wait => return AgentEnd::Finished(out),
-            () = sleep_until(deadline) => {
-                let idle = Instant::now().saturating_duration_since(handle.last_activity());
-                if idle >= stall_after {
-                    let agent = stop_and_wait(ctx, handle, wait.as_mut()).await;
-                    return AgentEnd::Stalled { idle_secs: idle.as_secs(), agent };
+            out = &mut wait => {
+                let succeeded = matches!(out.status, AgentStatus::Succeeded);
+                let Some(inbox) = agent.inbox.filter(|_| succeeded && !awaiting.is_empty()) else {
+                    return AgentEnd::Finished(out);
+                };
+                match await_upstream(ctx, agent, inbox, &mut awaiting, &mut told, stop).await {
+                    Upstream::Told => {
+                        // Its output started another turn.
+                        wait = handle.wait();
+                        asked = None;
+                    }
+                    Upstream::Gone => return AgentEnd::Finished(out),
+                    Upstream::Failed(reason) => return AgentEnd::UpstreamFailed { reason, agent: out },
+                    Upstream::Interrupted => return AgentEnd::Interrupted(out),
                 }
             }
-            () = stop_requested(stop) => {
-                let agent = stop_and_wait(ctx, handle, wait.as_mut()).await;
-                return AgentEnd::Interrupted(agent);
-            }
-            () = message_arrived(inbox) => {
-                for message in inbox.map(team::Inbox::take).unwrap_or_default() {
-                    if let Err(e) = handle.send(&message).await {
-                        ctx.events.emit(Event::Warning {
-                            task: Some(task.clone()),
-                            message: format!("could not pass a team message to the agent: {e}"),
+            () = sleep_until(deadline) => {
+                let idle = Instant::now().saturating_duration_since(handle.last_activity());
+                match asked {
+                    Some(at) if handle.last_activity() > at => asked = None,
+                    Some(_) => {
+                        let agent = stop_and_wait(ctx, handle, &mut wait).await;
+                        return AgentEnd::Stalled { idle_secs: idle.as_secs(), agent };
+                    }
+                    None if idle < stall_after => {}
+                    None if agent.inbox.is_some() && agent.tell(ctx, STATUS_CHECK).await => {
+                        ctx.events.emit(Event::AgentAsked {
+                            task: agent.task.clone(),
+                            attempt: agent.attempt,
+                            idle_secs: idle.as_secs(),
                         });
+                        asked = Some(Instant::now());
+                    }
+                    None => {
+                        let agent = stop_and_wait(ctx, handle, &mut wait).await;
+                        return AgentEnd::Stalled { idle_secs: idle.as_secs(), agent };
                     }
                 }
             }
+            () = stop_requested(stop) => {
+                let agent = stop_and_wait(ctx, handle, &mut wait).await;
+                return AgentEnd::Interrupted(agent);
+            }
+            () = message_arrived(agent.inbox) => {
+                let messages = agent.inbox.map(team::Inbox::take).unwrap_or_default();
+                agent.deliver(ctx, messages, &mut awaiting, &mut told).await;
+            }
+        }
+    }
+}
+
+/// How waiting for upstream work between turns ended.
+enum Upstream {
+    /// Its output was sent to the agent (which works on).
+    Told,
+    /// Nothing is left to wait for and nothing was sent (it was deleted).
+    Gone,
+    /// An upstream task was blocked or failed: why.
+    Failed(String),
+    /// The run is being stopped.
+    Interrupted,
+}
+
+/// Holds a team agent that finished its turn before the upstream work it builds
+/// on landed, until that work's output has been passed to it: from the inbox the
+/// moment it lands, else from the board (polled), so a completion announced
+/// before the agent joined the team is not missed.
+async fn await_upstream(
+    ctx: &Ctx,
+    agent: &Watched<'_>,
+    inbox: &team::Inbox,
+    awaiting: &mut Awaiting,
+    told: &mut Awaiting,
+    stop: &mut watch::Receiver<bool>,
+) -> Upstream {
+    let before = told.len();
+    loop {
+        if awaiting.is_empty() {
+            return if told.len() > before { Upstream::Told } else { Upstream::Gone };
+        }
+        tokio::select! {
+            () = inbox.arrived() => agent.deliver(ctx, inbox.take(), awaiting, told).await,
+            () = sleep(UPSTREAM_POLL) => {
+                for id in awaiting.clone() {
+                    let Ok(Some(up)) = ctx.store.get(&id).await else { continue };
+                    if up.status.blocks_dependents() {
+                        return Upstream::Failed(format!(
+                            "upstream task {id} is {}: {}",
+                            up.status,
+                            up.status_reason.as_deref().unwrap_or("no reason given")
+                        ));
+                    }
+                    if up.status == TaskStatus::Completed {
+                        let output = brief::Upstream::of(&up, |s| ctx.redactor.redact(s));
+                        let message = vec![(id.clone(), output.announcement())];
+                        agent.deliver(ctx, message, awaiting, told).await;
+                    } else if up.status.satisfies_dependents() {
+                        awaiting.remove(&id);
+                    }
+                }
+            }
+            () = stop_requested(stop) => return Upstream::Interrupted,
         }
     }
 }
@@ -356,7 +527,7 @@ async fn message_arrived(inbox: Option<&team::Inbox>) {
 async fn stop_and_wait(
     ctx: &Ctx,
     handle: &dyn AgentHandle,
-    wait: std::pin::Pin<&mut impl std::future::Future<Output = AgentOutcome>>,
+    wait: &mut (impl std::future::Future<Output = AgentOutcome> + Unpin),
 ) -> AgentOutcome {
     match timeout(ctx.config.stop_grace, handle.stop()).await {
         Ok(Ok(())) => {}
@@ -561,7 +732,7 @@ async fn back_to_agent(
         attempt: number,
         runtime: ctx.dispatcher.name().to_string(),
     });
-    agent_turn(ctx, task, handle, number, true, stop, live).await
+    agent_turn(ctx, task, handle, number, Awaiting::new(), stop, live).await
 }
 
 async fn ship_step(ctx: &Ctx, task: Task, stop: &mut watch::Receiver<bool>) -> Result<Step> {
@@ -622,6 +793,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
                 // in between resumes this step (already merged) and adds them again
                 // (idempotent), instead of losing them.
                 add_follow_ups(ctx, &task, &sha).await;
+                task.merged_sha = Some(sha);
                 task.end_open_attempt(AttemptOutcome::Shipped, Timestamp::now());
                 task.lease = None;
                 ctx.commit(task, TaskStatus::Completed, None).await?;

@@ -346,8 +346,13 @@ impl Run {
         }
         // A task whose previous pipeline has saved it back to pending but not yet
         // ended is not ready here: its old pipeline must be joined first.
-        let ready: Vec<&Task> = view
-            .ready(self.ctx.config.max_waves)
+        let max_waves = self.ctx.config.max_waves;
+        let mut ready = view.ready(max_waves);
+        // Team consumers of running cross-repo work start early on a steerable runtime.
+        if self.ctx.dispatcher.capabilities().steerable {
+            ready.extend(view.ready_early(max_waves));
+        }
+        let ready: Vec<&Task> = ready
             .into_iter()
             .filter(|t| !self.running.contains_key(&t.id))
             .collect();

@@ -23,15 +23,16 @@ struct Member {
     blocked_by: BTreeSet<TaskId>,
 }
 
-/// Messages waiting for a team agent's next turn.
+/// Messages waiting for a team agent's next turn, each with the upstream task it
+/// announces.
 #[derive(Default)]
 pub(crate) struct Inbox {
-    messages: Mutex<Vec<String>>,
+    messages: Mutex<Vec<(TaskId, String)>>,
     arrived: Notify,
 }
 
 impl Inbox {
-    fn push(&self, message: String) {
+    fn push(&self, message: (TaskId, String)) {
         if let Ok(mut m) = self.messages.lock() {
             m.push(message);
         }
@@ -44,7 +45,7 @@ impl Inbox {
     }
 
     /// Takes the waiting messages, oldest first.
-    pub(crate) fn take(&self) -> Vec<String> {
+    pub(crate) fn take(&self) -> Vec<(TaskId, String)> {
         self.messages
             .lock()
             .map(|mut m| std::mem::take(&mut *m))
@@ -52,11 +53,10 @@ impl Inbox {
     }
 }
 
-/// The team agents running now and what finished agents changed.
+/// The team agents running now.
 #[derive(Default)]
 pub(crate) struct Team {
     members: Mutex<BTreeMap<TaskId, Member>>,
-    changed: Mutex<BTreeMap<TaskId, Vec<String>>>,
 }
 
 impl Team {
@@ -85,61 +85,20 @@ impl Team {
         }
     }
 
-    /// Remembers the files the agent of `task` changed, for its announcement.
-    pub(crate) fn record_changes(&self, task: &TaskId, files: &[String]) {
-        if let Ok(mut c) = self.changed.lock()
-            && !files.is_empty()
-        {
-            c.insert(task.clone(), files.to_vec());
-        }
-    }
-
-    /// The message telling a team that `done` completed.
-    pub(crate) fn announcement(&self, done: &Task) -> String {
-        let summary = done
-            .attempts
-            .last()
-            .and_then(|a| a.summary.clone())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "no summary".into());
-        let changed = self
-            .changed
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&done.id).cloned())
-            .unwrap_or_default();
-        let mut text = format!(
-            "Upstream task {} ({}) has completed and landed.\nSummary: {summary}\nBranch: {}",
-            done.id,
-            done.title,
-            done.branch.clone().unwrap_or_else(|| done.branch_name()),
-        );
-        if let Some(pr) = &done.pr {
-            text.push_str(&format!("\nChange: {pr}"));
-        }
-        if changed.is_empty() {
-            text.push_str("\nChanged files: not reported");
-        } else {
-            text.push_str(&format!("\nChanged files: {}", changed.join(", ")));
-        }
-        text.push_str("\nBuild on it where your task depends on it; do not redo it.");
-        text
-    }
-
     /// Queues `done`'s outcome for the running team agents that depend on it or share
     /// its repository (their pipelines deliver it).
     pub(crate) async fn announce(&self, ctx: &Ctx, done: &TaskId) {
         let Ok(Some(task)) = ctx.store.get(done).await else {
             return;
         };
-        let message = self.announcement(&task);
+        let message = super::brief::Upstream::of(&task, |t| ctx.redactor.redact(t)).announcement();
         if let Ok(m) = self.members.lock() {
             m.iter()
                 .filter(|(id, member)| {
                     **id != task.id
                         && (member.blocked_by.contains(&task.id) || member.repo == task.repo)
                 })
-                .for_each(|(_, member)| member.inbox.push(message.clone()));
+                .for_each(|(_, member)| member.inbox.push((task.id.clone(), message.clone())));
         }
     }
 }

@@ -252,6 +252,13 @@ pub struct Task {
     pub worktree: Option<std::path::PathBuf>,
     /// The change (PR) once opened.
     pub pr: Option<String>,
+    /// The files its branch changed, as its last agent turn left them (for the
+    /// tasks that build on it).
+    #[serde(default)]
+    pub changed_files: Vec<String>,
+    /// The commit its change landed as on the dev branch, once merged.
+    #[serde(default)]
+    pub merged_sha: Option<String>,
     /// Set while the task is blocked because this blocker is blocked or failed.
     pub blocked_on: Option<TaskId>,
     /// Stable identity of the finding it came from.
@@ -308,6 +315,8 @@ impl Task {
             branch: None,
             worktree: None,
             pr: None,
+            changed_files: Vec::new(),
+            merged_sha: None,
             blocked_on: None,
             fingerprint,
             source: None,
