@@ -42,6 +42,15 @@ pub enum FakeAgent {
     },
     /// Succeeds at once, its summary (what it answers) `0` — e.g. a reviewer's verdict.
     Answer(String),
+    /// Works for `duration`, then succeeds saying `summary`, having changed `files`.
+    Report {
+        /// How long it works before it reports (under `stall_after`).
+        duration: Duration,
+        /// What it says it did.
+        summary: String,
+        /// The files it changed on its branch.
+        files: Vec<String>,
+    },
 }
 
 impl FakeAgent {
@@ -233,6 +242,20 @@ async fn play(
         FakeAgent::Answer(text) => {
             touch();
             return outcome(AgentStatus::Succeeded, &text);
+        }
+        FakeAgent::Report {
+            duration,
+            summary,
+            files,
+        } => {
+            tokio::select! {
+                () = tokio::time::sleep(duration) => touch(),
+                _ = stop.wait_for(|s| *s) => return outcome(AgentStatus::Stopped, "stopped partway"),
+            }
+            return AgentOutcome {
+                changed_files: files,
+                ..outcome(AgentStatus::Succeeded, &summary)
+            };
         }
         FakeAgent::Hang => {
             let _ = stop.wait_for(|s| *s).await;
