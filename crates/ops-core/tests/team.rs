@@ -148,12 +148,12 @@ async fn a_completed_task_is_announced_to_running_team_agents_in_its_repo() {
         .collect();
     assert_eq!(to_down.len(), 1, "{messages:?}");
     assert!(
-        to_down[0].contains("Upstream task up (do up) has completed"),
+        to_down[0].contains("Upstream task up (do up) in repository shared has completed"),
         "{}",
         to_down[0]
     );
     assert!(
-        to_down[0].contains("Branch: ops/up-do-up"),
+        to_down[0].contains("Branch: ops/up-do-up (landed as commit"),
         "{}",
         to_down[0]
     );

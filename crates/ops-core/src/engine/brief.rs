@@ -352,6 +352,7 @@ mod tests {
                 title: "Rework signup".into(),
                 paths: vec!["src/signup".into()],
             }],
+            ..BriefContext::default()
         };
         let b = compose_with(&t, 1, &context);
         assert!(
