@@ -293,15 +293,14 @@ impl Protocol for StreamJson {
     fn verdict(&self) -> std::result::Result<String, String> {
         match &self.result {
             None => Err("claude ended without a result event".into()),
-            Some(r) if r.is_error => Err(format!(
-                "claude reported an error ({}): {}",
-                r.subtype,
-                if r.text.is_empty() {
-                    "no detail"
-                } else {
-                    &r.text
-                }
-            )),
+            // After an API error the CLI says `subtype: success` with `is_error`:
+            // the reason is the API's own message (`API Error: 400 …`), never "(success)".
+            Some(r) if r.is_error => Err(match (r.subtype.as_str(), r.text.is_empty()) {
+                ("success" | "", false) => r.text.clone(),
+                ("success" | "", true) => "claude reported an error without detail".into(),
+                (kind, true) => format!("claude reported an error ({kind})"),
+                (kind, false) => format!("claude reported an error ({kind}): {}", r.text),
+            }),
             Some(r) => Ok(if r.text.is_empty() {
                 self.last_text.clone()
             } else {
@@ -344,6 +343,16 @@ mod tests {
         p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
         let reason = p.verdict().unwrap_err();
         assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn an_api_error_result_is_the_apis_own_message_not_success() {
+        let mut p = StreamJson::default();
+        p.line(r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 400 messages.0: bad field","api_error_status":400}"#);
+        assert_eq!(
+            p.verdict(),
+            Err("API Error: 400 messages.0: bad field".to_string())
+        );
     }
 
     #[test]

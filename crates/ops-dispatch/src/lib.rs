@@ -24,6 +24,7 @@
 //! (only those whose work has landed) and says why it keeps the others.
 
 pub mod aider;
+pub mod api_error;
 mod bootstrap;
 pub mod claude;
 pub mod codex;

@@ -481,12 +481,20 @@ impl Driver {
         status: std::io::Result<std::process::ExitStatus>,
         garbage: usize,
     ) -> AgentOutcome {
+        // The API's own error message when the output carries one, else the log's tail.
         let tail = || {
-            let t = process::log_tail(&self.log, 800);
+            let t = process::log_tail(&self.log, 64 * 1024);
+            if let Some(message) = crate::api_error::find(&t) {
+                return message;
+            }
+            let t: String = {
+                let skip = t.chars().count().saturating_sub(800);
+                t.chars().skip(skip).collect()
+            };
             if t.is_empty() {
                 "no output".to_string()
             } else {
-                format!("log tail: {t}")
+                format!("log tail: {}", t.trim())
             }
         };
         let verdict = self.protocol.verdict();
