@@ -66,7 +66,8 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         context,
         topics,
         health_problems,
-        secrets: SecretResolver::new(&settings),
+        secrets: SecretResolver::new(&settings)
+            .with_redactor(ops_core::secret::Redactor::from_process_env()),
         settings,
         yolo,
     })

@@ -87,7 +87,7 @@ impl Started<'_> {
         let out: &mut dyn Write = &mut stdout;
         let projects = &scope.context.projects;
         let agent = wiring::agent(&scope.settings.engine, args)?;
-        let dispatcher = wiring::dispatcher(&agent, projects)?;
+        let dispatcher = wiring::dispatcher(&agent, projects, scope.secrets.redactor())?;
         let planned = plan::onto_board(global, scope, args.fires_only, &[])?;
         planned.warn(global, scope, err)?;
         if self.has_team_tasks(&planned.tasks) && !dispatcher.capabilities().steerable {

@@ -8,6 +8,7 @@ use crate::exit::CliError;
 use ops_core::config::{AgentRuntime, EngineSettings, Settings};
 use ops_core::engine::MergeConfirmation;
 use ops_core::model::{Project, ShipKind};
+use ops_core::secret::Redactor;
 use ops_core::{Dispatcher, EngineConfig, QualityGate};
 use ops_dispatch::{
     AiderConfig, AiderDispatcher, ClaudeConfig, ClaudeDispatcher, CodexConfig, CodexDispatcher,
@@ -123,9 +124,16 @@ pub fn engine_config(
 }
 
 /// The dispatcher of `agent`, its worktrees under `<repo>/.worktrees/` (where
-/// `ops gc` looks), cut from each project's dev branch.
-pub fn dispatcher(agent: &Agent, projects: &[Project]) -> Result<Arc<dyn Dispatcher>, CliError> {
-    let bench = Workbench::new(WorktreeManager::default()).with_projects(projects);
+/// `ops gc` looks), cut from each project's dev branch; everything its agents
+/// print goes through `redactor`.
+pub fn dispatcher(
+    agent: &Agent,
+    projects: &[Project],
+    redactor: &Redactor,
+) -> Result<Arc<dyn Dispatcher>, CliError> {
+    let bench = Workbench::new(WorktreeManager::default())
+        .with_projects(projects)
+        .with_redactor(redactor.clone());
     let program = agent.cmd.as_ref().and_then(|w| w.first().cloned());
     let rest: Vec<String> = agent
         .cmd
