@@ -2,16 +2,11 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::{branch, task};
 use ops_core::conformance;
-use ops_core::model::Mode;
-use ops_core::seams::{
-    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities, QualityGate,
-};
-use ops_ship::gate::{CommandGate, DiffScopeGate, GateBase, ReviewGate, ReviewPolicy, SecretsGate};
+use ops_core::seams::{PatchReader, QualityGate};
+use ops_ship::gate::{BranchPatch, CommandGate, DiffScopeGate, GateBase, SecretsGate};
 use ops_testkit::TempRepo;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A canary token: a GitHub-token-shaped string no real account has.
@@ -352,165 +347,29 @@ async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_a
     assert!(lax.check(&t, &bin).await.expect("runs").passed);
 }
 
-/// A reviewer runtime whose agent answers by a rule over the brief (a fake of one
-/// component against the `Dispatcher` trait).
-struct Reviewer {
-    answer: Box<dyn Fn(&Brief) -> AgentOutcome + Send + Sync>,
-    briefs: Arc<Mutex<Vec<Brief>>>,
-}
-
-struct Answered(AgentOutcome);
-
-#[async_trait]
-impl AgentHandle for Answered {
-    async fn send(&self, _: &str) -> ops_core::Result<()> {
-        Ok(())
-    }
-    async fn stop(&self) -> ops_core::Result<()> {
-        Ok(())
-    }
-    async fn wait(&self) -> AgentOutcome {
-        self.0.clone()
-    }
-    fn last_activity(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now()
-    }
-}
-
-#[async_trait]
-impl Dispatcher for Reviewer {
-    fn name(&self) -> &str {
-        "reviewer"
-    }
-    fn capabilities(&self) -> DispatcherCapabilities {
-        DispatcherCapabilities::default()
-    }
-    async fn dispatch(&self, brief: &Brief) -> ops_core::Result<Box<dyn AgentHandle>> {
-        self.briefs.lock().expect("lock").push(brief.clone());
-        Ok(Box::new(Answered((self.answer)(brief))))
-    }
-}
-
-fn said(summary: &str) -> AgentOutcome {
-    AgentOutcome {
-        status: AgentStatus::Succeeded,
-        summary: summary.into(),
-        cost_usd: None,
-        worktree: None,
-        changed_files: Vec::new(),
-    }
-}
-
-fn reviewer(
-    answer: impl Fn(&Brief) -> AgentOutcome + Send + Sync + 'static,
-) -> (Arc<Reviewer>, Arc<Mutex<Vec<Brief>>>) {
-    let briefs = Arc::new(Mutex::new(Vec::new()));
-    (
-        Arc::new(Reviewer {
-            answer: Box::new(answer),
-            briefs: briefs.clone(),
-        }),
-        briefs,
-    )
-}
-
 #[tokio::test]
-async fn review_gate_passes_only_on_an_explicit_approve_of_the_diff_it_was_shown() {
+async fn the_reviewers_patch_is_what_the_branch_adds_with_tokens_redacted() {
     let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
-    let good = branch(&repo, "ops/good", &[("src/auth.rs", "fn check() {}\n")]);
-    let evil = branch(
-        &repo,
-        "ops/evil",
-        &[("src/auth.rs", "fn check() { /* EVIL bypass */ }\n")],
-    );
-    let (r, briefs) = reviewer(|b| {
-        if b.text.contains("EVIL") {
-            said("This bypasses auth.\nVERDICT: REJECT auth bypass")
-        } else {
-            said("Does what it says.\nVERDICT: APPROVE")
-        }
-    });
-    let gate = ReviewGate::new(r, ReviewPolicy::SensitiveOnly, GateBase::default());
-    conformance::gate(&gate, &t, &good, &evil).await;
-    let seen = briefs.lock().expect("lock").clone();
-    assert!(seen[0].text.contains("fn check() {}") && seen[0].text.contains(&t.title));
-    assert_ne!(
-        seen[0].branch, good.branch,
-        "the reviewer does not work on the author's branch"
-    );
-}
-
-#[tokio::test]
-async fn review_gate_rejects_anything_but_an_approve_line() {
-    let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
-    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
-    for outcome in [
-        said("Looks fine to me, I approve."),
-        said(""),
-        said("VERDICT: APPROVE\nbut wait, VERDICT: REJECT"),
-        AgentOutcome::failed("the reviewer crashed"),
-        AgentOutcome {
-            status: AgentStatus::Stopped,
-            ..said("VERDICT: APPROVE")
-        },
-    ] {
-        let (r, _) = reviewer(move |_| outcome.clone());
-        let v = ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
-            .check(&t, &work)
-            .await
-            .expect("runs");
-        assert!(!v.passed, "{}", v.detail);
-    }
-}
-
-#[tokio::test]
-async fn review_gate_is_always_on_for_sensitive_tasks_and_configurable_for_the_rest() {
-    let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
-    let (r, briefs) = reviewer(|_| said("VERDICT: REJECT no"));
-    let only_sensitive =
-        ReviewGate::new(r.clone(), ReviewPolicy::SensitiveOnly, GateBase::default());
-    assert!(only_sensitive.check(&t, &work).await.expect("runs").passed);
-    assert!(
-        briefs.lock().expect("lock").is_empty(),
-        "no reviewer for a plain task"
-    );
-    t.mode = Mode::Team;
-    t.title = "Rotate the session token signing key".into();
-    assert!(
-        !only_sensitive.check(&t, &work).await.expect("runs").passed,
-        "security-focused team task"
-    );
-    let mut plain = task(&repo, "t2");
-    plain.title = "Fix a typo".into();
-    let all = ReviewGate::new(r, ReviewPolicy::All, GateBase::default());
-    assert!(!all.check(&plain, &work).await.expect("runs").passed);
-}
-
-#[tokio::test]
-async fn review_brief_never_carries_a_token_from_the_diff() {
-    let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
+    let t = task(&repo, "t1");
     let work = branch(
         &repo,
         "ops/w",
-        &[("src/a.rs", &format!("let t = \"{CANARY}\";\n"))],
+        &[(
+            "src/auth.rs",
+            &format!("fn check() {{}}\nlet t = \"{CANARY}\";\n"),
+        )],
     );
-    let (r, briefs) = reviewer(|_| said("VERDICT: APPROVE"));
-    ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
-        .check(&t, &work)
+    let patch = BranchPatch::new(GateBase::default())
+        .patch(&t, &work)
         .await
-        .expect("runs");
-    let text = briefs.lock().expect("lock")[0].text.clone();
+        .expect("reads the patch");
     assert!(
-        !text.contains(CANARY) && text.contains("[redacted"),
-        "{text}"
+        patch.contains("src/auth.rs") && patch.contains("+fn check() {}"),
+        "{patch}"
+    );
+    assert!(
+        !patch.contains(CANARY) && patch.contains("[redacted"),
+        "{patch}"
     );
 }
 
