@@ -8,8 +8,8 @@
 //! reason, log tail, event, board entry or next brief can carry a secret.
 
 use nix::sys::signal::{Signal, killpg};
-use ops_core::secret::Redactor;
 use nix::unistd::Pid;
+use ops_core::secret::Redactor;
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -224,6 +224,37 @@ async fn secrets_gate_refuses_an_added_token_without_repeating_it() {
 }
 
 #[tokio::test]
+async fn secrets_gate_refuses_a_value_ops_knows_even_when_no_pattern_matches_it_and_a_later_commit_removes_it()
+ {
+    // Lower-case letters, digits and dashes: no token pattern, no entropy rule.
+    let known = "canary-known-4e1f7a2c9b";
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(
+        &repo,
+        "ops/known",
+        &[("src/cfg.rs", &format!("const K: &str = \"{known}\";\n"))],
+    );
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/cfg.rs"), "const K: &str = \"\";\n").expect("write");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", "remove the value"]);
+    let unaware = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(unaware.passed, "no pattern matches it: {}", unaware.detail);
+    let redactor = ops_core::secret::Redactor::new();
+    let gate = SecretsGate::default().with_known_values(redactor.clone());
+    // Learned after the gate was built: the gate shares what the redactor knows.
+    redactor.learn(known);
+    let v = gate.check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(
+        v.detail.contains("src/cfg.rs") && v.detail.contains("secret value ops knows"),
+        "{}",
+        v.detail
+    );
+    assert!(!v.detail.contains(known), "{}", v.detail);
+}
+
+#[tokio::test]
 async fn secrets_gate_judges_only_the_change_not_secrets_already_on_dev() {
     let repo = TempRepo::new();
     repo.commit_file(
@@ -253,8 +284,16 @@ async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() 
     let net = ops_testkit::git(&wt, &["diff", "dev", "HEAD"]);
     assert!(!net.contains(CANARY), "the net diff is clean: {net}");
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
-    assert!(!v.passed, "a commit of the branch holds the token: {}", v.detail);
-    assert!(v.detail.contains("GitHub personal access token"), "{}", v.detail);
+    assert!(
+        !v.passed,
+        "a commit of the branch holds the token: {}",
+        v.detail
+    );
+    assert!(
+        v.detail.contains("GitHub personal access token"),
+        "{}",
+        v.detail
+    );
     assert!(!v.detail.contains(CANARY), "{}", v.detail);
 }
 
@@ -289,12 +328,14 @@ async fn secrets_gate_refuses_an_aws_key_split_into_a_base64_file_and_a_hex_secr
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
     assert!(
-        v.detail.contains("deploy/key_id.txt") && v.detail.contains("base64-encoded AWS access key id"),
+        v.detail.contains("deploy/key_id.txt")
+            && v.detail.contains("base64-encoded AWS access key id"),
         "{}",
         v.detail
     );
     assert!(
-        v.detail.contains("deploy/settings.ini") && v.detail.contains("high-entropy secret assignment"),
+        v.detail.contains("deploy/settings.ini")
+            && v.detail.contains("high-entropy secret assignment"),
         "{}",
         v.detail
     );
@@ -312,8 +353,18 @@ async fn secrets_gate_refuses_symlinks_outside_the_worktree_or_at_secret_files()
     ops_testkit::git(&wt, &["commit", "--quiet", "-m", "links"]);
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
-    assert!(v.detail.contains("host: a symlink points outside the worktree"), "{}", v.detail);
-    assert!(v.detail.contains("config: a symlink points at a secret file"), "{}", v.detail);
+    assert!(
+        v.detail
+            .contains("host: a symlink points outside the worktree"),
+        "{}",
+        v.detail
+    );
+    assert!(
+        v.detail
+            .contains("config: a symlink points at a secret file"),
+        "{}",
+        v.detail
+    );
     let fine = branch(&repo, "ops/fine-link", &[]);
     let fwt = fine.worktree.clone().expect("wt");
     std::os::unix::fs::symlink("README.md", fwt.join("readme")).expect("symlink");
@@ -337,12 +388,20 @@ async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_a
     };
     let strict = SecretsGate::from_projects(&[project(2, false)]);
     let v = strict.check(&t, &work).await.expect("runs");
-    assert!(!v.passed && v.detail.contains("over the 2097152 byte limit"), "{}", v.detail);
+    assert!(
+        !v.passed && v.detail.contains("over the 2097152 byte limit"),
+        "{}",
+        v.detail
+    );
     let roomy = SecretsGate::from_projects(&[project(3, false)]);
     assert!(roomy.check(&t, &work).await.expect("runs").passed);
     let bin = branch(&repo, "ops/bin", &[("a.bin", "\u{0}\u{1}\u{2}binary")]);
     let v = roomy.check(&t, &bin).await.expect("runs");
-    assert!(!v.passed && v.detail.contains("binary file"), "{}", v.detail);
+    assert!(
+        !v.passed && v.detail.contains("binary file"),
+        "{}",
+        v.detail
+    );
     let lax = SecretsGate::from_projects(&[project(3, true)]);
     assert!(lax.check(&t, &bin).await.expect("runs").passed);
 }

@@ -248,7 +248,17 @@ async fn a_rewritten_task_branch_gives_a_new_squash_and_origin_never_holds_the_b
     let first = s.open_change(&t, &work).await.expect("open");
     let wt = work.worktree.as_ref().expect("wt");
     std::fs::write(wt.join("feature.txt"), "g\n").expect("write");
-    git(wt, &["commit", "--quiet", "-a", "--amend", "-m", "rewritten history"]);
+    git(
+        wt,
+        &[
+            "commit",
+            "--quiet",
+            "-a",
+            "--amend",
+            "-m",
+            "rewritten history",
+        ],
+    );
     let second = s.open_change(&t, &work).await.expect("open again");
     assert_ne!(first.head, second.head, "the squash follows the branch");
     let heads = git(&repo.origin(), &["for-each-ref", "--format=%(refname)"]);

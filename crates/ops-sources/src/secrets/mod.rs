@@ -33,8 +33,8 @@ pub use missing::{Attempt, MissingSecret};
 pub use provider::{find_program, is_executable};
 
 use ops_core::Secret;
-use ops_core::secret::Redactor;
 use ops_core::config::{SecretProvider, SecretSpec, Settings};
+use ops_core::secret::Redactor;
 use provider::{ChildEnv, Lookup, Output};
 use std::collections::BTreeMap;
 use std::ffi::OsString;

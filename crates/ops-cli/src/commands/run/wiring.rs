@@ -181,9 +181,10 @@ pub fn dispatcher(
     })
 }
 
-/// The gates every completion passes.
-pub fn gates(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
-    gate::standard(projects)
+/// The gates every completion passes; the secrets guard also refuses every
+/// value `known` (the run's redactor) knows.
+pub fn gates(projects: &[Project], known: &Redactor) -> Vec<Arc<dyn QualityGate>> {
+    gate::standard(projects, known)
 }
 
 /// The security review: the reviewer is an agent of the run's own runtime, in its
