@@ -89,20 +89,11 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
     let (tx, lines) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(log));
     if let Some(stdout) = child.stdout.take() {
-        let out = Output {
-            log: Arc::clone(&log),
-            redactor: spec.redactor.clone(),
-            lines: Some(tx),
-        };
+        let out = Output::new(Arc::clone(&log), spec.redactor.clone(), Some(tx));
         tokio::spawn(read_lines(stdout, out));
     }
     if let Some(stderr) = child.stderr.take() {
-        let out = Output {
-            log,
-            redactor: spec.redactor,
-            lines: None,
-        };
-        tokio::spawn(read_lines(stderr, out));
+        tokio::spawn(read_lines(stderr, Output::new(log, spec.redactor, None)));
     }
     Ok(Spawned {
         pgid,
@@ -122,12 +113,43 @@ struct Output {
     log: Arc<Mutex<std::fs::File>>,
     redactor: Redactor,
     lines: Option<mpsc::UnboundedSender<String>>,
+    /// Inside a private key block printed over several lines (its BEGIN line
+    /// seen, its END line not yet): each line goes whole.
+    in_key: bool,
 }
 
+/// What a line of a private key block printed over several lines becomes.
+const KEY_LINE: &str = "[redacted private key]";
+
 impl Output {
+    fn new(
+        log: Arc<Mutex<std::fs::File>>,
+        redactor: Redactor,
+        lines: Option<mpsc::UnboundedSender<String>>,
+    ) -> Self {
+        Output {
+            log,
+            redactor,
+            lines,
+            in_key: false,
+        }
+    }
+
+    /// The line, redacted; the lines of a key block after its BEGIN line whole.
+    fn clean(&mut self, raw: &str) -> String {
+        let ends_key = raw.contains("-----END ") && raw.contains("PRIVATE KEY-----");
+        if self.in_key {
+            self.in_key = !ends_key;
+            return KEY_LINE.to_string();
+        }
+        let begins_key = raw.contains("-----BEGIN ") && raw.contains("PRIVATE KEY-----");
+        self.in_key = begins_key && !ends_key;
+        self.redactor.redact(raw)
+    }
+
     /// Logs and sends one line (redacted); false once nobody reads the lines.
-    fn line(&self, raw: &[u8], ends: bool) -> bool {
-        let text = self.redactor.redact(&String::from_utf8_lossy(raw));
+    fn line(&mut self, raw: &[u8], ends: bool) -> bool {
+        let text = self.clean(&String::from_utf8_lossy(raw));
         if let Ok(mut f) = self.log.lock() {
             let _ = f.write_all(text.as_bytes());
             if ends && !text.ends_with('\n') {
@@ -141,7 +163,7 @@ impl Output {
     }
 }
 
-async fn read_lines(stream: impl tokio::io::AsyncRead + Unpin, out: Output) {
+async fn read_lines(stream: impl tokio::io::AsyncRead + Unpin, mut out: Output) {
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
     // The current line passed MAX_LINE and was sent cut: its rest is dropped.
@@ -257,6 +279,54 @@ mod tests {
             .expect("a line over the limit is delivered before its end")
             .expect("the reader is open");
         assert_eq!(line.len(), MAX_LINE);
+    }
+
+    #[tokio::test]
+    async fn both_streams_are_redacted_before_they_are_logged_or_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let known = "canary-known-9a8b7c6d";
+        let token = "ghp_C4n4ryT0k3nC4n4ryT0k3nC4n4ryT0k3n34";
+        let script = format!(
+            "echo 'out {known} end'; echo 'err {token} end' >&2; \
+             printf -- '-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEAcanarybody\\n-----END RSA PRIVATE KEY-----\\nafter\\n'"
+        );
+        let redactor = Redactor::new();
+        redactor.learn(known);
+        let log = dir.path().join("agent.log");
+        let spec = ProcessSpec {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            cwd: dir.path().to_path_buf(),
+            env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
+            log: log.clone(),
+            keep_stdin: false,
+            input: None,
+            run_as: None,
+            redactor,
+        };
+        let mut spawned = spawn(spec).await.expect("spawn");
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) =
+            tokio::time::timeout(Duration::from_secs(30), spawned.lines.recv()).await
+        {
+            lines.push(line);
+        }
+        let _ = spawned.child.wait().await;
+        assert_eq!(
+            lines,
+            [
+                "out [redacted secret] end",
+                "[redacted private key]",
+                "[redacted private key]",
+                "[redacted private key]",
+                "after"
+            ]
+        );
+        let logged = std::fs::read_to_string(&log).expect("log");
+        assert!(logged.contains("err [redacted GitHub personal access token] end"), "{logged}");
+        for secret in [known, token, "canarybody"] {
+            assert!(!logged.contains(secret), "{logged}");
+        }
     }
 
     #[test]
