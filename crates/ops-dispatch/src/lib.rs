@@ -32,6 +32,7 @@ pub mod env;
 pub mod gc;
 pub mod gemini;
 pub mod lease;
+pub mod leftovers;
 pub mod liveness;
 pub mod process;
 mod session;

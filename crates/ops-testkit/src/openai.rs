@@ -50,9 +50,9 @@ pub fn error_body(code: &str, message: &str) -> String {
         .to_string()
 }
 
-/// Codex: run `command` with its shell tool (`["bash", "-lc", command]`).
-pub fn shell(command: &str) -> Reply {
-    Reply::tool("shell", json!({ "command": ["bash", "-lc", command] }))
+/// Codex: run `command` with its `exec_command` tool.
+pub fn exec_command(command: &str) -> Reply {
+    Reply::tool("exec_command", json!({ "cmd": command }))
 }
 
 fn has_tools(body: &Value) -> bool {
