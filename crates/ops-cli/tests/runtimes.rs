@@ -62,7 +62,14 @@ impl Setup {
             .envs(env)
             .arg("--state-dir")
             .arg(self.tmp.path().join("state"))
-            .args(["run", "--subagents", "--force", "--agent", agent, "--agent-cmd"])
+            .args([
+                "run",
+                "--subagents",
+                "--force",
+                "--agent",
+                agent,
+                "--agent-cmd",
+            ])
             .arg(cli)
             .stdin(Stdio::null());
         tokio::task::spawn_blocking(move || cmd.output().expect("the ops binary runs"))
@@ -84,7 +91,11 @@ impl Setup {
         let origin = self.repo.origin();
         let files = ops_testkit::git(&origin, &["ls-tree", "-r", "--name-only", "dev"]);
         let files: Vec<&str> = files.lines().collect();
-        assert_eq!(files, [".ops/todos.md", "README.md", "hello.txt"], "{explain}");
+        assert_eq!(
+            files,
+            [".ops/todos.md", "README.md", "hello.txt"],
+            "{explain}"
+        );
         assert_eq!(
             ops_testkit::git(&origin, &["show", "dev:hello.txt"]),
             "hi",
@@ -95,7 +106,10 @@ impl Setup {
             self.repo.origin_rev("dev"),
             "main was promoted to dev\n{explain}"
         );
-        assert!(api.received("Write hello.txt"), "the brief reached the model");
+        assert!(
+            api.received("Write hello.txt"),
+            "the brief reached the model"
+        );
     }
 }
 

@@ -33,7 +33,9 @@ impl Default for GeminiConfig {
 impl GeminiConfig {
     /// The command-line arguments.
     pub fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = ["-o", "stream-json", "--yolo", "--skip-trust"].map(String::from).to_vec();
+        let mut args: Vec<String> = ["-o", "stream-json", "--yolo", "--skip-trust"]
+            .map(String::from)
+            .to_vec();
         if let Some(m) = &self.model {
             args.push("-m".into());
             args.push(m.clone());

@@ -35,7 +35,12 @@ mod tests {
         ] {
             assert!(is_leftover(path), "{path}");
         }
-        for path in ["src/aider.rs", "hello.txt", ".gitignore", "docs/.claude-notes"] {
+        for path in [
+            "src/aider.rs",
+            "hello.txt",
+            ".gitignore",
+            "docs/.claude-notes",
+        ] {
             assert!(!is_leftover(path), "{path}");
         }
     }
