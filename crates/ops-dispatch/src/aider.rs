@@ -3,7 +3,7 @@
 //! show in `ps`). Aider edits and commits itself; its output is plain text. Not
 //! steerable. `--no-gitignore`: Aider would otherwise add its `.aider*` files to
 //! the worktree's `.gitignore`, an edit that is not the task's (its files
-//! themselves are [leftovers](crate::leftovers), never committed by ops).
+//! themselves are [runtime files](ops_core::runtime_files), never committed by ops).
 
 use crate::session::PlainText;
 use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};

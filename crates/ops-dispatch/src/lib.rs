@@ -33,7 +33,6 @@ pub mod flags;
 pub mod gc;
 pub mod gemini;
 pub mod lease;
-pub mod leftovers;
 pub mod liveness;
 pub mod process;
 mod session;

@@ -584,7 +584,7 @@ pub(crate) async fn commit_leftovers(
     }
     // A runtime's own files (Aider's history, Claude Code's settings, ...) stay out.
     let mut add = vec!["add", "-A", "--", "."];
-    add.extend_from_slice(crate::leftovers::EXCLUDE);
+    add.extend_from_slice(ops_core::runtime_files::EXCLUDE);
     git.run(add).await?;
     if git.succeeds(["diff", "--cached", "--quiet"]).await? {
         return Ok(false);
