@@ -239,6 +239,63 @@ async fn an_aider_todo_lands_on_origins_dev_and_main_without_aiders_own_files() 
     );
 }
 
+/// Issue 14.4: an agent that commits its runtime's own files itself (Gemini
+/// CLI's project settings, by `git add -A`) gets a diff-scope finding in the
+/// completion audit, shown in the run's report, and nothing reaches origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runtimes_own_files_committed_by_the_agent_are_a_scope_finding_and_never_ship() {
+    let cli = tools().join("node_modules/.bin/gemini");
+    let s = Setup::new();
+    let dev_before = s.repo.origin_rev("dev");
+    let api = ops_testkit::gemini::FakeGemini::start(vec![
+        ops_testkit::gemini::run_shell_command(
+            "mkdir -p .gemini && printf '{}\\n' > .gemini/settings.json && \
+             printf 'hi\\n' > hello.txt && git add -A && git commit -qm hello",
+        ),
+        Reply::Text("Wrote hello.txt.".into()),
+    ])
+    .await;
+    s.home_file(
+        ".gemini/settings.json",
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"}}}"#,
+    );
+    s.home_file(".config/ops/config.toml", "[engine]\nmax_attempts = 1\n");
+    let out = s
+        .run(
+            "gemini",
+            cli,
+            env(&[
+                ("GOOGLE_GEMINI_BASE_URL", &api.url()),
+                ("GEMINI_API_KEY", "test"),
+            ]),
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let explain = format!(
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{}\nrequests:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr),
+        api.dump()
+    );
+    assert!(
+        stdout.contains("gate diff-scope failed")
+            && stdout.contains(".gemini/settings.json (Gemini CLI)"),
+        "the finding is in the report\n{explain}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{explain}");
+    assert_eq!(
+        s.repo.origin_rev("dev"),
+        dev_before,
+        "nothing shipped\n{explain}"
+    );
+    let origin = s.repo.origin();
+    let all = ops_testkit::git(&origin, &["log", "--all", "--name-only", "--format="]);
+    assert!(
+        !all.contains(".gemini"),
+        "no branch on origin carries it: {all}\n{explain}"
+    );
+}
+
 /// Every file name under `dir`, recursively (`.git` skipped).
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
