@@ -243,29 +243,32 @@ async fn a_missing_path_is_a_not_found_error_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn broken_repositories_are_invalid_errors_naming_the_path_and_others_still_audit() {
+async fn broken_repositories_are_p2_findings_naming_the_path_and_plain_directories_give_none() {
     let dir = tempfile::tempdir().expect("tmp");
     let broken: Vec<PathBuf> = vec![
         dangling_gitfile(dir.path(), "dangling"),
         garbage_head(dir.path(), "garbage-head"),
-        {
-            let plain = dir.path().join("plain");
-            std::fs::create_dir_all(&plain).expect("mkdir");
-            plain
-        },
     ];
     let src = LocalGitSource::new();
     for path in &broken {
-        let err = src
+        let found = src
             .audit(&project("broken", &[path], Some("dev")))
             .await
-            .expect_err("a broken repository fails");
-        assert_eq!(err.kind(), ErrorKind::Invalid, "{}: {err}", path.display());
-        assert!(
-            err.to_string().contains(&path.display().to_string()),
-            "{err}"
+            .expect("a broken checkout is reported, not fatal");
+        assert_eq!(kinds(&found), ["checkout_unreadable"], "{}", path.display());
+        assert_eq!(found[0].priority, Priority::P2);
+        assert_eq!(
+            found[0].title,
+            format!("checkout unreadable at {}", path.display())
         );
     }
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let found = src
+        .audit(&project("plain", &[&plain], Some("dev")))
+        .await
+        .expect("a directory that is no repository");
+    assert_eq!(found, [], "git has nothing to say about a non-repository");
     // The same source still audits a healthy project.
     let repo = TempRepo::new();
     repo.write("x.txt", "x\n");

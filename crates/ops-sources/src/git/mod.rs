@@ -15,6 +15,7 @@
 //! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
 //! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
 //! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
+//! | `checkout_unreadable` | P2 | `git, checkout_unreadable, alias, checkout` |
 //!
 //! An `uncommitted` finding's `paths` are the changed paths, for the planner's
 //! sensitive-path rule.
@@ -27,7 +28,7 @@ use crate::checkouts::audit_checkouts;
 use async_trait::async_trait;
 use facts::short;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
-use ops_core::{IssueSource, Result};
+use ops_core::{ErrorKind, IssueSource, Result};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -35,8 +36,10 @@ use std::path::Path;
 const LISTED_CHANGES: usize = 20;
 
 /// Audits every checkout in [`Project::paths`] with [`git_facts`], each on a
-/// blocking thread. Any checkout that is missing or unreadable fails the
-/// project's audit with an error naming that checkout.
+/// blocking thread. A checkout whose `.git` cannot be read is a P2
+/// `checkout_unreadable` finding; a directory with no `.git` gives nothing; a
+/// missing path fails the project's audit with an error naming it (the audit
+/// itself reports missing checkouts as findings before any source runs).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocalGitSource;
 
@@ -57,7 +60,15 @@ impl IssueSource for LocalGitSource {
         let alias = project.alias.clone();
         let dev = project.dev_branch.clone();
         audit_checkouts("git", project, move |path| {
-            git_facts(path, dev.as_deref()).map(|facts| findings_of(&alias, &facts))
+            match git_facts(path, dev.as_deref()) {
+                Ok(facts) => Ok(findings_of(&alias, &facts)),
+                // A directory that is no repository at all (claude-ops' synced
+                // registry lists `.planning/` folders with `has_git: false`):
+                // git has nothing to say about it.
+                Err(_) if path.exists() && !path.join(".git").exists() => Ok(Vec::new()),
+                Err(e) if e.kind() == ErrorKind::Invalid => Ok(vec![unreadable(&alias, path, &e)]),
+                Err(e) => Err(e),
+            }
         })
         .await
     }
@@ -129,6 +140,24 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// A checkout whose `.git` cannot be read: a finding of its project, not a
+/// failure of the audit.
+fn unreadable(alias: &str, path: &Path, err: &ops_core::Error) -> Finding {
+    let repo = path.display().to_string();
+    Finding {
+        source: "git".to_owned(),
+        kind: "checkout_unreadable".to_owned(),
+        project: alias.to_owned(),
+        repo: repo.clone(),
+        title: format!("checkout unreadable at {repo}"),
+        detail: format!("git cannot read this checkout: {err}"),
+        priority: Priority::P2,
+        fingerprint: fingerprint(&["git", "checkout_unreadable", alias, &repo]),
+        depends_on: Vec::new(),
+        paths: Vec::new(),
+    }
 }
 
 /// The facts as readable lines: checkout, branch, HEAD, base and counts.
