@@ -428,3 +428,50 @@ fn a_merge_conflict_is_one_line_per_path_as_in_git() {
     assert_eq!(facts.changes, porcelain_paths(&work));
     assert_eq!(facts.changes, ["README.md", "both.txt"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_on_a_branch_without_upstream_is_unpushed_like_git_counts_it() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "feature/x"]);
+    repo.commit_file("x.rs", "fn x() {}\n", "feature work");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], None))
+        .await
+        .expect("audit");
+    let git_count = repo.git(&["rev-list", "--count", "--branches", "--not", "--remotes"]);
+    assert_eq!(git_count.trim(), "1");
+    assert_eq!(kinds(&found), ["unpushed_anywhere"], "{found:#?}");
+    assert_eq!(found[0].title, "1 commit on no remote branch (feature/x)");
+    assert_eq!(found[0].priority, Priority::P2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpushed_commits_on_a_branch_not_checked_out_are_reported_with_its_name() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "spike"]);
+    repo.commit_file("a.rs", "fn a() {}\n", "one");
+    repo.commit_file("b.rs", "fn b() {}\n", "two");
+    repo.git(&["checkout", "--quiet", "dev"]);
+    let facts = git_facts(&repo.work(), Some("dev")).expect("facts");
+    let git_count = repo.git(&["rev-list", "--count", "--branches", "--not", "--remotes"]);
+    assert_eq!(facts.unpushed_anywhere.to_string(), git_count.trim());
+    assert_eq!(facts.unpushed_branches, vec!["spike".to_owned()]);
+    assert_eq!(facts.ahead, Some(0), "dev itself is pushed");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["unpushed_anywhere"]);
+    assert_eq!(found[0].title, "2 commits on no remote branch (spike)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_branchs_own_unpushed_commits_are_one_finding_not_two() {
+    let repo = TempRepo::new();
+    repo.commit_file("a.rs", "fn a() {}\n", "on dev");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["unpushed"]);
+}

@@ -5,7 +5,13 @@
 //! untracked files included and untracked directories collapsed, whatever
 //! `status.showUntrackedFiles` says) and `git rev-list --count BASE..HEAD`
 //! would, where BASE is `origin/<dev_branch>`, else the branch's upstream,
-//! else `origin/HEAD`. Tests hold it to git itself on real repositories.
+//! else `origin/HEAD`, and `git rev-list --count --branches --not --remotes`
+//! (commits on no remote branch, with the branches holding them). Tests hold
+//! it to git itself on real repositories.
+//!
+//! `unpushed_anywhere` says what would be lost if the checkout vanished; it is
+//! reported unless the `unpushed` line already says it all (the current
+//! branch's own commits, counted against its base).
 //!
 //! Findings (fingerprints never contain counts, so a growing change set stays the
 //! same finding):
@@ -14,6 +20,7 @@
 //! |-----------------|----------|-------------------------------------------|
 //! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
 //! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
+//! | `unpushed_anywhere` | P2   | `git, unpushed_anywhere, alias, checkout` |
 //! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
 //! | `checkout_unreadable` | P2 | `git, checkout_unreadable, alias, checkout` |
 //!
@@ -130,6 +137,30 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
             Priority::P2,
         ));
     }
+    // What would be lost with the checkout, beyond what the line above says.
+    let beyond_ahead = facts.ahead.unwrap_or(0) == 0
+        || facts
+            .unpushed_branches
+            .iter()
+            .any(|b| Some(b) != facts.branch.as_ref());
+    if facts.unpushed_anywhere > 0 && beyond_ahead {
+        let n = facts.unpushed_anywhere;
+        let on = if facts.unpushed_branches.is_empty() {
+            label.clone()
+        } else {
+            facts.unpushed_branches.join(", ")
+        };
+        out.push(finding(
+            "unpushed_anywhere",
+            &["git", "unpushed_anywhere", alias, &repo],
+            format!(
+                "{n} {} on no remote branch ({on})",
+                plural(n, "commit", "commits")
+            ),
+            summary.clone(),
+            Priority::P2,
+        ));
+    }
     if facts.detached {
         out.push(finding(
             "detached_head",
@@ -176,6 +207,16 @@ fn describe(facts: &GitFacts) -> String {
         facts.head.as_deref().map_or("none (unborn branch)", short)
     );
     let _ = writeln!(s, "uncommitted: {}", facts.dirty());
+    let _ = writeln!(
+        s,
+        "on no remote branch: {} commit(s){}",
+        facts.unpushed_anywhere,
+        if facts.unpushed_branches.is_empty() {
+            String::new()
+        } else {
+            format!(" (branches: {})", facts.unpushed_branches.join(", "))
+        }
+    );
     match (&facts.base, facts.ahead) {
         (Some(base), Some(ahead)) => {
             let _ = writeln!(s, "base: {base}\nahead of base: {ahead}");
