@@ -148,3 +148,35 @@ async fn a_missing_roadmap_is_no_roadmap_not_an_error_and_not_work() {
     std::fs::write(planning.join("PROJECT.md"), "# A project\n").expect("project");
     assert_eq!(audit(dir.path()).await, vec![]);
 }
+
+#[tokio::test]
+async fn the_planned_phase_task_carries_the_handoff_in_its_brief() {
+    let c = checkout("live-handoff");
+    let project = Project {
+        alias: "app".into(),
+        paths: vec![c.path().to_path_buf()],
+        ..Project::default()
+    };
+    let sources: Vec<std::sync::Arc<dyn IssueSource>> = vec![std::sync::Arc::new(GsdSource::new())];
+    let report = ops_core::audit::audit(
+        std::slice::from_ref(&project),
+        &sources,
+        &ops_core::audit::AuditOptions::default(),
+    )
+    .await;
+    let decisions = ops_core::planner::decide(
+        &[],
+        &report,
+        &[project],
+        &ops_core::planner::PlanOptions::default(),
+        ops_core::model::Timestamp(0),
+    )
+    .expect("plans");
+    assert_eq!(decisions.inserts.len(), 1, "{:#?}", decisions.inserts);
+    let brief = &decisions.inserts[0].description;
+    assert!(
+        brief.contains("next action: Execute Wave 3: plan 10-04")
+            && brief.contains("10-04-T1: three-centre kernel"),
+        "{brief}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::state_dir;
 use ops_core::SqliteBoard;
 use ops_core::audit::{AuditOptions, AuditReport, audit};
 use ops_core::config::{DAEMON_SOURCE, daemon_findings, is_daemon_project};
+use ops_core::planner::raise_for_topics;
 use ops_core::model::Finding;
 use std::io::Write;
 
@@ -27,7 +28,11 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, project)?;
-    let Audit { report, off } = collect(global, &scope, todos)?;
+    let Audit { mut report, off } = collect(global, &scope, todos)?;
+    // Shown with the priorities the plan would give them.
+    for finding in &mut report.findings {
+        *finding = raise_for_topics(finding, &scope.topics).0;
+    }
     let text = if global.json {
         let mut text = serde_json::to_string_pretty(&report.findings)
             .expect("findings hold only strings and lists of them, which always encode");
