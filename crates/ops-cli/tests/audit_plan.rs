@@ -176,7 +176,11 @@ fn a_global_audit_reports_a_missing_checkout_as_a_finding_and_exits_0() {
     assert_eq!(
         seen,
         vec![
-            ("gone", "checkout_missing", "checkout missing at /nonexistent/checkout"),
+            (
+                "gone",
+                "checkout_missing",
+                "checkout missing at /nonexistent/checkout"
+            ),
             ("good", "uncommitted", "1 uncommitted change on dev"),
         ]
     );

@@ -221,7 +221,10 @@ fn a_delegated_daemon_service_lets_ops_run_proceed_without_warnings() {
     );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(!err.contains("wacli-sync") && !err.contains("briefing"), "{err}");
+    assert!(
+        !err.contains("wacli-sync") && !err.contains("briefing"),
+        "{err}"
+    );
     assert!(
         err.contains("daemon service fires-watcher is starting")
             && err.contains("daemon service old-poller is stopped"),
@@ -299,7 +302,10 @@ fn failed_daemon_services_are_p1_findings_of_the_claude_ops_project_and_never_st
     );
     let err = text(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{err}");
-    assert!(err.contains("daemon service message-listener failed"), "{err}");
+    assert!(
+        err.contains("daemon service message-listener failed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -315,7 +321,10 @@ fn run_flags_are_validated_before_any_daemon_health_is_considered() {
     let no_mode = w.ops(&repo.work(), &["run"]);
     assert_eq!(no_mode.status.code(), Some(2), "{}", text(&no_mode.stderr));
     let err = text(&no_mode.stderr);
-    assert!(err.contains("--subagents") && !err.contains("daemon"), "{err}");
+    assert!(
+        err.contains("--subagents") && !err.contains("daemon"),
+        "{err}"
+    );
     // The command runtime without its command: a usage error too.
     let no_cmd = w.ops(&repo.work(), &["run", "--hybrid", "--agent", "command"]);
     assert_eq!(no_cmd.status.code(), Some(2), "{}", text(&no_cmd.stderr));

@@ -69,7 +69,12 @@ fn checkout_missing(project: &Project, path: &std::path::Path) -> Finding {
             project.alias
         ),
         priority: crate::model::Priority::P2,
-        fingerprint: crate::model::fingerprint(&[REGISTRY_SOURCE, "checkout_missing", &project.alias, &shown]),
+        fingerprint: crate::model::fingerprint(&[
+            REGISTRY_SOURCE,
+            "checkout_missing",
+            &project.alias,
+            &shown,
+        ]),
         depends_on: Vec::new(),
         paths: Vec::new(),
     }

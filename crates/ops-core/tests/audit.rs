@@ -146,7 +146,10 @@ async fn a_missing_checkout_is_a_p2_finding_of_its_project_not_an_audit_failure(
     let title = format!("checkout missing at {}", gone.display());
     assert_eq!(
         missing,
-        vec![("p00", title.as_str(), Priority::P2), ("p02", title.as_str(), Priority::P2)]
+        vec![
+            ("p00", title.as_str(), Priority::P2),
+            ("p02", title.as_str(), Priority::P2)
+        ]
     );
     let audited: Vec<&str> = report
         .findings
@@ -154,8 +157,16 @@ async fn a_missing_checkout_is_a_p2_finding_of_its_project_not_an_audit_failure(
         .filter(|f| f.source == "good")
         .map(|f| f.project.as_str())
         .collect();
-    assert_eq!(audited, vec!["p01", "p02"], "the checkouts that exist are audited");
-    assert!(report.audited.contains(&("p00".to_owned(), "registry".to_owned())));
+    assert_eq!(
+        audited,
+        vec!["p01", "p02"],
+        "the checkouts that exist are audited"
+    );
+    assert!(
+        report
+            .audited
+            .contains(&("p00".to_owned(), "registry".to_owned()))
+    );
 }
 
 #[tokio::test]

@@ -358,7 +358,10 @@ async fn gsd_generated_state_with_frontmatter_counts_and_a_body_position_is_read
     );
     let found = c.audit().await;
     let phase = one(&found, "gsd_phase");
-    assert_eq!(phase.title, "Phase 14 of 17: Toolchain Cleanup (plan 1 of 2)");
+    assert_eq!(
+        phase.title,
+        "Phase 14 of 17: Toolchain Cleanup (plan 1 of 2)"
+    );
     assert!(
         phase.detail.contains("status: Executing plan 2"),
         "{}",

@@ -36,7 +36,10 @@ async fn audit(dir: &Path) -> Vec<Finding> {
 }
 
 fn kinds(found: &[Finding]) -> Vec<(&str, Priority)> {
-    found.iter().map(|f| (f.kind.as_str(), f.priority)).collect()
+    found
+        .iter()
+        .map(|f| (f.kind.as_str(), f.priority))
+        .collect()
 }
 
 #[tokio::test]
@@ -50,10 +53,15 @@ async fn a_phase_state_calls_complete_is_no_work_even_with_unticked_roadmap_boxe
 async fn a_handoff_for_an_older_phase_is_stale_and_no_resume_task() {
     let c = checkout("stale-handoff");
     let found = audit(c.path()).await;
-    assert_eq!(kinds(&found), vec![("gsd_phase", Priority::P2)], "{found:#?}");
+    assert_eq!(
+        kinds(&found),
+        vec![("gsd_phase", Priority::P2)],
+        "{found:#?}"
+    );
     assert_eq!(found[0].title, "Phase 18");
     assert!(
-        found[0].detail.contains("stale handoff") && found[0].detail.contains("14-animation-engine"),
+        found[0].detail.contains("stale handoff")
+            && found[0].detail.contains("14-animation-engine"),
         "{}",
         found[0].detail
     );
@@ -63,7 +71,11 @@ async fn a_handoff_for_an_older_phase_is_stale_and_no_resume_task() {
 async fn a_live_handoff_is_the_resume_context_of_the_current_phase_not_a_second_task() {
     let c = checkout("live-handoff");
     let found = audit(c.path()).await;
-    assert_eq!(kinds(&found), vec![("gsd_phase", Priority::P2)], "{found:#?}");
+    assert_eq!(
+        kinds(&found),
+        vec![("gsd_phase", Priority::P2)],
+        "{found:#?}"
+    );
     let phase = &found[0];
     assert_eq!(phase.title, "Phase 10: kernels (plan 4 of 6)");
     for line in [
@@ -104,8 +116,8 @@ async fn a_shipped_milestone_with_archived_phases_and_only_backlog_left_is_no_wo
 
 #[test]
 fn roadmap_phases_come_from_headings_lists_details_decimals_backlog_and_padding() {
-    let text =
-        std::fs::read_to_string(fixture_dir("archived-milestones").join("ROADMAP.md")).expect("fixture");
+    let text = std::fs::read_to_string(fixture_dir("archived-milestones").join("ROADMAP.md"))
+        .expect("fixture");
     let phases = parse_roadmap(&text).expect("parses");
     let seen: Vec<(String, bool, bool)> = phases
         .iter()

@@ -15,8 +15,8 @@ use crate::state_dir;
 use ops_core::SqliteBoard;
 use ops_core::audit::{AuditOptions, AuditReport, audit};
 use ops_core::config::{DAEMON_SOURCE, daemon_findings, is_daemon_project};
-use ops_core::planner::raise_for_topics;
 use ops_core::model::Finding;
+use ops_core::planner::raise_for_topics;
 use std::io::Write;
 
 /// Runs `ops audit`.
@@ -81,8 +81,15 @@ pub fn collect(global: &GlobalArgs, scope: &Scope, todos: &[String]) -> Result<A
 /// when it is in scope; that project counts as audited by the daemon source
 /// then, so a service that recovers completes its task.
 fn add_daemon_findings(report: &mut AuditReport, scope: &Scope) {
-    for project in scope.context.projects.iter().filter(|p| is_daemon_project(p)) {
-        report.findings.extend(daemon_findings(&scope.health, project));
+    for project in scope
+        .context
+        .projects
+        .iter()
+        .filter(|p| is_daemon_project(p))
+    {
+        report
+            .findings
+            .extend(daemon_findings(&scope.health, project));
         report
             .audited
             .insert((project.alias.clone(), DAEMON_SOURCE.to_owned()));

@@ -142,7 +142,11 @@ fn fires(tasks: &[Task]) -> Vec<Task> {
         }
         keep.extend(more);
     }
-    tasks.iter().filter(|t| keep.contains(&t.id)).cloned().collect()
+    tasks
+        .iter()
+        .filter(|t| keep.contains(&t.id))
+        .cloned()
+        .collect()
 }
 
 /// Takes out of `report` the findings of projects with no local checkout

@@ -97,9 +97,8 @@ pub fn git_facts(path: &Path, dev_branch: Option<&str>) -> Result<GitFacts> {
         ),
         _ => None,
     };
-    let (unpushed_anywhere, unpushed_branches) =
-        on_no_remote(&repo, head_id.filter(|_| detached))
-            .map_err(|e| invalid("find commits on no remote branch", &e))?;
+    let (unpushed_anywhere, unpushed_branches) = on_no_remote(&repo, head_id.filter(|_| detached))
+        .map_err(|e| invalid("find commits on no remote branch", &e))?;
     Ok(GitFacts {
         path: path.to_owned(),
         branch,

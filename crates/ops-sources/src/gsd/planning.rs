@@ -90,7 +90,9 @@ impl Planning {
                 if let Some(next) = self.first_open_after(Some(&text.number)) {
                     return Some(from_roadmap(next, text.total.clone()));
                 }
-                if in_roadmap(&text.number).is_some() || self.roadmap.iter().any(|p| p.number > text.number) {
+                if in_roadmap(&text.number).is_some()
+                    || self.roadmap.iter().any(|p| p.number > text.number)
+                {
                     return None;
                 }
                 let total = PhaseNumber::parse_prefix(text.total.as_deref()?)?.0;

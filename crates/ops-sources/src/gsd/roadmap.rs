@@ -122,7 +122,8 @@ pub fn parse_roadmap(text: &str) -> Result<Vec<Phase>, ParseError> {
             .strip_prefix("**")
             .and_then(|r| r.split_once("**"))
             .map_or(item.text.as_str(), |(inside, _)| inside);
-        let named = strip_prefix_ci(bold.trim_start_matches('*'), "phase ").and_then(parse_phase_text);
+        let named =
+            strip_prefix_ci(bold.trim_start_matches('*'), "phase ").and_then(parse_phase_text);
         match (open, named) {
             // `- [x] **Phase 1: Setup** - …` names a phase wherever it stands.
             (_, Some(p)) if open.is_none() || archived => {

@@ -39,7 +39,8 @@ impl State {
         let own = self.phase.as_ref().map(|p| p.number.clone());
         let finished = |text: &str| {
             let t = text.to_lowercase();
-            let done = (t.contains("complete") && !t.contains("incomplete")) || t.contains("shipped");
+            let done =
+                (t.contains("complete") && !t.contains("incomplete")) || t.contains("shipped");
             // "Phase 6 complete" while STATE.md is at phase 7 is about phase 6.
             let names_other = t
                 .find("phase ")
@@ -50,7 +51,10 @@ impl State {
         let fm_status = self.frontmatter.get("status").map(|s| s.to_lowercase());
         self.status.as_deref().is_some_and(finished)
             || self.plan.as_deref().is_some_and(finished)
-            || matches!(fm_status.as_deref(), Some("completed" | "complete" | "shipped"))
+            || matches!(
+                fm_status.as_deref(),
+                Some("completed" | "complete" | "shipped")
+            )
     }
 
     /// `(done, total)` of the plan line `Plan: 4 of 6`, when it has one.
