@@ -8,7 +8,8 @@
 //!
 //! ops' own keys add to either: `dev_branch`, `main_branch`, `quality_gate`,
 //! `ship` (`github`|`local`), `sensitive_paths`, `acceptance_criteria`,
-//! `sentry{org, project}`, `linear{team}`. Keys ops does not know are kept in
+//! `sentry{org, project}`, `linear{team}`, `max_file_mb` (the largest file a
+//! change may add, default 5) and `allow_binaries` (default false). Keys ops does not know are kept in
 //! [`Project::extra`] untouched, never rejected. Paths may start with `~/`;
 //! relative paths are relative to the registry file. A checkout a project
 //! lists twice (`dir` and `dir/`, or through a symlink) is kept once.
@@ -48,6 +49,8 @@ const PROJECT_KEYS: &[&str] = &[
     "acceptance_criteria",
     "sentry",
     "linear",
+    "max_file_mb",
+    "allow_binaries",
 ];
 
 impl Registry {
@@ -319,6 +322,8 @@ fn project(
         acceptance_criteria: file.strings(entry, "acceptance_criteria", &at)?,
         sentry,
         linear,
+        max_file_mb: file.count(entry, "max_file_mb", &at)?,
+        allow_binaries: file.boolean(entry, "allow_binaries", &at)?.unwrap_or(false),
         extra,
     })
 }

@@ -125,8 +125,9 @@ impl Started<'_> {
                 warn(global, err, &n)?;
             }
             let mut engine = Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers))
-                .with_config(config);
-            for gate in wiring::gates(projects, dispatcher) {
+                .with_config(config)
+                .with_security_review(wiring::security_review(projects, dispatcher));
+            for gate in wiring::gates(projects) {
                 engine = engine.with_gate(gate);
             }
             let signals = signals::Signals::install().map_err(|source| CliError::Io {
