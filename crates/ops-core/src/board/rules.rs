@@ -31,10 +31,12 @@ pub(crate) fn check_insert(
     Ok(())
 }
 
-/// Checks a save of `new` over `stored`; `all` is the board, needed only when edges change.
+/// Checks a save of `new` over `stored`; `in_flight` gives the tasks in flight,
+/// needed only for a claim, and `all` the board, needed only when edges change.
 pub(crate) fn check_save(
     stored: &Task,
     new: &mut Task,
+    in_flight: impl FnOnce() -> Result<Vec<Task>>,
     all: impl FnOnce() -> Result<Vec<Task>>,
 ) -> Result<()> {
     if stored.revision != new.revision {
@@ -53,15 +55,9 @@ pub(crate) fn check_save(
     }
     let claiming = stored.status == TaskStatus::Pending && new.status == TaskStatus::InProgress;
     let edges_changed = stored.blocked_by != new.blocked_by;
-    let mut board = if claiming || edges_changed {
-        Some(all()?)
-    } else {
-        None
-    };
     if claiming
-        && let Some(holder) = board
-            .iter()
-            .flatten()
+        && let Some(holder) = in_flight()?
+            .into_iter()
             .find(|t| t.id != new.id && t.status.is_in_flight() && t.ownership_overlaps(new))
     {
         // Checked in the same transaction as the claim, so two workers can
@@ -71,7 +67,8 @@ pub(crate) fn check_save(
             holder: holder.id.clone(),
         });
     }
-    if edges_changed && let Some(mut tasks) = board.take() {
+    if edges_changed {
+        let mut tasks = all()?;
         for t in &mut tasks {
             if t.id == new.id {
                 t.blocked_by.clone_from(&new.blocked_by);

@@ -12,6 +12,7 @@ mod pipeline;
 mod promote;
 pub mod queue;
 mod run;
+mod schedule;
 mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
