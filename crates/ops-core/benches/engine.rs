@@ -433,7 +433,7 @@ fn main() {
         .collect();
     let boards = env_or("OPS_BENCH_BOARDS", "memory,sqlite");
     let mut rows = Vec::new();
-    for board in boards.split(',') {
+    for board in boards.split(',').filter(|b| !b.is_empty()) {
         for &n in &sizes {
             let row = run_case(board, "independent", n, timeout);
             print_rows(std::slice::from_ref(&row));

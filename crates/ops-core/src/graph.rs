@@ -27,6 +27,23 @@ impl TaskGraph {
         for t in &tasks {
             g.add_task(t.id.clone());
         }
+        // Every edge at once and one topological sort (linear), instead of a
+        // search per edge; only a board with an unknown blocker or a cycle is
+        // built again edge by edge, to name the first one.
+        let mut fast = g.clone();
+        let known = tasks
+            .iter()
+            .all(|t| t.blocked_by.iter().all(|b| fast.contains(b)));
+        if known {
+            for t in &tasks {
+                for b in &t.blocked_by {
+                    fast.link(b, &t.id);
+                }
+            }
+            if fast.topological().len() == fast.blockers.len() {
+                return Ok(fast);
+            }
+        }
         for t in &tasks {
             for b in &t.blocked_by {
                 g.add_dependency(b, &t.id)?;
@@ -59,6 +76,12 @@ impl TaskGraph {
             cycle.push(dependent.clone());
             return Err(Error::Cycle { cycle });
         }
+        self.link(blocker, dependent);
+        Ok(())
+    }
+
+    /// Adds the edge without checking it.
+    fn link(&mut self, blocker: &TaskId, dependent: &TaskId) {
         self.blockers
             .entry(dependent.clone())
             .or_default()
@@ -67,7 +90,6 @@ impl TaskGraph {
             .entry(blocker.clone())
             .or_default()
             .insert(dependent.clone());
-        Ok(())
     }
 
     /// The tasks `id` waits for directly.

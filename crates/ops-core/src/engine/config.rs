@@ -66,8 +66,8 @@ pub struct EngineConfig {
     /// among the blocked.
     pub projects: Option<std::collections::BTreeSet<String>>,
     /// Run only fires: P0 tasks and the tasks they depend on, transitively, within
-    /// [`EngineConfig::projects`] (`--fires-only`). Worked out on every pass, so P0
-    /// tasks added while running (follow-ups) join.
+    /// [`EngineConfig::projects`] (`--fires-only`). The scope grows with every
+    /// task the board's feed brings, so P0 tasks added while running (follow-ups) join.
     pub fires_only: bool,
 }
 

@@ -447,21 +447,29 @@ impl Run {
         None
     }
 
-    async fn finish(self, halt: HaltReason) -> Result<RunReport> {
+    async fn finish(mut self, halt: HaltReason) -> Result<RunReport> {
         let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
-        // One read serves promotion and the counts (promotion only records
-        // `promoted_at`, which no count looks at).
-        let view = self.view().await?;
-        let promoted = if promotes && halt != HaltReason::Interrupted {
-            promote::catch_up(&self.ctx, &view).await
+        let (promoted, tasks) = if promotes && halt != HaltReason::Interrupted {
+            // One read serves promotion and the counts (promotion only records
+            // `promoted_at`, which no count looks at).
+            let view = self.view().await?;
+            let promoted = promote::catch_up(&self.ctx, &view).await;
+            let waiting = view.waiting_outside_scope();
+            let tasks: Vec<Task> = view.scoped_tasks().cloned().collect();
+            (promoted, (tasks, waiting))
         } else {
-            Vec::new()
+            self.sync().await?;
+            let waiting = self.schedule.waiting_outside_scope();
+            let tasks = self.schedule.scoped_tasks().cloned().collect();
+            (Vec::new(), (tasks, waiting))
         };
-        let tasks = || view.scoped_tasks();
-        let completed = tasks()
+        let (tasks, waiting) = tasks;
+        let completed = tasks
+            .iter()
             .filter(|t| t.status == TaskStatus::Completed)
             .count();
-        let mut blocked: Vec<(TaskId, String)> = tasks()
+        let mut blocked: Vec<(TaskId, String)> = tasks
+            .iter()
             .filter(|t| t.status.blocks_dependents())
             .map(|t| {
                 (
@@ -472,8 +480,8 @@ impl Run {
                 )
             })
             .collect();
-        blocked.extend(view.waiting_outside_scope());
-        let remaining = tasks().filter(|t| !t.status.is_settled()).count();
+        blocked.extend(waiting);
+        let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
         self.ctx.events.emit(Event::Halted {
             reason: halt.clone(),
             completed,

@@ -8,7 +8,7 @@
 //! (ready order, ownership, blocks implied by blockers, scope); the one place
 //! that chooses what starts next is [`Schedule::startable`].
 
-use super::queue::BlockChange;
+use super::queue::{BlockChange, outside_scope_reason};
 use crate::graph::TaskGraph;
 use crate::model::{Priority, Task, TaskId, TaskStatus, Timestamp};
 use std::cmp::Reverse;
@@ -37,6 +37,17 @@ pub(crate) struct Schedule {
     dirty: BTreeSet<TaskId>,
     /// Tasks in scope per status.
     counts: BTreeMap<TaskStatus, usize>,
+}
+
+/// A completed or deleted task without what no scheduling decision reads (its
+/// attempts with their briefs, its description): most of a big board is done.
+fn slim(mut task: Task) -> Task {
+    if task.status.satisfies_dependents() {
+        task.attempts = Vec::new();
+        task.description = String::new();
+        task.acceptance_criteria = Vec::new();
+    }
+    task
 }
 
 impl Schedule {
@@ -83,7 +94,7 @@ impl Schedule {
             }
             let id = task.id.clone();
             self.graph.add_task(id.clone());
-            let old = self.tasks.insert(id.clone(), task);
+            let old = self.tasks.insert(id.clone(), slim(task));
             changed.push((id, old));
         }
         // Nodes first, then edges: a batch may name a blocker after its dependent.
@@ -98,7 +109,7 @@ impl Schedule {
         if let Some(known) = self.tasks.get_mut(&task.id)
             && known.revision == task.revision
         {
-            *known = task;
+            *known = slim(task);
         } else {
             self.apply([task]);
         }
@@ -375,18 +386,44 @@ impl Schedule {
         self.max_waves.is_some() && self.scoped_pending().any(|t| !self.within_waves(&t.id))
     }
 
+    /// The unfinished blocker outside the scope that pending `t` waits for, if any.
+    fn outside_blocker<'t>(&self, t: &'t Task) -> Option<&'t TaskId> {
+        t.blocked_by.iter().find(|b| {
+            !self.in_scope(b)
+                && self
+                    .tasks
+                    .get(*b)
+                    .is_some_and(|s| !s.status.satisfies_dependents())
+        })
+    }
+
     /// Whether a pending task in scope waits for an unfinished task outside it
     /// (a scan of the pending tasks: asked only when nothing else can run).
     pub(crate) fn any_waiting_outside_scope(&self) -> bool {
-        self.scoped_pending().any(|t| {
-            t.blocked_by.iter().any(|b| {
-                !self.in_scope(b)
-                    && self
-                        .tasks
-                        .get(b)
-                        .is_some_and(|s| !s.status.satisfies_dependents())
+        self.scoped_pending()
+            .any(|t| self.outside_blocker(t).is_some())
+    }
+
+    /// The pending tasks in scope that wait for a task outside it, by id, with
+    /// the reason (for the final report).
+    pub(crate) fn waiting_outside_scope(&self) -> Vec<(TaskId, String)> {
+        let mut waiting: Vec<(TaskId, String)> = self
+            .scoped_pending()
+            .filter_map(|t| {
+                let outside = self.outside_blocker(t)?;
+                let project = self.tasks.get(outside).map_or("", |o| o.project.as_str());
+                Some((t.id.clone(), outside_scope_reason(outside, project)))
             })
-        })
+            .collect();
+        waiting.sort();
+        waiting
+    }
+
+    /// The tasks in scope, by id (for the final report).
+    pub(crate) fn scoped_tasks(&self) -> impl Iterator<Item = &Task> {
+        let mut ids: Vec<&TaskId> = self.scope.iter().collect();
+        ids.sort();
+        ids.into_iter().filter_map(|id| self.tasks.get(id))
     }
 }
 
