@@ -14,7 +14,9 @@
 //! Environment: `OPS_BENCH_SIZES` (default `1000,10000,100000`),
 //! `OPS_BENCH_BOARDS` (default `memory,sqlite`), `OPS_BENCH_LAYERED` (default
 //! `1`; `0` skips the layered DAG), `OPS_BENCH_QUALITY` (default `1`),
-//! `OPS_BENCH_TIMEOUT_S` (per case, default 600).
+//! `OPS_BENCH_GRAPH` (default `1`: the task graph alone at 100,000 tasks),
+//! `OPS_BENCH_FEED` (default `1`: how soon a running engine sees tasks a second
+//! connection inserts), `OPS_BENCH_TIMEOUT_S` (per case, default 600).
 
 use async_trait::async_trait;
 use ops_core::fake::{FakeAgent, FakeDispatcher, FakeShipper};
@@ -348,11 +350,7 @@ fn wave_barrier(graph: &TaskGraph, minutes: &BTreeMap<TaskId, u64>) -> u64 {
 fn lower_bound(graph: &TaskGraph, minutes: &BTreeMap<TaskId, u64>) -> f64 {
     let mut longest: BTreeMap<TaskId, u64> = BTreeMap::new();
     for t in graph.topological() {
-        let start = graph
-            .blockers(&t)
-            .map(|b| longest[b])
-            .max()
-            .unwrap_or(0);
+        let start = graph.blockers(&t).map(|b| longest[b]).max().unwrap_or(0);
         longest.insert(t.clone(), start + minutes[&t]);
     }
     let critical = longest.values().copied().max().unwrap_or(0) as f64;
@@ -416,6 +414,114 @@ fn quality() {
     );
 }
 
+/// The graph alone at 100,000 tasks (layers of 100, 3 blockers each): built
+/// at once from the tasks, grown one task and edge at a time (as the feed
+/// grows it), and its waves, in ms each (the numbers the choice of graph
+/// rests on).
+fn graph_alone() {
+    let all = tasks("layered", 100_000);
+    let edges: usize = all.iter().map(|t| t.blocked_by.len()).sum();
+    let started = Instant::now();
+    let built = TaskGraph::from_tasks(&all).expect("acyclic");
+    let at_once = started.elapsed();
+    let started = Instant::now();
+    let mut grown = TaskGraph::new();
+    for t in &all {
+        grown.add_task(t.id.clone());
+        for b in &t.blocked_by {
+            grown.add_dependency(b, &t.id).expect("acyclic");
+        }
+    }
+    let one_by_one = started.elapsed();
+    let started = Instant::now();
+    let waves = built.waves();
+    let wave_time = started.elapsed();
+    assert_eq!(waves.len(), all.len());
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!();
+    println!("task graph alone, 100,000 tasks, {edges} edges (ms):");
+    println!("| from_tasks | one edge at a time | waves  |");
+    println!("|------------|--------------------|--------|");
+    println!(
+        "| {:>10.1} | {:>18.1} | {:>6.1} |",
+        ms(at_once),
+        ms(one_by_one),
+        ms(wave_time)
+    );
+}
+
+/// How soon a running engine sees tasks another process puts on its SQLite
+/// board: one task holds a slot for the whole measure, a second connection
+/// (as a second process has) inserts 10 tasks of other repositories 300 ms
+/// apart, and each latency is its insert to its agent's start.
+fn feed_latency() {
+    const ADDED: usize = 10;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut latencies: Vec<f64> = rt.block_on(async {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("board.sqlite");
+        let store = Arc::new(SqliteBoard::open(&path).await.expect("the board opens"));
+        store.insert(task(0, &[])).await.expect("insert");
+        let hold = id(0);
+        let dispatcher = FakeDispatcher::new(move |b: &Brief| {
+            FakeAgent::succeed_after(if b.task.id == hold {
+                Duration::from_millis(300 * (ADDED as u64 + 3))
+            } else {
+                Duration::ZERO
+            })
+        });
+        let config = EngineConfig {
+            max_agents: SLOTS,
+            promote: false,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::new(store, Arc::new(dispatcher), Arc::new(FakeShipper::new()))
+            .with_config(config);
+        let mut events = engine.events().subscribe();
+        let started = tokio::spawn(async move {
+            let mut at = BTreeMap::new();
+            while let Some(e) = events.recv().await {
+                if let Event::AgentStarted { task, .. } = e {
+                    at.entry(task).or_insert_with(Instant::now);
+                }
+            }
+            at
+        });
+        let run = tokio::spawn(engine.run());
+        let other = SqliteBoard::open(&path).await.expect("a second connection");
+        let mut inserted = BTreeMap::new();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for i in 1..=ADDED {
+            other.insert(task(i, &[])).await.expect("insert");
+            inserted.insert(id(i), Instant::now());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let report = run.await.expect("the run ends").expect("the run ends");
+        assert_eq!(report.completed, ADDED + 1, "{report:?}");
+        let at = started.await.expect("the listener ends");
+        inserted
+            .iter()
+            .map(|(t, i)| at[t].duration_since(*i).as_secs_f64() * 1e3)
+            .collect()
+    });
+    latencies.sort_by(f64::total_cmp);
+    println!();
+    println!(
+        "change feed, {ADDED} tasks inserted by a second connection into a running engine's SQLite board (ms from insert to agent start):"
+    );
+    println!("| median | worst  |");
+    println!("|--------|--------|");
+    println!(
+        "| {:>6.0} | {:>6.0} |",
+        latencies[ADDED / 2],
+        latencies[ADDED - 1]
+    );
+}
+
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
@@ -449,5 +555,11 @@ fn main() {
     print_rows(&rows);
     if env_or("OPS_BENCH_QUALITY", "1") != "0" {
         quality();
+    }
+    if env_or("OPS_BENCH_GRAPH", "1") != "0" {
+        graph_alone();
+    }
+    if env_or("OPS_BENCH_FEED", "1") != "0" {
+        feed_latency();
     }
 }

@@ -11,7 +11,6 @@ pub use cache::SourceCache;
 pub use memory::MemoryBoard;
 pub use sqlite::SqliteBoard;
 
-
 use crate::error::Result;
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;

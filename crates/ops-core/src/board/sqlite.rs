@@ -310,7 +310,9 @@ fn load_where(
     let err = sql(path);
     let mut stmt = conn.prepare_cached(query).map_err(&err)?;
     let rows = stmt
-        .query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .query_map(args, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
         .map_err(&err)?;
     let mut tasks = Vec::new();
     for row in rows {
@@ -440,11 +442,7 @@ impl TaskStore for SqliteBoard {
                 conn.prepare_cached(
                     "UPDATE tasks SET lease_expires_at = ?2, body = ?3 WHERE id = ?1",
                 )
-                .and_then(|mut stmt| {
-                    stmt.execute(params![
-                        task.id.as_str(),
-                        expires, body])
-                })
+                .and_then(|mut stmt| stmt.execute(params![task.id.as_str(), expires, body]))
                 .map_err(sql(path))?;
             }
             Ok(tasks.len())

@@ -152,8 +152,8 @@ impl Schedule {
         } else {
             self.in_flight.remove(id);
         }
-        let done_changed = old_status.map(TaskStatus::satisfies_dependents)
-            != Some(status.satisfies_dependents());
+        let done_changed =
+            old_status.map(TaskStatus::satisfies_dependents) != Some(status.satisfies_dependents());
         if edges_changed || done_changed || old_status.is_none() {
             self.update_critical(id);
         }
