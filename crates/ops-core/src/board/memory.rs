@@ -99,7 +99,15 @@ impl TaskStore for MemoryBoard {
             stored,
             &mut task,
             || Ok(tasks.in_flight()),
-            || Ok(tasks.by_id.values().cloned().collect()),
+            |id| Ok(tasks.by_id.contains_key(id)),
+            |id| {
+                Ok(tasks
+                    .by_id
+                    .values()
+                    .filter(|t| t.blocked_by.contains(id))
+                    .map(|t| t.id.clone())
+                    .collect())
+            },
         )?;
         tasks.put(task.clone());
         Ok(task)

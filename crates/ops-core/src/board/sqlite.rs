@@ -40,6 +40,16 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE tasks ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
      UPDATE tasks SET seq = rowid;
      CREATE INDEX tasks_by_seq ON tasks(seq);",
+    // 4: the dependencies, indexed both ways (a cycle check reads only what it
+    // reaches), filled from the tasks' own `blocked_by`.
+    "CREATE TABLE dependencies (
+         blocker TEXT NOT NULL,
+         dependent TEXT NOT NULL,
+         PRIMARY KEY (blocker, dependent)
+     ) WITHOUT ROWID;
+     CREATE INDEX dependencies_by_dependent ON dependencies(dependent);
+     INSERT OR IGNORE INTO dependencies (blocker, dependent)
+         SELECT b.value, t.id FROM tasks t, json_each(t.body, '$.blocked_by') b;",
 ];
 
 /// The most calls one transaction serves.
@@ -343,6 +353,42 @@ fn exists(conn: &Connection, id: &TaskId) -> rusqlite::Result<bool> {
         .map(|r| r.is_some())
 }
 
+/// The tasks waiting for `id` directly.
+fn dependents(conn: &Connection, id: &TaskId, path: &str) -> Result<Vec<TaskId>> {
+    let err = sql(path);
+    let mut stmt = conn
+        .prepare_cached("SELECT dependent FROM dependencies WHERE blocker = ?1")
+        .map_err(&err)?;
+    let rows = stmt
+        .query_map([id.as_str()], |r| r.get::<_, String>(0))
+        .map_err(&err)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let dependent = row.map_err(&err)?;
+        found.push(TaskId::new(&dependent).map_err(|e| Error::Corrupt {
+            what: format!("the dependencies of task {id} on the board at {path}"),
+            message: format!("{dependent:?}: {e}"),
+        })?);
+    }
+    Ok(found)
+}
+
+/// Makes the dependency rows of `task` its `blocked_by`.
+fn write_dependencies(conn: &Connection, task: &Task, path: &str) -> Result<()> {
+    let run = || -> rusqlite::Result<()> {
+        conn.prepare_cached("DELETE FROM dependencies WHERE dependent = ?1")?
+            .execute([task.id.as_str()])?;
+        let mut insert = conn.prepare_cached(
+            "INSERT OR IGNORE INTO dependencies (blocker, dependent) VALUES (?1, ?2)",
+        )?;
+        for blocker in &task.blocked_by {
+            insert.execute([blocker.as_str(), task.id.as_str()])?;
+        }
+        Ok(())
+    };
+    run().map_err(sql(path))
+}
+
 fn lease_columns(task: &Task) -> (Option<String>, Option<i64>) {
     (
         task.lease.as_ref().map(|l| l.owner.0.clone()),
@@ -392,6 +438,9 @@ impl TaskStore for SqliteBoard {
             }
             checked?;
             write(conn, &task, path)?;
+            if !task.blocked_by.is_empty() {
+                write_dependencies(conn, &task, path)?;
+            }
             Ok(task)
         })
         .await
@@ -415,9 +464,13 @@ impl TaskStore for SqliteBoard {
                 &stored,
                 &mut task,
                 || load_in_flight(conn, path),
-                || load_all(conn, path),
+                |id| exists(conn, id).map_err(sql(path)),
+                |id| dependents(conn, id, path),
             )?;
             write(conn, &task, path)?;
+            if stored.blocked_by != task.blocked_by {
+                write_dependencies(conn, &task, path)?;
+            }
             Ok(task)
         })
         .await
@@ -553,6 +606,37 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn a_board_of_schema_3_gets_its_dependencies_indexed_so_a_cycle_through_them_is_refused()
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("board.sqlite");
+        let id = |s: &str| TaskId::new(s).expect("an id");
+        {
+            let board = SqliteBoard::open(&path).await.expect("open");
+            board
+                .insert(Task::new(id("a"), "a", "p", "r"))
+                .await
+                .expect("a");
+            let mut b = Task::new(id("b"), "b", "p", "r");
+            b.blocked_by.insert(id("a"));
+            board.insert(b).await.expect("b");
+        }
+        {
+            // As schema 3 left it: the dependencies only in the tasks' bodies.
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch("DROP TABLE dependencies; PRAGMA user_version = 3;")
+                .expect("back to schema 3");
+        }
+        let board = SqliteBoard::open(&path).await.expect("migrates");
+        let mut a = board.get(&id("a")).await.expect("get").expect("a");
+        a.blocked_by.insert(id("b"));
+        match board.save(a).await {
+            Err(Error::Cycle { cycle }) => assert_eq!(cycle, [id("a"), id("b"), id("a")]),
+            other => panic!("a -> b -> a must be refused, got {other:?}"),
+        }
     }
 
     #[tokio::test]
