@@ -11,6 +11,7 @@ use crate::exit::CliError;
 use crate::render::{LiveView, REDRAW_EVERY};
 use ops_core::model::Task;
 use ops_core::{Engine, Event, RunReport, TaskStore};
+use std::collections::HashSet;
 use std::io::Write;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -41,22 +42,36 @@ pub struct Board {
 }
 
 impl Live<'_> {
-    /// The tasks in scope as the board holds them now (by id).
+    /// The tasks in scope as the board holds them now (by id): the known ones
+    /// replaced in place, the new ones merged in with one sort.
     async fn tasks(&mut self) -> Result<&[Task], CliError> {
         let changes = self.board.changes(self.tasks.cursor).await?;
         self.tasks.cursor = changes.cursor;
         let tasks = &mut self.tasks.tasks;
+        let known = tasks.len();
+        let mut gone = HashSet::new();
+        let mut added = false;
         for task in changes.tasks {
-            let at = tasks.binary_search_by(|t| t.id.cmp(&task.id));
+            let at = tasks[..known].binary_search_by(|t| t.id.cmp(&task.id));
             let keep = plan::shown(self.scope, &task);
             match (at, keep) {
                 (Ok(i), true) => tasks[i] = task,
-                (Ok(i), false) => {
-                    tasks.remove(i);
+                (Ok(_), false) => {
+                    gone.insert(task.id);
                 }
-                (Err(i), true) => tasks.insert(i, task),
+                (Err(_), true) => {
+                    tasks.push(task);
+                    added = true;
+                }
                 (Err(_), false) => {}
             }
+        }
+        if !gone.is_empty() {
+            tasks.retain(|t| !gone.contains(&t.id));
+        }
+        if added {
+            // The new ones after the known ones, then one (stable) merge of the two runs.
+            tasks.sort_by(|a, b| a.id.cmp(&b.id));
         }
         Ok(&self.tasks.tasks)
     }
