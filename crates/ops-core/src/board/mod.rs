@@ -23,7 +23,8 @@ use async_trait::async_trait;
 ///   (else [`crate::Error::Conflict`]), the status move is legal
 ///   ([`crate::Error::IllegalTransition`]) and its dependencies stay acyclic
 ///   ([`crate::Error::Cycle`]); the saved task comes back with the next revision;
-/// * once `save` returns, the change is durable (for durable backends).
+/// * once `save` returns, the change survives a crash of the process (for
+///   durable backends).
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
     /// Puts a new pending task on the board and returns it as stored (revision 1).
