@@ -147,6 +147,7 @@ impl Started<'_> {
                 } else {
                     None
                 },
+                tasks: drive::Board::default(),
             };
             let (report, tasks) = live.run(engine, signals).await?;
             view.finish(&report, &tasks, out)
