@@ -137,23 +137,26 @@ async fn end_team_agent(ctx: &Ctx, task: &TaskId, handle: &dyn AgentHandle) {
 /// What the brief should say about other in-flight tasks in the same repository,
 /// and about the tasks it waits for (what they landed, or that they still run).
 async fn brief_context(ctx: &Ctx, task: &Task) -> brief::BriefContext {
-    let Ok(tasks) = ctx.store.list().await else {
-        return brief::BriefContext::default();
+    let others = match ctx.store.in_flight().await {
+        Ok(tasks) => tasks
+            .into_iter()
+            .filter(|t| t.id != task.id && t.repo == task.repo)
+            .map(|t| brief::OwnedElsewhere {
+                task: t.id,
+                title: t.title,
+                paths: t.paths,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
     };
-    let upstream = tasks
-        .iter()
-        .filter(|t| task.blocked_by.contains(&t.id))
-        .map(|t| brief::Upstream::of(t, |s| ctx.redactor.redact(s)))
-        .collect();
-    let others = tasks
-        .into_iter()
-        .filter(|t| t.id != task.id && t.repo == task.repo && t.status.is_in_flight())
-        .map(|t| brief::OwnedElsewhere {
-            task: t.id,
-            title: t.title,
-            paths: t.paths,
-        })
-        .collect();
+    let mut upstream = Vec::new();
+    for id in &task.blocked_by {
+        if let Ok(Some(t)) = ctx.store.get(id).await
+            && (t.status == TaskStatus::Completed || t.status.is_in_flight())
+        {
+            upstream.push(brief::Upstream::of(&t, |s| ctx.redactor.redact(s)));
+        }
+    }
     brief::BriefContext { others, upstream }
 }
 

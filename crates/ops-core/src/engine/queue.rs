@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::graph::TaskGraph;
-use crate::model::{Mode, Priority, Task, TaskId, TaskStatus};
+use crate::model::{Priority, Task, TaskId, TaskStatus};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,12 +93,7 @@ impl BoardView {
             .filter_map(|t| {
                 let outside = self.outside_blocker(t)?;
                 let project = self.tasks.get(outside).map_or("", |o| o.project.as_str());
-                Some((
-                    t.id.clone(),
-                    format!(
-                        "waits for {outside} (project {project}), which is outside this run's scope"
-                    ),
-                ))
+                Some((t.id.clone(), outside_scope_reason(outside, project)))
             })
             .collect()
     }
@@ -138,44 +133,15 @@ impl BoardView {
             })
             .filter(|t| max_waves.is_none_or(|m| self.waves.get(&t.id).is_some_and(|w| *w <= m)))
             .collect();
-        ready.sort_by_key(|t| self.order(t));
+        ready.sort_by_key(|t| {
+            (
+                t.priority,
+                Reverse(self.critical.get(&t.id).copied().unwrap_or(0)),
+                t.created_at,
+                t.id.clone(),
+            )
+        });
         ready
-    }
-
-    /// Dispatch order: priority, then longest remaining critical path, then age, then id.
-    fn order(&self, t: &Task) -> (Priority, Reverse<u32>, crate::model::Timestamp, TaskId) {
-        (
-            t.priority,
-            Reverse(self.critical.get(&t.id).copied().unwrap_or(0)),
-            t.created_at,
-            t.id.clone(),
-        )
-    }
-
-    /// Pending team tasks in scope that may start before their blockers complete
-    /// (the cross-repo team pattern): each blocker not yet done is a team task in
-    /// another repository that is already in flight. Such a consumer prepares, and
-    /// hears the blocker's output as a message when it lands. In dispatch order.
-    pub fn ready_early(&self, max_waves: Option<u32>) -> Vec<&Task> {
-        let mut early: Vec<&Task> = self
-            .scoped_tasks()
-            .filter(|t| t.status == TaskStatus::Pending && t.mode == Mode::Team)
-            .filter(|t| {
-                let mut waiting = t
-                    .blocked_by
-                    .iter()
-                    .filter_map(|b| self.tasks.get(b))
-                    .filter(|b| !b.status.satisfies_dependents())
-                    .peekable();
-                waiting.peek().is_some()
-                    && waiting.all(|b| {
-                        b.mode == Mode::Team && b.repo != t.repo && b.status.is_in_flight()
-                    })
-            })
-            .filter(|t| max_waves.is_none_or(|m| self.waves.get(&t.id).is_some_and(|w| *w <= m)))
-            .collect();
-        early.sort_by_key(|t| self.order(t));
-        early
     }
 
     /// Pending tasks in scope held back only by `max_waves`.
@@ -244,6 +210,11 @@ impl BoardView {
         }
         picked
     }
+}
+
+/// Why a pending task in scope does not run: it waits for `outside` (of `project`).
+pub(crate) fn outside_scope_reason(outside: &TaskId, project: &str) -> String {
+    format!("waits for {outside} (project {project}), which is outside this run's scope")
 }
 
 /// A status change implied by blockers.
