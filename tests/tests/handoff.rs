@@ -231,7 +231,10 @@ impl Scenario {
         assert!(planned.status.success(), "ops plan: {planned:?}");
         let board = self.fleet.board();
         let blocker = blocker.task(&board).expect("the blocker's task").id.clone();
-        let mut task = dependent.task(&board).expect("the dependent's task").clone();
+        let mut task = dependent
+            .task(&board)
+            .expect("the dependent's task")
+            .clone();
         task.blocked_by.insert(blocker);
         let path = self.fleet.board_path();
         tokio::runtime::Builder::new_current_thread()
@@ -256,7 +259,12 @@ impl Scenario {
             .iter()
             .map(|k| {
                 let t = self.router.turns(k);
-                (k.to_string(), t.iter().map(|r| texts(r).join(" | ").chars().take(300).collect()).collect())
+                (
+                    k.to_string(),
+                    t.iter()
+                        .map(|r| texts(r).join(" | ").chars().take(300).collect())
+                        .collect(),
+                )
             })
             .collect();
         format!(
@@ -329,7 +337,10 @@ fn a_dependents_first_request_carries_its_blockers_summary_commit_and_files() {
     let (a, b) = (s.task(&todos[0]), s.task(&todos[1]));
     assert_eq!(a.status, TaskStatus::Completed, "{a:#?}\n{dump}");
     assert_eq!(b.status, TaskStatus::Completed, "{b:#?}\n{dump}");
-    let sha = a.merged_sha.clone().expect("A's merge commit is on the board");
+    let sha = a
+        .merged_sha
+        .clone()
+        .expect("A's merge commit is on the board");
     let turns = s.router.turns("");
     let b_first = turns
         .iter()
@@ -342,7 +353,10 @@ fn a_dependents_first_request_carries_its_blockers_summary_commit_and_files() {
         "Changed files: widget.rs",
         &format!("Task {} ({})", a.id, a.title),
     ] {
-        assert!(brief.contains(want), "missing {want:?} in B's brief:\n{brief}");
+        assert!(
+            brief.contains(want),
+            "missing {want:?} in B's brief:\n{brief}"
+        );
     }
 }
 
@@ -384,7 +398,9 @@ fn a_team_consumer_in_another_repo_starts_early_and_gets_the_upstream_output_mid
     assert_eq!(a.status, TaskStatus::Completed, "{a:#?}\n{dump}");
     assert_eq!(b.status, TaskStatus::Completed, "{b:#?}\n{dump}");
     let turns = s.router.turns("");
-    let first = turns.first().unwrap_or_else(|| panic!("B made a request\n{dump}"));
+    let first = turns
+        .first()
+        .unwrap_or_else(|| panic!("B made a request\n{dump}"));
     let brief = texts(first)[0].clone();
     assert!(
         brief.contains("Upstream work still running") && !brief.contains("HANDOFF-8d4"),
@@ -394,7 +410,10 @@ fn a_team_consumer_in_another_repo_starts_early_and_gets_the_upstream_output_mid
         turns.iter().all(|r| texts(r)[0] == brief),
         "one B conversation, no new process\n{dump}"
     );
-    let told = turns.iter().flat_map(later_user_messages).find(|m| m.contains("HANDOFF-8d4"));
+    let told = turns
+        .iter()
+        .flat_map(later_user_messages)
+        .find(|m| m.contains("HANDOFF-8d4"));
     let told = told.unwrap_or_else(|| panic!("A's output reached B's conversation\n{dump}"));
     assert!(
         told.contains("has completed and landed") && told.contains("Changed files: widget.rs"),
@@ -408,7 +427,10 @@ fn in_team_mode_an_api_error_is_reported_as_the_apis_message_never_success() {
     let todos = [PRODUCER];
     let s = Scenario::new(
         &todos,
-        vec![("", Spec::Error(400, "messages.0.content: ERR-7Q2 unexpected field"))],
+        vec![(
+            "",
+            Spec::Error(400, "messages.0.content: ERR-7Q2 unexpected field"),
+        )],
     );
     let ran = s.run("--teams");
     let task = s.task(&todos[0]);
@@ -428,6 +450,9 @@ fn in_team_mode_an_api_error_is_reported_as_the_apis_message_never_success() {
             "the API's own message: {reason}\n{dump}"
         );
     }
-    assert!(!ran.stdout.contains("(success)") && !ran.stderr.contains("(success)"), "{dump}");
+    assert!(
+        !ran.stdout.contains("(success)") && !ran.stderr.contains("(success)"),
+        "{dump}"
+    );
     assert_eq!(task.status, TaskStatus::Blocked, "{task:#?}");
 }

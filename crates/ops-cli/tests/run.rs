@@ -429,7 +429,8 @@ fn a_github_project_without_a_token_ships_through_local_git_and_says_so() {
         "said once: {err}"
     );
     assert!(
-        err.contains("cannot be steered: team tasks run as subagents"),
+        err.contains("the command runtime cannot be steered (ops gives the program its brief")
+            && err.contains("): team tasks run as subagents"),
         "{err}"
     );
     assert!(origin_files(&repo, "dev").contains(&"brief.txt".to_string()));

@@ -69,7 +69,9 @@ fn when(events: &[(tokio::time::Instant, Event)], name: &str, completed: bool) -
 }
 
 /// Collects every event with the (paused) time it arrived, until the run ends.
-fn timed(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) -> tokio::task::JoinHandle<Vec<(tokio::time::Instant, Event)>> {
+fn timed(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> tokio::task::JoinHandle<Vec<(tokio::time::Instant, Event)>> {
     tokio::spawn(async move {
         let mut seen = Vec::new();
         while let Some(e) = rx.recv().await {
@@ -94,12 +96,14 @@ async fn a_dependents_brief_carries_its_blockers_redacted_summary_branch_commit_
     }));
     h.seed(vec![task("up", &[]), task("down", &["up"])]).await;
     let (engine, _events) = h.engine();
-    let engine =
-        engine.with_redactor(Redactor::from_vars([("DEPLOY_KEY", "canary-deploy-5e1a9")]));
+    let engine = engine.with_redactor(Redactor::from_vars([("DEPLOY_KEY", "canary-deploy-5e1a9")]));
     engine.run().await.expect("run");
     let up = h.get("up").await;
     assert_eq!(up.status, TaskStatus::Completed);
-    let sha = up.merged_sha.clone().expect("the merge commit is on the board");
+    let sha = up
+        .merged_sha
+        .clone()
+        .expect("the merge commit is on the board");
     let brief = briefs_of(&h, "down").remove(0);
     for want in [
         "## Upstream work this task builds on",
@@ -133,8 +137,7 @@ async fn a_team_consumer_in_another_repo_starts_early_and_gets_the_upstream_outp
     .await;
     let (engine, events) = h.engine();
     let events = timed(events);
-    let engine =
-        engine.with_redactor(Redactor::from_vars([("DEPLOY_KEY", "canary-deploy-5e1a9")]));
+    let engine = engine.with_redactor(Redactor::from_vars([("DEPLOY_KEY", "canary-deploy-5e1a9")]));
     engine.run().await.expect("run");
     let events = events.await.expect("events");
     for name in ["up", "web", "same"] {
@@ -142,16 +145,24 @@ async fn a_team_consumer_in_another_repo_starts_early_and_gets_the_upstream_outp
     }
     let up_done = when(&events, "up", true).expect("up completed");
     let web_started = when(&events, "web", false).expect("web started");
-    assert!(web_started < up_done, "the cross-repo consumer started early");
+    assert!(
+        web_started < up_done,
+        "the cross-repo consumer started early"
+    );
     assert!(
         when(&events, "same", false).expect("same started") > up_done,
         "a dependent in the same repository waits for the landed work"
     );
     assert!(when(&events, "web", true).expect("web completed") > up_done);
     let web_briefs = briefs_of(&h, "web");
-    assert_eq!(web_briefs.len(), 1, "one agent, no new process: {web_briefs:#?}");
+    assert_eq!(
+        web_briefs.len(),
+        1,
+        "one agent, no new process: {web_briefs:#?}"
+    );
     assert!(
-        web_briefs[0].contains("## Upstream work still running") && web_briefs[0].contains("Prepare"),
+        web_briefs[0].contains("## Upstream work still running")
+            && web_briefs[0].contains("Prepare"),
         "told to prepare:\n{}",
         web_briefs[0]
     );
@@ -192,7 +203,10 @@ async fn an_early_consumer_whose_upstream_is_blocked_is_stopped_without_using_an
         matches!(&web.attempts[0].outcome, Some(AttemptOutcome::Interrupted { reason }) if reason.contains("upstream task up is blocked")),
         "{web:#?}"
     );
-    assert!(h.dispatcher.log().running.is_empty(), "its agent was stopped");
+    assert!(
+        h.dispatcher.log().running.is_empty(),
+        "its agent was stopped"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -210,8 +224,26 @@ async fn a_quiet_team_agent_is_asked_first_and_replaced_narrowed_only_after_the_
     engine.run().await.expect("run");
     let events = drain(&mut events);
     assert_eq!(messages_to(&h, "a"), vec![STATUS_CHECK.to_string()]);
-    let asked = events.iter().position(|e| matches!(e, Event::AgentAsked { attempt: 1, idle_secs: 900, .. }));
-    let stalled = events.iter().position(|e| matches!(e, Event::AgentStalled { attempt: 1, idle_secs: 990, .. }));
+    let asked = events.iter().position(|e| {
+        matches!(
+            e,
+            Event::AgentAsked {
+                attempt: 1,
+                idle_secs: 900,
+                ..
+            }
+        )
+    });
+    let stalled = events.iter().position(|e| {
+        matches!(
+            e,
+            Event::AgentStalled {
+                attempt: 1,
+                idle_secs: 990,
+                ..
+            }
+        )
+    });
     assert!(
         matches!((asked, stalled), (Some(a), Some(s)) if a < s),
         "asked at 15 min, stopped 90 s later: {events:#?}"
@@ -230,7 +262,12 @@ async fn a_quiet_team_agent_that_answers_the_status_check_is_not_replaced() {
     engine.run().await.expect("run");
     let events = drain(&mut events);
     assert_eq!(messages_to(&h, "a"), vec![STATUS_CHECK.to_string()]);
-    assert!(!events.iter().any(|e| matches!(e, Event::AgentStalled { .. })), "{events:#?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::AgentStalled { .. })),
+        "{events:#?}"
+    );
     assert_eq!(briefs_of(&h, "a").len(), 1, "the same agent finished");
     assert_eq!(h.get("a").await.status, TaskStatus::Completed);
 }
@@ -249,6 +286,16 @@ async fn a_quiet_subagent_is_stopped_at_once_without_a_status_check() {
     engine.run().await.expect("run");
     let events = drain(&mut events);
     assert!(messages_to(&h, "a").is_empty());
-    assert!(events.iter().any(|e| matches!(e, Event::AgentStalled { attempt: 1, idle_secs: 900, .. })), "{events:#?}");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::AgentStalled {
+                attempt: 1,
+                idle_secs: 900,
+                ..
+            }
+        )),
+        "{events:#?}"
+    );
     assert_eq!(h.get("a").await.status, TaskStatus::Completed);
 }

@@ -32,7 +32,13 @@ fn in_line(line: &str) -> Option<String> {
         return Some(line[at..].to_string());
     }
     // litellm (Aider): `litellm.BadRequestError: AnthropicException - {...}`.
-    let words = ["BadRequestError", "AuthenticationError", "RateLimitError", "APIError", "NotFoundError"];
+    let words = [
+        "BadRequestError",
+        "AuthenticationError",
+        "RateLimitError",
+        "APIError",
+        "NotFoundError",
+    ];
     words
         .iter()
         .find_map(|w| line.find(w))
@@ -98,7 +104,10 @@ mod tests {
                 "litellm.BadRequestError: AnthropicException - invalid x-api-key",
                 "BadRequestError: AnthropicException - invalid x-api-key",
             ),
-            ("Error: API Error: 529 Overloaded", "API Error: 529 Overloaded"),
+            (
+                "Error: API Error: 529 Overloaded",
+                "API Error: 529 Overloaded",
+            ),
         ];
         for (output, want) in cases {
             let noisy = format!("{{\"type\":\"system\",\"subtype\":\"init\"}}\n{output}\n\n");

@@ -334,10 +334,16 @@ async fn agent_turn(
 
 enum AgentEnd {
     Finished(AgentOutcome),
-    Stalled { idle_secs: u64, agent: AgentOutcome },
+    Stalled {
+        idle_secs: u64,
+        agent: AgentOutcome,
+    },
     Interrupted(AgentOutcome),
     /// An upstream task the agent waited for was blocked or failed.
-    UpstreamFailed { reason: String, agent: AgentOutcome },
+    UpstreamFailed {
+        reason: String,
+        agent: AgentOutcome,
+    },
 }
 
 /// What a stalled team agent is asked before it is stopped (the seed's team protocol).
@@ -372,7 +378,13 @@ impl Watched<'_> {
     }
 
     /// Passes on `messages` from the inbox; an upstream task's output goes once.
-    async fn deliver(&self, ctx: &Ctx, messages: Vec<(TaskId, String)>, awaiting: &mut Awaiting, told: &mut Awaiting) {
+    async fn deliver(
+        &self,
+        ctx: &Ctx,
+        messages: Vec<(TaskId, String)>,
+        awaiting: &mut Awaiting,
+        told: &mut Awaiting,
+    ) {
         for (from, message) in messages {
             if told.contains(&from) {
                 continue;
@@ -491,7 +503,11 @@ async fn await_upstream(
     let before = told.len();
     loop {
         if awaiting.is_empty() {
-            return if told.len() > before { Upstream::Told } else { Upstream::Gone };
+            return if told.len() > before {
+                Upstream::Told
+            } else {
+                Upstream::Gone
+            };
         }
         tokio::select! {
             () = inbox.arrived() => agent.deliver(ctx, inbox.take(), awaiting, told).await,

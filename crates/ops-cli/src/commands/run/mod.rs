@@ -94,8 +94,9 @@ impl Started<'_> {
         planned.warn(global, scope, err)?;
         if self.has_team_tasks(&planned.tasks) && !dispatcher.capabilities().steerable {
             let text = format!(
-                "the {} runtime cannot be steered: team tasks run as subagents",
-                agent.runtime
+                "the {} runtime cannot be steered ({}): team tasks run as subagents",
+                agent.runtime,
+                why_not_steerable(agent.runtime)
             );
             warn(global, err, &text)?;
         }
@@ -180,6 +181,25 @@ impl Started<'_> {
                 .iter()
                 .any(|t| t.status == TaskStatus::Pending && t.mode == Mode::Team),
         }
+    }
+}
+
+/// Why `runtime`'s agents cannot receive messages while they run, for the
+/// warning that team tasks fall back to subagents.
+fn why_not_steerable(runtime: ops_core::config::AgentRuntime) -> &'static str {
+    use ops_core::config::AgentRuntime;
+    match runtime {
+        AgentRuntime::Codex => {
+            "`codex exec` takes its prompt once and reads no messages while it runs"
+        }
+        AgentRuntime::Gemini => {
+            "`gemini -p` takes its prompt once and reads no messages while it runs"
+        }
+        AgentRuntime::Aider => "`aider --message` takes its message once and reads no more",
+        AgentRuntime::Command => {
+            "ops gives the program its brief on stdin and no messages after it"
+        }
+        AgentRuntime::Claude => "its runtime declared it cannot receive messages",
     }
 }
 
