@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
 use crate::state_dir;
 use ops_core::audit::AuditReport;
-use ops_core::model::{Project, Task, TaskStatus};
+use ops_core::model::{Priority, Project, Task, TaskStatus};
 use ops_core::planner::{PlanChanges, PlanOptions, plan};
 use ops_core::{SqliteBoard, TaskStore};
 use std::io::Write;
@@ -39,7 +39,12 @@ pub fn show(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let planned = onto_board(global, scope, fires_only, todos)?;
-    let mut text = super::status::render(&planned.tasks, global)?;
+    let shown = if fires_only {
+        fires(&planned.tasks)
+    } else {
+        planned.tasks.clone()
+    };
+    let mut text = super::status::render(&shown, global)?;
     if !global.json && global.verbosity() >= Verbosity::Normal {
         let c = &planned.changes;
         text.push_str(&format!(
@@ -116,6 +121,32 @@ pub fn onto_board(
         tasks: in_scope(scope, tasks),
         board: board_path,
     })
+}
+
+/// With `--fires-only`: the P0 tasks and the tasks they wait for, nothing else.
+fn fires(tasks: &[Task]) -> Vec<Task> {
+    let mut keep: std::collections::BTreeSet<&ops_core::model::TaskId> = tasks
+        .iter()
+        .filter(|t| t.priority == Priority::P0)
+        .map(|t| &t.id)
+        .collect();
+    loop {
+        let more: Vec<&ops_core::model::TaskId> = tasks
+            .iter()
+            .filter(|t| keep.contains(&t.id))
+            .flat_map(|t| &t.blocked_by)
+            .filter(|b| !keep.contains(b))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        keep.extend(more);
+    }
+    tasks
+        .iter()
+        .filter(|t| keep.contains(&t.id))
+        .cloned()
+        .collect()
 }
 
 /// Takes out of `report` the findings of projects with no local checkout
