@@ -452,39 +452,26 @@ impl Run {
 
     async fn finish(mut self, halt: HaltReason) -> Result<RunReport> {
         let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
-        let (promoted, tasks) = if promotes && halt != HaltReason::Interrupted {
-            // One read serves promotion and the counts (promotion only records
-            // `promoted_at`, which no count looks at).
-            let view = self.view().await?;
-            let promoted = promote::catch_up(&self.ctx, &view).await;
-            let waiting = view.waiting_outside_scope();
-            let tasks: Vec<Task> = view.scoped_tasks().cloned().collect();
-            (promoted, (tasks, waiting))
-        } else {
-            self.sync().await?;
-            let waiting = self.schedule.waiting_outside_scope();
-            let tasks = self.schedule.scoped_tasks().cloned().collect();
-            (Vec::new(), (tasks, waiting))
-        };
-        let (tasks, waiting) = tasks;
-        let completed = tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::Completed)
-            .count();
-        let mut blocked: Vec<(TaskId, String)> = tasks
-            .iter()
-            .filter(|t| t.status.blocks_dependents())
-            .map(|t| {
+        let (promoted, (completed, mut blocked, remaining), waiting) =
+            if promotes && halt != HaltReason::Interrupted {
+                // One read serves promotion and the counts (promotion only records
+                // `promoted_at`, which no count looks at).
+                let view = self.view().await?;
+                let promoted = promote::catch_up(&self.ctx, &view).await;
                 (
-                    t.id.clone(),
-                    t.status_reason
-                        .clone()
-                        .unwrap_or_else(|| t.status.to_string()),
+                    promoted,
+                    tally(view.scoped_tasks()),
+                    view.waiting_outside_scope(),
                 )
-            })
-            .collect();
+            } else {
+                self.sync().await?;
+                (
+                    Vec::new(),
+                    tally(self.schedule.scoped_tasks()),
+                    self.schedule.waiting_outside_scope(),
+                )
+            };
         blocked.extend(waiting);
-        let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
         self.ctx.events.emit(Event::Halted {
             reason: halt.clone(),
             completed,
@@ -501,4 +488,26 @@ impl Run {
             spent_usd: self.ctx.spent_usd(),
         })
     }
+}
+
+/// The tasks in scope at the end of a run, counted without copying them:
+/// completed, the blocked or failed ones with their reasons, and the unsettled.
+fn tally<'t>(tasks: impl Iterator<Item = &'t Task>) -> (usize, Vec<(TaskId, String)>, usize) {
+    let (mut completed, mut blocked, mut remaining) = (0, Vec::new(), 0);
+    for t in tasks {
+        if t.status == TaskStatus::Completed {
+            completed += 1;
+        }
+        if t.status.blocks_dependents() {
+            let reason = t
+                .status_reason
+                .clone()
+                .unwrap_or_else(|| t.status.to_string());
+            blocked.push((t.id.clone(), reason));
+        }
+        if !t.status.is_settled() {
+            remaining += 1;
+        }
+    }
+    (completed, blocked, remaining)
 }
