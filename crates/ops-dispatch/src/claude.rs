@@ -11,6 +11,7 @@
 
 use crate::env::EnvPolicy;
 use crate::process::ProcessSpec;
+use crate::limits::Limit;
 use crate::session::{Protocol, Seen, Session, SessionSpec};
 use crate::workbench::{Workbench, commit_message};
 use async_trait::async_trait;
@@ -220,6 +221,20 @@ pub struct StreamJson {
     pub last_text: String,
     /// The last `result` event, if any.
     pub result: Option<ResultEvent>,
+    /// The last `rate_limit_event` that refused a request (`status: rejected`),
+    /// until one allows requests again.
+    pub rejected: Option<RateLimitEvent>,
+}
+
+/// A `rate_limit_event`'s `rate_limit_info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitEvent {
+    /// `allowed`, `allowed_warning`, `rejected`.
+    pub status: String,
+    /// `resetsAt`: when the limit resets (Unix seconds).
+    pub resets_at: Option<u64>,
+    /// `rateLimitType` (`five_hour`, `seven_day`, ...).
+    pub kind: Option<String>,
 }
 
 /// A `result` event.
@@ -235,6 +250,8 @@ pub struct ResultEvent {
     pub cost_usd: Option<f64>,
     /// `num_turns`.
     pub num_turns: Option<u64>,
+    /// `api_error_status`: the HTTP status of the API error that ended the turn.
+    pub api_error_status: Option<u64>,
 }
 
 impl Protocol for StreamJson {
@@ -282,8 +299,26 @@ impl Protocol for StreamJson {
                         .to_string(),
                     cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
                     num_turns: v.get("num_turns").and_then(Value::as_u64),
+                    api_error_status: v.get("api_error_status").and_then(Value::as_u64),
                 });
                 Seen::TurnEnd
+            }
+            "rate_limit_event" => {
+                let info = v.get("rate_limit_info").unwrap_or(&Value::Null);
+                let event = RateLimitEvent {
+                    status: info
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    resets_at: info.get("resetsAt").and_then(Value::as_u64),
+                    kind: info
+                        .get("rateLimitType")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                };
+                self.rejected = (event.status == "rejected").then_some(event);
+                Seen::Event
             }
             "" => Seen::Garbage,
             _ => Seen::Event,
@@ -312,6 +347,33 @@ impl Protocol for StreamJson {
 
     fn cost(&self) -> Option<f64> {
         self.result.as_ref().and_then(|r| r.cost_usd)
+    }
+
+    fn error(&self) -> Option<String> {
+        self.result
+            .as_ref()
+            .filter(|r| r.is_error && !r.text.is_empty())
+            .map(|r| r.text.clone())
+    }
+
+    fn limit(&self) -> Option<Limit> {
+        let refused = self
+            .result
+            .as_ref()
+            .filter(|r| r.is_error && matches!(r.api_error_status, Some(429 | 529)));
+        let Some(r) = self.rejected.as_ref() else {
+            return refused.map(|r| Limit {
+                reason: r.text.clone(),
+                resets_at: None,
+            });
+        };
+        Some(Limit {
+            reason: format!(
+                "rate limit reached ({})",
+                r.kind.as_deref().unwrap_or("no limit type given")
+            ),
+            resets_at: r.resets_at.map(crate::limits::from_unix_secs),
+        })
     }
 }
 
@@ -344,6 +406,22 @@ mod tests {
         p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
         let reason = p.verdict().unwrap_err();
         assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn a_rejected_rate_limit_event_is_a_limit_with_its_reset_until_requests_are_allowed_again() {
+        let mut p = StreamJson::default();
+        p.line(
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1765101600,"rateLimitType":"five_hour"},"uuid":"u","session_id":"s"}"#,
+        );
+        let limit = p.limit().expect("a limit");
+        assert_eq!(
+            limit.resets_at,
+            Some(ops_core::model::Timestamp(1_765_101_600_000))
+        );
+        assert!(limit.reason.contains("five_hour"), "{}", limit.reason);
+        p.line(r#"{"type":"rate_limit_event","rate_limit_info":{"status":"allowed"}}"#);
+        assert_eq!(p.limit(), None);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod gc;
 pub mod gemini;
 pub mod lease;
 pub mod liveness;
+mod limits;
 pub mod process;
 mod session;
 mod workbench;

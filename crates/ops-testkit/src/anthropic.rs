@@ -32,6 +32,16 @@ pub enum Reply {
     Text(String),
     /// Wait this long, then give the next reply (to hold a turn open).
     Delay(Duration, Box<Reply>),
+    /// Fail the request: answer with this HTTP status, headers and JSON body
+    /// (a 429, a 529 overloaded, a usage limit; see [`Reply::rate_limited`]).
+    Http {
+        /// The status code.
+        status: u16,
+        /// Response headers.
+        headers: Vec<(String, String)>,
+        /// The JSON body.
+        body: Value,
+    },
 }
 
 impl Reply {
@@ -40,6 +50,48 @@ impl Reply {
         Reply::Tool {
             name: "Write".into(),
             input: json!({ "file_path": file_path, "content": content }),
+        }
+    }
+
+    /// A 429 as the API sends it for a per-minute rate limit (no reset time).
+    pub fn rate_limited() -> Self {
+        Reply::Http {
+            status: 429,
+            headers: vec![("retry-after".into(), "1".into())],
+            body: api_error("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+        }
+    }
+
+    /// A 529: the API is overloaded.
+    pub fn overloaded() -> Self {
+        Reply::Http {
+            status: 529,
+            headers: Vec::new(),
+            body: api_error("overloaded_error", "Overloaded"),
+        }
+    }
+
+    /// A 429 refusing the request for a usage limit that resets at `resets_at`
+    /// (Unix seconds), with the unified rate-limit headers Claude Code reads into
+    /// its `rate_limit_event`.
+    pub fn usage_limit(resets_at: u64) -> Self {
+        let h = |k: &str, v: String| (format!("anthropic-ratelimit-unified-{k}"), v);
+        Reply::Http {
+            status: 429,
+            headers: vec![
+                h("status", "rejected".into()),
+                h("reset", resets_at.to_string()),
+                h("representative-claim", "five_hour".into()),
+                h("5h-status", "rejected".into()),
+                h("5h-reset", resets_at.to_string()),
+            ],
+            body: api_error(
+                "rate_limit_error",
+                &format!(
+                    "usage limit reached; your limit resets at {}",
+                    ops_core::model::Timestamp(resets_at.saturating_mul(1000)).to_rfc3339()
+                ),
+            ),
         }
     }
 
@@ -125,6 +177,11 @@ impl FakeAnthropic {
     }
 }
 
+/// The API's error body.
+fn api_error(kind: &str, message: &str) -> Value {
+    json!({ "type": "error", "error": { "type": kind, "message": message } })
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     uri: axum::http::Uri,
@@ -165,6 +222,27 @@ async fn handle(
         tokio::time::sleep(pause).await;
         reply = *next;
     }
+    if let Reply::Http {
+        status,
+        headers,
+        body,
+    } = &reply
+    {
+        let mut response = (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            axum::Json(body.clone()),
+        )
+            .into_response();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                axum::http::HeaderName::try_from(k.as_str()),
+                axum::http::HeaderValue::try_from(v.as_str()),
+            ) {
+                response.headers_mut().insert(k, v);
+            }
+        }
+        return response;
+    }
     let model = body
         .get("model")
         .and_then(Value::as_str)
@@ -176,7 +254,9 @@ async fn handle(
             "tool_use",
         ),
         Reply::Text(t) => (json!({ "type": "text", "text": t }), "end_turn"),
-        Reply::Delay(..) => unreachable!("delays are unwrapped above"),
+        Reply::Delay(..) | Reply::Http { .. } => {
+            unreachable!("delays and failures are answered above")
+        }
     };
     let id = format!("msg_{n:04}");
     if body.get("stream").and_then(Value::as_bool) != Some(true) {
@@ -221,7 +301,7 @@ async fn handle(
                 json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": t } }),
             );
         }
-        Reply::Delay(..) => {}
+        Reply::Delay(..) | Reply::Http { .. } => {}
     }
     event(
         "content_block_stop",

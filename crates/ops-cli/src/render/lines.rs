@@ -146,6 +146,19 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
         Event::FollowUpAdded { after, task, title } => {
             format!("{after} follow-up {task} added{}", with(title))
         }
+        Event::RuntimePaused {
+            runtime,
+            task,
+            until,
+            reason,
+        } => format!(
+            "{runtime} paused until {} UTC by a rate or usage limit (hit by {task}; the attempt does not count){}",
+            clock(*until),
+            with(reason)
+        ),
+        Event::RuntimeResumed { runtime } => {
+            format!("{runtime} resumed: its rate or usage limit has reset")
+        }
         Event::Retrying {
             task,
             attempt,
@@ -185,6 +198,9 @@ pub fn halt_text(reason: &HaltReason) -> &'static str {
         HaltReason::WaveLimit => "the wave limit (--max-waves) was reached",
         HaltReason::Interrupted => "interrupted",
         HaltReason::BudgetSpent => "the budget is spent",
+        HaltReason::RateLimited => {
+            "only work for an agent runtime paused by a rate or usage limit is left (--no-wait)"
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod brief;
 mod config;
+mod pause;
 mod pipeline;
 mod promote;
 pub mod queue;
@@ -49,6 +50,8 @@ pub(crate) struct Ctx {
     config: EngineConfig,
     /// Running team agents (team mode).
     team: team::Team,
+    /// Runtimes paused by a rate or usage limit.
+    pauses: pause::Pauses,
     /// Dollars the agents of this run reported (the budget counts these).
     spent_usd: std::sync::Mutex<f64>,
 }
@@ -213,6 +216,7 @@ impl Engine {
                 events: EventBus::new(),
                 config: EngineConfig::default(),
                 team: team::Team::default(),
+                pauses: pause::Pauses::default(),
                 spent_usd: std::sync::Mutex::new(0.0),
             }),
             control_tx,

@@ -91,6 +91,7 @@ impl Run {
                     }
                 }
                 _ = poll.tick() => {}
+                () = super::pause::next_end(&self.ctx.pauses) => {}
             }
             // Drain whatever else arrived so one board read serves them all.
             while let Ok(note) = self.notes.try_recv() {
@@ -109,6 +110,9 @@ impl Run {
         let view = self.settle_blocks(view).await?;
         let view = self.take_over_orphans(view).await?;
         self.watch_budget();
+        for runtime in self.ctx.pauses.take_ended() {
+            self.ctx.events.emit(Event::RuntimeResumed { runtime });
+        }
         if self.interrupts == 0 && !self.budget_spent {
             self.dispatch(&view).await?;
         }
@@ -345,11 +349,13 @@ impl Run {
             return Ok(());
         }
         // A task whose previous pipeline has saved it back to pending but not yet
-        // ended is not ready here: its old pipeline must be joined first.
+        // ended is not ready here: its old pipeline must be joined first. Nor is
+        // one whose runtime is paused by a rate limit, until the pause ends.
         let ready: Vec<&Task> = view
             .ready(self.ctx.config.max_waves)
             .into_iter()
             .filter(|t| !self.running.contains_key(&t.id))
+            .filter(|_| !self.runtime_paused())
             .collect();
         let occupied: Vec<&Task> = view
             .tasks
@@ -368,6 +374,14 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// Whether the runtime the tasks run on is paused by a rate or usage limit.
+    fn runtime_paused(&self) -> bool {
+        self.ctx
+            .pauses
+            .paused_until(self.ctx.dispatcher.name())
+            .is_some()
     }
 
     fn spawn(&mut self, task: Task, with_agent: bool) {
@@ -404,7 +418,9 @@ impl Run {
             return None;
         }
         if !view.ready(self.ctx.config.max_waves).is_empty() {
-            return None;
+            // Ready work for a paused runtime: wait for the pause, unless told not to.
+            return (self.runtime_paused() && !self.ctx.config.wait_for_rate_limits)
+                .then_some(HaltReason::RateLimited);
         }
         if view.beyond_wave_limit(self.ctx.config.max_waves) > 0 {
             return Some(HaltReason::WaveLimit);

@@ -157,6 +157,17 @@ pub enum AttemptOutcome {
         /// What stopped it.
         reason: String,
     },
+    /// The agent's runtime hit a rate or usage limit (HTTP 429, 529 overloaded, a
+    /// usage limit): the runtime is paused until `until`; does not count against
+    /// the attempt limit.
+    RateLimited {
+        /// The runtime (`claude`, ...).
+        runtime: String,
+        /// What the runtime said.
+        reason: String,
+        /// Until when the runtime is paused (its reset time, or ops' backoff).
+        until: Timestamp,
+    },
 }
 
 impl AttemptOutcome {
@@ -164,7 +175,9 @@ impl AttemptOutcome {
     pub fn counts_against_limit(&self) -> bool {
         !matches!(
             self,
-            AttemptOutcome::Shipped | AttemptOutcome::Interrupted { .. }
+            AttemptOutcome::Shipped
+                | AttemptOutcome::Interrupted { .. }
+                | AttemptOutcome::RateLimited { .. }
         )
     }
 
@@ -181,6 +194,14 @@ impl AttemptOutcome {
             }
             AttemptOutcome::ShipFailed { detail } => format!("shipping failed: {detail}"),
             AttemptOutcome::Interrupted { reason } => format!("interrupted: {reason}"),
+            AttemptOutcome::RateLimited {
+                runtime,
+                reason,
+                until,
+            } => format!(
+                "the {runtime} runtime hit a rate or usage limit ({reason}); it waits until {} (this attempt does not count)",
+                until.to_rfc3339()
+            ),
         }
     }
 }

@@ -148,7 +148,7 @@ impl QualityGate for ReviewGate {
             AgentStatus::Succeeded => Ok(GateVerdict::fail(format!(
                 "the reviewer did not approve (an explicit `{APPROVE}` line is required): {answer}"
             ))),
-            AgentStatus::Failed { reason } => Ok(GateVerdict::fail(format!(
+            AgentStatus::Failed { reason } | AgentStatus::RateLimited { reason, .. } => Ok(GateVerdict::fail(format!(
                 "the reviewer failed: {}",
                 redact(&reason)
             ))),
