@@ -12,10 +12,12 @@ mod pause;
 mod pipeline;
 mod promote;
 pub mod queue;
+pub mod review;
 mod run;
 mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
+pub use review::{ReviewVerdict, SecurityReview, read_verdict};
 
 use crate::board::TaskStore;
 use crate::error::Result;
@@ -45,6 +47,8 @@ pub(crate) struct Ctx {
     store: Arc<dyn TaskStore>,
     dispatcher: Arc<dyn Dispatcher>,
     gates: Vec<Arc<dyn QualityGate>>,
+    /// The security review; `None`: a change that needs one is blocked.
+    review: Option<review::SecurityReview>,
     shipper: Arc<dyn Shipper>,
     events: EventBus,
     config: EngineConfig,
@@ -212,6 +216,7 @@ impl Engine {
                 store,
                 dispatcher,
                 gates: Vec::new(),
+                review: None,
                 shipper,
                 events: EventBus::new(),
                 config: EngineConfig::default(),
@@ -232,6 +237,13 @@ impl Engine {
     /// Adds a gate; every gate must pass, in the order added.
     pub fn with_gate(mut self, gate: Arc<dyn QualityGate>) -> Self {
         self.ctx_mut().gates.push(gate);
+        self
+    }
+
+    /// Runs `review` for every change that needs the security review (see
+    /// [`review`]); without one such a change is blocked, never shipped.
+    pub fn with_security_review(mut self, review: review::SecurityReview) -> Self {
+        self.ctx_mut().review = Some(review);
         self
     }
 

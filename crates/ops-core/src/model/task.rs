@@ -168,6 +168,12 @@ pub enum AttemptOutcome {
         /// Until when the runtime is paused (its reset time, or ops' backoff).
         until: Timestamp,
     },
+    /// The security review gave no verdict: the task is blocked; does not count
+    /// against the attempt limit (the work was not judged).
+    Unreviewed {
+        /// Why there was no verdict.
+        reason: String,
+    },
 }
 
 impl AttemptOutcome {
@@ -178,6 +184,7 @@ impl AttemptOutcome {
             AttemptOutcome::Shipped
                 | AttemptOutcome::Interrupted { .. }
                 | AttemptOutcome::RateLimited { .. }
+                | AttemptOutcome::Unreviewed { .. }
         )
     }
 
@@ -202,6 +209,9 @@ impl AttemptOutcome {
                 "the {runtime} runtime hit a rate or usage limit ({reason}); it waits until {} (this attempt does not count)",
                 until.to_rfc3339()
             ),
+            AttemptOutcome::Unreviewed { reason } => {
+                format!("the security review gave no verdict: {reason}")
+            }
         }
     }
 }
