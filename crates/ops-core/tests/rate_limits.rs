@@ -5,7 +5,7 @@ mod common;
 
 use common::{Harness, drain, task};
 use ops_core::fake::{FakeAgent, FakeDispatcher};
-use ops_core::model::{AttemptOutcome, TaskStatus};
+use ops_core::model::{Attempt, AttemptOutcome, TaskStatus, Timestamp};
 use ops_core::{Event, HaltReason};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,5 +105,67 @@ async fn with_no_wait_a_paused_runtime_with_nothing_else_to_do_halts_the_run() {
     assert!(
         reason.contains("fake runtime hit a rate or usage limit") && reason.contains("waits until"),
         "{reason}"
+    );
+}
+
+/// Task `name` whose last attempt hit a limit of the fake runtime that resets `in`.
+fn limited_earlier(name: &str, resets_in: Duration) -> ops_core::model::Task {
+    let mut t = task(name, &[]);
+    let now = Timestamp::now();
+    t.attempts.push(Attempt {
+        number: 1,
+        brief: "brief".into(),
+        started_at: now,
+        ended_at: Some(now),
+        summary: None,
+        cost_usd: None,
+        outcome: Some(AttemptOutcome::RateLimited {
+            runtime: "fake".into(),
+            reason: "usage limit reached".into(),
+            until: now.plus(resets_in),
+        }),
+    });
+    t
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_an_earlier_run_hit_still_pauses_a_new_run_until_its_reset() {
+    let mut h = Harness::new(limited_then_fine(0, None));
+    h.config.wait_for_rate_limits = false;
+    h.seed(vec![limited_earlier("a", Duration::from_secs(3600))])
+        .await;
+    let (engine, mut events) = h.engine();
+    let report = engine.run().await.expect("run");
+    assert_eq!(report.halt, HaltReason::RateLimited);
+    let events = drain(&mut events);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::RuntimePaused { runtime, task, .. } if runtime == "fake" && task.as_str() == "a")),
+        "the pause is reported: {events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::AgentStarted { .. })),
+        "no agent started before the reset: {events:#?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_an_earlier_run_hit_that_has_reset_does_not_hold_a_new_run() {
+    let h = Harness::new(limited_then_fine(0, None));
+    let mut t = limited_earlier("a", Duration::from_secs(1));
+    for a in &mut t.attempts {
+        if let Some(AttemptOutcome::RateLimited { until, .. }) = &mut a.outcome {
+            *until = Timestamp(until.0.saturating_sub(10_000));
+        }
+    }
+    h.seed(vec![t]).await;
+    let (engine, mut events) = h.engine();
+    let report = engine.run().await.expect("run");
+    assert_eq!(report.halt, HaltReason::AllDone, "{report:?}");
+    let events = drain(&mut events);
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::RuntimePaused { .. })),
+        "{events:#?}"
     );
 }

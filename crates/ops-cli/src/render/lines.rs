@@ -16,6 +16,12 @@ pub fn clock(at: Timestamp) -> String {
     at.to_rfc3339()[11..19].to_owned()
 }
 
+/// `2026-12-07 12:00:00 UTC`: a moment people are told to wait for.
+pub fn moment(at: Timestamp) -> String {
+    let text = at.to_rfc3339().replacen('T', " ", 1);
+    format!("{} UTC", text.trim_end_matches('Z'))
+}
+
 /// The line for `event` (without the time), details cut to `detail_width`.
 pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width: usize) -> String {
     let d = |text: &str| one_line(text, detail_width);
@@ -152,8 +158,8 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             until,
             reason,
         } => format!(
-            "{runtime} paused until {} UTC by a rate or usage limit (hit by {task}; the attempt does not count){}",
-            clock(*until),
+            "{runtime} paused until {} by a rate or usage limit (hit by {task}; the attempt does not count){}",
+            moment(*until),
             with(reason)
         ),
         Event::RuntimeResumed { runtime } => {

@@ -7,7 +7,7 @@
 //! Other runtimes go on. The run loop asks [`Pauses::paused_until`] before
 //! dispatching and sleeps until [`Pauses::next_end`].
 
-use crate::model::Timestamp;
+use crate::model::{Task, TaskId, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -28,6 +28,8 @@ pub(crate) struct Pauses {
     paused: Mutex<BTreeMap<String, Pause>>,
     /// Limits in a row per runtime, for the backoff.
     strikes: Mutex<BTreeMap<String, u32>>,
+    /// Whether the pauses recorded on the board were taken up.
+    restored: std::sync::atomic::AtomicBool,
 }
 
 /// The backoff after the `strikes`-th limit in a row without a reset time:
@@ -73,6 +75,40 @@ impl Pauses {
             })
             .or_insert(pause);
         kept.until
+    }
+
+    /// On the first call only: takes up the limits still running that earlier runs
+    /// (or other workers) recorded on the board, so a new run waits for them too.
+    /// Returns the pauses taken up: `(runtime, task, until, reason)`.
+    pub(crate) fn restore<'t>(
+        &self,
+        tasks: impl IntoIterator<Item = &'t Task>,
+    ) -> Vec<(&'t str, &'t TaskId, Timestamp, &'t str)> {
+        if self.restored.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Vec::new();
+        }
+        let now = Timestamp::now();
+        let mut paused = lock(&self.paused);
+        let mut taken: Vec<(&str, &TaskId, Timestamp, &str)> = Vec::new();
+        for task in tasks {
+            let Some((runtime, until, reason)) = task.rate_limit() else {
+                continue;
+            };
+            if until <= now {
+                continue;
+            }
+            let pause = Pause {
+                ends: Instant::now() + until.since(now),
+                until,
+            };
+            let longer = paused.get(runtime).is_none_or(|p| pause.ends > p.ends);
+            if longer {
+                paused.insert(runtime.to_string(), pause);
+                taken.retain(|(r, ..)| *r != runtime);
+                taken.push((runtime, &task.id, until, reason));
+            }
+        }
+        taken
     }
 
     /// An agent of `runtime` ended without hitting a limit: the backoff starts over.

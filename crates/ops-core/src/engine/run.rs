@@ -110,6 +110,14 @@ impl Run {
         let view = self.settle_blocks(view).await?;
         let view = self.take_over_orphans(view).await?;
         self.watch_budget();
+        for (runtime, task, until, reason) in self.ctx.pauses.restore(view.tasks.values()) {
+            self.ctx.events.emit(Event::RuntimePaused {
+                runtime: runtime.to_string(),
+                task: task.clone(),
+                until,
+                reason: reason.to_string(),
+            });
+        }
         for runtime in self.ctx.pauses.take_ended() {
             self.ctx.events.emit(Event::RuntimeResumed { runtime });
         }

@@ -368,6 +368,23 @@ impl Task {
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
+    /// The rate or usage limit the task's last attempt hit, while it is still
+    /// pending: `(runtime, until, reason)`. What `ops status` shows and what a new
+    /// run waits for, so a limit outlives the run that hit it.
+    pub fn rate_limit(&self) -> Option<(&str, Timestamp, &str)> {
+        if self.status != TaskStatus::Pending {
+            return None;
+        }
+        match self.attempts.last()?.outcome.as_ref()? {
+            AttemptOutcome::RateLimited {
+                runtime,
+                reason,
+                until,
+            } => Some((runtime, *until, reason)),
+            _ => None,
+        }
+    }
+
     /// The branch the task's work goes on: `ops/<id>-<slug of the title>`.
     pub fn branch_name(&self) -> String {
         let mut slug = String::new();

@@ -1198,3 +1198,46 @@ fn verbose_table_output_prints_every_events_line_above_the_table() {
         "{s:?}"
     );
 }
+
+#[test]
+fn a_runtime_paused_by_a_rate_limit_is_said_above_the_table_and_in_the_counts_until_it_resumes() {
+    let (mut view, hands) = view(Output::Table);
+    let board = [task("a", TaskStatus::Pending)];
+    view.on_event(&run_started(), &board, &mut Vec::new())
+        .expect("write");
+    hands.advance(1);
+    let mut out = Vec::new();
+    view.on_event(
+        &Event::RuntimePaused {
+            runtime: "claude".into(),
+            task: id("a"),
+            until: Timestamp(WALL.0 + 3_600_000),
+            reason: "usage limit reached".into(),
+        },
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = text(&out);
+    assert!(
+        s.contains("claude paused until 2026-11-24 13:03:04 UTC by a rate or usage limit (hit by a; the attempt does not count): usage limit reached\n"),
+        "{s:?}"
+    );
+    assert!(
+        s.contains("Blocked 0 · claude paused until 2026-11-24 13:03:04 UTC (rate or usage limit)"),
+        "{s:?}"
+    );
+    hands.advance(1);
+    let mut out = Vec::new();
+    view.on_event(
+        &Event::RuntimeResumed {
+            runtime: "claude".into(),
+        },
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = text(&out);
+    assert!(s.contains("claude resumed"), "{s:?}");
+    assert!(!s.contains("paused until"), "{s:?}");
+}
