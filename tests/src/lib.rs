@@ -3,6 +3,7 @@
 //!
 //! * [`dispatch_log`]: the file where worker processes record each agent they start.
 //! * [`binaries`]: the real `ops` binary and the fake agent, built on first use.
+//! * [`clis`]: the real agent CLIs at their pinned versions.
 //! * [`fleet`]: real repositories with bare origins, a registry, a state directory,
 //!   and `ops` run over them.
 //! * [`git`]: git as the oracle (squash commits per task, whether work has landed).
@@ -11,6 +12,7 @@
 //! * [`output`]: the JSON lines `ops --json run` prints.
 
 pub mod binaries;
+pub mod clis;
 pub mod dispatch_log;
 pub mod fleet;
 pub mod git;

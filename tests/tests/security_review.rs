@@ -10,7 +10,7 @@ use ops_core::model::{Task, TaskStatus};
 use ops_e2e::fleet::{Fleet, Ran, Started, Todo};
 use ops_e2e::git::squashes;
 use ops_testkit::anthropic::{FakeAnthropic, Recorded, Reply};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One sensitive todo: "auth" and "token" are security keywords.
@@ -26,26 +26,6 @@ const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 /// How a review brief begins (`ops_core::engine::review::review_brief`).
 const REVIEW_BRIEF: &str = "# Security review of task";
-
-/// The real Claude Code CLI, installed at the pinned version by the project
-/// script (idempotent; a file lock keeps parallel tests from installing twice).
-fn claude_cli() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf();
-    let tools = root.join(".tools");
-    std::fs::create_dir_all(&tools).expect("create .tools");
-    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
-    lock.lock().expect("take the install lock");
-    let status = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
-        .status()
-        .expect("run scripts/install-agent-clis.sh");
-    assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
-    cli
-}
 
 /// A scenario: the fleet, the model server (on its own runtime) and the CLI.
 struct Scenario {
@@ -67,7 +47,7 @@ impl Scenario {
             fleet: Fleet::new(TODOS),
             api,
             _runtime: runtime,
-            cli: claude_cli(),
+            cli: ops_e2e::clis::claude(),
         }
     }
 
