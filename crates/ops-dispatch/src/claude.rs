@@ -5,6 +5,9 @@
 //!
 //! A subagent's stdin is closed after its first `result`, so the CLI exits; a team
 //! agent stays open between turns until the engine stops it (see `session`).
+//! Hardened: `--setting-sources project,local` (no hooks or settings from the
+//! user's home), plan mode disallowed (`EnterPlanMode`/`ExitPlanMode`, and
+//! `--permission-mode plan` refused), `CLAUDE_CODE_DISABLE_BACKGROUND_TASKS=1`.
 //! The `ANTHROPIC_*` and `CLAUDE_*` variables pass through (users point the CLI at
 //! proxies). As root the CLI refuses to skip permissions unless `IS_SANDBOX=1`,
 //! which is set unless a user to run as is configured.
@@ -88,6 +91,13 @@ impl ClaudeConfig {
             "--output-format",
             "stream-json",
             "--verbose",
+            // Hardened: no settings (hooks, env, permissions) from the user's
+            // home, only the repository's own; plan mode never (nobody approves
+            // a plan in a run).
+            "--setting-sources",
+            "project,local",
+            "--disallowedTools",
+            "EnterPlanMode,ExitPlanMode",
             "--model",
         ]
         .map(String::from)
@@ -123,6 +133,14 @@ pub struct ClaudeDispatcher {
 impl ClaudeDispatcher {
     /// A dispatcher running the CLI per `config` in worktrees from `bench`.
     pub fn new(bench: Workbench, config: ClaudeConfig) -> Result<Self> {
+        if config.permission_mode == PermissionMode::Other("plan".into()) {
+            return Err(Error::backend(
+                "claude",
+                "configure the Claude Code runtime",
+                ErrorKind::Invalid,
+                "permission mode `plan` is not allowed: nobody approves a plan during a run (use acceptEdits or bypassPermissions)",
+            ));
+        }
         if config.program.is_empty() || config.model.is_empty() {
             return Err(Error::backend(
                 "claude",
@@ -147,6 +165,8 @@ impl ClaudeDispatcher {
         ] {
             policy = policy.allow(name);
         }
+        // Background tasks would outlive the attempt and its worktree.
+        policy = policy.set("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS", "1");
         if self.config.run_as.is_none() && nix::unistd::geteuid().is_root() {
             policy = policy.set("IS_SANDBOX", "1");
         }
@@ -449,8 +469,21 @@ mod tests {
         let args = ClaudeConfig::default().args();
         let joined = args.join(" ");
         assert!(joined.starts_with(
-            "-p --input-format stream-json --output-format stream-json --verbose --model sonnet"
+            "-p --input-format stream-json --output-format stream-json --verbose --setting-sources project,local --disallowedTools EnterPlanMode,ExitPlanMode --model sonnet"
         ));
         assert!(joined.contains("--permission-mode acceptEdits --allowedTools Bash,Edit"));
+    }
+
+    #[test]
+    fn plan_mode_is_refused_naming_the_setting() {
+        let config = ClaudeConfig {
+            permission_mode: PermissionMode::Other("plan".into()),
+            ..ClaudeConfig::default()
+        };
+        let bench = Workbench::new(crate::worktree::WorktreeManager::new(
+            crate::worktree::WorktreeConfig::default(),
+        ));
+        let err = ClaudeDispatcher::new(bench, config).expect_err("plan mode refused");
+        assert!(err.to_string().contains("permission mode `plan`"), "{err}");
     }
 }

@@ -387,3 +387,71 @@ fn timestamped(
 fn t_id(s: &str) -> ops_core::model::TaskId {
     ops_core::model::TaskId::new(s).expect("valid id")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background_tasks() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let marker = home.path().join("hook-ran");
+    let touch = |event: &str| {
+        serde_json::json!([{ "matcher": "*", "hooks": [{
+            "type": "command",
+            "command": format!("echo {event} >> {}", marker.display()),
+        }]}])
+    };
+    let settings = serde_json::json!({ "hooks": {
+        "SessionStart": touch("SessionStart"),
+        "UserPromptSubmit": touch("UserPromptSubmit"),
+        "PreToolUse": touch("PreToolUse"),
+        "Stop": touch("Stop"),
+    }});
+    std::fs::create_dir_all(home.path().join(".claude")).expect("~/.claude");
+    std::fs::write(
+        home.path().join(".claude/settings.json"),
+        settings.to_string(),
+    )
+    .expect("settings.json");
+    let wt = worktree_of(&repo, "h1");
+    let api = FakeAnthropic::start(vec![
+        Reply::bash("printf '%s' \"$CLAUDE_CODE_DISABLE_BACKGROUND_TASKS\" > bg.txt"),
+        Reply::Text("Recorded the setting.".into()),
+    ])
+    .await;
+    let d = dispatcher(claude_bench(&api, home.path()));
+    let t = task(&repo, "h1", "Harden");
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the CLI ends");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}\n{}", dump(&api));
+    assert!(
+        !marker.exists(),
+        "a hook from the user's home ran: {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.join("bg.txt")).expect("bg.txt"),
+        "1",
+        "background tasks are off"
+    );
+    let tools: Vec<String> = api
+        .requests()
+        .iter()
+        .filter(|r| r.is_agent_turn())
+        .flat_map(|r| {
+            r.body["tools"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| t["name"].as_str().map(String::from))
+        })
+        .collect();
+    assert!(tools.iter().any(|t| t == "Bash"), "{tools:?}");
+    assert!(
+        !tools.iter().any(|t| t == "ExitPlanMode" || t == "EnterPlanMode"),
+        "plan mode is not offered: {tools:?}"
+    );
+}
