@@ -107,7 +107,7 @@ fn ahead(secs: u64) -> (u64, Timestamp) {
 fn with_no_wait_a_usage_limit_stops_the_run_with_exit_6_and_the_next_run_waits_for_the_same_reset()
 {
     let (reset_secs, reset) = ahead(3600);
-    let s = Scenario::new(vec![Reply::usage_limit(reset_secs)]);
+    let s = Scenario::new(vec![ops_testkit::anthropic::usage_limit(reset_secs)]);
     let ran = s.run(&["--no-wait"]);
     assert_eq!(ran.status.code(), Some(RATE_LIMITED), "{}", s.dump(&ran));
     assert!(
@@ -139,7 +139,7 @@ fn ops_run_waits_out_a_usage_limit_and_ships_after_its_reset_with_one_attempt() 
     // Far enough ahead that the CLI reaches the API before it.
     let (reset_secs, reset) = ahead(8);
     let s = Scenario::new(vec![
-        Reply::usage_limit(reset_secs),
+        ops_testkit::anthropic::usage_limit(reset_secs),
         Reply::bash("printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add a greeting file'"),
         Reply::Text("Added hello.txt.".into()),
     ]);

@@ -25,6 +25,7 @@ mod error;
 pub mod event;
 pub mod fake;
 pub mod graph;
+pub mod runtime_files;
 pub mod model;
 pub mod planner;
 pub mod seams;

@@ -10,34 +10,11 @@ use ops_core::seams::AgentStatus;
 use ops_core::{Engine, EngineConfig, Event, MemoryBoard, TaskStore};
 use std::sync::Arc;
 use ops_dispatch::{ClaudeConfig, ClaudeDispatcher, Workbench};
-use ops_testkit::TempRepo;
 use ops_testkit::anthropic::{FakeAnthropic, Reply};
-use std::path::Path;
-use std::path::PathBuf;
+use ops_testkit::{TempRepo, claude_cli};
 use std::time::Duration;
 use support::*;
 use tokio::time::timeout;
-
-/// The real Claude Code CLI, installed at the pinned version by the project
-/// script on first use (a file lock keeps parallel tests from installing twice).
-pub fn claude_cli() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workspace root")
-        .to_path_buf();
-    let tools = root.join(".tools");
-    std::fs::create_dir_all(&tools).expect("create .tools");
-    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
-    lock.lock().expect("take the install lock");
-    let status = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
-        .status()
-        .expect("run scripts/install-agent-clis.sh");
-    assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
-    cli
-}
 
 fn claude_bench(api: &FakeAnthropic, home: &std::path::Path) -> Workbench {
     let mut b = bench("claude-test");
@@ -196,7 +173,7 @@ fn no_retry_bench(api: &FakeAnthropic, home: &std::path::Path) -> Workbench {
 async fn a_429_from_the_api_is_a_rate_limit_not_a_failure() {
     let repo = TempRepo::new();
     let home = tempfile::tempdir().expect("home");
-    let api = FakeAnthropic::start(vec![Reply::rate_limited()]).await;
+    let api = FakeAnthropic::start(vec![ops_testkit::anthropic::rate_limited()]).await;
     let d = dispatcher(no_retry_bench(&api, home.path()));
     let t = task(&repo, "rl1", "Limited");
     let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
@@ -219,7 +196,7 @@ async fn a_usage_limit_is_a_rate_limit_with_its_reset_time() {
     let repo = TempRepo::new();
     let home = tempfile::tempdir().expect("home");
     let reset = ops_core::model::Timestamp::now().0 / 1000 + 3600;
-    let api = FakeAnthropic::start(vec![Reply::usage_limit(reset)]).await;
+    let api = FakeAnthropic::start(vec![ops_testkit::anthropic::usage_limit(reset)]).await;
     let d = dispatcher(no_retry_bench(&api, home.path()));
     let t = task(&repo, "rl2", "Used up");
     let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
@@ -269,8 +246,8 @@ async fn a_529_and_a_429_then_success_complete_the_task_without_using_up_its_one
     let home = tempfile::tempdir().expect("home");
     let wt = worktree_of(&repo, "rl3");
     let api = FakeAnthropic::start(vec![
-        Reply::overloaded(),
-        Reply::rate_limited(),
+        ops_testkit::anthropic::overloaded(),
+        ops_testkit::anthropic::rate_limited(),
         Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
         Reply::Text("Wrote done.txt.".into()),
     ])
@@ -326,7 +303,7 @@ async fn a_usage_limit_pauses_the_runtime_until_its_reset_time_and_the_task_then
     let reset_secs = Timestamp::now().0 / 1000 + 8;
     let reset = Timestamp(reset_secs * 1000);
     let api = FakeAnthropic::start(vec![
-        Reply::usage_limit(reset_secs),
+        ops_testkit::anthropic::usage_limit(reset_secs),
         Reply::Text("Nothing left to change.".into()),
     ])
     .await;
