@@ -66,13 +66,19 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             task,
             attempt,
             runtime,
-        } => format!("{task} agent {runtime} #{attempt} started"),
+        } => {
+            let steered = board
+                .iter()
+                .any(|t| t.id == *task && t.mode == ops_core::model::Mode::Team);
+            let how = if steered { ", steered" } else { "" };
+            format!("{runtime} started on {task} (attempt {attempt}{how})")
+        }
         Event::AgentStalled {
             task,
             attempt,
             idle_secs,
         } => format!(
-            "{task} agent {} #{attempt} stalled: no activity for {idle_secs}s, stopped",
+            "{} stalled on {task} (attempt {attempt}): no activity for {idle_secs}s, stopped",
             runtime(task)
         ),
         Event::AgentFinished {
@@ -83,16 +89,18 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             cost_usd,
         } => {
             let how = if *succeeded { "ok" } else { "failed" };
-            let cost = cost_usd.map(|c| format!(" ({})", fine_dollars(c)));
+            let cost = match cost_usd {
+                Some(c) => fine_dollars(*c),
+                None => "cost n/a".into(),
+            };
             let summary = if *succeeded {
                 String::new()
             } else {
                 with(summary)
             };
             format!(
-                "{task} agent {} #{attempt} finished: {how}{}{summary}",
-                runtime(task),
-                cost.unwrap_or_default()
+                "{} finished on {task} (attempt {attempt}): {how} ({cost}){summary}",
+                runtime(task)
             )
         }
         Event::GateJudged {

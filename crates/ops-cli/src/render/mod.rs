@@ -20,7 +20,7 @@
 //!   (`-v`: every event's line does). `-q`: no table, only warnings.
 //! * **Lines** (no terminal): one line per event, `HH:MM:SS` (UTC) first:
 //!   `12:03:04 ops-todo-1a2b in_progress → auditing`,
-//!   `12:03:09 ops-todo-1a2b agent claude #1 finished: ok ($0.0123)`,
+//!   `12:03:09 claude finished on ops-todo-1a2b (attempt 1): ok ($0.0123)`,
 //!   `12:05:00 ops-todo-1a2b merged into dev (abc1234)`,
 //!   `12:05:02 promoted dev → main in /src/web (def5678)`. `-q`: only warnings;
 //!   `-v`: details (reasons, summaries) are not cut.

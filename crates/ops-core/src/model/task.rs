@@ -193,6 +193,9 @@ impl AttemptOutcome {
         match self {
             AttemptOutcome::Shipped => "shipped".into(),
             AttemptOutcome::AgentFailed { reason } => format!("the agent failed: {reason}"),
+            AttemptOutcome::Stalled { idle_secs, partial } if partial.trim().is_empty() => {
+                format!("stalled after {idle_secs}s without activity")
+            }
             AttemptOutcome::Stalled { idle_secs, partial } => {
                 format!("stalled after {idle_secs}s without activity; partial progress: {partial}")
             }
@@ -677,4 +680,22 @@ mod tests {
         t.attempts.clear();
         assert!(!t.shipped(), "completed as already done");
     }
+
+    #[test]
+    fn a_stall_without_partial_progress_says_no_empty_partial_progress() {
+        let stalled = |partial: &str| AttemptOutcome::Stalled {
+            idle_secs: 900,
+            partial: partial.into(),
+        };
+        assert_eq!(
+            stalled("").describe(),
+            "stalled after 900s without activity"
+        );
+        assert_eq!(stalled("  \n").describe(), "stalled after 900s without activity");
+        assert_eq!(
+            stalled("wrote half of it").describe(),
+            "stalled after 900s without activity; partial progress: wrote half of it"
+        );
+    }
 }
+
