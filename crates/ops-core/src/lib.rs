@@ -25,9 +25,9 @@ mod error;
 pub mod event;
 pub mod fake;
 pub mod graph;
-pub mod runtime_files;
 pub mod model;
 pub mod planner;
+pub mod runtime_files;
 pub mod seams;
 pub mod secret;
 
