@@ -116,21 +116,30 @@ fn with_no_wait_a_usage_limit_stops_the_run_with_exit_6_and_the_next_run_waits_f
         s.dump(&ran)
     );
     assert!(
-        ran.stdout.contains(r#""event":"runtime_paused""#) && ran.stdout.contains(r#""halt":"rate_limited""#),
+        ran.stdout.contains(r#""event":"runtime_paused""#)
+            && ran.stdout.contains(r#""halt":"rate_limited""#),
         "{}",
         s.dump(&ran)
     );
     let task = s.task();
     assert_eq!(task.status, TaskStatus::Pending, "{}", s.dump(&ran));
     assert_eq!(task.counted_attempts(), 0, "the limit used up no attempt");
-    assert_eq!(task.rate_limit().map(|(r, u, _)| (r.to_string(), u)), Some(("claude".into(), reset)));
+    assert_eq!(
+        task.rate_limit().map(|(r, u, _)| (r.to_string(), u)),
+        Some(("claude".into(), reset))
+    );
     let reason = task.status_reason.clone().unwrap_or_default();
     assert!(reason.contains("waits until"), "{reason}");
     let turns = s.agent_turns();
 
     // The limit is on the board: a new run does not ask the API before the reset.
     let again = s.run(&["--no-wait"]);
-    assert_eq!(again.status.code(), Some(RATE_LIMITED), "{}", s.dump(&again));
+    assert_eq!(
+        again.status.code(),
+        Some(RATE_LIMITED),
+        "{}",
+        s.dump(&again)
+    );
     assert_eq!(s.agent_turns(), turns, "no agent started before the reset");
 }
 
@@ -140,7 +149,9 @@ fn ops_run_waits_out_a_usage_limit_and_ships_after_its_reset_with_one_attempt() 
     let (reset_secs, reset) = ahead(8);
     let s = Scenario::new(vec![
         ops_testkit::anthropic::usage_limit(reset_secs),
-        Reply::bash("printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add a greeting file'"),
+        Reply::bash(
+            "printf 'hello\\n' > hello.txt && git add hello.txt && git commit -q -m 'add a greeting file'",
+        ),
         Reply::Text("Added hello.txt.".into()),
     ]);
     let ran = s.run(&[]);
@@ -152,7 +163,10 @@ fn ops_run_waits_out_a_usage_limit_and_ships_after_its_reset_with_one_attempt() 
     assert!(
         matches!(
             outcomes.as_slice(),
-            [Some(AttemptOutcome::RateLimited { .. }), Some(AttemptOutcome::Shipped)]
+            [
+                Some(AttemptOutcome::RateLimited { .. }),
+                Some(AttemptOutcome::Shipped)
+            ]
         ),
         "{outcomes:?}"
     );
@@ -161,7 +175,11 @@ fn ops_run_waits_out_a_usage_limit_and_ships_after_its_reset_with_one_attempt() 
         "the second agent started after the reset ({reset:?}): {:?}",
         task.attempts[1].started_at
     );
-    assert!(ran.stdout.contains(r#""event":"runtime_resumed""#), "{}", s.dump(&ran));
+    assert!(
+        ran.stdout.contains(r#""event":"runtime_resumed""#),
+        "{}",
+        s.dump(&ran)
+    );
     let on_dev = squashes(&s.fleet.repo("api").origin(), "dev");
     assert_eq!(on_dev.len(), 1, "{on_dev:#?}");
     assert_eq!(on_dev[0].added, ["hello.txt"]);

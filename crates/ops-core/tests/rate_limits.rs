@@ -40,7 +40,11 @@ async fn limits_in_a_row_beyond_max_attempts_do_not_block_the_task_and_it_ships(
         .iter()
         .filter(|t| matches!(t.outcome, Some(AttemptOutcome::RateLimited { .. })))
         .count();
-    assert_eq!((limited, a.attempts.len()), (5, 6), "five limits, one real attempt");
+    assert_eq!(
+        (limited, a.attempts.len()),
+        (5, 6),
+        "five limits, one real attempt"
+    );
     let events = drain(&mut events);
     let paused = events
         .iter()
@@ -145,7 +149,9 @@ async fn a_limit_an_earlier_run_hit_still_pauses_a_new_run_until_its_reset() {
         "the pause is reported: {events:#?}"
     );
     assert!(
-        !events.iter().any(|e| matches!(e, Event::AgentStarted { .. })),
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::AgentStarted { .. })),
         "no agent started before the reset: {events:#?}"
     );
 }
@@ -165,7 +171,9 @@ async fn a_limit_an_earlier_run_hit_that_has_reset_does_not_hold_a_new_run() {
     assert_eq!(report.halt, HaltReason::AllDone, "{report:?}");
     let events = drain(&mut events);
     assert!(
-        !events.iter().any(|e| matches!(e, Event::RuntimePaused { .. })),
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::RuntimePaused { .. })),
         "{events:#?}"
     );
 }

@@ -13,8 +13,8 @@
 //! which is set unless a user to run as is configured.
 
 use crate::env::EnvPolicy;
-use crate::process::ProcessSpec;
 use crate::limits::Limit;
+use crate::process::ProcessSpec;
 use crate::session::{Protocol, Seen, Session, SessionSpec};
 use crate::workbench::{Workbench, commit_message};
 use async_trait::async_trait;

@@ -81,7 +81,10 @@ mod tests {
         let usage = classify("Claude AI usage limit reached|1765101600").expect("usage limit");
         assert_eq!(usage.resets_at, Some(Timestamp(1_765_101_600_000)));
         let at = classify("Usage limit reached, resets at 2026-12-07T12:00:00Z.").expect("limit");
-        assert_eq!(at.resets_at, Timestamp::parse_rfc3339("2026-12-07T12:00:00Z"));
+        assert_eq!(
+            at.resets_at,
+            Timestamp::parse_rfc3339("2026-12-07T12:00:00Z")
+        );
     }
 
     #[test]

@@ -8,10 +8,10 @@ use ops_core::fake::FakeShipper;
 use ops_core::model::{AttemptOutcome, Mode, TaskStatus, Timestamp};
 use ops_core::seams::AgentStatus;
 use ops_core::{Engine, EngineConfig, Event, MemoryBoard, TaskStore};
-use std::sync::Arc;
 use ops_dispatch::{ClaudeConfig, ClaudeDispatcher, Workbench};
 use ops_testkit::anthropic::{FakeAnthropic, Reply};
 use ops_testkit::{TempRepo, claude_cli};
+use std::sync::Arc;
 use std::time::Duration;
 use support::*;
 use tokio::time::timeout;
@@ -257,15 +257,19 @@ async fn a_529_and_a_429_then_success_complete_the_task_without_using_up_its_one
         .insert(task(&repo, "rl3", "Limited then fine"))
         .await
         .expect("seed");
-    let (engine, mut events) =
-        claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
+    let (engine, mut events) = claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
     let stamp = timestamped(&mut events);
     let report = timeout(Duration::from_secs(120), engine.run())
         .await
         .expect("the run ends")
         .expect("run");
     let t = board.get(&t_id("rl3")).await.expect("get").expect("task");
-    assert_eq!(t.status, TaskStatus::Completed, "{t:#?}\nrequests:\n{}", dump(&api));
+    assert_eq!(
+        t.status,
+        TaskStatus::Completed,
+        "{t:#?}\nrequests:\n{}",
+        dump(&api)
+    );
     assert_eq!(report.completed, 1);
     assert_eq!(t.counted_attempts(), 0, "no attempt failed");
     let outcomes: Vec<_> = t.attempts.iter().map(|a| a.outcome.clone()).collect();
@@ -285,12 +289,17 @@ async fn a_529_and_a_429_then_success_complete_the_task_without_using_up_its_one
         .expect("the events")
         .into_iter()
         .filter_map(|(_, e)| match e {
-            Event::RuntimePaused { runtime, reason, .. } => Some(format!("{runtime}: {reason}")),
+            Event::RuntimePaused {
+                runtime, reason, ..
+            } => Some(format!("{runtime}: {reason}")),
             _ => None,
         })
         .collect();
     assert_eq!(paused.len(), 2, "{paused:?}");
-    assert!(paused[0].starts_with("claude: API Error") && paused[0].contains("529"), "{paused:?}");
+    assert!(
+        paused[0].starts_with("claude: API Error") && paused[0].contains("529"),
+        "{paused:?}"
+    );
     assert!(paused[1].contains("429"), "{paused:?}");
     assert!(wt.join("done.txt").is_file());
 }
@@ -312,8 +321,7 @@ async fn a_usage_limit_pauses_the_runtime_until_its_reset_time_and_the_task_then
         .insert(task(&repo, "rl4", "Used up then fine"))
         .await
         .expect("seed");
-    let (engine, mut events) =
-        claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
+    let (engine, mut events) = claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
     let stamp = timestamped(&mut events);
     let report = timeout(Duration::from_secs(120), engine.run())
         .await
@@ -402,7 +410,12 @@ async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background
     let out = timeout(Duration::from_secs(60), handle.wait())
         .await
         .expect("the CLI ends");
-    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}\n{}", dump(&api));
+    assert_eq!(
+        out.status,
+        AgentStatus::Succeeded,
+        "{out:?}\n{}",
+        dump(&api)
+    );
     assert!(
         !marker.exists(),
         "a hook from the user's home ran: {}",
@@ -428,7 +441,9 @@ async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background
         .collect();
     assert!(tools.iter().any(|t| t == "Bash"), "{tools:?}");
     assert!(
-        !tools.iter().any(|t| t == "ExitPlanMode" || t == "EnterPlanMode"),
+        !tools
+            .iter()
+            .any(|t| t == "ExitPlanMode" || t == "EnterPlanMode"),
         "plan mode is not offered: {tools:?}"
     );
 }

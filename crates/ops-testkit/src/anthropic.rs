@@ -149,7 +149,10 @@ pub fn rate_limited() -> Reply {
 
 /// A 529: the API is overloaded.
 pub fn overloaded() -> Reply {
-    Reply::Fail(Failure::new(529, error_body("overloaded_error", "Overloaded")))
+    Reply::Fail(Failure::new(
+        529,
+        error_body("overloaded_error", "Overloaded"),
+    ))
 }
 
 /// A 429 refusing the request for a usage limit that resets at `resets_at` (Unix
@@ -165,7 +168,10 @@ pub fn usage_limit(resets_at: u64) -> Reply {
         Failure::new(429, error_body("rate_limit_error", &message))
             .header("anthropic-ratelimit-unified-status", "rejected")
             .header("anthropic-ratelimit-unified-reset", &reset)
-            .header("anthropic-ratelimit-unified-representative-claim", "five_hour")
+            .header(
+                "anthropic-ratelimit-unified-representative-claim",
+                "five_hour",
+            )
             .header("anthropic-ratelimit-unified-5h-status", "rejected")
             .header("anthropic-ratelimit-unified-5h-reset", &reset),
     )

@@ -84,7 +84,10 @@ impl Pauses {
         &self,
         tasks: impl IntoIterator<Item = &'t Task>,
     ) -> Vec<(&'t str, &'t TaskId, Timestamp, &'t str)> {
-        if self.restored.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if self
+            .restored
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             return Vec::new();
         }
         let now = Timestamp::now();

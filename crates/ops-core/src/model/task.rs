@@ -691,11 +691,13 @@ mod tests {
             stalled("").describe(),
             "stalled after 900s without activity"
         );
-        assert_eq!(stalled("  \n").describe(), "stalled after 900s without activity");
+        assert_eq!(
+            stalled("  \n").describe(),
+            "stalled after 900s without activity"
+        );
         assert_eq!(
             stalled("wrote half of it").describe(),
             "stalled after 900s without activity; partial progress: wrote half of it"
         );
     }
 }
-

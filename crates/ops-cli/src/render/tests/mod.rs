@@ -1243,7 +1243,8 @@ fn a_runtime_paused_by_a_rate_limit_is_said_above_the_table_and_in_the_counts_un
 }
 
 #[test]
-fn agent_lines_name_the_runtime_the_task_the_attempt_and_whether_it_is_steered_and_a_missing_cost_is_n_a() {
+fn agent_lines_name_the_runtime_the_task_the_attempt_and_whether_it_is_steered_and_a_missing_cost_is_n_a()
+ {
     let (mut view, _) = view(Output::Lines);
     let mut team = task("t3", TaskStatus::InProgress);
     team.mode = ops_core::model::Mode::Team;
