@@ -44,7 +44,7 @@ impl Scenario {
             fleet: Fleet::new(TODOS),
             api,
             _runtime: runtime,
-            cli: ops_e2e::clis::claude(),
+            cli: ops_testkit::claude_cli(),
         }
     }
 
