@@ -152,6 +152,13 @@ pub struct RunArgs {
     /// of the one on PATH.
     #[arg(long, value_name = "CMD")]
     pub agent_cmd: Option<String>,
+    /// When the agent runtime is paused by a rate or usage limit and nothing else
+    /// can run, stop (exit 6) instead of waiting for the limit to reset.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// A todo to plan as a task (repeatable), as with `ops plan`.
+    #[arg(long = "todo", value_name = "TEXT")]
+    pub todos: Vec<String>,
     /// Stop dispatching once agents have reported spending this many dollars.
     #[arg(long, value_name = "X", value_parser = positive_dollars)]
     pub budget_usd: Option<f64>,

@@ -8,6 +8,7 @@
 //! | 2    | usage: the arguments were wrong (reported by the argument parser)    |
 //! | 4    | partial audit: some sources failed (listed on stderr); the findings and plan shown are what the others found |
 //! | 5    | `ops run` ended with blocked or failed tasks (listed in the final report) |
+//! | 6    | `ops run --no-wait` stopped: only work for an agent runtime paused by a rate or usage limit was left |
 //! | 130  | `ops run` was interrupted (Ctrl-C or SIGTERM); the board is consistent and the next `ops run` resumes |
 //!
 //! Error messages read after "failed to …", like ops-core's, and name the file,
@@ -28,6 +29,8 @@ pub const USAGE: u8 = 2;
 pub const PARTIAL: u8 = 4;
 /// `ops run` ended with blocked or failed tasks.
 pub const UNFINISHED: u8 = 5;
+/// `ops run --no-wait` stopped because the agent runtime is paused by a rate limit.
+pub const RATE_LIMITED: u8 = 6;
 /// `ops run` was interrupted.
 pub const INTERRUPTED: u8 = 130;
 
@@ -39,6 +42,7 @@ Exit codes:
   2  usage: the arguments were wrong
   4  partial audit: some sources failed (listed on stderr); the rest was shown
   5  `ops run` ended with blocked or failed tasks (listed in the final report)
+  6  `ops run --no-wait` stopped: the agent runtime is paused by a rate or usage limit
   130  `ops run` was interrupted (Ctrl-C, SIGTERM); the next `ops run` resumes";
 
 /// Why a command failed. Messages read after "failed to …".
@@ -115,6 +119,11 @@ pub enum CliError {
         /// How many tasks are blocked or failed.
         blocked: usize,
     },
+    /// `--no-wait`: the runtime is paused by a rate or usage limit and nothing else could run.
+    #[error(
+        "finish the run: the agent runtime is paused by a rate or usage limit (see `ops status`); run `ops run` again after it resets, or without --no-wait"
+    )]
+    RateLimited,
     /// The run was interrupted; the board is consistent.
     #[error(
         "finish the run: interrupted; the board is consistent and `ops run` resumes where this run stopped"
@@ -135,6 +144,7 @@ impl CliError {
             }
             CliError::Unfinished { .. } => UNFINISHED,
             CliError::Interrupted => INTERRUPTED,
+            CliError::RateLimited => RATE_LIMITED,
             CliError::NoStateDir
             | CliError::Io { .. }
             | CliError::Runtime(_)
@@ -181,6 +191,7 @@ mod tests {
         assert_eq!(CliError::AgentCmdMissing.exit_code(), USAGE);
         assert_eq!(CliError::Unfinished { blocked: 2 }.exit_code(), UNFINISHED);
         assert_eq!(CliError::Interrupted.exit_code(), INTERRUPTED);
+        assert_eq!(CliError::RateLimited.exit_code(), RATE_LIMITED);
         let unknown =
             ops_core::Error::UnknownTask(ops_core::model::TaskId::new("t1").expect("valid id"));
         assert_eq!(CliError::from(unknown).exit_code(), ERROR);

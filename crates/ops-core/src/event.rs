@@ -1,7 +1,7 @@
 //! Typed events: the engine reports every transition here, and any number of
 //! subscribers (the CLI's renderers, tests, an embedding tool) read them in order.
 
-use crate::model::{TaskId, TaskStatus, WorkerId};
+use crate::model::{TaskId, TaskStatus, Timestamp, WorkerId};
 use crate::seams::{ChecksState, MergeOutcome, PromoteOutcome};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -21,6 +21,9 @@ pub enum HaltReason {
     Interrupted,
     /// The agents of this run spent the budget (`budget_usd`); nothing more was dispatched.
     BudgetSpent,
+    /// Only work for a runtime paused by a rate or usage limit is left, and the run
+    /// was told not to wait (`wait_for_rate_limits` off, `--no-wait`).
+    RateLimited,
 }
 
 /// Something that happened in the engine.
@@ -186,6 +189,23 @@ pub enum Event {
         task: TaskId,
         /// What failed.
         title: String,
+    },
+    /// A rate or usage limit paused an agent runtime: none of its agents starts
+    /// before `until`; the attempt that hit it does not count.
+    RuntimePaused {
+        /// The runtime.
+        runtime: String,
+        /// The task whose agent hit the limit.
+        task: TaskId,
+        /// When the pause ends (the runtime's reset time, else ops' backoff).
+        until: Timestamp,
+        /// What the runtime said.
+        reason: String,
+    },
+    /// A runtime's pause ended: its agents start again.
+    RuntimeResumed {
+        /// The runtime.
+        runtime: String,
     },
     /// A task goes back to the queue for another attempt.
     Retrying {

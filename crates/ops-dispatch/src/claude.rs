@@ -5,11 +5,15 @@
 //!
 //! A subagent's stdin is closed after its first `result`, so the CLI exits; a team
 //! agent stays open between turns until the engine stops it (see `session`).
+//! Hardened: `--setting-sources project,local` (no hooks or settings from the
+//! user's home), plan mode disallowed (`EnterPlanMode`/`ExitPlanMode`, and
+//! `--permission-mode plan` refused), `CLAUDE_CODE_DISABLE_BACKGROUND_TASKS=1`.
 //! The `ANTHROPIC_*` and `CLAUDE_*` variables pass through (users point the CLI at
 //! proxies). As root the CLI refuses to skip permissions unless `IS_SANDBOX=1`,
 //! which is set unless a user to run as is configured.
 
 use crate::env::EnvPolicy;
+use crate::limits::Limit;
 use crate::process::ProcessSpec;
 use crate::session::{Protocol, Seen, Session, SessionSpec};
 use crate::workbench::{Workbench, commit_message};
@@ -87,6 +91,13 @@ impl ClaudeConfig {
             "--output-format",
             "stream-json",
             "--verbose",
+            // Hardened: no settings (hooks, env, permissions) from the user's
+            // home, only the repository's own; plan mode never (nobody approves
+            // a plan in a run).
+            "--setting-sources",
+            "project,local",
+            "--disallowedTools",
+            "EnterPlanMode,ExitPlanMode",
             "--model",
         ]
         .map(String::from)
@@ -122,6 +133,14 @@ pub struct ClaudeDispatcher {
 impl ClaudeDispatcher {
     /// A dispatcher running the CLI per `config` in worktrees from `bench`.
     pub fn new(bench: Workbench, config: ClaudeConfig) -> Result<Self> {
+        if config.permission_mode == PermissionMode::Other("plan".into()) {
+            return Err(Error::backend(
+                "claude",
+                "configure the Claude Code runtime",
+                ErrorKind::Invalid,
+                "permission mode `plan` is not allowed: nobody approves a plan during a run (use acceptEdits or bypassPermissions)",
+            ));
+        }
         if config.program.is_empty() || config.model.is_empty() {
             return Err(Error::backend(
                 "claude",
@@ -146,6 +165,8 @@ impl ClaudeDispatcher {
         ] {
             policy = policy.allow(name);
         }
+        // Background tasks would outlive the attempt and its worktree.
+        policy = policy.set("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS", "1");
         if self.config.run_as.is_none() && nix::unistd::geteuid().is_root() {
             policy = policy.set("IS_SANDBOX", "1");
         }
@@ -221,6 +242,20 @@ pub struct StreamJson {
     pub last_text: String,
     /// The last `result` event, if any.
     pub result: Option<ResultEvent>,
+    /// The last `rate_limit_event` that refused a request (`status: rejected`),
+    /// until one allows requests again.
+    pub rejected: Option<RateLimitEvent>,
+}
+
+/// A `rate_limit_event`'s `rate_limit_info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitEvent {
+    /// `allowed`, `allowed_warning`, `rejected`.
+    pub status: String,
+    /// `resetsAt`: when the limit resets (Unix seconds).
+    pub resets_at: Option<u64>,
+    /// `rateLimitType` (`five_hour`, `seven_day`, ...).
+    pub kind: Option<String>,
 }
 
 /// A `result` event.
@@ -236,6 +271,8 @@ pub struct ResultEvent {
     pub cost_usd: Option<f64>,
     /// `num_turns`.
     pub num_turns: Option<u64>,
+    /// `api_error_status`: the HTTP status of the API error that ended the turn.
+    pub api_error_status: Option<u64>,
 }
 
 impl Protocol for StreamJson {
@@ -283,8 +320,26 @@ impl Protocol for StreamJson {
                         .to_string(),
                     cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
                     num_turns: v.get("num_turns").and_then(Value::as_u64),
+                    api_error_status: v.get("api_error_status").and_then(Value::as_u64),
                 });
                 Seen::TurnEnd
+            }
+            "rate_limit_event" => {
+                let info = v.get("rate_limit_info").unwrap_or(&Value::Null);
+                let event = RateLimitEvent {
+                    status: info
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    resets_at: info.get("resetsAt").and_then(Value::as_u64),
+                    kind: info
+                        .get("rateLimitType")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                };
+                self.rejected = (event.status == "rejected").then_some(event);
+                Seen::Event
             }
             "" => Seen::Garbage,
             _ => Seen::Event,
@@ -312,6 +367,33 @@ impl Protocol for StreamJson {
 
     fn cost(&self) -> Option<f64> {
         self.result.as_ref().and_then(|r| r.cost_usd)
+    }
+
+    fn error(&self) -> Option<String> {
+        self.result
+            .as_ref()
+            .filter(|r| r.is_error && !r.text.is_empty())
+            .map(|r| r.text.clone())
+    }
+
+    fn limit(&self) -> Option<Limit> {
+        let refused = self
+            .result
+            .as_ref()
+            .filter(|r| r.is_error && matches!(r.api_error_status, Some(429 | 529)));
+        let Some(r) = self.rejected.as_ref() else {
+            return refused.map(|r| Limit {
+                reason: r.text.clone(),
+                resets_at: None,
+            });
+        };
+        Some(Limit {
+            reason: format!(
+                "rate limit reached ({})",
+                r.kind.as_deref().unwrap_or("no limit type given")
+            ),
+            resets_at: r.resets_at.map(crate::limits::from_unix_secs),
+        })
     }
 }
 
@@ -357,6 +439,22 @@ mod tests {
     }
 
     #[test]
+    fn a_rejected_rate_limit_event_is_a_limit_with_its_reset_until_requests_are_allowed_again() {
+        let mut p = StreamJson::default();
+        p.line(
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1765101600,"rateLimitType":"five_hour"},"uuid":"u","session_id":"s"}"#,
+        );
+        let limit = p.limit().expect("a limit");
+        assert_eq!(
+            limit.resets_at,
+            Some(ops_core::model::Timestamp(1_765_101_600_000))
+        );
+        assert!(limit.reason.contains("five_hour"), "{}", limit.reason);
+        p.line(r#"{"type":"rate_limit_event","rate_limit_info":{"status":"allowed"}}"#);
+        assert_eq!(p.limit(), None);
+    }
+
+    #[test]
     fn as_root_the_cli_gets_is_sandbox_unless_a_user_to_run_as_is_configured() {
         let sandboxed = |run_as| {
             let d = ClaudeDispatcher::new(
@@ -381,8 +479,21 @@ mod tests {
         let args = ClaudeConfig::default().args();
         let joined = args.join(" ");
         assert!(joined.starts_with(
-            "-p --input-format stream-json --output-format stream-json --verbose --model sonnet"
+            "-p --input-format stream-json --output-format stream-json --verbose --setting-sources project,local --disallowedTools EnterPlanMode,ExitPlanMode --model sonnet"
         ));
         assert!(joined.contains("--permission-mode acceptEdits --allowedTools Bash,Edit"));
+    }
+
+    #[test]
+    fn plan_mode_is_refused_naming_the_setting() {
+        let config = ClaudeConfig {
+            permission_mode: PermissionMode::Other("plan".into()),
+            ..ClaudeConfig::default()
+        };
+        let bench = Workbench::new(crate::worktree::WorktreeManager::new(
+            crate::worktree::WorktreeConfig::default(),
+        ));
+        let err = ClaudeDispatcher::new(bench, config).expect_err("plan mode refused");
+        assert!(err.to_string().contains("permission mode `plan`"), "{err}");
     }
 }

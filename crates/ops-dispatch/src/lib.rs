@@ -34,6 +34,7 @@ pub mod flags;
 pub mod gc;
 pub mod gemini;
 pub mod lease;
+mod limits;
 pub mod liveness;
 pub mod process;
 mod session;

@@ -10,6 +10,7 @@
 //! the files changed on the branch are listed — except in a review's throwaway
 //! worktree, which is removed with its branch once the agent has ended.
 
+use crate::limits::{self, Limit};
 use crate::liveness::{Activity, WorktreeWatcher};
 use crate::process::{self, ProcessSpec, Spawned};
 use crate::worktree::Worktree;
@@ -47,6 +48,33 @@ pub(crate) trait Protocol: Send + Sync + 'static {
     /// The cost reported, if any: the running total of the process so far.
     fn cost(&self) -> Option<f64> {
         None
+    }
+    /// The runtime's own error message (the API's `API Error: 400 …`), if it
+    /// reported one: a failure's reason, rather than the tail of its raw output.
+    fn error(&self) -> Option<String> {
+        None
+    }
+    /// A rate or usage limit the runtime said it hit (e.g. Claude Code's
+    /// `rate_limit_event`), beyond what its error text says.
+    fn limit(&self) -> Option<Limit> {
+        None
+    }
+}
+
+/// The status of an agent that failed with `reason`: a rate or usage limit when
+/// the protocol reported one or the reason is one of the APIs' limit errors.
+fn failed_status(protocol: &dyn Protocol, reason: String) -> AgentStatus {
+    let said = limits::classify(&reason);
+    match (protocol.limit(), said) {
+        (None, None) => AgentStatus::Failed { reason },
+        (Some(limit), None) => AgentStatus::RateLimited {
+            reason: limit.reason,
+            resets_at: limit.resets_at,
+        },
+        (reported, Some(said)) => AgentStatus::RateLimited {
+            reason,
+            resets_at: reported.and_then(|l| l.resets_at).or(said.resets_at),
+        },
     }
 }
 
@@ -450,7 +478,10 @@ impl Driver {
                 self.activity.touch();
                 let mut outcome = match self.protocol.verdict() {
                     Ok(summary) => self.outcome(AgentStatus::Succeeded, summary),
-                    Err(reason) => self.outcome(AgentStatus::Failed { reason }, String::new()),
+                    Err(reason) => {
+                        let status = failed_status(self.protocol.as_ref(), reason);
+                        self.outcome(status, String::new())
+                    }
                 };
                 self.finalize(&mut outcome).await;
                 if !self.keep_open {
@@ -514,9 +545,10 @@ impl Driver {
                     Err(reason) => failed(reason),
                 },
                 Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
-                    (Some(code), _) => {
-                        failed(format!("the agent exited with status {code} ({})", tail()))
-                    }
+                    (Some(code), _) => failed(match self.protocol.error() {
+                        Some(error) => format!("{error} (the agent exited with status {code})"),
+                        None => format!("the agent exited with status {code} ({})", tail()),
+                    }),
                     (None, Some(sig)) => failed(format!(
                         "the agent crashed: killed by signal {} ({})",
                         Signal::try_from(sig)
@@ -526,6 +558,10 @@ impl Driver {
                     )),
                     (None, None) => failed(format!("the agent ended abnormally ({})", tail())),
                 },
+            };
+            let status = match status {
+                AgentStatus::Failed { reason } => failed_status(self.protocol.as_ref(), reason),
+                other => other,
             };
             self.outcome(status, summary)
         };

@@ -4,11 +4,14 @@
 mod support;
 
 use ops_core::conformance::{DispatcherProbe, dispatcher as conformance};
-use ops_core::model::Mode;
+use ops_core::fake::FakeShipper;
+use ops_core::model::{AttemptOutcome, Mode, TaskStatus, Timestamp};
 use ops_core::seams::AgentStatus;
+use ops_core::{Engine, EngineConfig, Event, MemoryBoard, TaskStore};
 use ops_dispatch::{ClaudeConfig, ClaudeDispatcher, Workbench};
 use ops_testkit::anthropic::{FakeAnthropic, Reply};
 use ops_testkit::{TempRepo, claude_cli};
+use std::sync::Arc;
 use std::time::Duration;
 use support::*;
 use tokio::time::timeout;
@@ -156,4 +159,291 @@ async fn the_real_cli_passes_the_dispatcher_conformance_suite() {
         limit: Duration::from_secs(60),
     };
     conformance(&d, probe).await;
+}
+
+/// The Claude bench with the CLI's own retries off, so an API refusal reaches ops
+/// at once (a real CLI retries a 429 several times with backoff first).
+fn no_retry_bench(api: &FakeAnthropic, home: &std::path::Path) -> Workbench {
+    let mut b = claude_bench(api, home);
+    b.env = std::mem::take(&mut b.env).set("CLAUDE_CODE_MAX_RETRIES", "0");
+    b
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_from_the_api_is_a_rate_limit_not_a_failure() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let api = FakeAnthropic::start(vec![ops_testkit::anthropic::rate_limited()]).await;
+    let d = dispatcher(no_retry_bench(&api, home.path()));
+    let t = task(&repo, "rl1", "Limited");
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the CLI ends");
+    match &out.status {
+        AgentStatus::RateLimited { reason, resets_at } => {
+            assert!(reason.contains("429"), "{reason}");
+            assert_eq!(*resets_at, None);
+        }
+        other => panic!("a rate limit, got {other:?}\nrequests:\n{}", dump(&api)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_usage_limit_is_a_rate_limit_with_its_reset_time() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let reset = ops_core::model::Timestamp::now().0 / 1000 + 3600;
+    let api = FakeAnthropic::start(vec![ops_testkit::anthropic::usage_limit(reset)]).await;
+    let d = dispatcher(no_retry_bench(&api, home.path()));
+    let t = task(&repo, "rl2", "Used up");
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the CLI ends");
+    let log = std::fs::read_to_string(repo.work().join(".worktrees/.logs/rl2/attempt-1.log"))
+        .unwrap_or_default();
+    match &out.status {
+        AgentStatus::RateLimited { resets_at, .. } => assert_eq!(
+            *resets_at,
+            Some(ops_core::model::Timestamp(reset * 1000)),
+            "{out:?}\nlog:\n{log}"
+        ),
+        other => panic!("a rate limit, got {other:?}\nlog:\n{log}"),
+    }
+}
+
+/// An engine over a memory board running the real CLI through `dispatcher`, the
+/// fake shipper, one counted attempt per task and short rate-limit backoffs.
+fn claude_engine(
+    board: &Arc<MemoryBoard>,
+    dispatcher: ClaudeDispatcher,
+) -> (Engine, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    let engine = Engine::new(
+        board.clone(),
+        Arc::new(dispatcher),
+        Arc::new(FakeShipper::new()),
+    )
+    .with_config(EngineConfig {
+        max_attempts: 1,
+        checks_poll: Duration::from_millis(10),
+        board_poll: Duration::from_secs(3600),
+        stop_grace: Duration::from_secs(5),
+        rate_limit_backoff: Duration::from_millis(200),
+        ..EngineConfig::default()
+    });
+    let events = engine.events().subscribe();
+    (engine, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_529_and_a_429_then_success_complete_the_task_without_using_up_its_one_attempt() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "rl3");
+    let api = FakeAnthropic::start(vec![
+        ops_testkit::anthropic::overloaded(),
+        ops_testkit::anthropic::rate_limited(),
+        Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
+        Reply::Text("Wrote done.txt.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    board
+        .insert(task(&repo, "rl3", "Limited then fine"))
+        .await
+        .expect("seed");
+    let (engine, mut events) = claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
+    let stamp = timestamped(&mut events);
+    let report = timeout(Duration::from_secs(120), engine.run())
+        .await
+        .expect("the run ends")
+        .expect("run");
+    let t = board.get(&t_id("rl3")).await.expect("get").expect("task");
+    assert_eq!(
+        t.status,
+        TaskStatus::Completed,
+        "{t:#?}\nrequests:\n{}",
+        dump(&api)
+    );
+    assert_eq!(report.completed, 1);
+    assert_eq!(t.counted_attempts(), 0, "no attempt failed");
+    let outcomes: Vec<_> = t.attempts.iter().map(|a| a.outcome.clone()).collect();
+    assert!(
+        matches!(
+            outcomes.as_slice(),
+            [
+                Some(AttemptOutcome::RateLimited { .. }),
+                Some(AttemptOutcome::RateLimited { .. }),
+                Some(AttemptOutcome::Shipped)
+            ]
+        ),
+        "{outcomes:?}"
+    );
+    let paused: Vec<String> = stamp
+        .await
+        .expect("the events")
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Event::RuntimePaused {
+                runtime, reason, ..
+            } => Some(format!("{runtime}: {reason}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paused.len(), 2, "{paused:?}");
+    assert!(
+        paused[0].starts_with("claude: API Error") && paused[0].contains("529"),
+        "{paused:?}"
+    );
+    assert!(paused[1].contains("429"), "{paused:?}");
+    assert!(wt.join("done.txt").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_usage_limit_pauses_the_runtime_until_its_reset_time_and_the_task_then_ships() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    // Far enough ahead that the CLI reaches the API before it.
+    let reset_secs = Timestamp::now().0 / 1000 + 8;
+    let reset = Timestamp(reset_secs * 1000);
+    let api = FakeAnthropic::start(vec![
+        ops_testkit::anthropic::usage_limit(reset_secs),
+        Reply::Text("Nothing left to change.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    board
+        .insert(task(&repo, "rl4", "Used up then fine"))
+        .await
+        .expect("seed");
+    let (engine, mut events) = claude_engine(&board, dispatcher(no_retry_bench(&api, home.path())));
+    let stamp = timestamped(&mut events);
+    let report = timeout(Duration::from_secs(120), engine.run())
+        .await
+        .expect("the run ends")
+        .expect("run");
+    assert_eq!(report.completed, 1, "{report:?}\nrequests:\n{}", dump(&api));
+    let events = stamp.await.expect("the events");
+    let until = events
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::RuntimePaused { until, .. } => Some(*until),
+            _ => None,
+        })
+        .expect("the runtime was paused");
+    assert_eq!(until, reset, "paused until the reset the API named");
+    let resumed = events
+        .iter()
+        .find(|(_, e)| matches!(e, Event::RuntimeResumed { runtime } if runtime == "claude"))
+        .map(|(at, _)| *at)
+        .expect("the runtime resumed");
+    let second_start = events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::AgentStarted { .. }))
+        .nth(1)
+        .map(|(at, _)| *at)
+        .expect("a second agent started");
+    assert!(resumed >= reset && second_start >= resumed, "{events:?}");
+    let t = board.get(&t_id("rl4")).await.expect("get").expect("task");
+    assert_eq!(t.counted_attempts(), 0);
+}
+
+/// Collects `events` with their arrival times until the engine is dropped.
+fn timestamped(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> tokio::task::JoinHandle<Vec<(Timestamp, Event)>> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::mem::swap(events, &mut rx);
+    drop(tx);
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(e) = rx.recv().await {
+            seen.push((Timestamp::now(), e));
+        }
+        seen
+    })
+}
+
+fn t_id(s: &str) -> ops_core::model::TaskId {
+    ops_core::model::TaskId::new(s).expect("valid id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background_tasks() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let marker = home.path().join("hook-ran");
+    let touch = |event: &str| {
+        serde_json::json!([{ "matcher": "*", "hooks": [{
+            "type": "command",
+            "command": format!("echo {event} >> {}", marker.display()),
+        }]}])
+    };
+    let settings = serde_json::json!({ "hooks": {
+        "SessionStart": touch("SessionStart"),
+        "UserPromptSubmit": touch("UserPromptSubmit"),
+        "PreToolUse": touch("PreToolUse"),
+        "Stop": touch("Stop"),
+    }});
+    std::fs::create_dir_all(home.path().join(".claude")).expect("~/.claude");
+    std::fs::write(
+        home.path().join(".claude/settings.json"),
+        settings.to_string(),
+    )
+    .expect("settings.json");
+    let wt = worktree_of(&repo, "h1");
+    let api = FakeAnthropic::start(vec![
+        Reply::bash("printf '%s' \"$CLAUDE_CODE_DISABLE_BACKGROUND_TASKS\" > bg.txt"),
+        Reply::Text("Recorded the setting.".into()),
+    ])
+    .await;
+    let d = dispatcher(claude_bench(&api, home.path()));
+    let t = task(&repo, "h1", "Harden");
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the CLI ends");
+    assert_eq!(
+        out.status,
+        AgentStatus::Succeeded,
+        "{out:?}\n{}",
+        dump(&api)
+    );
+    assert!(
+        !marker.exists(),
+        "a hook from the user's home ran: {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.join("bg.txt")).expect("bg.txt"),
+        "1",
+        "background tasks are off"
+    );
+    let tools: Vec<String> = api
+        .requests()
+        .iter()
+        .filter(|r| r.is_agent_turn())
+        .flat_map(|r| {
+            r.body["tools"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| t["name"].as_str().map(String::from))
+        })
+        .collect();
+    assert!(tools.iter().any(|t| t == "Bash"), "{tools:?}");
+    assert!(
+        !tools
+            .iter()
+            .any(|t| t == "ExitPlanMode" || t == "EnterPlanMode"),
+        "plan mode is not offered: {tools:?}"
+    );
 }

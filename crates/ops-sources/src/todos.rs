@@ -122,7 +122,8 @@ struct Todo {
 impl Todo {
     /// The finding for this todo, without priority, fingerprint and edges.
     fn finding(&self, source: &str, alias: &str) -> Finding {
-        let mut detail = format!("todo from {}\n", self.origin);
+        // The todo's own text is what to do; where it came from follows.
+        let mut detail = format!("{}\n\n(todo from {})\n", self.title, self.origin);
         if let Some(id) = &self.id {
             detail.push_str(&format!("id: {id}\n"));
         }

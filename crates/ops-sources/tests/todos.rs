@@ -222,3 +222,19 @@ async fn a_command_line_todo_repeating_a_file_todo_that_has_an_id_is_left_to_the
     let found = given.audit(&p).await.expect("audit");
     assert!(found.is_empty(), "one todo, one task: {found:#?}");
 }
+
+#[tokio::test]
+async fn a_todos_detail_begins_with_its_own_text_so_the_brief_says_what_to_do() {
+    let dir = checkout_with("- [ ] Ship the docs {#docs}\n");
+    let p = project(&[dir.path()]);
+    let src = TodoSource::command_line(vec![("app".into(), "Write the changelog".into())]);
+    let given = src.audit(&p).await.expect("audit");
+    let files = TodoSource::files().audit(&p).await.expect("audit");
+    for (found, title) in [(&given, "Write the changelog"), (&files, "Ship the docs")] {
+        let detail = &by_title(found, title).detail;
+        assert!(
+            detail.starts_with(&format!("{title}\n")),
+            "the todo's text comes first: {detail:?}"
+        );
+    }
+}

@@ -132,3 +132,47 @@ async fn handle(
         .into_iter()
         .map(|(name, data)| (Some(name.to_string()), data.to_string())))
 }
+
+/// A 429 as the API sends it for a per-minute rate limit (no reset time).
+pub fn rate_limited() -> Reply {
+    Reply::Fail(
+        Failure::new(
+            429,
+            error_body(
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit",
+            ),
+        )
+        .header("retry-after", "1"),
+    )
+}
+
+/// A 529: the API is overloaded.
+pub fn overloaded() -> Reply {
+    Reply::Fail(Failure::new(
+        529,
+        error_body("overloaded_error", "Overloaded"),
+    ))
+}
+
+/// A 429 refusing the request for a usage limit that resets at `resets_at` (Unix
+/// seconds), with the unified rate-limit headers Claude Code reads into its
+/// `rate_limit_event`.
+pub fn usage_limit(resets_at: u64) -> Reply {
+    let reset = resets_at.to_string();
+    let message = format!(
+        "usage limit reached; your limit resets at {}",
+        ops_core::model::Timestamp(resets_at.saturating_mul(1000)).to_rfc3339()
+    );
+    Reply::Fail(
+        Failure::new(429, error_body("rate_limit_error", &message))
+            .header("anthropic-ratelimit-unified-status", "rejected")
+            .header("anthropic-ratelimit-unified-reset", &reset)
+            .header(
+                "anthropic-ratelimit-unified-representative-claim",
+                "five_hour",
+            )
+            .header("anthropic-ratelimit-unified-5h-status", "rejected")
+            .header("anthropic-ratelimit-unified-5h-reset", &reset),
+    )
+}

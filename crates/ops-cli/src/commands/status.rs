@@ -7,9 +7,9 @@
 
 use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
-use crate::render::{dollars, task_cost};
+use crate::render::{dollars, moment, task_cost};
 use crate::state_dir;
-use ops_core::model::{Mode, Priority, Task, TaskId, TaskStatus};
+use ops_core::model::{Mode, Priority, Task, TaskId, TaskStatus, Timestamp};
 use ops_core::{SqliteBoard, TaskGraph, TaskStore};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +47,7 @@ pub fn render(tasks: &[Task], global: &GlobalArgs) -> Result<String, CliError> {
     if global.verbosity() >= Verbosity::Normal && !rows.is_empty() {
         text.push_str(&counts(&rows));
     }
+    text.push_str(&pauses(tasks, Timestamp::now()));
     Ok(text)
 }
 
@@ -159,6 +160,31 @@ fn table(rows: &[TaskRow<'_>]) -> String {
     text
 }
 
+/// One line per agent runtime a rate or usage limit holds at `now` (the latest
+/// limit its tasks recorded): `claude waits until 2026-12-07 12:00:00 UTC: a rate
+/// or usage limit (hit by t3: …)`.
+fn pauses(tasks: &[Task], now: Timestamp) -> String {
+    let mut latest: BTreeMap<&str, (Timestamp, &TaskId, &str)> = BTreeMap::new();
+    for t in tasks {
+        if let Some((runtime, until, reason)) = t.rate_limit().filter(|(_, u, _)| *u > now) {
+            let e = latest.entry(runtime).or_insert((until, &t.id, reason));
+            if until > e.0 {
+                *e = (until, &t.id, reason);
+            }
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(runtime, (until, task, reason))| {
+            format!(
+                "{runtime} waits until {}: a rate or usage limit (hit by {task}: {})\n",
+                moment(until),
+                super::one_line(reason, REASON_WIDTH)
+            )
+        })
+        .collect()
+}
+
 /// `4 tasks: 2 pending, 1 in_progress, 1 completed`, in lifecycle order.
 fn counts(rows: &[TaskRow<'_>]) -> String {
     let per_status: Vec<String> = TaskStatus::ALL
@@ -194,5 +220,38 @@ mod tests {
         ];
         let rows = rows(&tasks).expect("no edges");
         assert_eq!(counts(&rows), "2 tasks: 1 pending, 1 completed\n");
+    }
+
+    #[test]
+    fn a_runtime_held_by_a_rate_limit_is_named_with_until_when_and_a_past_one_is_not() {
+        use ops_core::model::{Attempt, AttemptOutcome};
+        let limited = |name: &str, until: Timestamp| {
+            let mut t = Task::new(TaskId::new(name).expect("valid"), name, "p", "r");
+            t.attempts.push(Attempt {
+                number: 1,
+                brief: String::new(),
+                started_at: Timestamp(0),
+                ended_at: Some(Timestamp(0)),
+                summary: None,
+                cost_usd: None,
+                outcome: Some(AttemptOutcome::RateLimited {
+                    runtime: "claude".into(),
+                    reason: "usage limit reached".into(),
+                    until,
+                }),
+            });
+            t
+        };
+        let now = Timestamp(1_767_225_600_000);
+        let tasks = [
+            limited("t1", Timestamp(now.0 + 60_000)),
+            limited("t2", Timestamp(now.0 + 3_600_000)),
+            limited("t3", Timestamp(now.0 - 1)),
+        ];
+        assert_eq!(
+            pauses(&tasks, now),
+            "claude waits until 2026-01-01 01:00:00 UTC: a rate or usage limit (hit by t2: usage limit reached)\n"
+        );
+        assert_eq!(pauses(&tasks[2..], now), "");
     }
 }

@@ -22,9 +22,16 @@ pub fn dollars(usd: f64) -> String {
     format!("${usd:.2}")
 }
 
-/// `$0.0123`: dollars to a hundredth of a cent, for one agent's spend.
+/// `$0.0042`, `$1.50`: one agent's spend with enough digits to tell small
+/// costs apart (up to six decimals, trailing zeros dropped, at least cents).
 pub fn fine_dollars(usd: f64) -> String {
-    format!("${usd:.4}")
+    let text = format!("{usd:.6}");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut frac = frac.trim_end_matches('0').to_string();
+    while frac.len() < 2 {
+        frac.push('0');
+    }
+    format!("${whole}.{frac}")
 }
 
 #[cfg(test)]
@@ -61,5 +68,9 @@ mod tests {
         );
         assert_eq!(dollars(0.755), "$0.76");
         assert_eq!(fine_dollars(0.0123), "$0.0123");
+        assert_eq!(fine_dollars(0.0042), "$0.0042");
+        assert_eq!(fine_dollars(0.000_042), "$0.000042");
+        assert_eq!(fine_dollars(1.5), "$1.50");
+        assert_eq!(fine_dollars(0.0), "$0.00");
     }
 }

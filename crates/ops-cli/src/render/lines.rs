@@ -16,6 +16,12 @@ pub fn clock(at: Timestamp) -> String {
     at.to_rfc3339()[11..19].to_owned()
 }
 
+/// `2026-12-07 12:00:00 UTC`: a moment people are told to wait for.
+pub fn moment(at: Timestamp) -> String {
+    let text = at.to_rfc3339().replacen('T', " ", 1);
+    format!("{} UTC", text.trim_end_matches('Z'))
+}
+
 /// The line for `event` (without the time), details cut to `detail_width`.
 pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width: usize) -> String {
     let d = |text: &str| one_line(text, detail_width);
@@ -60,13 +66,19 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             task,
             attempt,
             runtime,
-        } => format!("{task} agent {runtime} #{attempt} started"),
+        } => {
+            let steered = board
+                .iter()
+                .any(|t| t.id == *task && t.mode == ops_core::model::Mode::Team);
+            let how = if steered { ", steered" } else { "" };
+            format!("{runtime} started on {task} (attempt {attempt}{how})")
+        }
         Event::AgentAsked {
             task,
             attempt,
             idle_secs,
         } => format!(
-            "{task} agent {} #{attempt} quiet for {idle_secs}s: asked whether it is stuck",
+            "{} quiet on {task} (attempt {attempt}) for {idle_secs}s: asked whether it is stuck",
             runtime(task)
         ),
         Event::UpstreamDelivered { task, from } => {
@@ -77,7 +89,7 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             attempt,
             idle_secs,
         } => format!(
-            "{task} agent {} #{attempt} stalled: no activity for {idle_secs}s, stopped",
+            "{} stalled on {task} (attempt {attempt}): no activity for {idle_secs}s, stopped",
             runtime(task)
         ),
         Event::AgentFinished {
@@ -88,16 +100,18 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
             cost_usd,
         } => {
             let how = if *succeeded { "ok" } else { "failed" };
-            let cost = cost_usd.map(|c| format!(" ({})", fine_dollars(c)));
+            let cost = match cost_usd {
+                Some(c) => fine_dollars(*c),
+                None => "cost n/a".into(),
+            };
             let summary = if *succeeded {
                 String::new()
             } else {
                 with(summary)
             };
             format!(
-                "{task} agent {} #{attempt} finished: {how}{}{summary}",
-                runtime(task),
-                cost.unwrap_or_default()
+                "{} finished on {task} (attempt {attempt}): {how} ({cost}){summary}",
+                runtime(task)
             )
         }
         Event::GateJudged {
@@ -157,6 +171,19 @@ pub fn describe(event: &Event, board: &[Task], progress: &Progress, detail_width
         Event::FollowUpAdded { after, task, title } => {
             format!("{after} follow-up {task} added{}", with(title))
         }
+        Event::RuntimePaused {
+            runtime,
+            task,
+            until,
+            reason,
+        } => format!(
+            "{runtime} paused until {} by a rate or usage limit (hit by {task}; the attempt does not count){}",
+            moment(*until),
+            with(reason)
+        ),
+        Event::RuntimeResumed { runtime } => {
+            format!("{runtime} resumed: its rate or usage limit has reset")
+        }
         Event::Retrying {
             task,
             attempt,
@@ -196,6 +223,9 @@ pub fn halt_text(reason: &HaltReason) -> &'static str {
         HaltReason::WaveLimit => "the wave limit (--max-waves) was reached",
         HaltReason::Interrupted => "interrupted",
         HaltReason::BudgetSpent => "the budget is spent",
+        HaltReason::RateLimited => {
+            "only work for an agent runtime paused by a rate or usage limit is left (--no-wait)"
+        }
     }
 }
 

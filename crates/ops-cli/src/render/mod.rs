@@ -14,11 +14,13 @@
 //!   rows to its height (`LINES`, else the terminal's, else 40; completed tasks
 //!   give way first, then the last rows, and
 //!   a line says how many are not shown). Warnings, interrupts, the
-//!   budget running out, retries (with why) and follow-ups print above the table
+//!   budget running out, retries (with why), a runtime paused by a rate or usage
+//!   limit or resumed, and follow-ups print above the table; the counts line says
+//!   which runtime is paused until when
 //!   (`-v`: every event's line does). `-q`: no table, only warnings.
 //! * **Lines** (no terminal): one line per event, `HH:MM:SS` (UTC) first:
 //!   `12:03:04 ops-todo-1a2b in_progress → auditing`,
-//!   `12:03:09 ops-todo-1a2b agent claude #1 finished: ok ($0.0123)`,
+//!   `12:03:09 claude finished on ops-todo-1a2b (attempt 1): ok ($0.0123)`,
 //!   `12:05:00 ops-todo-1a2b merged into dev (abc1234)`,
 //!   `12:05:02 promoted dev → main in /src/web (def5678)`. `-q`: only warnings;
 //!   `-v`: details (reasons, summaries) are not cut.
@@ -31,7 +33,7 @@
 //! ```text
 //! {"event":"report",
 //!  "mode":"subagents"|"teams"|"hybrid",
-//!  "halt":"all_done"|"only_blocked_work"|"wave_limit"|"interrupted"|"budget_spent",
+//!  "halt":"all_done"|"only_blocked_work"|"wave_limit"|"interrupted"|"budget_spent"|"rate_limited",
 //!  "completed":["<task id>",...],                 completed tasks on the board in scope
 //!  "shipped":[{"task":"<id>","pr":"<change>"|null}],  merged by this run
 //!  "promoted":[{"repo":"<path>","outcome":{"result":"promoted","sha":".."}
@@ -58,6 +60,7 @@ mod report;
 mod table;
 
 pub use cost::{dollars, task_cost};
+pub use lines::moment;
 
 use crate::cli::Verbosity;
 use ops_core::model::{Task, Timestamp};
@@ -249,6 +252,8 @@ impl LiveView {
                             | Event::Interrupted { .. }
                             | Event::BudgetSpent { .. }
                             | Event::Retrying { .. }
+                            | Event::RuntimePaused { .. }
+                            | Event::RuntimeResumed { .. }
                             | Event::FollowUpAdded { .. }
                     );
                 self.board = board.to_vec();

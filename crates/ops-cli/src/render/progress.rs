@@ -19,6 +19,8 @@ pub struct Progress {
     pub follow_ups: Vec<FollowUp>,
     /// Dollars the agents of this run reported.
     pub spent_usd: f64,
+    /// Agent runtimes paused by a rate or usage limit, and until when.
+    pub paused: BTreeMap<String, ops_core::model::Timestamp>,
 }
 
 /// What the events said about one task.
@@ -107,6 +109,12 @@ impl Progress {
             Event::BudgetSpent { spent_usd, .. } => {
                 // The engine's count is the authority; ours only adds up what we saw.
                 self.spent_usd = self.spent_usd.max(*spent_usd);
+            }
+            Event::RuntimePaused { runtime, until, .. } => {
+                self.paused.insert(runtime.clone(), *until);
+            }
+            Event::RuntimeResumed { runtime } => {
+                self.paused.remove(runtime);
             }
             _ => {}
         }

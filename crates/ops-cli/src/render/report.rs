@@ -115,6 +115,9 @@ fn next_steps(report: &RunReport) -> String {
         HaltReason::BudgetSpent => {
             "; raise the budget (--budget-usd or [engine] budget_usd) and run `ops run` again"
         }
+        HaltReason::RateLimited => {
+            "; the agent runtime is paused by a rate or usage limit: run `ops run` again after it resets (or without --no-wait, which waits)"
+        }
         _ if left > 0 => "; run `ops run` again to go on",
         _ => "; blocked tasks need a human (see the reasons above)",
     });

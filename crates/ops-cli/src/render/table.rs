@@ -153,6 +153,12 @@ pub fn counts(info: &RunInfo, progress: &Progress, board: &[Task]) -> String {
         }
         None => {}
     }
+    for (runtime, until) in &progress.paused {
+        text.push_str(&format!(
+            " · {runtime} paused until {} (rate or usage limit)",
+            super::lines::moment(*until)
+        ));
+    }
     text
 }
 

@@ -73,6 +73,15 @@ pub struct EngineConfig {
     /// [`EngineConfig::projects`] (`--fires-only`). The scope grows with every
     /// task the board's feed brings, so P0 tasks added while running (follow-ups) join.
     pub fires_only: bool,
+    /// With nothing else to do while a runtime is paused by a rate or usage limit,
+    /// wait for the pause to end (default true); `false` (`--no-wait`) halts the
+    /// run with [`crate::HaltReason::RateLimited`] instead.
+    pub wait_for_rate_limits: bool,
+    /// The pause after a rate limit that names no reset time, doubled for each
+    /// limit in a row (default 60 s).
+    pub rate_limit_backoff: Duration,
+    /// The longest such pause (default 30 min).
+    pub rate_limit_backoff_max: Duration,
 }
 
 impl Default for EngineConfig {
@@ -95,6 +104,9 @@ impl Default for EngineConfig {
             budget_usd: None,
             projects: None,
             fires_only: false,
+            wait_for_rate_limits: true,
+            rate_limit_backoff: Duration::from_secs(60),
+            rate_limit_backoff_max: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -125,10 +137,18 @@ impl EngineConfig {
             ("checks_poll", self.checks_poll),
             ("stall_after", self.stall_after),
             ("status_check_grace", self.status_check_grace),
+            ("rate_limit_backoff", self.rate_limit_backoff),
         ] {
             if d < Duration::from_millis(3) {
                 return bad(field, ms(d), "at least 3ms");
             }
+        }
+        if self.rate_limit_backoff_max < self.rate_limit_backoff {
+            return bad(
+                "rate_limit_backoff_max",
+                ms(self.rate_limit_backoff_max),
+                "at least rate_limit_backoff",
+            );
         }
         if let Some(budget) = self.budget_usd
             && !(budget.is_finite() && budget > 0.0)

@@ -9,6 +9,7 @@
 
 pub mod brief;
 mod config;
+mod pause;
 mod pipeline;
 mod promote;
 pub mod queue;
@@ -56,6 +57,8 @@ pub(crate) struct Ctx {
     config: EngineConfig,
     /// Running team agents (team mode).
     team: team::Team,
+    /// Runtimes paused by a rate or usage limit.
+    pauses: pause::Pauses,
     /// Dollars the agents of this run reported (the budget counts these).
     spent_usd: std::sync::Mutex<f64>,
     /// Removes secrets from agent output passed on to other agents.
@@ -223,6 +226,7 @@ impl Engine {
                 events: EventBus::new(),
                 config: EngineConfig::default(),
                 team: team::Team::default(),
+                pauses: pause::Pauses::default(),
                 spent_usd: std::sync::Mutex::new(0.0),
                 redactor: crate::secret::Redactor::from_process_env(),
             }),

@@ -272,6 +272,9 @@ async fn agent_turn(
                 }),
                 agent,
             ),
+            AgentStatus::RateLimited { reason, resets_at } => {
+                (Some(rate_limited(ctx, &task.id, reason, *resets_at)), agent)
+            }
         },
         AgentEnd::Stalled { idle_secs, agent } => {
             ctx.events.emit(Event::AgentStalled {
@@ -297,12 +300,17 @@ async fn agent_turn(
         attempt: number,
         succeeded: outcome.is_none(),
         summary: match &agent.status {
-            AgentStatus::Failed { reason } => reason.clone(),
+            AgentStatus::Failed { reason } | AgentStatus::RateLimited { reason, .. } => {
+                reason.clone()
+            }
             _ => agent.summary.clone(),
         },
         cost_usd: agent.cost_usd,
     });
     ctx.add_spent(&task.id, agent.cost_usd);
+    if !matches!(outcome, Some(AttemptOutcome::RateLimited { .. })) {
+        ctx.pauses.cleared(ctx.dispatcher.name());
+    }
     let mut task = task;
     if let Some(a) = task.open_attempt_mut() {
         a.summary = Some(agent.summary.clone()).filter(|s| !s.is_empty());
@@ -329,6 +337,34 @@ async fn agent_turn(
                 ctx.commit(task, TaskStatus::Auditing, None).await?,
             )))
         }
+    }
+}
+
+/// Pauses the runtime that hit a rate or usage limit (until `resets_at`, else for
+/// the backoff) and says so; the attempt's outcome, which does not count.
+fn rate_limited(
+    ctx: &Ctx,
+    task: &TaskId,
+    reason: &str,
+    resets_at: Option<Timestamp>,
+) -> AttemptOutcome {
+    let runtime = ctx.dispatcher.name().to_string();
+    let until = ctx.pauses.pause(
+        &runtime,
+        resets_at,
+        ctx.config.rate_limit_backoff,
+        ctx.config.rate_limit_backoff_max,
+    );
+    ctx.events.emit(Event::RuntimePaused {
+        runtime: runtime.clone(),
+        task: task.clone(),
+        until,
+        reason: reason.to_string(),
+    });
+    AttemptOutcome::RateLimited {
+        runtime,
+        reason: reason.to_string(),
+        until,
     }
 }
 

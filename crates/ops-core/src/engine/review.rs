@@ -141,6 +141,9 @@ impl SecurityReview {
             AgentStatus::Stopped => ReviewVerdict::NoVerdict {
                 reason: "the reviewer was stopped before a verdict".into(),
             },
+            AgentStatus::RateLimited { reason, .. } => ReviewVerdict::NoVerdict {
+                reason: format!("the reviewer's runtime hit a rate or usage limit: {reason}"),
+            },
         };
         Reviewed {
             verdict,

@@ -107,6 +107,7 @@ impl Run {
                     }
                 }
                 _ = poll.tick() => {}
+                () = super::pause::next_end(&self.ctx.pauses) => {}
             }
             // Drain whatever else arrived so one board read serves them all.
             while let Ok(note) = self.notes.try_recv() {
@@ -125,7 +126,8 @@ impl Run {
         self.settle_blocks().await?;
         self.take_over_orphans().await?;
         self.watch_budget();
-        if self.interrupts == 0 && !self.budget_spent {
+        self.watch_pauses();
+        if self.interrupts == 0 && !self.budget_spent && !self.runtime_paused() {
             self.dispatch().await?;
         }
         Ok(if self.running.is_empty() {
@@ -404,6 +406,32 @@ impl Run {
         failed.map_or(Ok(()), Err)
     }
 
+    /// Takes up the rate or usage limits recorded on the board (first pass only)
+    /// and says which pauses began and ended.
+    fn watch_pauses(&self) {
+        let restored = self.ctx.pauses.restore(self.schedule.scoped_tasks());
+        for (runtime, task, until, reason) in restored {
+            self.ctx.events.emit(Event::RuntimePaused {
+                runtime: runtime.to_string(),
+                task: task.clone(),
+                until,
+                reason: reason.to_string(),
+            });
+        }
+        for runtime in self.ctx.pauses.take_ended() {
+            self.ctx.events.emit(Event::RuntimeResumed { runtime });
+        }
+    }
+
+    /// Whether the runtime the tasks run on is paused by a rate or usage limit:
+    /// then nothing starts until the pause ends.
+    fn runtime_paused(&self) -> bool {
+        self.ctx
+            .pauses
+            .paused_until(self.ctx.dispatcher.name())
+            .is_some()
+    }
+
     fn spawn(&mut self, task: Task, with_agent: bool) {
         let id = task.id.clone();
         let ctx = Arc::clone(&self.ctx);
@@ -438,7 +466,9 @@ impl Run {
             return None;
         }
         if s.any_ready() {
-            return None;
+            // Ready work for a paused runtime: wait for the pause, unless told not to.
+            return (self.runtime_paused() && !self.ctx.config.wait_for_rate_limits)
+                .then_some(HaltReason::RateLimited);
         }
         if s.any_beyond_wave_limit() {
             return Some(HaltReason::WaveLimit);

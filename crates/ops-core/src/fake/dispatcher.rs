@@ -29,6 +29,12 @@ pub enum FakeAgent {
         /// Why it fails.
         reason: String,
     },
+    /// Ends at once refused by a rate or usage limit that resets `resets_in` from
+    /// now (wall clock), or names no reset time.
+    RateLimited {
+        /// When the limit resets, from now.
+        resets_in: Option<Duration>,
+    },
     /// Never shows activity again and never ends until stopped.
     Hang,
     /// Waits (showing no activity) until it receives a message, then succeeds.
@@ -239,6 +245,16 @@ async fn play(
             activity_every,
         } => (duration, activity_every, None),
         FakeAgent::Fail { duration, reason } => (duration, None, Some(reason)),
+        FakeAgent::RateLimited { resets_in } => {
+            let status = AgentStatus::RateLimited {
+                reason: "API Error: 429 rate_limit_error".into(),
+                resets_at: resets_in.map(|d| crate::model::Timestamp::now().plus(d)),
+            };
+            return AgentOutcome {
+                cost_usd: None,
+                ..outcome(status, "")
+            };
+        }
         FakeAgent::Answer(text) => {
             touch();
             return outcome(AgentStatus::Succeeded, &text);

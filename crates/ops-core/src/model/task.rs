@@ -157,6 +157,17 @@ pub enum AttemptOutcome {
         /// What stopped it.
         reason: String,
     },
+    /// The agent's runtime hit a rate or usage limit (HTTP 429, 529 overloaded, a
+    /// usage limit): the runtime is paused until `until`; does not count against
+    /// the attempt limit.
+    RateLimited {
+        /// The runtime (`claude`, ...).
+        runtime: String,
+        /// What the runtime said.
+        reason: String,
+        /// Until when the runtime is paused (its reset time, or ops' backoff).
+        until: Timestamp,
+    },
     /// The security review gave no verdict: the task is blocked; does not count
     /// against the attempt limit (the work was not judged).
     Unreviewed {
@@ -172,6 +183,7 @@ impl AttemptOutcome {
             self,
             AttemptOutcome::Shipped
                 | AttemptOutcome::Interrupted { .. }
+                | AttemptOutcome::RateLimited { .. }
                 | AttemptOutcome::Unreviewed { .. }
         )
     }
@@ -181,6 +193,9 @@ impl AttemptOutcome {
         match self {
             AttemptOutcome::Shipped => "shipped".into(),
             AttemptOutcome::AgentFailed { reason } => format!("the agent failed: {reason}"),
+            AttemptOutcome::Stalled { idle_secs, partial } if partial.trim().is_empty() => {
+                format!("stalled after {idle_secs}s without activity")
+            }
             AttemptOutcome::Stalled { idle_secs, partial } => {
                 format!("stalled after {idle_secs}s without activity; partial progress: {partial}")
             }
@@ -189,6 +204,14 @@ impl AttemptOutcome {
             }
             AttemptOutcome::ShipFailed { detail } => format!("shipping failed: {detail}"),
             AttemptOutcome::Interrupted { reason } => format!("interrupted: {reason}"),
+            AttemptOutcome::RateLimited {
+                runtime,
+                reason,
+                until,
+            } => format!(
+                "the {runtime} runtime hit a rate or usage limit ({reason}); it waits until {} (this attempt does not count)",
+                until.to_rfc3339()
+            ),
             AttemptOutcome::Unreviewed { reason } => {
                 format!("the security review gave no verdict: {reason}")
             }
@@ -355,6 +378,23 @@ impl Task {
             })
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The rate or usage limit the task's last attempt hit, while it is still
+    /// pending: `(runtime, until, reason)`. What `ops status` shows and what a new
+    /// run waits for, so a limit outlives the run that hit it.
+    pub fn rate_limit(&self) -> Option<(&str, Timestamp, &str)> {
+        if self.status != TaskStatus::Pending {
+            return None;
+        }
+        match self.attempts.last()?.outcome.as_ref()? {
+            AttemptOutcome::RateLimited {
+                runtime,
+                reason,
+                until,
+            } => Some((runtime, *until, reason)),
+            _ => None,
+        }
     }
 
     /// The branch the task's work goes on: `ops/<id>-<slug of the title>`.
@@ -648,5 +688,25 @@ mod tests {
         assert!(t.shipped());
         t.attempts.clear();
         assert!(!t.shipped(), "completed as already done");
+    }
+
+    #[test]
+    fn a_stall_without_partial_progress_says_no_empty_partial_progress() {
+        let stalled = |partial: &str| AttemptOutcome::Stalled {
+            idle_secs: 900,
+            partial: partial.into(),
+        };
+        assert_eq!(
+            stalled("").describe(),
+            "stalled after 900s without activity"
+        );
+        assert_eq!(
+            stalled("  \n").describe(),
+            "stalled after 900s without activity"
+        );
+        assert_eq!(
+            stalled("wrote half of it").describe(),
+            "stalled after 900s without activity; partial progress: wrote half of it"
+        );
     }
 }

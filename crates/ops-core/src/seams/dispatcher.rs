@@ -1,7 +1,7 @@
 //! `Dispatcher`: starts an agent on a brief and hands back a running-agent handle.
 
 use crate::error::Result;
-use crate::model::{Task, TaskId};
+use crate::model::{Task, TaskId, Timestamp};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -62,6 +62,15 @@ pub enum AgentStatus {
     },
     /// `stop` ended it.
     Stopped,
+    /// The runtime refused to go on because of a rate or usage limit (HTTP 429, 529
+    /// overloaded, Claude Code's `rate_limit_event`, "usage limit reached"): not
+    /// the agent's fault. The engine pauses the runtime and does not count the attempt.
+    RateLimited {
+        /// What the runtime said (the API's own message).
+        reason: String,
+        /// When the limit resets, if the runtime said.
+        resets_at: Option<Timestamp>,
+    },
 }
 
 /// The result of one agent run.

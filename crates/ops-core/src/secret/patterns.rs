@@ -152,7 +152,8 @@ fn prefixed_token(bytes: &[u8], i: usize) -> Option<TokenMatch> {
 /// A private key block at `i`: from its BEGIN line to the end of its END line
 /// (or only the BEGIN line when no END follows).
 fn private_key(text: &str, i: usize) -> Option<TokenMatch> {
-    if !text[i..].starts_with("-----BEGIN ") {
+    // `i` is a byte offset of the scan, not always a char boundary.
+    if !text.get(i..)?.starts_with("-----BEGIN ") {
         return None;
     }
     let line_end = text[i..].find('\n').map_or(text.len(), |n| i + n);
@@ -329,6 +330,13 @@ pub fn is_secret_file(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_with_multibyte_characters_is_scanned_without_a_panic() {
+        // Claude Code's own stream-json lines carry "—" and "·".
+        let line = "file state is current — no need · to read it back -----BEGIN x";
+        assert!(find_tokens(line).is_empty());
+    }
 
     /// One token of `kind`'s family per line: each is found with its kind.
     fn found_kinds(text: &str) -> Vec<&'static str> {

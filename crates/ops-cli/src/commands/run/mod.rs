@@ -51,7 +51,7 @@ pub fn run(
     }
     let scope = scope::load(global, args.project.as_deref())?;
     match choice {
-        Choice::DryRun => plan::show(global, &scope, args.fires_only, &[], out, err),
+        Choice::DryRun => plan::show(global, &scope, args.fires_only, &args.todos, out, err),
         Choice::Quit => Ok(()),
         Choice::Run(mode) => {
             let started = Started {
@@ -90,7 +90,7 @@ impl Started<'_> {
         let projects = &scope.context.projects;
         let agent = wiring::agent(&scope.settings.engine, args)?;
         let dispatcher = wiring::dispatcher(&agent, projects, scope.secrets.redactor())?;
-        let planned = plan::onto_board(global, scope, args.fires_only, &[])?;
+        let planned = plan::onto_board(global, scope, args.fires_only, &args.todos)?;
         planned.warn(global, scope, err)?;
         if self.has_team_tasks(&planned.tasks) && !dispatcher.capabilities().steerable {
             let text = format!(
@@ -228,6 +228,8 @@ fn warn(global: &GlobalArgs, err: &mut dyn Write, text: &str) -> Result<(), CliE
 fn outcome(halt: &HaltReason, blocked: usize) -> Result<(), CliError> {
     if *halt == HaltReason::Interrupted {
         Err(CliError::Interrupted)
+    } else if *halt == HaltReason::RateLimited {
+        Err(CliError::RateLimited)
     } else if blocked > 0 {
         Err(CliError::Unfinished { blocked })
     } else {
@@ -248,5 +250,6 @@ mod tests {
         assert_eq!(code(HaltReason::AllDone, 0), 0);
         assert_eq!(code(HaltReason::WaveLimit, 0), 0);
         assert_eq!(code(HaltReason::BudgetSpent, 0), 0);
+        assert_eq!(code(HaltReason::RateLimited, 0), 6);
     }
 }

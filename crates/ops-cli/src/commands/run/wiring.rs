@@ -119,6 +119,7 @@ pub fn engine_config(
         budget_usd: args.budget_usd.or(settings.budget_usd),
         projects: Some(projects.iter().map(|p| p.alias.clone()).collect()),
         fires_only: args.fires_only,
+        wait_for_rate_limits: !args.no_wait,
         ..EngineConfig::default()
     }
 }

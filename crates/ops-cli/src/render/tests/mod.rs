@@ -752,8 +752,8 @@ fn lines_output_writes_one_timed_greppable_line_per_event() {
     for want in [
         "12:03:04 ops-todo-1a2b added: title of ops-todo-1a2b",
         "12:03:04 ops-todo-1a2b pending → in_progress",
-        "12:03:04 ops-todo-1a2b agent claude #1 started",
-        "12:03:04 ops-todo-1a2b agent claude #1 finished: ok ($0.0123)",
+        "12:03:04 claude started on ops-todo-1a2b (attempt 1)",
+        "12:03:04 claude finished on ops-todo-1a2b (attempt 1): ok ($0.0123)",
         "12:03:04 ops-todo-1a2b in_progress → auditing",
         "12:03:04 ops-todo-1a2b gate diff passed: 2 files",
         "12:03:04 ops-todo-1a2b checks passed",
@@ -1197,4 +1197,94 @@ fn verbose_table_output_prints_every_events_line_above_the_table() {
         s.starts_with("\x1b[4A\r\x1b[Ja pending → in_progress\nops run · hybrid"),
         "{s:?}"
     );
+}
+
+#[test]
+fn a_runtime_paused_by_a_rate_limit_is_said_above_the_table_and_in_the_counts_until_it_resumes() {
+    let (mut view, hands) = view(Output::Table);
+    let board = [task("a", TaskStatus::Pending)];
+    view.on_event(&run_started(), &board, &mut Vec::new())
+        .expect("write");
+    hands.advance(1);
+    let mut out = Vec::new();
+    view.on_event(
+        &Event::RuntimePaused {
+            runtime: "claude".into(),
+            task: id("a"),
+            until: Timestamp(WALL.0 + 3_600_000),
+            reason: "usage limit reached".into(),
+        },
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = text(&out);
+    assert!(
+        s.contains("claude paused until 2026-11-24 13:03:04 UTC by a rate or usage limit (hit by a; the attempt does not count): usage limit reached\n"),
+        "{s:?}"
+    );
+    assert!(
+        s.contains("Blocked 0 · claude paused until 2026-11-24 13:03:04 UTC (rate or usage limit)"),
+        "{s:?}"
+    );
+    hands.advance(1);
+    let mut out = Vec::new();
+    view.on_event(
+        &Event::RuntimeResumed {
+            runtime: "claude".into(),
+        },
+        &board,
+        &mut out,
+    )
+    .expect("write");
+    let s = text(&out);
+    assert!(s.contains("claude resumed"), "{s:?}");
+    assert!(!s.contains("paused until"), "{s:?}");
+}
+
+#[test]
+fn agent_lines_name_the_runtime_the_task_the_attempt_and_whether_it_is_steered_and_a_missing_cost_is_n_a()
+ {
+    let (mut view, _) = view(Output::Lines);
+    let mut team = task("t3", TaskStatus::InProgress);
+    team.mode = ops_core::model::Mode::Team;
+    let board = [team, task("t4", TaskStatus::InProgress)];
+    let mut out = Vec::new();
+    for e in [
+        Event::AgentStarted {
+            task: id("t3"),
+            attempt: 2,
+            runtime: "claude".into(),
+        },
+        Event::AgentStarted {
+            task: id("t4"),
+            attempt: 1,
+            runtime: "claude".into(),
+        },
+        Event::AgentFinished {
+            task: id("t3"),
+            attempt: 2,
+            succeeded: true,
+            summary: String::new(),
+            cost_usd: Some(0.0042),
+        },
+        Event::AgentFinished {
+            task: id("t4"),
+            attempt: 1,
+            succeeded: true,
+            summary: String::new(),
+            cost_usd: None,
+        },
+    ] {
+        view.on_event(&e, &board, &mut out).expect("write");
+    }
+    let s = text(&out);
+    for want in [
+        "12:03:04 claude started on t3 (attempt 2, steered)\n",
+        "12:03:04 claude started on t4 (attempt 1)\n",
+        "12:03:04 claude finished on t3 (attempt 2): ok ($0.0042)\n",
+        "12:03:04 claude finished on t4 (attempt 1): ok (cost n/a)\n",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in:\n{s}");
+    }
 }

@@ -83,7 +83,7 @@ fn a_real_run_gives_one_line_per_event_and_a_report_of_what_shipped_and_was_prom
     assert_eq!(lines.lines().count(), events.len(), "{lines}");
     for want in [
         " a pending → in_progress\n",
-        " a agent fake #1 started\n",
+        " fake started on a (attempt 1)\n",
         " b shipping → completed\n",
         " promoted dev → main in /src/web (",
         " halted: every task is done; 2 completed, 0 blocked, 0 left\n",
