@@ -19,6 +19,7 @@
 //! the earlier merge instead of merging twice.
 
 use crate::gate::CommandGate;
+use crate::guard::OriginGuard;
 use crate::push::{PushKind, push};
 use crate::scratch::Scratch;
 use async_trait::async_trait;
@@ -31,7 +32,7 @@ use ops_core::{Error, ErrorKind, Result};
 use ops_git::{Git, GitError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The trailer that marks a squash commit as a task's: `Ops-Task: <id>`.
 pub const TASK_TRAILER: &str = "Ops-Task";
@@ -43,6 +44,9 @@ pub struct LocalShipConfig {
     pub remote: String,
     /// Promote dev to main after merging (default true; `--no-main` turns it off).
     pub promote: bool,
+    /// Where the remote's dev and main were before any agent ran: checked before
+    /// every ship step, moved only by this shipper's pushes.
+    pub guard: Arc<OriginGuard>,
 }
 
 impl Default for LocalShipConfig {
@@ -50,6 +54,7 @@ impl Default for LocalShipConfig {
         LocalShipConfig {
             remote: "origin".into(),
             promote: true,
+            guard: Arc::new(OriginGuard::new("origin")),
         }
     }
 }
@@ -373,6 +378,10 @@ impl Shipper for LocalShipper {
     async fn open_change(&self, task: &Task, work: &WorkRef) -> Result<ChangeRef> {
         let b = self.branches(&task.project)?;
         let git = Git::new(&task.repo);
+        self.config
+            .guard
+            .check(Path::new(&task.repo), &b.dev, &b.main)
+            .await?;
         self.fetch(&git).await?;
         if let Some(sha) = self.merged_commit(&git, &b.dev, &task.id).await? {
             let c = Candidate {
@@ -451,6 +460,7 @@ impl Shipper for LocalShipper {
                 ),
             });
         }
+        self.config.guard.check(&c.repo, &b.dev, &b.main).await?;
         let tip = Self::rev(&git, &format!("refs/heads/{}", c.branch)).await;
         let dev = Self::rev(&git, &self.remote_ref(&b.dev)).await;
         let moved = tip.as_deref() != Some(c.tip.as_str())
@@ -467,6 +477,7 @@ impl Shipper for LocalShipper {
             .await
             {
                 Ok(()) => {
+                    self.config.guard.moved_by_ops(&c.repo, &b.dev, &c.head);
                     if let Some(stored) = Self::lock(&self.changes).get_mut(&change.id) {
                         stored.merged = Some(c.head.clone());
                     }
@@ -516,6 +527,7 @@ impl Shipper for LocalShipper {
         }
         let b = self.branches(project)?;
         let git = Git::new(repo);
+        self.config.guard.check(Path::new(repo), &b.dev, &b.main).await?;
         self.fetch(&git).await?;
         let Some(dev) = Self::rev(&git, &self.remote_ref(&b.dev)).await else {
             return Ok(PromoteOutcome::Skipped {
@@ -587,6 +599,7 @@ impl Shipper for LocalShipper {
             PushKind::Promotion,
         )
         .await?;
+        self.config.guard.moved_by_ops(Path::new(repo), &b.main, &target);
         Ok(PromoteOutcome::Promoted { sha: target })
     }
 }

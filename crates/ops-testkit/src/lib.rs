@@ -26,5 +26,5 @@ pub mod linear;
 pub mod sentry;
 pub mod serve;
 
-pub use agent::{build_binary, fake_agent};
+pub use agent::{build_binary, fake_agent, hostile_agent};
 pub use git::{TempRepo, git, git_env};

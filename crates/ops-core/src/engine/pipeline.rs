@@ -402,8 +402,22 @@ async fn audit_step(
         let work = work_of(&task);
         for gate in &ctx.gates {
             let verdict = tokio::select! {
-                v = gate.check(&task, &work) => v.unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}"))),
+                v = gate.check(&task, &work) => v,
                 () = stop_requested(stop) => return release(ctx, task).await,
+            };
+            let verdict = match verdict {
+                Ok(v) => v,
+                Err(e) if e.kind() == ErrorKind::Halt => {
+                    let outcome = AttemptOutcome::GateFailed {
+                        gate: gate.name().to_string(),
+                        detail: e.to_string(),
+                    };
+                    if let Some(handle) = live.take() {
+                        end_team_agent(ctx, &task.id, handle.as_ref()).await;
+                    }
+                    return halt(ctx, task, outcome, &e).await;
+                }
+                Err(e) => GateVerdict::fail(format!("the gate could not run: {e}")),
             };
             ctx.events.emit(Event::GateJudged {
                 task: task.id.clone(),
@@ -501,6 +515,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
     let work = work_of(&task);
     let mut change = match ctx.shipper.open_change(&task, &work).await {
         Ok(c) => c,
+        Err(e) if e.kind() == ErrorKind::Halt => return ship_halted(ctx, task, &e).await,
         Err(e) => return ship_failed(ctx, task, format!("could not open the change: {e}")).await,
     };
     let shown = change.url.clone().unwrap_or_else(|| change.id.clone());
@@ -530,6 +545,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         }
         let outcome = match ctx.shipper.merge(&change).await {
             Ok(o) => o,
+            Err(e) if e.kind() == ErrorKind::Halt => return ship_halted(ctx, task, &e).await,
             Err(e) => return ship_failed(ctx, task, format!("the merge failed: {e}")).await,
         };
         ctx.events.emit(Event::MergeAttempted {
@@ -692,6 +708,20 @@ async fn wait_for_checks(
         sleep(pause).await;
         pause = (pause * 2).min(ctx.config.checks_poll_max);
     }
+}
+
+/// A safety rail tripped while shipping: see [`halt`].
+async fn ship_halted(ctx: &Ctx, task: Task, e: &crate::Error) -> Result<Step> {
+    let outcome = AttemptOutcome::ShipFailed {
+        detail: e.to_string(),
+    };
+    halt(ctx, task, outcome, e).await
+}
+
+/// A safety rail stopped the task ([`ErrorKind::Halt`]): it is blocked with the
+/// rail's message, nothing more of it ships and no further attempt is spent on it.
+async fn halt(ctx: &Ctx, task: Task, outcome: AttemptOutcome, e: &crate::Error) -> Result<Step> {
+    settle(ctx, task, outcome, TaskStatus::Blocked, e.to_string()).await
 }
 
 async fn ship_failed(ctx: &Ctx, task: Task, detail: String) -> Result<Step> {

@@ -1,0 +1,225 @@
+//! The safety rails against a careless or hostile agent, through the built `ops`
+//! binary: `ops run --agent command` starts the hostile test agent
+//! (`ops-testkit/hostile-agent`, one mode per behaviour) in a real repository with a
+//! bare origin, and each test looks at what reached the origin (every object in it,
+//! `git cat-file --batch-all-objects`), the task's status and its reason.
+
+use ops_testkit::{TempRepo, git, git_env, hostile_agent};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+mod scoped;
+
+/// A home and a state directory of a test's own, and a repository with one todo.
+struct Rig {
+    tmp: tempfile::TempDir,
+    repo: TempRepo,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(tmp.path().join("home")).expect("home");
+        let repo = TempRepo::new();
+        repo.commit_file(".ops/todos.md", "- [ ] Do the task {#task}\n", "todos");
+        repo.git(&["push", "--quiet", "origin", "dev"]);
+        Rig { tmp, repo }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = scoped::ops_command(&self.repo.work(), &self.home());
+        cmd.envs(git_env())
+            .arg("--state-dir")
+            .arg(self.tmp.path().join("state"))
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `ops run --subagents --force` with the hostile agent in `mode` (its words).
+    fn run_hostile(&self, mode: &str) -> Output {
+        let agent = format!("{} {mode}", hostile_agent().display());
+        self.command(&[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent,
+        ])
+        .output()
+        .expect("the ops binary runs")
+    }
+
+    /// The one task on the board, as `ops --json status` shows it.
+    fn task(&self) -> serde_json::Value {
+        let out = self
+            .command(&["--json", "status"])
+            .output()
+            .expect("ops status runs");
+        assert!(out.status.success(), "{}", explain(&out));
+        let tasks: Vec<serde_json::Value> =
+            serde_json::from_slice(&out.stdout).expect("status --json is a JSON array");
+        assert_eq!(tasks.len(), 1, "{tasks:?}");
+        tasks.into_iter().next().expect("one task")
+    }
+
+    fn origin(&self) -> PathBuf {
+        self.repo.origin()
+    }
+
+    /// `refs/heads/<branch>` of the origin, if it exists.
+    fn origin_branch(&self, branch: &str) -> Option<String> {
+        let out = git(
+            &self.origin(),
+            &["for-each-ref", "--format=%(objectname)", &format!("refs/heads/{branch}")],
+        );
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+fn explain(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every object in the bare repository at `dir`, reachable or not, as text.
+fn all_objects(dir: &Path) -> String {
+    let out = Command::new("git")
+        .args(["cat-file", "--batch-all-objects", "--batch"])
+        .current_dir(dir)
+        .envs(git_env())
+        .output()
+        .expect("git cat-file runs");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The branches of the origin.
+fn origin_branches(dir: &Path) -> Vec<String> {
+    git(dir, &["for-each-ref", "--format=%(refname:short)", "refs/heads"])
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Nothing ops builds or pushes reached the origin: no squash commit (its
+/// `Ops-Task:` trailer), no task branch.
+fn assert_ops_shipped_nothing(rig: &Rig) {
+    let objects = all_objects(&rig.origin());
+    assert!(
+        !objects.contains("Ops-Task: "),
+        "a squash of the task reached the origin"
+    );
+    let branches = origin_branches(&rig.origin());
+    assert!(
+        branches.iter().all(|b| !b.starts_with("ops/")),
+        "ops pushed the task branch: {branches:?}"
+    );
+}
+
+fn reason(task: &serde_json::Value) -> String {
+    task["status_reason"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_agents_pushes_to_main_are_refused_and_main_gets_only_what_ops_promotes() {
+    let rig = Rig::new();
+    let out = rig.run_hostile("push-main");
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let main = rig.origin_branch("main").expect("main exists");
+    let message = git(&rig.origin(), &["log", "-1", "--format=%B", &main]);
+    assert!(
+        message.contains("Ops-Task: "),
+        "origin/main is not ops' squash of the task but: {message}"
+    );
+    let subjects = git(&rig.origin(), &["log", "--format=%s", &main]);
+    assert!(
+        !subjects.contains("hostile: hostile-main.txt"),
+        "the agent's own commit is on main:\n{subjects}"
+    );
+    // The main checkout keeps its own push URL: the rail is the worktree's alone.
+    let url = git(&rig.repo.work(), &["remote", "get-url", "--push", "origin"]);
+    assert!(url.ends_with("origin.git"), "{url}");
+}
+
+#[test]
+fn main_moved_during_the_task_not_by_ops_blocks_it_and_nothing_of_it_ships() {
+    let rig = Rig::new();
+    let (main0, dev0) = (rig.repo.origin_rev("main"), rig.repo.origin_rev("dev"));
+    let out = rig.run_hostile("push-main --around");
+    let task = rig.task();
+    assert_eq!(task["status"], "blocked", "{task}\n{}", explain(&out));
+    let main1 = rig.origin_branch("main").expect("main exists");
+    assert_ne!(main1, main0, "the agent did not move main");
+    let expected = format!("origin/main moved from {main0} to {main1} during the task, not by ops");
+    assert!(reason(&task).contains(&expected), "{}", reason(&task));
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    assert_ops_shipped_nothing(&rig);
+    assert_eq!(out.status.code(), Some(5), "{}", explain(&out));
+}
+
+#[test]
+fn dev_rewritten_during_the_task_blocks_it_and_ops_pushes_nothing_back() {
+    let rig = Rig::new();
+    let (main0, dev0) = (rig.repo.origin_rev("main"), rig.repo.origin_rev("dev"));
+    let out = rig.run_hostile("force-push-dev --around");
+    let task = rig.task();
+    assert_eq!(task["status"], "blocked", "{task}\n{}", explain(&out));
+    let dev1 = rig.origin_branch("dev").expect("dev exists");
+    assert_ne!(dev1, dev0, "the agent did not rewrite dev");
+    let expected = format!("origin/dev moved from {dev0} to {dev1} during the task, not by ops");
+    assert!(reason(&task).contains(&expected), "{}", reason(&task));
+    assert_eq!(rig.origin_branch("main"), Some(main0), "main moved");
+    assert_ops_shipped_nothing(&rig);
+}
+
+#[test]
+fn dev_deleted_during_the_task_blocks_it_saying_origin_has_no_branch_dev() {
+    let rig = Rig::new();
+    let main0 = rig.repo.origin_rev("main");
+    let out = rig.run_hostile("delete-dev --around");
+    let task = rig.task();
+    assert_eq!(task["status"], "blocked", "{task}\n{}", explain(&out));
+    assert_eq!(rig.origin_branch("dev"), None, "the agent did not delete dev");
+    let why = reason(&task);
+    assert!(why.contains("origin has no branch dev"), "{why}");
+    assert!(!why.contains("bad revision"), "{why}");
+    assert_eq!(rig.origin_branch("main"), Some(main0), "main moved");
+    assert_ops_shipped_nothing(&rig);
+}
+
+#[test]
+fn pushes_the_agent_tries_from_its_worktree_are_refused_and_dev_keeps_its_history() {
+    let rig = Rig::new();
+    let dev0 = rig.repo.origin_rev("dev");
+    let out = rig.run_hostile("force-push-dev");
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let dev = rig.origin_branch("dev").expect("dev exists");
+    let kept = Command::new("git")
+        .args(["merge-base", "--is-ancestor", &dev0, &dev])
+        .current_dir(rig.origin())
+        .status()
+        .expect("git runs");
+    assert!(kept.success(), "dev's history was rewritten");
+}
+
+#[test]
+fn a_deletion_of_dev_the_agent_pushes_is_refused_and_the_task_ships() {
+    let rig = Rig::new();
+    let out = rig.run_hostile("delete-dev");
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    assert!(rig.origin_branch("dev").is_some(), "dev was deleted");
+}
