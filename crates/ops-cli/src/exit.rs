@@ -83,12 +83,6 @@ pub enum CliError {
         /// The aliases in scope.
         known: Vec<String>,
     },
-    /// claude-ops' daemon reports problems and the run was not forced.
-    #[error("start dispatching: claude-ops' daemon is unhealthy ({}); fix it or pass --force", problems.join("; "))]
-    Unhealthy {
-        /// What is wrong, one item per problem.
-        problems: Vec<String>,
-    },
     /// `ops doctor` found items that fail (its output says why and what to do).
     #[error("pass the setup check: {} failed (see the `fail` lines)", failed.join(", "))]
     SetupFailed {
@@ -146,7 +140,6 @@ impl CliError {
             | CliError::Runtime(_)
             | CliError::Output(_)
             | CliError::TodoWithoutProject { .. }
-            | CliError::Unhealthy { .. }
             | CliError::SetupFailed { .. }
             | CliError::Core(_) => ERROR,
         }

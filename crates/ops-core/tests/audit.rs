@@ -121,8 +121,8 @@ async fn failing_panicking_and_hanging_sources_are_reported_and_the_others_still
             .iter()
             .map(|(_, s)| s.as_str())
             .collect::<std::collections::BTreeSet<_>>(),
-        ["good"].into(),
-        "only sources that finished count as audited"
+        ["good", "registry"].into(),
+        "only sources that finished (and the registry's checkout check) count as audited"
     );
 }
 

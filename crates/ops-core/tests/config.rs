@@ -259,20 +259,24 @@ fn daemon_health_reports_unhealthy_services_and_staleness() {
         .expect("parses");
     assert_eq!(health.written_at, written);
     let fresh = Timestamp(written.0 + 119_000);
+    let report = health.report(fresh);
     assert_eq!(
-        health.problems(fresh),
+        report.warnings,
         vec![
-            "service inbox is needs_reauth",
-            "service sync is max_restarts_exceeded",
-            "service watch is dead"
+            "daemon service inbox failed (needs_reauth)",
+            "daemon service sync failed (max_restarts_exceeded)",
+            "daemon service watch failed (dead)"
         ]
     );
+    assert_eq!(report.failed.len(), 3);
+    assert_eq!(report.stale_for_s, None);
     let stale = Timestamp(written.0 + 121_000);
-    let problems = health.problems(stale);
+    let report = health.report(stale);
     assert!(
-        problems[0].contains("stale") && problems[0].contains("121s"),
-        "{problems:?}"
+        report.warnings[0].contains("stale") && report.warnings[0].contains("2 minutes ago"),
+        "{report:?}"
     );
+    assert_eq!(report.stale_for_s, Some(121));
 
     let list = r#"{"timestamp": 1795467600, "services": [{"name": "a", "status": "running"}, {"name": "b", "status": "rebooting"}]}"#;
     let health = DaemonHealth::parse(list, Path::new("/d/h.json"), Timestamp(0)).expect("parses");
@@ -281,7 +285,9 @@ fn daemon_health_reports_unhealthy_services_and_staleness() {
         health.services[1].state,
         ServiceState::Other("rebooting".into())
     );
-    assert_eq!(health.problems(fresh), vec!["service b is rebooting"]);
+    let report = health.report(fresh);
+    assert_eq!(report.warnings, vec!["daemon service b is rebooting"]);
+    assert!(report.failed.is_empty(), "ops cannot tell: a warning, not a failure");
 
     let no_time = r#"{"a": {"status": "running"}, "note": "x"}"#;
     let health = DaemonHealth::parse(no_time, Path::new("/d/h.json"), written).expect("parses");
@@ -403,4 +409,39 @@ fn project_flag_forces_scoped_and_an_unknown_alias_lists_the_known_ones() {
         err.to_string().contains("known projects: web, api"),
         "{err}"
     );
+}
+
+#[test]
+fn linear_takes_claude_ops_team_key_or_ops_team_and_a_missing_key_names_both() {
+    let reg = Registry::parse(
+        r#"{"projects": [
+            {"alias": "eng-team", "source": "linear", "type": "external", "linear": {"team_key": "ENG"}},
+            {"alias": "web", "paths": ["/src/web"], "linear": {"team": "WEB"}}
+        ]}"#,
+        Path::new("/r.json"),
+        None,
+    )
+    .expect("claude-ops' external entry loads");
+    let teams: Vec<(&str, Option<&str>, usize)> = reg
+        .projects
+        .iter()
+        .map(|p| (p.alias.as_str(), p.linear.as_ref().map(|l| l.team.as_str()), p.paths.len()))
+        .collect();
+    assert_eq!(teams, vec![("eng-team", Some("ENG"), 0), ("web", Some("WEB"), 1)]);
+    assert_eq!(reg.projects[0].extra["source"], "linear", "kept, not interpreted");
+    let (field, message) = parse_err(r#"{"projects": [{"alias": "a", "linear": {"key": "ENG"}}]}"#);
+    assert_eq!(field, "projects[0].linear.team_key");
+    assert!(message.contains("team_key") && message.contains("team"), "{message}");
+}
+
+#[test]
+fn synced_aliases_that_are_paths_are_other_clones_not_names() {
+    let reg = Registry::parse(
+        r#"{"projects": [{"name": "api", "path": "/src/api/", "aliases": ["/home/me/old/api/", "~/api-copy", "svc"]}]}"#,
+        Path::new("/r.json"),
+        None,
+    )
+    .expect("loads");
+    assert_eq!(reg.projects[0].aliases, vec!["svc"]);
+    assert_eq!(reg.projects[0].paths, vec![PathBuf::from("/src/api")]);
 }

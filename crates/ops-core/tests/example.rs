@@ -17,6 +17,7 @@ fn brief(id: &str) -> Brief {
         text: format!("do {id}"),
         attempt: 1,
         task,
+        review: None,
     }
 }
 

@@ -104,16 +104,8 @@ impl EnvPolicy {
     }
 }
 
-/// Whether a variable name looks like it holds a secret.
-pub fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper.ends_with("_TOKEN")
-        || upper.ends_with("_KEY")
-        || upper.contains("SECRET")
-        || upper.contains("PASSWORD")
-        || upper.contains("CREDENTIAL")
-        || upper == "TOKEN"
-}
+/// Whether a variable name looks like it holds a secret (THE list in ops-core).
+pub use ops_core::secret::is_secret_name as looks_secret;
 
 #[cfg(test)]
 mod tests {

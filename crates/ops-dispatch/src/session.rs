@@ -7,7 +7,8 @@
 //! `result` event) with no message sent since; the process then lives on, idle,
 //! until `send()` starts another turn or `stop()` ends it. Before any outcome is
 //! returned, changes the agent left uncommitted are committed on its behalf and
-//! the files changed on the branch are listed.
+//! the files changed on the branch are listed — except in a review's throwaway
+//! worktree, which is removed with its branch once the agent has ended.
 
 use crate::liveness::{Activity, WorktreeWatcher};
 use crate::process::{self, ProcessSpec, Spawned};
@@ -415,9 +416,18 @@ impl Driver {
         // not keep the stdin lock, and with it the outcome, forever.
         self.writer.abort();
         self.stdin.lock().await.take();
-        let outcome = self.outcome_at_exit(status, garbage).await;
+        let mut outcome = self.outcome_at_exit(status, garbage).await;
         // Free the worktree before anyone hears the agent ended (a retry may take it at once).
         self.worktree.lease().release();
+        // A review's throwaway worktree goes with its agent, its branch too.
+        if self.worktree.disposable
+            && let Err(e) = self.worktree.discard().await
+        {
+            fail_with(
+                &mut outcome,
+                format!("ops could not remove the review's worktree: {e}"),
+            );
+        }
         self.state.send_modify(|s| s.exited = Some(outcome));
     }
 
@@ -519,6 +529,10 @@ impl Driver {
     /// Nothing is committed when the agent left the task branch (ops never commits
     /// on a branch that is not the task's); that fails the outcome.
     async fn finalize(&self, outcome: &mut AgentOutcome) {
+        // A reviewer changes nothing that is kept: ops commits nothing for it.
+        if self.worktree.disposable {
+            return;
+        }
         let git = Git::new(&self.worktree.path);
         let head = git
             .run(["symbolic-ref", "--quiet", "--short", "HEAD"])

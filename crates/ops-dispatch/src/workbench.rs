@@ -108,16 +108,32 @@ impl Workbench {
         policy.set.extend(self.env.set.iter().cloned());
         let env = policy.from_current();
         let repo = Path::new(&task.repo);
-        let worktree = self
-            .worktrees
-            .prepare(
-                repo,
-                &settings.dev_branch,
-                task.id.as_str(),
-                &brief.branch,
-                &env,
-            )
-            .await?;
+        let (worktree, log_stem) = match &brief.review {
+            Some(review) => (
+                self.worktrees
+                    .prepare_review(
+                        repo,
+                        &settings.dev_branch,
+                        task.id.as_str(),
+                        &brief.branch,
+                        &review.head,
+                    )
+                    .await?,
+                "review",
+            ),
+            None => (
+                self.worktrees
+                    .prepare(
+                        repo,
+                        &settings.dev_branch,
+                        task.id.as_str(),
+                        &brief.branch,
+                        &env,
+                    )
+                    .await?,
+                "attempt",
+            ),
+        };
         let logs = self
             .worktrees
             .root_for(repo)
@@ -131,8 +147,8 @@ impl Workbench {
                 format!("cannot create {}: {e}", logs.display()),
             )
         })?;
-        let log = logs.join(format!("attempt-{}.log", brief.attempt));
-        let brief_file = logs.join(format!("attempt-{}.brief.md", brief.attempt));
+        let log = logs.join(format!("{log_stem}-{}.log", brief.attempt));
+        let brief_file = logs.join(format!("{log_stem}-{}.brief.md", brief.attempt));
         tokio::fs::write(&brief_file, &brief.text)
             .await
             .map_err(|e| {

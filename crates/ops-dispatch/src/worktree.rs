@@ -58,6 +58,9 @@ pub struct Worktree {
     pub base: String,
     /// Whether an existing worktree was reused (resume) rather than made.
     pub reused: bool,
+    /// A review's throwaway worktree ([`WorktreeManager::prepare_review`]): nothing
+    /// is committed in it, and it is removed with its branch when its agent ends.
+    pub disposable: bool,
     lease: WorktreeLease,
 }
 
@@ -104,6 +107,71 @@ impl WorktreeManager {
     /// The directory of the worktree for task `task_id` in `repo`.
     pub fn path_for(&self, repo: &Path, task_id: &str) -> PathBuf {
         self.root_for(repo).join(task_id)
+    }
+
+    /// The directory of the review worktree of task `task_id` in `repo`: under
+    /// `.review/` of the root, which no task id can name (ids never start with '.').
+    pub fn review_path_for(&self, repo: &Path, task_id: &str) -> PathBuf {
+        self.root_for(repo).join(REVIEW_DIR).join(task_id)
+    }
+
+    /// Makes the throwaway worktree a review of task `task_id` reads: on a new
+    /// `branch` at the head of `head` (the task's branch), leased, marked
+    /// [`Worktree::disposable`]; not bootstrapped (a reviewer reads, it gets no
+    /// `.worktreeinclude` files such as `.env`, and no setup runs). A review
+    /// worktree or branch left by an earlier review (a crash) is removed first:
+    /// every review starts at the task's current head. `dev_branch` is what the
+    /// diffs are taken against.
+    pub async fn prepare_review(
+        &self,
+        repo: &Path,
+        dev_branch: &str,
+        task_id: &str,
+        branch: &str,
+        head: &str,
+    ) -> Result<Worktree, Error> {
+        if !repo.is_absolute() || !branch.starts_with(REVIEW_BRANCH_PREFIX) || head == branch {
+            return Err(err(
+                "prepare a review worktree",
+                ErrorKind::Invalid,
+                format!(
+                    "expected an absolute repository path (got {}) and a review branch starting with {REVIEW_BRANCH_PREFIX:?} other than the reviewed {head:?} (got {branch:?})",
+                    repo.display()
+                ),
+            ));
+        }
+        let git = Git::new(repo);
+        let common = common_dir(&git).await?;
+        let root = self.root_for(repo);
+        let path = self.review_path_for(repo, task_id);
+        let adding = add_lock(&common).lock_owned().await;
+        exclude_root(repo, &root, &common).await?;
+        let base = base_ref(&git, dev_branch).await?;
+        discard_at(&git, &path, branch).await?;
+        let args: Vec<OsString> = vec![
+            "worktree".into(),
+            "add".into(),
+            "--no-track".into(),
+            "-b".into(),
+            branch.into(),
+            path.as_os_str().to_owned(),
+            format!("refs/heads/{head}").into(),
+        ];
+        git.run(&args)
+            .await
+            .map_err(|e| git_err("add the review worktree", e))?;
+        drop(adding);
+        let lease = self.lease(&path).await?;
+        let worktree = Worktree {
+            path,
+            branch: branch.to_string(),
+            repo: repo.to_path_buf(),
+            base,
+            reused: false,
+            disposable: true,
+            lease,
+        };
+        Ok(worktree)
     }
 
     /// Makes (or on resume finds) the worktree of `task_id` on `branch`, cut from
@@ -156,7 +224,28 @@ impl WorktreeManager {
         }
         refuse_pushes(&git, &path).await?;
         drop(adding);
-        let gitdir = Git::new(&path)
+        let lease = self.lease(&path).await?;
+        let worktree = Worktree {
+            path,
+            branch: branch.to_string(),
+            repo: repo.to_path_buf(),
+            base,
+            reused,
+            disposable: false,
+            lease,
+        };
+        if !reused {
+            crate::bootstrap::copy_includes(repo, &root, &worktree.path).await?;
+            if let Some(setup) = &self.config.setup {
+                crate::bootstrap::run_setup(setup, &worktree.path, env).await?;
+            }
+        }
+        Ok(worktree)
+    }
+
+    /// Leases the worktree at `path` to this process.
+    async fn lease(&self, path: &Path) -> Result<WorktreeLease, Error> {
+        let gitdir = Git::new(path)
             .run(["rev-parse", "--absolute-git-dir"])
             .await
             .map_err(|e| git_err("find the worktree's git dir", e))?;
@@ -167,38 +256,78 @@ impl WorktreeManager {
             self.config.owner.clone(),
             self.config.lease_ttl,
         );
-        let lease =
-            tokio::task::spawn_blocking(move || WorktreeLease::acquire(&lease_file, &owner, ttl))
-                .await
-                .map_err(|e| {
-                    err(
-                        format!("lease worktree {}", path.display()),
-                        ErrorKind::Fatal,
-                        e.to_string(),
-                    )
-                })?
-                .map_err(|e| {
-                    err(
-                        format!("lease worktree {}", path.display()),
-                        ErrorKind::Conflict,
-                        e.to_string(),
-                    )
-                })?;
-        let worktree = Worktree {
-            path,
-            branch: branch.to_string(),
-            repo: repo.to_path_buf(),
-            base,
-            reused,
-            lease,
-        };
-        if !reused {
-            crate::bootstrap::copy_includes(repo, &root, &worktree.path).await?;
-            if let Some(setup) = &self.config.setup {
-                crate::bootstrap::run_setup(setup, &worktree.path, env).await?;
-            }
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || WorktreeLease::acquire(&lease_file, &owner, ttl))
+            .await
+            .map_err(|e| {
+                err(
+                    format!("lease worktree {}", path.display()),
+                    ErrorKind::Fatal,
+                    e.to_string(),
+                )
+            })?
+            .map_err(|e| {
+                err(
+                    format!("lease worktree {}", path.display()),
+                    ErrorKind::Conflict,
+                    e.to_string(),
+                )
+            })
+    }
+}
+
+/// Where review worktrees go under the root.
+const REVIEW_DIR: &str = ".review";
+
+/// The prefix of review branches (`ops_core::engine::review::review_branch`).
+const REVIEW_BRANCH_PREFIX: &str = "ops-review/";
+
+/// Removes a review's worktree at `path` and its `branch`, if there.
+async fn discard_at(git: &Git, path: &Path, branch: &str) -> Result<(), Error> {
+    if path.exists() {
+        let p = path.as_os_str().to_owned();
+        let args: Vec<OsString> = vec!["worktree".into(), "remove".into(), "--force".into(), p];
+        if git.run(&args).await.is_err() {
+            // Not (or no longer) a registered worktree: remove the directory, prune.
+            tokio::fs::remove_dir_all(path).await.map_err(|e| {
+                err(
+                    "remove the review worktree",
+                    ErrorKind::Fatal,
+                    format!("cannot remove {}: {e}", path.display()),
+                )
+            })?;
         }
-        Ok(worktree)
+    }
+    let _ = git.run(["worktree", "prune"]).await;
+    let has_branch = git
+        .succeeds([
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .await
+        .map_err(|e| git_err("find the review branch", e))?;
+    if has_branch {
+        git.run(["branch", "-D", branch])
+            .await
+            .map_err(|e| git_err("delete the review branch", e))?;
+    }
+    Ok(())
+}
+
+impl Worktree {
+    /// Removes a disposable (review) worktree and its branch; a task's worktree is
+    /// never removed here (refused).
+    pub async fn discard(&self) -> Result<(), Error> {
+        if !self.disposable {
+            return Err(err(
+                format!("discard worktree {}", self.path.display()),
+                ErrorKind::Invalid,
+                "only a review's throwaway worktree is discarded",
+            ));
+        }
+        discard_at(&Git::new(&self.repo), &self.path, &self.branch).await
     }
 }
 

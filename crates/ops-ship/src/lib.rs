@@ -5,10 +5,11 @@
 //!   completion, all diffing the task's branch against its merge-base with the
 //!   project's dev branch: the project's command ([`gate::CommandGate`], from the
 //!   project's config only, with a timeout and a redacted log tail), the diff scope
-//!   ([`gate::DiffScopeGate`]), the secrets guard ([`gate::SecretsGate`], holding
-//!   THE one list of secret files and token patterns, also used to redact every
-//!   text this crate emits) and a reviewer agent ([`gate::ReviewGate`], always on
-//!   for sensitive tasks).
+//!   ([`gate::DiffScopeGate`]), the secrets guard ([`gate::SecretsGate`], reading
+//!   every commit against THE one list of secret files and token patterns in
+//!   [`ops_core::secret`], also used to redact every text this crate emits); and
+//!   [`gate::BranchPatch`], the redacted patch the engine's security review shows
+//!   its reviewer agent.
 //! * [`local`]: the forge-less [`ops_core::Shipper`]: push the branch, squash it onto
 //!   the current dev in git plumbing, test that merged result, fast-forward dev,
 //!   promote dev to main by fast-forward or merge commit.

@@ -2,16 +2,11 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::{branch, task};
 use ops_core::conformance;
-use ops_core::model::Mode;
-use ops_core::seams::{
-    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities, QualityGate,
-};
-use ops_ship::gate::{CommandGate, DiffScopeGate, GateBase, ReviewGate, ReviewPolicy, SecretsGate};
+use ops_core::seams::{PatchReader, QualityGate};
+use ops_ship::gate::{BranchPatch, CommandGate, DiffScopeGate, GateBase, SecretsGate};
 use ops_testkit::TempRepo;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A canary token: a GitHub-token-shaped string no real account has.
@@ -243,165 +238,138 @@ async fn secrets_gate_judges_only_the_change_not_secrets_already_on_dev() {
     assert!(v.passed, "{}", v.detail);
 }
 
-/// A reviewer runtime whose agent answers by a rule over the brief (a fake of one
-/// component against the `Dispatcher` trait).
-struct Reviewer {
-    answer: Box<dyn Fn(&Brief) -> AgentOutcome + Send + Sync>,
-    briefs: Arc<Mutex<Vec<Brief>>>,
-}
-
-struct Answered(AgentOutcome);
-
-#[async_trait]
-impl AgentHandle for Answered {
-    async fn send(&self, _: &str) -> ops_core::Result<()> {
-        Ok(())
-    }
-    async fn stop(&self) -> ops_core::Result<()> {
-        Ok(())
-    }
-    async fn wait(&self) -> AgentOutcome {
-        self.0.clone()
-    }
-    fn last_activity(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now()
-    }
-}
-
-#[async_trait]
-impl Dispatcher for Reviewer {
-    fn name(&self) -> &str {
-        "reviewer"
-    }
-    fn capabilities(&self) -> DispatcherCapabilities {
-        DispatcherCapabilities::default()
-    }
-    async fn dispatch(&self, brief: &Brief) -> ops_core::Result<Box<dyn AgentHandle>> {
-        self.briefs.lock().expect("lock").push(brief.clone());
-        Ok(Box::new(Answered((self.answer)(brief))))
-    }
-}
-
-fn said(summary: &str) -> AgentOutcome {
-    AgentOutcome {
-        status: AgentStatus::Succeeded,
-        summary: summary.into(),
-        cost_usd: None,
-        worktree: None,
-        changed_files: Vec::new(),
-    }
-}
-
-fn reviewer(
-    answer: impl Fn(&Brief) -> AgentOutcome + Send + Sync + 'static,
-) -> (Arc<Reviewer>, Arc<Mutex<Vec<Brief>>>) {
-    let briefs = Arc::new(Mutex::new(Vec::new()));
-    (
-        Arc::new(Reviewer {
-            answer: Box::new(answer),
-            briefs: briefs.clone(),
-        }),
-        briefs,
-    )
-}
-
 #[tokio::test]
-async fn review_gate_passes_only_on_an_explicit_approve_of_the_diff_it_was_shown() {
+async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() {
     let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
-    let good = branch(&repo, "ops/good", &[("src/auth.rs", "fn check() {}\n")]);
-    let evil = branch(
+    let t = task(&repo, "t1");
+    let work = branch(
         &repo,
-        "ops/evil",
-        &[("src/auth.rs", "fn check() { /* EVIL bypass */ }\n")],
+        "ops/history",
+        &[("src/cfg.rs", &format!("const T: &str = \"{CANARY}\";\n"))],
     );
-    let (r, briefs) = reviewer(|b| {
-        if b.text.contains("EVIL") {
-            said("This bypasses auth.\nVERDICT: REJECT auth bypass")
-        } else {
-            said("Does what it says.\nVERDICT: APPROVE")
-        }
-    });
-    let gate = ReviewGate::new(r, ReviewPolicy::SensitiveOnly, GateBase::default());
-    conformance::gate(&gate, &t, &good, &evil).await;
-    let seen = briefs.lock().expect("lock").clone();
-    assert!(seen[0].text.contains("fn check() {}") && seen[0].text.contains(&t.title));
-    assert_ne!(
-        seen[0].branch, good.branch,
-        "the reviewer does not work on the author's branch"
-    );
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/cfg.rs"), "const T: &str = \"\";\n").expect("write");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", "remove the token"]);
+    let net = ops_testkit::git(&wt, &["diff", "dev", "HEAD"]);
+    assert!(!net.contains(CANARY), "the net diff is clean: {net}");
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "a commit of the branch holds the token: {}", v.detail);
+    assert!(v.detail.contains("GitHub personal access token"), "{}", v.detail);
+    assert!(!v.detail.contains(CANARY), "{}", v.detail);
 }
 
 #[tokio::test]
-async fn review_gate_rejects_anything_but_an_approve_line() {
+async fn secrets_gate_refuses_a_secret_file_added_then_deleted() {
     let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
-    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
-    for outcome in [
-        said("Looks fine to me, I approve."),
-        said(""),
-        said("VERDICT: APPROVE\nbut wait, VERDICT: REJECT"),
-        AgentOutcome::failed("the reviewer crashed"),
-        AgentOutcome {
-            status: AgentStatus::Stopped,
-            ..said("VERDICT: APPROVE")
-        },
-    ] {
-        let (r, _) = reviewer(move |_| outcome.clone());
-        let v = ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
-            .check(&t, &work)
-            .await
-            .expect("runs");
-        assert!(!v.passed, "{}", v.detail);
-    }
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/env-gone", &[("app/.env", "X=1\n")]);
+    let wt = work.worktree.clone().expect("wt");
+    ops_testkit::git(&wt, &["rm", "--quiet", "app/.env"]);
+    ops_testkit::git(&wt, &["commit", "--quiet", "--allow-empty", "-m", "gone"]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("app/.env"), "{}", v.detail);
 }
 
 #[tokio::test]
-async fn review_gate_is_always_on_for_sensitive_tasks_and_configurable_for_the_rest() {
+async fn secrets_gate_refuses_an_aws_key_split_into_a_base64_file_and_a_hex_secret() {
     let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    let work = branch(&repo, "ops/w", &[("src/a.rs", "a\n")]);
-    let (r, briefs) = reviewer(|_| said("VERDICT: REJECT no"));
-    let only_sensitive =
-        ReviewGate::new(r.clone(), ReviewPolicy::SensitiveOnly, GateBase::default());
-    assert!(only_sensitive.check(&t, &work).await.expect("runs").passed);
+    let t = task(&repo, "t1");
+    // `AKIAQYLPMN5HHHFPZAM2` in base64, and a hex secret under a secret-named key.
+    let work = branch(
+        &repo,
+        "ops/split",
+        &[
+            ("deploy/key_id.txt", "QUtJQVFZTFBNTjVISEhGUFpBTTI=\n"),
+            (
+                "deploy/settings.ini",
+                "UPLOAD_SECRET_PART=77a8c1d0e3f54b2a9c6d11f0b3e5a7c9\n",
+            ),
+        ],
+    );
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
     assert!(
-        briefs.lock().expect("lock").is_empty(),
-        "no reviewer for a plain task"
+        v.detail.contains("deploy/key_id.txt") && v.detail.contains("base64-encoded AWS access key id"),
+        "{}",
+        v.detail
     );
-    t.mode = Mode::Team;
-    t.title = "Rotate the session token signing key".into();
     assert!(
-        !only_sensitive.check(&t, &work).await.expect("runs").passed,
-        "security-focused team task"
+        v.detail.contains("deploy/settings.ini") && v.detail.contains("high-entropy secret assignment"),
+        "{}",
+        v.detail
     );
-    let mut plain = task(&repo, "t2");
-    plain.title = "Fix a typo".into();
-    let all = ReviewGate::new(r, ReviewPolicy::All, GateBase::default());
-    assert!(!all.check(&plain, &work).await.expect("runs").passed);
 }
 
 #[tokio::test]
-async fn review_brief_never_carries_a_token_from_the_diff() {
+async fn secrets_gate_refuses_symlinks_outside_the_worktree_or_at_secret_files() {
     let repo = TempRepo::new();
-    let mut t = task(&repo, "t1");
-    t.sensitive = true;
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/links", &[]);
+    let wt = work.worktree.clone().expect("wt");
+    std::os::unix::fs::symlink("/etc/hostname", wt.join("host")).expect("symlink");
+    std::os::unix::fs::symlink("deploy/.env", wt.join("config")).expect("symlink");
+    ops_testkit::git(&wt, &["add", "host", "config"]);
+    ops_testkit::git(&wt, &["commit", "--quiet", "-m", "links"]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(v.detail.contains("host: a symlink points outside the worktree"), "{}", v.detail);
+    assert!(v.detail.contains("config: a symlink points at a secret file"), "{}", v.detail);
+    let fine = branch(&repo, "ops/fine-link", &[]);
+    let fwt = fine.worktree.clone().expect("wt");
+    std::os::unix::fs::symlink("README.md", fwt.join("readme")).expect("symlink");
+    ops_testkit::git(&fwt, &["add", "readme"]);
+    ops_testkit::git(&fwt, &["commit", "--quiet", "-m", "inner link"]);
+    let v = SecretsGate::default().check(&t, &fine).await.expect("runs");
+    assert!(v.passed, "a link inside the worktree is fine: {}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_allowed() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let big = "x".repeat(2 * 1024 * 1024 + 1);
+    let work = branch(&repo, "ops/big", &[("data/big.txt", &big)]);
+    let project = |mb: u64, binaries: bool| ops_core::model::Project {
+        alias: "proj".into(),
+        max_file_mb: Some(mb),
+        allow_binaries: binaries,
+        ..ops_core::model::Project::default()
+    };
+    let strict = SecretsGate::from_projects(&[project(2, false)]);
+    let v = strict.check(&t, &work).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("over the 2097152 byte limit"), "{}", v.detail);
+    let roomy = SecretsGate::from_projects(&[project(3, false)]);
+    assert!(roomy.check(&t, &work).await.expect("runs").passed);
+    let bin = branch(&repo, "ops/bin", &[("a.bin", "\u{0}\u{1}\u{2}binary")]);
+    let v = roomy.check(&t, &bin).await.expect("runs");
+    assert!(!v.passed && v.detail.contains("binary file"), "{}", v.detail);
+    let lax = SecretsGate::from_projects(&[project(3, true)]);
+    assert!(lax.check(&t, &bin).await.expect("runs").passed);
+}
+
+#[tokio::test]
+async fn the_reviewers_patch_is_what_the_branch_adds_with_tokens_redacted() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
     let work = branch(
         &repo,
         "ops/w",
-        &[("src/a.rs", &format!("let t = \"{CANARY}\";\n"))],
+        &[(
+            "src/auth.rs",
+            &format!("fn check() {{}}\nlet t = \"{CANARY}\";\n"),
+        )],
     );
-    let (r, briefs) = reviewer(|_| said("VERDICT: APPROVE"));
-    ReviewGate::new(r, ReviewPolicy::All, GateBase::default())
-        .check(&t, &work)
+    let patch = BranchPatch::new(GateBase::default())
+        .patch(&t, &work)
         .await
-        .expect("runs");
-    let text = briefs.lock().expect("lock")[0].text.clone();
+        .expect("reads the patch");
     assert!(
-        !text.contains(CANARY) && text.contains("[redacted"),
-        "{text}"
+        patch.contains("src/auth.rs") && patch.contains("+fn check() {}"),
+        "{patch}"
+    );
+    assert!(
+        !patch.contains(CANARY) && patch.contains("[redacted"),
+        "{patch}"
     );
 }
 

@@ -572,22 +572,24 @@ async fn the_fake_refuses_the_key_sent_as_a_bearer_token_as_linear_does() {
 }
 
 #[tokio::test]
-async fn a_project_with_a_team_but_no_checkout_is_an_error_naming_it_without_a_request() {
+async fn a_project_with_a_team_but_no_checkout_is_audited_through_linear_alone() {
+    // claude-ops' external entries: `{"alias": "eng-team", "source": "linear",
+    // "type": "external", "linear": {"team_key": "ENG"}}`, no `paths`.
     let fake = FakeLinear::with_fixtures(KEY).await;
-    let homeless = Project {
+    let external = Project {
         paths: Vec::new(),
-        ..project("homeless", Some("ENG"), Path::new("/unused"))
+        ..project("eng-team", Some("ENG"), Path::new("/unused"))
     };
-    let err = source(&fake)
-        .audit(&homeless)
+    let found = source(&fake)
+        .audit(&external)
         .await
-        .expect_err("nowhere to do the work")
-        .to_string();
+        .expect("a tracker entry is audited through its tracker");
+    assert_eq!(found.len(), 4, "{found:#?}");
     assert!(
-        err.contains("homeless") && err.contains("ENG") && err.contains("paths"),
-        "{err}"
+        found.iter().all(|f| f.project == "eng-team" && f.repo.is_empty()),
+        "{found:#?}"
     );
-    assert_eq!(fake.request_count(), 0);
+    assert_eq!(fake.request_count(), 1);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use crate::exit::CliError;
 use crate::state_dir;
 use ops_core::SqliteBoard;
 use ops_core::audit::{AuditOptions, AuditReport, audit};
+use ops_core::config::{DAEMON_SOURCE, daemon_findings, is_daemon_project};
 use ops_core::model::Finding;
 use std::io::Write;
 
@@ -62,10 +63,23 @@ pub fn collect(global: &GlobalArgs, scope: &Scope, todos: &[String]) -> Result<A
         };
         let (sources, off) =
             sources::all(todos, projects, &scope.settings, &scope.secrets, board).await;
-        let report = audit(projects, &sources, &AuditOptions::default()).await;
+        let mut report = audit(projects, &sources, &AuditOptions::default()).await;
+        add_daemon_findings(&mut report, scope);
         Ok::<_, ops_core::Error>(Audit { report, off })
     })?
     .map_err(CliError::from)
+}
+
+/// The daemon's failures as findings of the registry's claude-ops project,
+/// when it is in scope; that project counts as audited by the daemon source
+/// then, so a service that recovers completes its task.
+fn add_daemon_findings(report: &mut AuditReport, scope: &Scope) {
+    for project in scope.context.projects.iter().filter(|p| is_daemon_project(p)) {
+        report.findings.extend(daemon_findings(&scope.health, project));
+        report
+            .audited
+            .insert((project.alias.clone(), DAEMON_SOURCE.to_owned()));
+    }
 }
 
 /// Source failures, remote sources that are off and daemon health problems, on stderr.
@@ -80,7 +94,7 @@ pub fn warn(
         return Ok(());
     }
     let mut text = String::new();
-    for problem in scope.health_problems.iter().chain(off) {
+    for problem in scope.health.warnings.iter().chain(off) {
         text.push_str(&format!("ops: warning: {problem}\n"));
     }
     for e in &report.errors {

@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
 use crate::state_dir;
 use ops_core::audit::AuditReport;
-use ops_core::model::{Task, TaskStatus};
+use ops_core::model::{Project, Task, TaskStatus};
 use ops_core::planner::{PlanChanges, PlanOptions, plan};
 use ops_core::{SqliteBoard, TaskStore};
 use std::io::Write;
@@ -94,7 +94,8 @@ pub fn onto_board(
     fires_only: bool,
     todos: &[String],
 ) -> Result<Planned, CliError> {
-    let audit::Audit { report, off } = audit::collect(global, scope, todos)?;
+    let audit::Audit { mut report, off } = audit::collect(global, scope, todos)?;
+    let unplanned = without_checkout(&mut report, &scope.context.projects);
     let board_path = state_dir::open_board(global)?;
     let options = PlanOptions {
         fires_only,
@@ -103,7 +104,8 @@ pub fn onto_board(
     };
     let (changes, tasks) = super::block_on(async {
         let board = SqliteBoard::open(&board_path).await?;
-        let changes = plan(&board, &report, &scope.context.projects, &options).await?;
+        let mut changes = plan(&board, &report, &scope.context.projects, &options).await?;
+        changes.warnings.extend(unplanned);
         let tasks = board.list().await?;
         Ok::<_, ops_core::Error>((changes, tasks))
     })??;
@@ -114,6 +116,29 @@ pub fn onto_board(
         tasks: in_scope(scope, tasks),
         board: board_path,
     })
+}
+
+/// Takes out of `report` the findings of projects with no local checkout
+/// (claude-ops' external entries, audited through their tracker only): no
+/// agent can work on them, so they are never planned. One warning per such
+/// project says how many were left out.
+fn without_checkout(report: &mut AuditReport, projects: &[Project]) -> Vec<String> {
+    let homeless: Vec<&Project> = projects.iter().filter(|p| p.paths.is_empty()).collect();
+    let mut warnings = Vec::new();
+    for project in homeless {
+        let before = report.findings.len();
+        report.findings.retain(|f| f.project != project.alias);
+        // Nothing of theirs was planned, so nothing of theirs is concluded done.
+        report.audited.retain(|(alias, _)| alias != &project.alias);
+        let left_out = before - report.findings.len();
+        if left_out > 0 {
+            warnings.push(format!(
+                "{}: {left_out} finding(s) not planned: the registry entry has no local checkout (`paths`) to work in",
+                project.alias
+            ));
+        }
+    }
+    warnings
 }
 
 /// The tasks of the projects in `scope`, deleted ones left out.

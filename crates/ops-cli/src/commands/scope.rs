@@ -6,7 +6,7 @@ use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 use ops_core::Error;
 use ops_core::config::{
-    Context, DaemonHealth, Env, Preferences, Registry, Settings, Topic, active_topics,
+    Context, DaemonHealth, Env, HealthReport, Preferences, Registry, Settings, Topic, active_topics,
     claude_ops_dir, github_slug, locate_registry,
 };
 use ops_core::model::Timestamp;
@@ -18,8 +18,9 @@ pub struct Scope {
     pub context: Context,
     /// claude-ops' active topics.
     pub topics: Vec<Topic>,
-    /// What `daemon-health.json` says is wrong (empty when healthy or absent).
-    pub health_problems: Vec<String>,
+    /// What `daemon-health.json` says (empty when healthy or absent); an
+    /// unreadable file is one warning. Advice only: nothing refuses to run on it.
+    pub health: HealthReport,
     /// The settings file (every default when there is none).
     pub settings: Settings,
     /// claude-ops' preferences say merges need no confirmation (`yolo_enabled`).
@@ -53,19 +54,23 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
     )?;
     github_repos_from_origin(&mut context.projects);
     let side = claude_ops_dir(&env, registry.as_ref().map(|r| r.path.as_path()));
-    let (mut topics, mut health_problems, mut yolo) = (Vec::new(), Vec::new(), false);
+    let (mut topics, mut health, mut yolo) = (Vec::new(), HealthReport::default(), false);
     if let Some(dir) = side {
         // Read now so a malformed file is reported early; `ops run` uses it.
         yolo = Preferences::load(&dir.join("preferences.json"))?.is_some_and(|p| p.yolo_enabled);
         topics = active_topics(&dir.join("memories").join("topics_active.md"))?;
-        if let Some(health) = DaemonHealth::load(&dir.join("daemon-health.json"))? {
-            health_problems = health.problems(Timestamp::now());
+        match DaemonHealth::load(&dir.join("daemon-health.json")) {
+            Ok(Some(read)) => health = read.report(Timestamp::now()),
+            Ok(None) => {}
+            Err(e) => health.warnings.push(format!(
+                "cannot tell claude-ops' daemon health: {e}"
+            )),
         }
     }
     Ok(Scope {
         context,
         topics,
-        health_problems,
+        health,
         secrets: SecretResolver::new(&settings),
         settings,
         yolo,

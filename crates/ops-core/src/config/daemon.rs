@@ -5,15 +5,24 @@
 //! name → `{status, ...}`. When the file was written comes from an `updated_at`,
 //! `updated`, `timestamp` or `last_updated` field (RFC 3339 text, or Unix
 //! seconds or milliseconds), else from the file's modification time. The file
-//! is stale [`DaemonHealth::STALE_AFTER_MS`] after it was written.
+//! is stale [`DaemonHealth::STALE_AFTER_MS`] after it was written, unless the
+//! daemon says it only monitors (`actions_enabled: false`).
+//!
+//! Health is advice, never a gate: `running`, `polling`, `scheduled`,
+//! `delegated` (launchd owns the service) and `not_started_monitor_only` are
+//! healthy; `dead`, `crashed`/`failed`, `config_error`, `needs_reauth` and
+//! `max_restarts_exceeded` are failures (a P1 finding on the registry's
+//! claude-ops project, when it has one, and a warning); `starting`, `stopped`
+//! and statuses ops does not know are a warning line.
 
 use super::json::{JsonFile, kind};
 use crate::error::Result;
-use crate::model::Timestamp;
+use crate::model::{Finding, Priority, Project, Timestamp, fingerprint};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The state a service reports.
+/// The state a service reports, in three kinds: working ([`Self::is_healthy`]),
+/// failed ([`Self::is_failure`]: a finding), and neither (a warning line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceState {
     /// Up.
@@ -22,44 +31,85 @@ pub enum ServiceState {
     Polling,
     /// Up, waiting for its next scheduled run.
     Scheduled,
+    /// Another supervisor (launchd's keepalive) owns it; the daemon only watches.
+    Delegated,
+    /// The daemon runs in monitor-only mode (`actions_enabled: false`) and
+    /// deliberately did not start it (`not_started_monitor_only`).
+    MonitorOnly,
+    /// Being started.
+    Starting,
+    /// Stopped on purpose (SIGTERM, an uninstall).
+    Stopped,
     /// Down.
     Dead,
+    /// It crashed (`crashed`) or its last run failed (`failed`).
+    Crashed,
+    /// Its configuration is wrong (`config_error`): it cannot start.
+    ConfigError,
     /// Its credentials expired: a human must log in again.
     NeedsReauth,
     /// Its supervisor gave up restarting it.
     MaxRestartsExceeded,
-    /// A status ops does not know (counted as unhealthy: ops cannot tell).
+    /// A status ops does not know: ops cannot tell (a warning line).
     Other(String),
 }
 
 impl ServiceState {
     fn parse(text: &str) -> ServiceState {
         match text.to_ascii_lowercase().as_str() {
-            "running" => ServiceState::Running,
+            "running" | "ok" | "connected" => ServiceState::Running,
             "polling" => ServiceState::Polling,
             "scheduled" => ServiceState::Scheduled,
+            "delegated" => ServiceState::Delegated,
+            "not_started_monitor_only" | "monitor_only" => ServiceState::MonitorOnly,
+            "starting" => ServiceState::Starting,
+            "stopped" => ServiceState::Stopped,
             "dead" => ServiceState::Dead,
-            "needs_reauth" => ServiceState::NeedsReauth,
+            "crashed" | "failed" => ServiceState::Crashed,
+            "config_error" => ServiceState::ConfigError,
+            "needs_reauth" | "needs_auth" => ServiceState::NeedsReauth,
             "max_restarts_exceeded" => ServiceState::MaxRestartsExceeded,
             _ => ServiceState::Other(text.to_owned()),
         }
     }
 
-    /// Whether the service is working.
+    /// Whether the service is working as its owner means it to.
     pub fn is_healthy(&self) -> bool {
         matches!(
             self,
-            ServiceState::Running | ServiceState::Polling | ServiceState::Scheduled
+            ServiceState::Running
+                | ServiceState::Polling
+                | ServiceState::Scheduled
+                | ServiceState::Delegated
+                | ServiceState::MonitorOnly
         )
     }
 
-    /// The status as claude-ops writes it.
+    /// Whether the service failed and needs someone to act.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            ServiceState::Dead
+                | ServiceState::Crashed
+                | ServiceState::ConfigError
+                | ServiceState::NeedsReauth
+                | ServiceState::MaxRestartsExceeded
+        )
+    }
+
+    /// The status as ops names it (claude-ops' spelling).
     pub fn as_str(&self) -> &str {
         match self {
             ServiceState::Running => "running",
             ServiceState::Polling => "polling",
             ServiceState::Scheduled => "scheduled",
+            ServiceState::Delegated => "delegated",
+            ServiceState::MonitorOnly => "not_started_monitor_only",
+            ServiceState::Starting => "starting",
+            ServiceState::Stopped => "stopped",
             ServiceState::Dead => "dead",
+            ServiceState::Crashed => "crashed",
+            ServiceState::ConfigError => "config_error",
             ServiceState::NeedsReauth => "needs_reauth",
             ServiceState::MaxRestartsExceeded => "max_restarts_exceeded",
             ServiceState::Other(s) => s,
@@ -85,6 +135,23 @@ pub struct DaemonHealth {
     pub written_at: Timestamp,
     /// Every service, sorted by name.
     pub services: Vec<ServiceHealth>,
+    /// The daemon says it only watches (`actions_enabled: false`, or a
+    /// top-level status `not_started_monitor_only`): it is not expected to
+    /// refresh the file, so an old timestamp is no failure.
+    pub monitor_only: bool,
+}
+
+/// What the health file says, sorted for the two places it goes: failures
+/// become findings, everything else worth saying a warning line. Neither
+/// ever stops a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthReport {
+    /// Services that failed: `(name, status)`.
+    pub failed: Vec<(String, String)>,
+    /// The file is stale: how many seconds since it was written.
+    pub stale_for_s: Option<u64>,
+    /// One line per thing worth saying (failures included), for stderr.
+    pub warnings: Vec<String>,
 }
 
 impl DaemonHealth {
@@ -161,10 +228,16 @@ impl DaemonHealth {
             }
         }
         services.sort_by(|a, b| a.name.cmp(&b.name));
+        let monitor_only = top.get("actions_enabled") == Some(&Value::Bool(false))
+            || top
+                .get("status")
+                .and_then(Value::as_str)
+                .is_some_and(|s| ServiceState::parse(s) == ServiceState::MonitorOnly);
         Ok(DaemonHealth {
             path: path.to_path_buf(),
             written_at,
             services,
+            monitor_only,
         })
     }
 
@@ -173,23 +246,96 @@ impl DaemonHealth {
         now.0.saturating_sub(self.written_at.0) > Self::STALE_AFTER_MS
     }
 
-    /// Everything wrong at `now`, one line each (empty = healthy). A problem
-    /// blocks dispatch unless the run is forced.
-    pub fn problems(&self, now: Timestamp) -> Vec<String> {
-        let mut problems = Vec::new();
-        if self.is_stale(now) {
-            problems.push(format!(
-                "{} is stale: last written {}s ago (more than {}s): is the claude-ops daemon running?",
+    /// What the file says at `now`: failed services, staleness, and a
+    /// warning line for each, plus one for each service neither working nor
+    /// failed (`starting`, `stopped`, a status ops does not know).
+    pub fn report(&self, now: Timestamp) -> HealthReport {
+        let mut report = HealthReport::default();
+        if self.is_stale(now) && !self.monitor_only {
+            let age = now.0.saturating_sub(self.written_at.0) / 1000;
+            report.stale_for_s = Some(age);
+            report.warnings.push(format!(
+                "{} is stale: last written {} (more than {}s ago): is the claude-ops daemon running?",
                 self.path.display(),
-                now.0.saturating_sub(self.written_at.0) / 1000,
+                crate::model::age_text(age),
                 Self::STALE_AFTER_MS / 1000
             ));
         }
-        for s in self.services.iter().filter(|s| !s.state.is_healthy()) {
-            problems.push(format!("service {} is {}", s.name, s.state.as_str()));
+        for s in &self.services {
+            let status = s.state.as_str();
+            if s.state.is_failure() {
+                report.failed.push((s.name.clone(), status.to_owned()));
+                report
+                    .warnings
+                    .push(format!("daemon service {} failed ({status})", s.name));
+            } else if !s.state.is_healthy() {
+                report
+                    .warnings
+                    .push(format!("daemon service {} is {status}", s.name));
+            }
         }
-        problems
+        report
     }
+}
+
+/// The findings a health report gives for `project`, the registry's entry
+/// for claude-ops itself ([`is_daemon_project`]): a P1 "daemon service X
+/// failed" per failed service and one for a stale file. `repo` is its checkout.
+pub fn daemon_findings(report: &HealthReport, project: &Project) -> Vec<Finding> {
+    let repo = project
+        .paths
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let finding = |kind: &str, key: &str, title: String, detail: String| Finding {
+        source: DAEMON_SOURCE.to_owned(),
+        kind: kind.to_owned(),
+        project: project.alias.clone(),
+        repo: repo.clone(),
+        title,
+        detail,
+        priority: Priority::P1,
+        fingerprint: fingerprint(&[DAEMON_SOURCE, kind, &project.alias, key]),
+        depends_on: Vec::new(),
+        paths: Vec::new(),
+    };
+    let mut out: Vec<Finding> = report
+        .failed
+        .iter()
+        .map(|(name, status)| {
+            finding(
+                "daemon_service",
+                name,
+                format!("daemon service {name} failed"),
+                format!("claude-ops' daemon-health.json reports service {name} as {status}."),
+            )
+        })
+        .collect();
+    if let Some(age) = report.stale_for_s {
+        out.push(finding(
+            "daemon_stale",
+            "health",
+            "claude-ops daemon health is stale".to_owned(),
+            format!(
+                "daemon-health.json was last written {}; a running daemon rewrites it every 30s.",
+                crate::model::age_text(age)
+            ),
+        ));
+    }
+    out
+}
+
+/// The source name of the daemon's findings.
+pub const DAEMON_SOURCE: &str = "daemon";
+
+/// Whether `project` is claude-ops itself: it answers to `claude-ops`, or one
+/// of its repositories is named so.
+pub fn is_daemon_project(project: &Project) -> bool {
+    project.answers_to("claude-ops")
+        || project
+            .repos
+            .iter()
+            .any(|r| r.rsplit('/').next() == Some("claude-ops"))
 }
 
 fn service(file: &JsonFile<'_>, name: &str, entry: &Value, at: &str) -> Result<ServiceHealth> {

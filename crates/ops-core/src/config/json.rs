@@ -61,6 +61,22 @@ impl JsonFile<'_> {
         }
     }
 
+    /// An optional whole number of at least 0; a string of digits accepted.
+    pub fn count(&self, obj: &Value, key: &str, at: &str) -> Result<Option<u64>> {
+        let bad = |other: &Value| {
+            self.error(
+                format!("{at}{key}"),
+                format!("expected a whole number like 5, found {}", kind(other)),
+            )
+        };
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(v)),
+            Some(v @ Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad(v)),
+            Some(other) => Err(bad(other)),
+        }
+    }
+
     /// An optional list of strings; a single string counts as a list of one.
     pub fn strings(&self, obj: &Value, key: &str, at: &str) -> Result<Vec<String>> {
         match obj.get(key) {

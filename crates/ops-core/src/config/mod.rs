@@ -17,7 +17,10 @@ mod settings;
 mod topics;
 
 pub use context::{Context, ContextKind};
-pub use daemon::{DaemonHealth, ServiceHealth, ServiceState};
+pub use daemon::{
+    DAEMON_SOURCE, DaemonHealth, HealthReport, ServiceHealth, ServiceState, daemon_findings,
+    is_daemon_project,
+};
 pub use env::Env;
 pub use locate::{claude_ops_dir, locate_registry};
 pub use preferences::Preferences;

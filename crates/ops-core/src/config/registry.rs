@@ -8,7 +8,8 @@
 //!
 //! ops' own keys add to either: `dev_branch`, `main_branch`, `quality_gate`,
 //! `ship` (`github`|`local`), `sensitive_paths`, `acceptance_criteria`,
-//! `sentry{org, project}`, `linear{team}`. Keys ops does not know are kept in
+//! `sentry{org, project}`, `linear{team}`, `max_file_mb` (the largest file a
+//! change may add, default 5) and `allow_binaries` (default false). Keys ops does not know are kept in
 //! [`Project::extra`] untouched, never rejected. Paths may start with `~/`;
 //! relative paths are relative to the registry file. A checkout a project
 //! lists twice (`dir` and `dir/`, or through a symlink) is kept once.
@@ -48,6 +49,8 @@ const PROJECT_KEYS: &[&str] = &[
     "acceptance_criteria",
     "sentry",
     "linear",
+    "max_file_mb",
+    "allow_binaries",
 ];
 
 impl Registry {
@@ -87,6 +90,7 @@ impl Registry {
             .enumerate()
             .map(|(i, entry)| project(&file, entry, i, home))
             .collect::<Result<Vec<_>>>()?;
+        let projects = one_entry_per_checkout(projects);
         check_unique_names(&file, &projects)?;
         Ok(Registry {
             path: path.to_path_buf(),
@@ -138,6 +142,53 @@ fn distinct_checkouts(paths: Vec<PathBuf>) -> Vec<PathBuf> {
             seen.push(key);
             out.push(path.components().collect());
         }
+    }
+    out
+}
+
+/// An alias that names a directory (`/home/me/app/`, `~/app`) rather than a project.
+fn looks_like_path(alias: &str) -> bool {
+    alias.contains('/') || alias.starts_with('~')
+}
+
+/// One checkout listed by several entries (the synced shape lists a clone
+/// under its directory's name, and a symlinked or repeated scan lists it
+/// again) is audited once, under the first entry that lists it: a later
+/// entry loses that path, and one left with nothing else to audit (no other
+/// path, no Sentry or Linear) is dropped, its names becoming other names of
+/// the first.
+fn one_entry_per_checkout(projects: Vec<Project>) -> Vec<Project> {
+    let mut out: Vec<Project> = Vec::new();
+    for mut project in projects {
+        let had_paths = !project.paths.is_empty();
+        let mut owner = None;
+        project.paths.retain(|path| {
+            let key = normalise(path);
+            match out
+                .iter()
+                .position(|p| p.paths.iter().any(|q| normalise(q) == key))
+            {
+                Some(i) => {
+                    owner = owner.or(Some(i));
+                    false
+                }
+                None => true,
+            }
+        });
+        let nothing_left = had_paths
+            && project.paths.is_empty()
+            && project.sentry.is_none()
+            && project.linear.is_none();
+        if let (Some(i), true) = (owner, nothing_left) {
+            let first = &mut out[i];
+            for name in std::iter::once(&project.alias).chain(&project.aliases) {
+                if !first.answers_to(name) {
+                    first.aliases.push(name.clone());
+                }
+            }
+            continue;
+        }
+        out.push(project);
     }
     out
 }
@@ -218,13 +269,24 @@ fn project(
     };
     let linear = match entry.get("linear") {
         None | Some(Value::Null) => None,
-        Some(obj @ Value::Object(_)) => Some(LinearTeam {
-            team: required(file, obj, "team", &format!("{at}linear."))?,
-        }),
+        Some(obj @ Value::Object(_)) => {
+            let at = format!("{at}linear.");
+            // claude-ops writes `team_key`; ops' own key is `team`.
+            let team = match file.string(obj, "team_key", &at)? {
+                Some(key) => key,
+                None => file.string(obj, "team", &at)?.ok_or_else(|| {
+                    file.error(
+                        format!("{at}team_key"),
+                        "missing; expected the team's key as a string (`team_key` or `team`, like \"ENG\")",
+                    )
+                })?,
+            };
+            Some(LinearTeam { team })
+        }
         Some(other) => {
             return Err(file.error(
                 format!("{at}linear"),
-                format!("expected an object {{team}}, found {}", kind(other)),
+                format!("expected an object {{team_key}}, found {}", kind(other)),
             ));
         }
     };
@@ -237,8 +299,11 @@ fn project(
             )
         })?;
     }
+    // The synced shape's `aliases` are the paths of other clones of the same
+    // remote (the sync script keeps the most recently committed one as
+    // `path`): not names, and not audited a second time.
     let mut aliases = file.strings(entry, "aliases", &at)?;
-    aliases.retain(|a| a != &alias);
+    aliases.retain(|a| a != &alias && !looks_like_path(a));
     let extra = map
         .iter()
         .filter(|(k, _)| !PROJECT_KEYS.contains(&k.as_str()))
@@ -257,6 +322,8 @@ fn project(
         acceptance_criteria: file.strings(entry, "acceptance_criteria", &at)?,
         sentry,
         linear,
+        max_file_mb: file.count(entry, "max_file_mb", &at)?,
+        allow_binaries: file.boolean(entry, "allow_binaries", &at)?.unwrap_or(false),
         extra,
     })
 }

@@ -138,6 +138,7 @@ pub fn compose_with(task: &Task, attempt: u32, context: &BriefContext) -> Brief 
         attempt,
         branch,
         text,
+        review: None,
     }
 }
 

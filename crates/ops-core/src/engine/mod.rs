@@ -11,10 +11,12 @@ mod config;
 mod pipeline;
 mod promote;
 pub mod queue;
+pub mod review;
 mod run;
 mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};
+pub use review::{ReviewVerdict, SecurityReview, read_verdict};
 
 use crate::board::TaskStore;
 use crate::error::Result;
@@ -44,6 +46,8 @@ pub(crate) struct Ctx {
     store: Arc<dyn TaskStore>,
     dispatcher: Arc<dyn Dispatcher>,
     gates: Vec<Arc<dyn QualityGate>>,
+    /// The security review; `None`: a change that needs one is blocked.
+    review: Option<review::SecurityReview>,
     shipper: Arc<dyn Shipper>,
     events: EventBus,
     config: EngineConfig,
@@ -209,6 +213,7 @@ impl Engine {
                 store,
                 dispatcher,
                 gates: Vec::new(),
+                review: None,
                 shipper,
                 events: EventBus::new(),
                 config: EngineConfig::default(),
@@ -228,6 +233,13 @@ impl Engine {
     /// Adds a gate; every gate must pass, in the order added.
     pub fn with_gate(mut self, gate: Arc<dyn QualityGate>) -> Self {
         self.ctx_mut().gates.push(gate);
+        self
+    }
+
+    /// Runs `review` for every change that needs the security review (see
+    /// [`review`]); without one such a change is blocked, never shipped.
+    pub fn with_security_review(mut self, review: review::SecurityReview) -> Self {
+        self.ctx_mut().review = Some(review);
         self
     }
 

@@ -1,5 +1,5 @@
-//! One task's way through the engine: dispatch → audit (every gate) → ship →
-//! completed. Each step is committed to the board before the next side effect;
+//! One task's way through the engine: dispatch → audit (every gate, then the
+//! security review when one is needed: see [`super::review`]) → ship → completed. Each step is committed to the board before the next side effect;
 //! a task found in `auditing` or `shipping` (after a crash) resumes at that step.
 //!
 //! Team mode (a team task on a steerable runtime): the agent's handle is kept after
@@ -10,6 +10,7 @@
 //! runtime that cannot be steered a team task runs as a subagent, with a warning.
 
 use super::config::{AWAITING_CONFIRMATION, MergeConfirmation};
+use super::review::{REVIEW_GATE, ReviewVerdict};
 use super::{Ctx, brief, team};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
@@ -398,54 +399,132 @@ async fn audit_step(
     stop: &mut watch::Receiver<bool>,
     live: &mut Live,
 ) -> Result<Step> {
-    'audit: loop {
+    loop {
         let work = work_of(&task);
-        for gate in &ctx.gates {
-            let verdict = tokio::select! {
-                v = gate.check(&task, &work) => v,
-                () = stop_requested(stop) => return release(ctx, task).await,
-            };
-            let verdict = match verdict {
-                Ok(v) => v,
-                Err(e) if e.kind() == ErrorKind::Halt => {
-                    let outcome = AttemptOutcome::GateFailed {
-                        gate: gate.name().to_string(),
-                        detail: e.to_string(),
-                    };
-                    if let Some(handle) = live.take() {
-                        end_team_agent(ctx, &task.id, handle.as_ref()).await;
-                    }
-                    return halt(ctx, task, outcome, &e).await;
+        let judged = tokio::select! {
+            j = judge(ctx, &task, &work) => j,
+            () = stop_requested(stop) => return release(ctx, task).await,
+        };
+        let outcome = match judged {
+            Judged::Passed => {
+                return Ok(Step::Next(Box::new(
+                    ctx.commit(task, TaskStatus::Shipping, None).await?,
+                )));
+            }
+            Judged::Failed(outcome) => outcome,
+            Judged::Unreviewed(reason) => return unreviewed(ctx, task, reason).await,
+            Judged::Halted(outcome, e) => {
+                if let Some(handle) = live.take() {
+                    end_team_agent(ctx, &task.id, handle.as_ref()).await;
                 }
-                Err(e) => GateVerdict::fail(format!("the gate could not run: {e}")),
-            };
-            ctx.events.emit(Event::GateJudged {
-                task: task.id.clone(),
-                gate: gate.name().to_string(),
-                passed: verdict.passed,
-                detail: verdict.detail.clone(),
-            });
-            if !verdict.passed {
+                return halt(ctx, task, outcome, &e).await;
+            }
+        };
+        let Some(handle) = live.take() else {
+            return end_attempt(ctx, task, outcome).await;
+        };
+        match back_to_agent(ctx, task, outcome, handle, stop, live).await? {
+            Step::Next(t) => task = *t,
+            over => return Ok(over),
+        }
+    }
+}
+
+/// What the audit of one attempt's work found.
+enum Judged {
+    /// Every gate passed (and the security review approved, when one was needed).
+    Passed,
+    /// A gate failed or the reviewer requested changes: back to the agent.
+    Failed(AttemptOutcome),
+    /// The security review gave no verdict: the task is blocked with this reason.
+    Unreviewed(String),
+    /// A gate tripped a safety rail ([`ErrorKind::Halt`]): the task is blocked.
+    Halted(AttemptOutcome, crate::Error),
+}
+
+/// Runs every gate in order, then the security review when the task needs one or
+/// a gate's verdict asks for it; each judgement is reported.
+async fn judge(ctx: &Ctx, task: &Task, work: &WorkRef) -> Judged {
+    let mut reasons = Vec::new();
+    if task.needs_security_review() {
+        reasons.push("the task is sensitive (auth, payments, personal data or secrets)".into());
+    }
+    for gate in &ctx.gates {
+        let verdict = match gate.check(task, work).await {
+            Ok(v) => v,
+            Err(e) if e.kind() == ErrorKind::Halt => {
                 let outcome = AttemptOutcome::GateFailed {
                     gate: gate.name().to_string(),
-                    detail: verdict.detail,
+                    detail: e.to_string(),
                 };
-                let Some(handle) = live.take() else {
-                    return end_attempt(ctx, task, outcome).await;
-                };
-                match back_to_agent(ctx, task, outcome, handle, stop, live).await? {
-                    Step::Next(t) => {
-                        task = *t;
-                        continue 'audit;
-                    }
-                    over => return Ok(over),
-                }
+                return Judged::Halted(outcome, e);
             }
+            Err(e) => GateVerdict::fail(format!("the gate could not run: {e}")),
+        };
+        ctx.events.emit(Event::GateJudged {
+            task: task.id.clone(),
+            gate: gate.name().to_string(),
+            passed: verdict.passed,
+            detail: verdict.detail.clone(),
+        });
+        if !verdict.passed {
+            return Judged::Failed(AttemptOutcome::GateFailed {
+                gate: gate.name().to_string(),
+                detail: verdict.detail,
+            });
         }
-        return Ok(Step::Next(Box::new(
-            ctx.commit(task, TaskStatus::Shipping, None).await?,
-        )));
+        if let Some(why) = verdict.review_required {
+            reasons.push(format!("the {} gate: {why}", gate.name()));
+        }
     }
+    if reasons.is_empty() {
+        return Judged::Passed;
+    }
+    let attempt = u32::try_from(task.attempts.len()).unwrap_or(u32::MAX);
+    let verdict = match &ctx.review {
+        Some(review) => {
+            let reviewed = review.run(task, work, attempt, &reasons).await;
+            ctx.add_spent(&task.id, reviewed.cost_usd);
+            reviewed.verdict
+        }
+        None => ReviewVerdict::NoVerdict {
+            reason: "no reviewer runtime is configured".into(),
+        },
+    };
+    let (passed, detail) = match &verdict {
+        ReviewVerdict::Approved { answer } => (true, format!("approved: {answer}")),
+        ReviewVerdict::ChangesRequested { findings } => {
+            (false, format!("changes requested:\n{findings}"))
+        }
+        ReviewVerdict::NoVerdict { reason } => (false, format!("no verdict: {reason}")),
+    };
+    ctx.events.emit(Event::GateJudged {
+        task: task.id.clone(),
+        gate: REVIEW_GATE.to_string(),
+        passed,
+        detail: detail.clone(),
+    });
+    match verdict {
+        ReviewVerdict::Approved { .. } => Judged::Passed,
+        ReviewVerdict::ChangesRequested { .. } => Judged::Failed(AttemptOutcome::GateFailed {
+            gate: REVIEW_GATE.to_string(),
+            detail,
+        }),
+        ReviewVerdict::NoVerdict { reason } => Judged::Unreviewed(format!(
+            "needs the security review ({}), which gave no verdict: {reason}; nothing was shipped, the work stays on branch {}",
+            reasons.join("; "),
+            work.branch
+        )),
+    }
+}
+
+/// Blocks a task whose security review gave no verdict; the attempt does not count
+/// (the work was never judged), and it is not retried.
+async fn unreviewed(ctx: &Ctx, task: Task, reason: String) -> Result<Step> {
+    let outcome = AttemptOutcome::Unreviewed {
+        reason: reason.clone(),
+    };
+    settle(ctx, task, outcome, TaskStatus::Blocked, reason).await
 }
 
 /// Team mode: sends an audit failure to the same running agent as its next attempt

@@ -40,6 +40,8 @@ pub enum FakeAgent {
         /// How long each turn works.
         turn: Duration,
     },
+    /// Succeeds at once, its summary (what it answers) `0` — e.g. a reviewer's verdict.
+    Answer(String),
 }
 
 impl FakeAgent {
@@ -117,20 +119,23 @@ impl FakeDispatcher {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut log = self.log();
-        for other in running.iter() {
+        // A reviewer reads a task's work in its own throwaway worktree: it owns nothing.
+        for other in running.iter().filter(|_| brief.review.is_none()) {
             if other.task.ownership_overlaps(&brief.task) {
                 log.ownership_overlaps
                     .push((other.task.id.clone(), brief.task.id.clone()));
             }
         }
-        running.push(brief.clone());
+        if brief.review.is_none() {
+            running.push(brief.clone());
+        }
         log.briefs.push(brief.clone());
         log.running.push(brief.task.id.clone());
         log.max_concurrent = log.max_concurrent.max(log.running.len());
     }
 }
 
-fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId) {
+fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId, review: bool) {
     // Same lock order as `started`: running briefs, then the log.
     let mut running = running
         .lock()
@@ -141,7 +146,11 @@ fn ended(log: &Mutex<FakeLog>, running: &Mutex<Vec<Brief>>, id: &TaskId) {
     if let Some(i) = log.running.iter().position(|r| r == id) {
         log.running.remove(i);
     }
-    if let Some(i) = running.iter().position(|b| &b.task.id == id) {
+    if let Some(i) = running
+        .iter()
+        .position(|b| &b.task.id == id)
+        .filter(|_| !review)
+    {
         running.remove(i);
     }
 }
@@ -175,9 +184,10 @@ impl Dispatcher for FakeDispatcher {
         );
         let act = Arc::clone(&activity);
         let worktree = self.worktrees.as_ref().map(|r| r.join(id.as_str()));
+        let review = brief.review.is_some();
         tokio::spawn(async move {
             let outcome = play(plan, act, stop_rx, message_rx, turn_tx, worktree).await;
-            ended(&log, &running, &id);
+            ended(&log, &running, &id, review);
             let _ = outcome_tx.send(Some(outcome));
         });
         Ok(Box::new(FakeHandle {
@@ -220,6 +230,10 @@ async fn play(
             activity_every,
         } => (duration, activity_every, None),
         FakeAgent::Fail { duration, reason } => (duration, None, Some(reason)),
+        FakeAgent::Answer(text) => {
+            touch();
+            return outcome(AgentStatus::Succeeded, &text);
+        }
         FakeAgent::Hang => {
             let _ = stop.wait_for(|s| *s).await;
             return outcome(AgentStatus::Stopped, "hung without progress");

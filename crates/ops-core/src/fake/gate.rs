@@ -1,8 +1,8 @@
-//! A fake gate whose verdict a closure decides.
+//! A fake gate whose verdict a closure decides, and a fake patch reader.
 
 use crate::error::Result;
 use crate::model::{Task, TaskId};
-use crate::seams::{GateVerdict, QualityGate, WorkRef};
+use crate::seams::{GateVerdict, PatchReader, QualityGate, WorkRef};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 
@@ -55,5 +55,26 @@ impl QualityGate for FakeGate {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(task.id.clone());
         Ok((self.judge)(task, work))
+    }
+}
+
+/// A [`PatchReader`] whose patch of any work is `diff --fake <branch>` followed by
+/// the given text.
+#[derive(Debug, Clone, Default)]
+pub struct FakePatch {
+    text: String,
+}
+
+impl FakePatch {
+    /// Every patch ends with `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        FakePatch { text: text.into() }
+    }
+}
+
+#[async_trait]
+impl PatchReader for FakePatch {
+    async fn patch(&self, _task: &Task, work: &WorkRef) -> Result<String> {
+        Ok(format!("diff --fake {}\n{}", work.branch, self.text))
     }
 }

@@ -7,6 +7,6 @@ mod shipper;
 mod source;
 
 pub use dispatcher::{FakeAgent, FakeDispatcher, FakeLog};
-pub use gate::FakeGate;
+pub use gate::{FakeGate, FakePatch};
 pub use shipper::FakeShipper;
 pub use source::FakeSource;

@@ -13,4 +13,4 @@ pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{
     Attempt, AttemptOutcome, Lease, Mode, Priority, SECURITY_KEYWORDS, Task, TaskId, WorkerId,
 };
-pub use time::Timestamp;
+pub use time::{Timestamp, age_text};

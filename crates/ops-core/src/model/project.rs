@@ -42,6 +42,12 @@ pub struct Project {
     /// The project's Linear team, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear: Option<LinearTeam>,
+    /// The largest file (in MB) a change may add; `None`: 5 MB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_mb: Option<u64>,
+    /// Whether a change may add binary files (default: refused).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_binaries: bool,
     /// Registry keys ops does not know, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

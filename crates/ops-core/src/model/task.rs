@@ -157,6 +157,12 @@ pub enum AttemptOutcome {
         /// What stopped it.
         reason: String,
     },
+    /// The security review gave no verdict: the task is blocked; does not count
+    /// against the attempt limit (the work was not judged).
+    Unreviewed {
+        /// Why there was no verdict.
+        reason: String,
+    },
 }
 
 impl AttemptOutcome {
@@ -164,7 +170,9 @@ impl AttemptOutcome {
     pub fn counts_against_limit(&self) -> bool {
         !matches!(
             self,
-            AttemptOutcome::Shipped | AttemptOutcome::Interrupted { .. }
+            AttemptOutcome::Shipped
+                | AttemptOutcome::Interrupted { .. }
+                | AttemptOutcome::Unreviewed { .. }
         )
     }
 
@@ -181,6 +189,9 @@ impl AttemptOutcome {
             }
             AttemptOutcome::ShipFailed { detail } => format!("shipping failed: {detail}"),
             AttemptOutcome::Interrupted { reason } => format!("interrupted: {reason}"),
+            AttemptOutcome::Unreviewed { reason } => {
+                format!("the security review gave no verdict: {reason}")
+            }
         }
     }
 }

@@ -62,9 +62,22 @@ impl Timestamp {
     }
 }
 
+/// An age in seconds as people say it: `45 seconds ago`, `3 minutes ago`,
+/// `5 hours ago`, `3 days ago` (the largest whole unit, rounded down).
+pub fn age_text(seconds: u64) -> String {
+    let (n, unit) = match seconds {
+        0..60 => (seconds, "second"),
+        60..3600 => (seconds / 60, "minute"),
+        3600..86_400 => (seconds / 3600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {unit}{s} ago")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Timestamp;
+    use super::{Timestamp, age_text};
 
     #[test]
     fn rfc3339_text_round_trips_through_the_reader_to_the_second() {
@@ -83,5 +96,14 @@ mod tests {
         }
         let with_millis = Timestamp::parse_rfc3339("2026-11-24T00:35:12.999Z").expect("valid");
         assert_eq!(with_millis.to_rfc3339(), "2026-11-24T00:35:12Z");
+    }
+
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        assert_eq!(age_text(1), "1 second ago");
+        assert_eq!(age_text(121), "2 minutes ago");
+        assert_eq!(age_text(7200), "2 hours ago");
+        assert_eq!(age_text(29_395_043), "340 days ago");
+        assert_eq!(age_text(86_400 * 3 + 5), "3 days ago");
     }
 }

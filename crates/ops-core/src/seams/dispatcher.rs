@@ -17,6 +17,18 @@ pub struct Brief {
     pub branch: String,
     /// The full text given to the agent. Never the same for two attempts of a task.
     pub text: String,
+    /// Set when the agent reviews a task's work instead of doing it (the security
+    /// review): it gets its own throwaway worktree on [`ReviewOf::head`], removed
+    /// with its branch when the agent ends; nothing it leaves is committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewOf>,
+}
+
+/// What a review brief reviews.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewOf {
+    /// The branch holding the work under review: the review's branch starts at its head.
+    pub head: String,
 }
 
 impl Brief {

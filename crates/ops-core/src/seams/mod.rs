@@ -7,9 +7,9 @@ mod shipper;
 mod source;
 
 pub use dispatcher::{
-    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities,
+    AgentHandle, AgentOutcome, AgentStatus, Brief, Dispatcher, DispatcherCapabilities, ReviewOf,
 };
-pub use gate::{GateVerdict, QualityGate, WorkRef};
+pub use gate::{GateVerdict, PatchReader, QualityGate, WorkRef};
 pub use shipper::{
     ChangeRef, ChecksState, FollowUp, MergeOutcome, PromoteOutcome, Shipper, ShipperCapabilities,
 };

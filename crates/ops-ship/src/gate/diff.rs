@@ -23,8 +23,6 @@ pub(crate) struct Diff {
     pub base: String,
     /// The files it changes.
     pub files: Vec<ChangedFile>,
-    /// Lines it adds: `(path, line)`.
-    pub added: Vec<(String, String)>,
 }
 
 /// Where git runs for `task`: its worktree, else its repository checkout.
@@ -119,22 +117,9 @@ pub(crate) async fn diff_of(
             path: path.to_string(),
         });
     }
-    let patch = git
-        .run([
-            "diff",
-            "-U0",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-renames",
-            &merge_base,
-            &head,
-        ])
-        .await
-        .map_err(|e| git_error(gate, "read the diff", e))?;
     Ok(Diff {
         base: merge_base,
         files,
-        added: added_lines(&patch),
     })
 }
 
@@ -159,8 +144,9 @@ pub(crate) async fn patch_of(
     .map_err(|e| git_error(gate, "read the diff", e))
 }
 
-/// Added lines of a unified diff, with the file each is in.
-fn added_lines(patch: &str) -> Vec<(String, String)> {
+/// Added lines of a unified diff, with the file each is in (the secrets gate
+/// reads them per commit).
+pub(crate) fn added_lines(patch: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut file = String::new();
     let mut in_hunk = false;

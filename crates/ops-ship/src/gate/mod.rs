@@ -2,14 +2,17 @@
 //!
 //! * [`CommandGate`]: the project's quality-gate command passes in the worktree;
 //! * [`DiffScopeGate`]: there is a diff, and it stays inside the task's `paths`;
-//! * [`SecretsGate`]: no secret files and no token-shaped strings are added;
-//! * [`ReviewGate`]: a separate reviewer agent explicitly approves the change.
+//! * [`SecretsGate`]: no commit of the branch adds a secret file, a token (plain
+//!   or encoded), an outside symlink, an oversized or binary file;
+//!
+//! [`BranchPatch`] reads the patch the engine's security review shows its reviewer.
 //!
 //! Every gate diffs the task's branch against the merge-base with the project's
 //! dev branch ([`GateBase`]): what the task adds, not what dev gained meanwhile.
 
 mod base;
 pub mod command;
+mod commits;
 mod diff;
 pub mod diff_scope;
 pub mod review;
@@ -18,7 +21,7 @@ pub mod secrets;
 pub use base::GateBase;
 pub use command::CommandGate;
 pub use diff_scope::DiffScopeGate;
-pub use review::{NoReviewer, ReviewGate, ReviewPolicy};
+pub use review::BranchPatch;
 pub use secrets::SecretsGate;
 
 use ops_core::QualityGate;
@@ -26,23 +29,13 @@ use ops_core::model::Project;
 use std::sync::Arc;
 
 /// The gates every completion passes, in the order they run (cheapest first):
-/// diff scope, secrets guard, the project's command, and the review gate when a
-/// reviewer runtime is given (always on for sensitive tasks; `policy` widens it),
-/// else [`NoReviewer`], which fails sensitive tasks.
-pub fn standard(
-    projects: &[Project],
-    reviewer: Option<Arc<dyn ops_core::Dispatcher>>,
-    policy: ReviewPolicy,
-) -> Vec<Arc<dyn QualityGate>> {
-    let base = GateBase::from_projects(projects);
-    let mut gates: Vec<Arc<dyn QualityGate>> = vec![
-        Arc::new(DiffScopeGate::new(base.clone())),
-        Arc::new(SecretsGate::new(base.clone())),
+/// diff scope, secrets guard, the project's command. The security review is the
+/// engine's step after them (`ops_core::engine::SecurityReview`, shown diffs by
+/// [`BranchPatch`]).
+pub fn standard(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
+    vec![
+        Arc::new(DiffScopeGate::new(GateBase::from_projects(projects))),
+        Arc::new(SecretsGate::from_projects(projects)),
         Arc::new(CommandGate::from_projects(projects)),
-    ];
-    match reviewer {
-        Some(r) => gates.push(Arc::new(ReviewGate::new(r, policy, base))),
-        None => gates.push(Arc::new(NoReviewer)),
-    }
-    gates
+    ]
 }

@@ -1,5 +1,5 @@
 //! [`LinearSource`]: the Linear issues of a project's team
-//! (`linear{team}` in the registry) whose workflow state type is `started` or
+//! (`linear{team_key}` or `linear{team}` in the registry) whose workflow state type is `started` or
 //! `unstarted`, optionally only those in the team's active cycle.
 //!
 //! # Requests
@@ -28,7 +28,7 @@
 //! # Findings
 //! One per issue: kind `linear_issue`, fingerprint `["linear", identifier]`,
 //! title `ENG-12: <title>`, the detail holds the URL, state, assignee,
-//! priority, estimate and labels; `repo` is the project's first checkout.
+//! priority, estimate and labels; `repo` is the project's first checkout (empty for an entry with none).
 //! "A blocks B" makes B's finding depend on A's when A is a finding of the
 //! same audit (every project given to one [`IssueSource::audit_many`] call);
 //! a blocker that is done, or in a team not audited, is no dependency.
@@ -257,7 +257,6 @@ impl IssueSource for LinearSource {
     async fn audit_many(&self, projects: &[Project]) -> Vec<Result<Vec<Finding>>> {
         let teams: BTreeSet<&str> = projects
             .iter()
-            .filter(|p| !p.paths.is_empty())
             .filter_map(|p| p.linear.as_ref())
             .map(|l| l.team.as_str())
             .collect();
@@ -278,18 +277,13 @@ impl IssueSource for LinearSource {
                 let Some(linear) = &project.linear else {
                     return Ok(Vec::new());
                 };
-                let Some(repo) = project.paths.first() else {
-                    return Err(Error::backend(
-                        "linear",
-                        format!("audit project {}", project.alias),
-                        ErrorKind::Invalid,
-                        format!(
-                            "the project has Linear team {} but no local checkout \
-                             (`paths`) for the work",
-                            linear.team
-                        ),
-                    ));
-                };
+                // An entry with no checkout (claude-ops' external trackers) is
+                // audited all the same; its findings name no repository.
+                let repo = project
+                    .paths
+                    .first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 let (issues, known) = match &fetched {
                     Ok(found) => found,
                     Err(e) => return Err(self.project_error(project, &linear.team, e)),
@@ -301,7 +295,7 @@ impl IssueSource for LinearSource {
                         ErrorKind::NotFound,
                         format!(
                             "Linear has no team with key {:?} that this API key can see \
-                             (keys are case-sensitive, like ENG); check `linear.team` in \
+                             (keys are case-sensitive, like ENG); check `linear.team_key` in \
                              the registry",
                             linear.team
                         ),
@@ -312,7 +306,7 @@ impl IssueSource for LinearSource {
                     .filter(|issue| issue.team == linear.team)
                     .map(|issue| {
                         let of = blockers.get(issue.identifier.as_str()).unwrap_or(&none);
-                        findings::finding(project, &repo.display().to_string(), issue, of)
+                        findings::finding(project, &repo, issue, of)
                     })
                     .collect())
             })

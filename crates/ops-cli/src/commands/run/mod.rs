@@ -6,8 +6,9 @@
 //! settings file and the flags, [`drive`] runs the loop (with [`signals`] and
 //! [`confirm`]), [`worktrees`] removes the worktrees whose work landed.
 //!
-//! Pre-flight: claude-ops' daemon health. An unhealthy or stale
-//! `daemon-health.json` blocks dispatch unless `--force`.
+//! Pre-flight: the mode flags are read (or the question asked) before the
+//! scope is loaded; claude-ops' daemon health is advice only — its failures
+//! are findings and warning lines of the audit, never a refusal to run.
 
 mod confirm;
 mod drive;
@@ -37,9 +38,6 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let scope = scope::load(global, args.project.as_deref())?;
-    // With --force the problems are let through; the audit's warnings name them.
-    dispatch_allowed(&scope.health_problems, args.force)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let choice = mode::choose(args, interactive, || {
         write!(err, "{}", mode::QUESTION)?;
@@ -48,6 +46,10 @@ pub fn run(
         let read = std::io::stdin().lock().read_line(&mut line)?;
         Ok((read > 0).then_some(line))
     })?;
+    if choice == Choice::Quit {
+        return Ok(());
+    }
+    let scope = scope::load(global, args.project.as_deref())?;
     match choice {
         Choice::DryRun => plan::show(global, &scope, args.fires_only, &[], out, err),
         Choice::Quit => Ok(()),
@@ -123,8 +125,9 @@ impl Started<'_> {
                 warn(global, err, &n)?;
             }
             let mut engine = Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers))
-                .with_config(config);
-            for gate in wiring::gates(projects, dispatcher) {
+                .with_config(config)
+                .with_security_review(wiring::security_review(projects, dispatcher));
+            for gate in wiring::gates(projects) {
                 engine = engine.with_gate(gate);
             }
             let signals = signals::Signals::install().map_err(|source| CliError::Io {
@@ -208,17 +211,6 @@ fn outcome(halt: &HaltReason, blocked: usize) -> Result<(), CliError> {
         Err(CliError::Unfinished { blocked })
     } else {
         Ok(())
-    }
-}
-
-/// Dispatch may start when the daemon is healthy, or when forced.
-pub fn dispatch_allowed(problems: &[String], force: bool) -> Result<(), CliError> {
-    if problems.is_empty() || force {
-        Ok(())
-    } else {
-        Err(CliError::Unhealthy {
-            problems: problems.to_vec(),
-        })
     }
 }
 

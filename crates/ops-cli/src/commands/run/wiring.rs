@@ -6,14 +6,14 @@ use super::probe::SentryProbe;
 use crate::cli::{AgentKind, RunArgs};
 use crate::exit::CliError;
 use ops_core::config::{AgentRuntime, EngineSettings, Settings};
-use ops_core::engine::MergeConfirmation;
+use ops_core::engine::{MergeConfirmation, SecurityReview};
 use ops_core::model::{Project, ShipKind};
 use ops_core::{Dispatcher, EngineConfig, QualityGate};
 use ops_dispatch::{
     AiderConfig, AiderDispatcher, ClaudeConfig, ClaudeDispatcher, CodexConfig, CodexDispatcher,
     CommandConfig, CommandDispatcher, GeminiConfig, GeminiDispatcher, Workbench, WorktreeManager,
 };
-use ops_ship::gate::{self, ReviewPolicy};
+use ops_ship::gate::{self, BranchPatch, GateBase};
 use ops_ship::github::{ClientConfig, GitHubShipConfig, GitHubToken, NewIssueProbe};
 use ops_ship::guard::OriginGuard;
 use ops_ship::local::LocalShipConfig;
@@ -174,10 +174,18 @@ pub fn dispatcher(agent: &Agent, projects: &[Project]) -> Result<Arc<dyn Dispatc
     })
 }
 
-/// The gates every completion passes; the reviewer of sensitive tasks is an
-/// agent of the same runtime.
-pub fn gates(projects: &[Project], reviewer: Arc<dyn Dispatcher>) -> Vec<Arc<dyn QualityGate>> {
-    gate::standard(projects, Some(reviewer), ReviewPolicy::SensitiveOnly)
+/// The gates every completion passes.
+pub fn gates(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
+    gate::standard(projects)
+}
+
+/// The security review: the reviewer is an agent of the run's own runtime, in its
+/// own throwaway worktree, shown the branch's redacted patch against dev.
+pub fn security_review(projects: &[Project], reviewer: Arc<dyn Dispatcher>) -> SecurityReview {
+    SecurityReview::new(
+        reviewer,
+        Arc::new(BranchPatch::new(GateBase::from_projects(projects))),
+    )
 }
 
 /// The shippers of `projects`: GitHub for those that could ship through it when

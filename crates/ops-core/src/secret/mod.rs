@@ -1,7 +1,21 @@
 //! A secret value (API token, key) that cannot be shown by accident: its
 //! `Debug` and `Display` print `***`, it is not `Serialize`, and the value comes
 //! out only through [`Secret::expose`], which the few call sites that send it
-//! (an `Authorization` header, a git credential helper's environment) use.
+//! (an `Authorization` header, a git credential helper) use.
+//!
+//! The same module holds THE one list of what counts as a secret
+//! ([`patterns`]: secret file names, secret variable names, token patterns),
+//! what secrets look like encoded ([`find_encoded_tokens`]), and THE
+//! [`Redactor`] that removes known values and token patterns from text, used by
+//! the secrets gate (ops-ship) and wherever agent output enters ops (ops-dispatch).
+
+mod encoded;
+pub mod patterns;
+mod redactor;
+
+pub use encoded::{EncodedMatch, find_encoded_tokens};
+pub use patterns::{TOKEN_PREFIXES, TokenMatch, find_tokens, is_secret_file, is_secret_name};
+pub use redactor::{MIN_SECRET_LEN, REDACTED_VALUE, Redactor, redact_tokens};
 
 use std::fmt;
 
