@@ -14,6 +14,8 @@ mod scoped;
 struct Rig {
     tmp: tempfile::TempDir,
     repo: TempRepo,
+    /// Global options every command gets (`--registry PATH` for a configured project).
+    global: Vec<String>,
 }
 
 impl Rig {
@@ -23,7 +25,34 @@ impl Rig {
         let repo = TempRepo::new();
         repo.commit_file(".ops/todos.md", "- [ ] Do the task {#task}\n", "todos");
         repo.git(&["push", "--quiet", "origin", "dev"]);
-        Rig { tmp, repo }
+        Rig {
+            tmp,
+            repo,
+            global: Vec::new(),
+        }
+    }
+
+    /// A repository whose project (in a registry of its own) runs `./check.sh` as
+    /// its quality gate, dev's `check.sh` passing only when `result.txt` says `works`.
+    fn with_check_script() -> Self {
+        let mut rig = Rig::new();
+        rig.repo.commit_file(
+            "check.sh",
+            "#!/bin/sh\ngrep -qx works result.txt\n",
+            "the gate",
+        );
+        rig.repo.git(&["push", "--quiet", "origin", "dev"]);
+        let registry = rig.tmp.path().join("registry.json");
+        std::fs::write(
+            &registry,
+            serde_json::json!({"projects": [
+                {"alias": "proj", "paths": [rig.repo.work()], "quality_gate": "sh ./check.sh"},
+            ]})
+            .to_string(),
+        )
+        .expect("registry");
+        rig.global = vec!["--registry".into(), registry.to_string_lossy().into_owned()];
+        rig
     }
 
     fn home(&self) -> PathBuf {
@@ -33,6 +62,7 @@ impl Rig {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = scoped::ops_command(&self.repo.work(), &self.home());
         cmd.envs(git_env())
+            .args(&self.global)
             .arg("--state-dir")
             .arg(self.tmp.path().join("state"))
             .args(args)
@@ -42,18 +72,16 @@ impl Rig {
 
     /// `ops run --subagents --force` with the hostile agent in `mode` (its words).
     fn run_hostile(&self, mode: &str) -> Output {
+        self.run_hostile_with(mode, &["--force"])
+    }
+
+    /// `ops run --subagents <flags>` with the hostile agent in `mode`.
+    fn run_hostile_with(&self, mode: &str, flags: &[&str]) -> Output {
         let agent = format!("{} {mode}", hostile_agent().display());
-        self.command(&[
-            "run",
-            "--subagents",
-            "--force",
-            "--agent",
-            "command",
-            "--agent-cmd",
-            &agent,
-        ])
-        .output()
-        .expect("the ops binary runs")
+        let mut args = vec!["run", "--subagents"];
+        args.extend_from_slice(flags);
+        args.extend(["--agent", "command", "--agent-cmd", &agent]);
+        self.command(&args).output().expect("the ops binary runs")
     }
 
     /// The one task on the board, as `ops --json status` shows it.
@@ -222,4 +250,58 @@ fn a_deletion_of_dev_the_agent_pushes_is_refused_and_the_task_ships() {
     let task = rig.task();
     assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
     assert!(rig.origin_branch("dev").is_some(), "dev was deleted");
+}
+
+/// The weakened check.sh the tamper-gate mode commits.
+const WEAKENED: &str = "# hostile: the gate, weakened";
+
+#[test]
+fn an_agent_that_rewrites_check_sh_to_exit_0_is_judged_by_devs_check_sh_and_nothing_ships() {
+    let rig = Rig::with_check_script();
+    let (main0, dev0) = (rig.repo.origin_rev("main"), rig.repo.origin_rev("dev"));
+    let out = rig.run_hostile("tamper-gate broken");
+    let task = rig.task();
+    assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        all.contains("the gate ran them as on dev"),
+        "the report does not say the gate ran dev's check.sh:\n{}",
+        explain(&out)
+    );
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    assert_eq!(rig.origin_branch("main"), Some(main0), "main moved");
+    assert!(
+        !all_objects(&rig.origin()).contains(WEAKENED),
+        "the weakened check.sh reached the origin"
+    );
+    assert_ops_shipped_nothing(&rig);
+}
+
+#[test]
+fn a_gate_changing_change_without_force_needs_the_security_review_and_does_not_ship() {
+    let rig = Rig::with_check_script();
+    let dev0 = rig.repo.origin_rev("dev");
+    // No --force: the reviewer (the same hostile command agent) gives no verdict.
+    let out = rig.run_hostile_with("tamper-gate works", &[]);
+    let task = rig.task();
+    assert_eq!(task["status"], "blocked", "{task}\n{}", explain(&out));
+    let why = reason(&task);
+    assert!(why.contains("needs the security review"), "{why}");
+    assert!(why.contains("it changes the gate: check.sh"), "{why}");
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    assert!(!all_objects(&rig.origin()).contains(WEAKENED));
+}
+
+#[test]
+fn a_gate_changing_change_under_force_ships_and_the_report_lists_the_change() {
+    let rig = Rig::with_check_script();
+    let out = rig.run_hostile("tamper-gate works");
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        all.contains("gate-changing change shipped under --force without the security review: check.sh"),
+        "{}",
+        explain(&out)
+    );
 }

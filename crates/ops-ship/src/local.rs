@@ -21,7 +21,6 @@
 use crate::gate::CommandGate;
 use crate::guard::OriginGuard;
 use crate::push::{PushKind, push};
-use crate::scratch::Scratch;
 use async_trait::async_trait;
 use ops_core::model::{Project, Task, TaskId};
 use ops_core::seams::{
@@ -277,19 +276,15 @@ impl LocalShipper {
         })
     }
 
-    /// Runs the quality gate on `sha` in a scratch worktree of `repo`.
-    async fn judge(&self, repo: &Path, task: &Task, sha: &str) -> Result<GateVerdict> {
+    /// Runs the quality gate on `sha` in a scratch worktree of `repo`, with the
+    /// files the gate command runs as they are at `base` (dev, before the task).
+    async fn judge(&self, repo: &Path, task: &Task, sha: &str, base: &str) -> Result<GateVerdict> {
         if let Some(v) = Self::lock(&self.verdicts).get(sha) {
             return Ok(v.clone());
         }
         let verdict = match self.gate.command_for(task) {
             None => GateVerdict::pass("no quality-gate command configured"),
-            Some(command) => {
-                let scratch = Scratch::at("local", repo, sha).await?;
-                let verdict = self.gate.run_in(command, scratch.dir()).await;
-                scratch.remove().await;
-                verdict?
-            }
+            Some(command) => self.gate.run_at(command, repo, sha, base).await?,
         };
         Self::lock(&self.verdicts).insert(sha.to_string(), verdict.clone());
         Ok(verdict)
@@ -427,7 +422,7 @@ impl Shipper for LocalShipper {
             return Ok(ChecksState::Passed);
         }
         let v = self
-            .judge(&c.repo, &Self::task_of(&c), &change.head)
+            .judge(&c.repo, &Self::task_of(&c), &change.head, &c.base)
             .await?;
         Ok(if v.passed {
             ChecksState::Passed
@@ -574,14 +569,14 @@ impl Shipper for LocalShipper {
             repo,
         );
         // Dev must be green, and so must what lands: the merge into a diverged main.
-        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
+        let verdict = self.judge(Path::new(repo), &probe, &dev, &dev).await?;
         if !verdict.passed {
             return Ok(PromoteOutcome::Skipped {
                 reason: format!("dev's head {dev} is not green: {}", verdict.detail),
             });
         }
         if target != dev {
-            let verdict = self.judge(Path::new(repo), &probe, &target).await?;
+            let verdict = self.judge(Path::new(repo), &probe, &target, &target).await?;
             if !verdict.passed {
                 return Ok(PromoteOutcome::Skipped {
                     reason: format!(

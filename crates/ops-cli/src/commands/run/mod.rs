@@ -127,7 +127,7 @@ impl Started<'_> {
             let mut engine = Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers))
                 .with_config(config)
                 .with_security_review(wiring::security_review(projects, dispatcher));
-            for gate in wiring::gates(projects) {
+            for gate in wiring::gates(projects, args.force) {
                 engine = engine.with_gate(gate);
             }
             let signals = signals::Signals::install().map_err(|source| CliError::Io {

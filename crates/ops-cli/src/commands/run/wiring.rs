@@ -174,9 +174,15 @@ pub fn dispatcher(agent: &Agent, projects: &[Project]) -> Result<Arc<dyn Dispatc
     })
 }
 
-/// The gates every completion passes.
-pub fn gates(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
-    gate::standard(projects)
+/// The gates every completion passes; with `--force` a gate-changing change ships
+/// without the security review, listed in the gate-change gate's verdict.
+pub fn gates(projects: &[Project], force: bool) -> Vec<Arc<dyn QualityGate>> {
+    let policy = if force {
+        gate::GateChangePolicy::Forced
+    } else {
+        gate::GateChangePolicy::Review
+    };
+    gate::standard_with(projects, policy)
 }
 
 /// The security review: the reviewer is an agent of the run's own runtime, in its
