@@ -305,3 +305,54 @@ fn a_gate_changing_change_under_force_ships_and_the_report_lists_the_change() {
         explain(&out)
     );
 }
+
+/// ops' secret variables, each with a canary value of its own.
+const SECRET_VARS: &[&str] = &[
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "SENTRY_AUTH_TOKEN",
+    "LINEAR_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "OPS_GIT_TOKEN",
+];
+
+fn canary(var: &str) -> String {
+    format!("canary-{}-9f3b7c", var.to_ascii_lowercase())
+}
+
+#[test]
+fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_secret() {
+    let rig = Rig::new();
+    let dump = rig.tmp.path().join("hook-env");
+    let agent = format!("{} plant-hooks {}", hostile_agent().display(), dump.display());
+    let mut cmd = rig.command(&[
+        "run",
+        "--subagents",
+        "--force",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        &agent,
+    ]);
+    for var in SECRET_VARS {
+        cmd.env(var, canary(var));
+    }
+    let out = cmd.output().expect("the ops binary runs");
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let ran = std::fs::read_to_string(dump.with_extension("ran")).unwrap_or_default();
+    assert!(ran.is_empty(), "planted hooks ran in ops' git:\n{ran}");
+    let env = std::fs::read_to_string(&dump).unwrap_or_default();
+    let all = format!(
+        "{env}{}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        all_objects(&rig.origin())
+    );
+    for var in SECRET_VARS {
+        assert!(!all.contains(&canary(var)), "{var}'s value leaked");
+    }
+}
