@@ -356,3 +356,35 @@ fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_s
         assert!(!all.contains(&canary(var)), "{var}'s value leaked");
     }
 }
+
+/// Whether process `pid` is alive (a zombie is not).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn an_agent_that_daemonizes_in_a_new_session_leaves_no_process_behind() {
+    let rig = Rig::new();
+    let pids = rig.tmp.path().join("daemon-pids");
+    let out = rig.run_hostile(&format!("daemonize {}", pids.display()));
+    let task = rig.task();
+    assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let started = std::fs::read_to_string(&pids).expect("the agent wrote its daemons' pids");
+    let started: Vec<&str> = started.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(started.len(), 2, "{started:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while started.iter().any(|p| alive(p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left: Vec<&&str> = started.iter().filter(|p| alive(p)).collect();
+    for pid in &left {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    assert!(left.is_empty(), "still running after ops run ended: {left:?}");
+}

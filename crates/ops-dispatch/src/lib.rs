@@ -34,6 +34,7 @@ pub mod gemini;
 pub mod lease;
 pub mod liveness;
 pub mod process;
+pub mod reaper;
 mod session;
 mod workbench;
 pub mod worktree;
