@@ -42,17 +42,27 @@ impl Rig {
             "the gate",
         );
         rig.repo.git(&["push", "--quiet", "origin", "dev"]);
-        let registry = rig.tmp.path().join("registry.json");
+        rig.configure("sh ./check.sh");
+        rig
+    }
+
+    /// The repository becomes project `proj` of a registry of the test's own,
+    /// with `gate` as its quality-gate command.
+    fn configure(&mut self, gate: &str) {
+        let registry = self.tmp.path().join("registry.json");
         std::fs::write(
             &registry,
             serde_json::json!({"projects": [
-                {"alias": "proj", "paths": [rig.repo.work()], "quality_gate": "sh ./check.sh"},
+                {"alias": "proj", "paths": [self.repo.work()], "quality_gate": gate},
             ]})
             .to_string(),
         )
         .expect("registry");
-        rig.global = vec!["--registry".into(), registry.to_string_lossy().into_owned()];
-        rig
+        self.global = vec!["--registry".into(), registry.to_string_lossy().into_owned()];
+    }
+
+    fn state(&self) -> PathBuf {
+        self.tmp.path().join("state")
     }
 
     fn home(&self) -> PathBuf {
@@ -387,4 +397,107 @@ fn an_agent_that_daemonizes_in_a_new_session_leaves_no_process_behind() {
         let _ = Command::new("kill").args(["-9", pid]).status();
     }
     assert!(left.is_empty(), "still running after ops run ended: {left:?}");
+}
+
+/// A tmpfs of `size` mounted on `dir` (needs root); unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).expect("mount point");
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn after_the_state_dir_filled_up_mid_audit_and_space_was_freed_the_rerun_resumes_the_audit() {
+    let mut rig = Rig::new();
+    // A real full disk: the state dir is a small tmpfs that the quality gate fills
+    // to the last byte (and passes), so the board's next write, auditing →
+    // shipping, fails. Mounting needs root; elsewhere this test says so and
+    // proves nothing.
+    let Some(_tmpfs) = Tmpfs::mount(&rig.state(), "2m") else {
+        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    let filler = rig.state().join("filler");
+    rig.configure(&format!(
+        "test -e {0}.done || {{ dd if=/dev/zero of={0} bs=16k; dd if=/dev/zero of={0}.tail bs=512; touch {0}.done; }}; true",
+        filler.display()
+    ));
+    let first = rig.run_hostile("push-main");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        said.contains("database or disk is full"),
+        "the disk never filled up:\n{}",
+        explain(&first)
+    );
+    assert_ne!(first.status.code(), Some(0), "{}", explain(&first));
+    let before = rig.task();
+    assert_eq!(before["status"], "auditing", "{before}\n{}", explain(&first));
+    for f in [filler.clone(), filler.with_extension("tail")] {
+        std::fs::remove_file(&f).expect("free the space");
+    }
+    let rerun = rig.run_hostile("push-main");
+    let task = rig.task();
+    assert_eq!(
+        task["status"], "completed",
+        "after: {task}\nfirst run:\n{}\nrerun:\n{}",
+        explain(&first),
+        explain(&rerun)
+    );
+    assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
+    let said = String::from_utf8_lossy(&rerun.stdout);
+    assert!(said.contains("taken over in auditing"), "{}", explain(&rerun));
+    assert!(!said.contains("agent command #2"), "the agent ran again:\n{said}");
+}
+
+#[test]
+fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_mid_step() {
+    let rig = Rig::new();
+    // A real full disk: the state dir is a small tmpfs the agent fills to the last
+    // byte. Mounting needs root; elsewhere this test says so and proves nothing.
+    let Some(_tmpfs) = Tmpfs::mount(&rig.state(), "2m") else {
+        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    let first = rig.run_hostile(&format!("fill-disk {}", rig.state().display()));
+    let said = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
+    assert!(
+        said.contains("database or disk is full") || said.contains("No space left"),
+        "the disk never filled up:\n{}",
+        explain(&first)
+    );
+    assert_ne!(first.status.code(), Some(0), "{}", explain(&first));
+    for filler in ["filler", "filler2"] {
+        let _ = std::fs::remove_file(rig.state().join(filler));
+    }
+    let before = rig.task();
+    let rerun = rig.command(&["run", "--subagents", "--force", "--agent", "command", "--agent-cmd", "true"])
+        .output()
+        .expect("the ops binary runs");
+    let task = rig.task();
+    assert_eq!(
+        task["status"], "completed",
+        "before the rerun: {before}\nafter: {task}\nfirst run:\n{}\nrerun:\n{}",
+        explain(&first),
+        explain(&rerun)
+    );
+    assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
 }
