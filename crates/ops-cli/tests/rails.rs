@@ -501,3 +501,38 @@ fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_
     );
     assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
 }
+
+#[test]
+fn symlinks_outside_the_worktree_or_at_a_secret_file_do_not_ship() {
+    let rig = Rig::new();
+    let dev0 = rig.repo.origin_rev("dev");
+    let out = rig.run_hostile("symlink");
+    let task = rig.task();
+    assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    let objects = all_objects(&rig.origin());
+    assert!(!objects.contains("/etc/passwd"), "the symlink reached the origin");
+    assert_ops_shipped_nothing(&rig);
+}
+
+#[test]
+fn a_50_mb_binary_the_agent_commits_does_not_ship() {
+    let rig = Rig::new();
+    let dev0 = rig.repo.origin_rev("dev");
+    let out = rig.run_hostile("huge-file");
+    let task = rig.task();
+    assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    let size: u64 = git(&rig.origin(), &["count-objects", "-v"])
+        .lines()
+        .find_map(|l| l.strip_prefix("size-pack: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let loose: u64 = git(&rig.origin(), &["count-objects", "-v"])
+        .lines()
+        .find_map(|l| l.strip_prefix("size: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(size + loose < 10 * 1024, "{size} KiB packed, {loose} KiB loose: the blob reached the origin");
+    assert_ops_shipped_nothing(&rig);
+}

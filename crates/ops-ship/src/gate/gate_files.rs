@@ -30,26 +30,43 @@ const TOOL_FILES: &[(&str, &[&str])] = &[
     ("nox", &["noxfile.py"]),
 ];
 
-/// The repository-relative paths `command` executes or reads its steps from: every
-/// word that is a relative path (`./check.sh`, `scripts/ci.sh`, `check.sh`) and the
-/// build files of the tools it runs (`make` → `Makefile`, ...). Words that cannot be
-/// a file in the repository (options, variables, absolute paths) are skipped.
+/// Interpreters whose first non-option argument is the script they run.
+const INTERPRETERS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "perl", ".", "source",
+];
+
+/// The repository-relative paths `command` executes: in each of its simple
+/// commands, the program when it is a relative path (`./check.sh`,
+/// `scripts/ci.sh`), the script an interpreter runs (`sh check.sh`), and the
+/// build files of the tools it runs (`make` → `Makefile`, ...). Files a command
+/// only reads as data (`test -f src/x.rs`) are not the gate's.
 pub(crate) fn command_paths(command: &str) -> Vec<String> {
     let mut paths = Vec::new();
-    for word in command.split(|c: char| c.is_whitespace() || ";&|()<>`".contains(c)) {
-        let word = word.trim_matches(|c| c == '"' || c == '\'');
-        if let Some((_, files)) = TOOL_FILES.iter().find(|(tool, _)| *tool == word) {
+    for simple in command.split(|c: char| ";&|()`\n".contains(c)) {
+        let mut words = simple
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .skip_while(|w| w.contains('='));
+        let Some(program) = words.next() else {
+            continue;
+        };
+        if let Some((_, files)) = TOOL_FILES.iter().find(|(tool, _)| *tool == program) {
             paths.extend(files.iter().map(|f| (*f).to_string()));
             continue;
         }
-        let word = word.trim_start_matches("./");
-        let plausible = !word.is_empty()
-            && !word.starts_with(['-', '/', '$', '~', '='])
-            && !word.contains("..")
-            && !word.contains('=')
-            && (word.contains('/') || word.contains('.'));
-        if plausible {
-            paths.push(word.to_string());
+        let script = if INTERPRETERS.contains(&program) {
+            words.find(|w| !w.starts_with('-'))
+        } else if program.contains('/') {
+            Some(program)
+        } else {
+            None
+        };
+        if let Some(script) = script.map(|w| w.trim_start_matches("./"))
+            && !script.is_empty()
+            && !script.starts_with(['/', '$', '~'])
+            && !script.contains("..")
+        {
+            paths.push(script.to_string());
         }
     }
     paths.sort();
@@ -144,7 +161,9 @@ mod tests {
             ["GNUmakefile", "Makefile", "check.sh", "makefile", "scripts/lint.sh"]
         );
         assert!(command_paths("cargo test -q --workspace").is_empty());
-        assert!(command_paths("/usr/bin/true $HOME/x FOO=1 ../up.sh").is_empty());
+        assert!(command_paths("/usr/bin/true $HOME/x; FOO=1 ../up.sh").is_empty());
+        assert!(command_paths("test -f src/feature.rs && cat src/config.rs").is_empty());
+        assert_eq!(command_paths("CI=1 bash -e ci/run.sh"), ["ci/run.sh"]);
     }
 
     #[test]
