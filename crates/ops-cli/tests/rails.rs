@@ -115,7 +115,11 @@ impl Rig {
     fn origin_branch(&self, branch: &str) -> Option<String> {
         let out = git(
             &self.origin(),
-            &["for-each-ref", "--format=%(objectname)", &format!("refs/heads/{branch}")],
+            &[
+                "for-each-ref",
+                "--format=%(objectname)",
+                &format!("refs/heads/{branch}"),
+            ],
         );
         (!out.is_empty()).then_some(out)
     }
@@ -144,10 +148,13 @@ fn all_objects(dir: &Path) -> String {
 
 /// The branches of the origin.
 fn origin_branches(dir: &Path) -> Vec<String> {
-    git(dir, &["for-each-ref", "--format=%(refname:short)", "refs/heads"])
-        .lines()
-        .map(String::from)
-        .collect()
+    git(
+        dir,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads"],
+    )
+    .lines()
+    .map(String::from)
+    .collect()
 }
 
 /// Nothing ops builds or pushes reached the origin: no squash commit (its
@@ -166,7 +173,10 @@ fn assert_ops_shipped_nothing(rig: &Rig) {
 }
 
 fn reason(task: &serde_json::Value) -> String {
-    task["status_reason"].as_str().unwrap_or_default().to_string()
+    task["status_reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -229,7 +239,11 @@ fn dev_deleted_during_the_task_blocks_it_saying_origin_has_no_branch_dev() {
     let out = rig.run_hostile("delete-dev --around");
     let task = rig.task();
     assert_eq!(task["status"], "blocked", "{task}\n{}", explain(&out));
-    assert_eq!(rig.origin_branch("dev"), None, "the agent did not delete dev");
+    assert_eq!(
+        rig.origin_branch("dev"),
+        None,
+        "the agent did not delete dev"
+    );
     let why = reason(&task);
     assert!(why.contains("origin has no branch dev"), "{why}");
     assert!(!why.contains("bad revision"), "{why}");
@@ -272,7 +286,11 @@ fn an_agent_that_rewrites_check_sh_to_exit_0_is_judged_by_devs_check_sh_and_noth
     let out = rig.run_hostile("tamper-gate broken");
     let task = rig.task();
     assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         all.contains("the gate ran them as on dev"),
         "the report does not say the gate ran dev's check.sh:\n{}",
@@ -308,9 +326,15 @@ fn a_gate_changing_change_under_force_ships_and_the_report_lists_the_change() {
     let out = rig.run_hostile("tamper-gate works");
     let task = rig.task();
     assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
-        all.contains("gate-changing change shipped under --force without the security review: check.sh"),
+        all.contains(
+            "gate-changing change shipped under --force without the security review: check.sh"
+        ),
         "{}",
         explain(&out)
     );
@@ -337,7 +361,11 @@ fn canary(var: &str) -> String {
 fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_secret() {
     let rig = Rig::new();
     let dump = rig.tmp.path().join("hook-env");
-    let agent = format!("{} plant-hooks {}", hostile_agent().display(), dump.display());
+    let agent = format!(
+        "{} plant-hooks {}",
+        hostile_agent().display(),
+        dump.display()
+    );
     let mut cmd = rig.command(&[
         "run",
         "--subagents",
@@ -396,7 +424,10 @@ fn an_agent_that_daemonizes_in_a_new_session_leaves_no_process_behind() {
     for pid in &left {
         let _ = Command::new("kill").args(["-9", pid]).status();
     }
-    assert!(left.is_empty(), "still running after ops run ended: {left:?}");
+    assert!(
+        left.is_empty(),
+        "still running after ops run ended: {left:?}"
+    );
 }
 
 /// A tmpfs of `size` mounted on `dir` (needs root); unmounted when dropped.
@@ -450,22 +481,35 @@ fn after_the_state_dir_filled_up_mid_audit_and_space_was_freed_the_rerun_resumes
     );
     assert_ne!(first.status.code(), Some(0), "{}", explain(&first));
     let before = rig.task();
-    assert_eq!(before["status"], "auditing", "{before}\n{}", explain(&first));
+    assert_eq!(
+        before["status"],
+        "auditing",
+        "{before}\n{}",
+        explain(&first)
+    );
     for f in [filler.clone(), filler.with_extension("tail")] {
         std::fs::remove_file(&f).expect("free the space");
     }
     let rerun = rig.run_hostile("push-main");
     let task = rig.task();
     assert_eq!(
-        task["status"], "completed",
+        task["status"],
+        "completed",
         "after: {task}\nfirst run:\n{}\nrerun:\n{}",
         explain(&first),
         explain(&rerun)
     );
     assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
     let said = String::from_utf8_lossy(&rerun.stdout);
-    assert!(said.contains("taken over in auditing"), "{}", explain(&rerun));
-    assert!(!said.contains("agent command #2"), "the agent ran again:\n{said}");
+    assert!(
+        said.contains("taken over in auditing"),
+        "{}",
+        explain(&rerun)
+    );
+    assert!(
+        !said.contains("agent command #2"),
+        "the agent ran again:\n{said}"
+    );
 }
 
 #[test]
@@ -478,7 +522,11 @@ fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_
         return;
     };
     let first = rig.run_hostile(&format!("fill-disk {}", rig.state().display()));
-    let said = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(
         said.contains("database or disk is full") || said.contains("No space left"),
         "the disk never filled up:\n{}",
@@ -489,12 +537,22 @@ fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_
         let _ = std::fs::remove_file(rig.state().join(filler));
     }
     let before = rig.task();
-    let rerun = rig.command(&["run", "--subagents", "--force", "--agent", "command", "--agent-cmd", "true"])
+    let rerun = rig
+        .command(&[
+            "run",
+            "--subagents",
+            "--force",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            "true",
+        ])
         .output()
         .expect("the ops binary runs");
     let task = rig.task();
     assert_eq!(
-        task["status"], "completed",
+        task["status"],
+        "completed",
         "before the rerun: {before}\nafter: {task}\nfirst run:\n{}\nrerun:\n{}",
         explain(&first),
         explain(&rerun)
@@ -511,7 +569,10 @@ fn symlinks_outside_the_worktree_or_at_a_secret_file_do_not_ship() {
     assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
     assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
     let objects = all_objects(&rig.origin());
-    assert!(!objects.contains("/etc/passwd"), "the symlink reached the origin");
+    assert!(
+        !objects.contains("/etc/passwd"),
+        "the symlink reached the origin"
+    );
     assert_ops_shipped_nothing(&rig);
 }
 
@@ -533,6 +594,9 @@ fn a_50_mb_binary_the_agent_commits_does_not_ship() {
         .find_map(|l| l.strip_prefix("size: "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    assert!(size + loose < 10 * 1024, "{size} KiB packed, {loose} KiB loose: the blob reached the origin");
+    assert!(
+        size + loose < 10 * 1024,
+        "{size} KiB packed, {loose} KiB loose: the blob reached the origin"
+    );
     assert_ops_shipped_nothing(&rig);
 }

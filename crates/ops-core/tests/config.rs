@@ -287,7 +287,10 @@ fn daemon_health_reports_unhealthy_services_and_staleness() {
     );
     let report = health.report(fresh);
     assert_eq!(report.warnings, vec!["daemon service b is rebooting"]);
-    assert!(report.failed.is_empty(), "ops cannot tell: a warning, not a failure");
+    assert!(
+        report.failed.is_empty(),
+        "ops cannot tell: a warning, not a failure"
+    );
 
     let no_time = r#"{"a": {"status": "running"}, "note": "x"}"#;
     let health = DaemonHealth::parse(no_time, Path::new("/d/h.json"), written).expect("parses");
@@ -425,13 +428,28 @@ fn linear_takes_claude_ops_team_key_or_ops_team_and_a_missing_key_names_both() {
     let teams: Vec<(&str, Option<&str>, usize)> = reg
         .projects
         .iter()
-        .map(|p| (p.alias.as_str(), p.linear.as_ref().map(|l| l.team.as_str()), p.paths.len()))
+        .map(|p| {
+            (
+                p.alias.as_str(),
+                p.linear.as_ref().map(|l| l.team.as_str()),
+                p.paths.len(),
+            )
+        })
         .collect();
-    assert_eq!(teams, vec![("eng-team", Some("ENG"), 0), ("web", Some("WEB"), 1)]);
-    assert_eq!(reg.projects[0].extra["source"], "linear", "kept, not interpreted");
+    assert_eq!(
+        teams,
+        vec![("eng-team", Some("ENG"), 0), ("web", Some("WEB"), 1)]
+    );
+    assert_eq!(
+        reg.projects[0].extra["source"], "linear",
+        "kept, not interpreted"
+    );
     let (field, message) = parse_err(r#"{"projects": [{"alias": "a", "linear": {"key": "ENG"}}]}"#);
     assert_eq!(field, "projects[0].linear.team_key");
-    assert!(message.contains("team_key") && message.contains("team"), "{message}");
+    assert!(
+        message.contains("team_key") && message.contains("team"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -156,7 +156,11 @@ fn processes() -> BTreeMap<i32, i32> {
         return table;
     };
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
             continue;
         };
         if let Some(ppid) = parent_of(pid) {

@@ -264,7 +264,13 @@ mod tests {
 
     #[test]
     fn git_inherits_its_own_variables_but_no_token_of_ops() {
-        for ok in ["PATH", "HOME", "GIT_CONFIG_GLOBAL", "GIT_AUTHOR_NAME", "SSH_AUTH_SOCK"] {
+        for ok in [
+            "PATH",
+            "HOME",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_AUTHOR_NAME",
+            "SSH_AUTH_SOCK",
+        ] {
             assert!(inherits(ok), "{ok}");
         }
         for no in [

@@ -35,7 +35,12 @@ fn key(repo: &Path) -> PathBuf {
 }
 
 fn halt(message: String) -> Error {
-    Error::backend("origin-guard", "check the remote before shipping", ErrorKind::Halt, message)
+    Error::backend(
+        "origin-guard",
+        "check the remote before shipping",
+        ErrorKind::Halt,
+        message,
+    )
 }
 
 impl OriginGuard {
@@ -47,14 +52,20 @@ impl OriginGuard {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, BTreeMap<String, Option<String>>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, BTreeMap<String, Option<String>>>> {
         self.recorded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The commits of `branches` on the remote of `repo`, read from the remote.
-    async fn read(&self, repo: &Path, branches: &[&str]) -> Result<BTreeMap<String, Option<String>>> {
+    async fn read(
+        &self,
+        repo: &Path,
+        branches: &[&str],
+    ) -> Result<BTreeMap<String, Option<String>>> {
         let mut args = vec!["ls-remote".to_string(), self.remote.clone()];
         args.extend(branches.iter().map(|b| format!("refs/heads/{b}")));
         let out = Git::new(repo).run(&args).await.map_err(|e| {

@@ -522,7 +522,10 @@ impl Shipper for LocalShipper {
         }
         let b = self.branches(project)?;
         let git = Git::new(repo);
-        self.config.guard.check(Path::new(repo), &b.dev, &b.main).await?;
+        self.config
+            .guard
+            .check(Path::new(repo), &b.dev, &b.main)
+            .await?;
         self.fetch(&git).await?;
         let Some(dev) = Self::rev(&git, &self.remote_ref(&b.dev)).await else {
             return Ok(PromoteOutcome::Skipped {
@@ -576,7 +579,9 @@ impl Shipper for LocalShipper {
             });
         }
         if target != dev {
-            let verdict = self.judge(Path::new(repo), &probe, &target, &target).await?;
+            let verdict = self
+                .judge(Path::new(repo), &probe, &target, &target)
+                .await?;
             if !verdict.passed {
                 return Ok(PromoteOutcome::Skipped {
                     reason: format!(
@@ -594,7 +599,9 @@ impl Shipper for LocalShipper {
             PushKind::Promotion,
         )
         .await?;
-        self.config.guard.moved_by_ops(Path::new(repo), &b.main, &target);
+        self.config
+            .guard
+            .moved_by_ops(Path::new(repo), &b.main, &target);
         Ok(PromoteOutcome::Promoted { sha: target })
     }
 }

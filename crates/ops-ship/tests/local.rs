@@ -125,7 +125,10 @@ async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushe
     assert!(e.to_string().contains(&expected), "{e}");
     assert_eq!(repo.origin_rev("dev"), moved, "ops pushed nothing");
     let again = s.promote("proj", &repo.work().to_string_lossy()).await;
-    assert_eq!(again.expect_err("still halted").kind(), ops_core::ErrorKind::Halt);
+    assert_eq!(
+        again.expect_err("still halted").kind(),
+        ops_core::ErrorKind::Halt
+    );
 }
 
 #[tokio::test]

@@ -586,7 +586,9 @@ async fn a_project_with_a_team_but_no_checkout_is_audited_through_linear_alone()
         .expect("a tracker entry is audited through its tracker");
     assert_eq!(found.len(), 4, "{found:#?}");
     assert!(
-        found.iter().all(|f| f.project == "eng-team" && f.repo.is_empty()),
+        found
+            .iter()
+            .all(|f| f.project == "eng-team" && f.repo.is_empty()),
         "{found:#?}"
     );
     assert_eq!(fake.request_count(), 1);

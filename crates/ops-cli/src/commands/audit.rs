@@ -74,8 +74,15 @@ pub fn collect(global: &GlobalArgs, scope: &Scope, todos: &[String]) -> Result<A
 /// when it is in scope; that project counts as audited by the daemon source
 /// then, so a service that recovers completes its task.
 fn add_daemon_findings(report: &mut AuditReport, scope: &Scope) {
-    for project in scope.context.projects.iter().filter(|p| is_daemon_project(p)) {
-        report.findings.extend(daemon_findings(&scope.health, project));
+    for project in scope
+        .context
+        .projects
+        .iter()
+        .filter(|p| is_daemon_project(p))
+    {
+        report
+            .findings
+            .extend(daemon_findings(&scope.health, project));
         report
             .audited
             .insert((project.alias.clone(), DAEMON_SOURCE.to_owned()));

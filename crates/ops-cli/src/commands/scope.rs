@@ -6,8 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 use ops_core::Error;
 use ops_core::config::{
-    Context, DaemonHealth, Env, HealthReport, Preferences, Registry, Settings, Topic, active_topics,
-    claude_ops_dir, github_slug, locate_registry,
+    Context, DaemonHealth, Env, HealthReport, Preferences, Registry, Settings, Topic,
+    active_topics, claude_ops_dir, github_slug, locate_registry,
 };
 use ops_core::model::Timestamp;
 use ops_sources::SecretResolver;
@@ -62,9 +62,9 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         match DaemonHealth::load(&dir.join("daemon-health.json")) {
             Ok(Some(read)) => health = read.report(Timestamp::now()),
             Ok(None) => {}
-            Err(e) => health.warnings.push(format!(
-                "cannot tell claude-ops' daemon health: {e}"
-            )),
+            Err(e) => health
+                .warnings
+                .push(format!("cannot tell claude-ops' daemon health: {e}")),
         }
     }
     Ok(Scope {

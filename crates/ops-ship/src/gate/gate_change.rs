@@ -78,10 +78,8 @@ impl QualityGate for GateChangeGate {
             GateChangePolicy::Forced => GateVerdict::pass(format!(
                 "gate-changing change shipped under --force without the security review: {list}"
             )),
-            GateChangePolicy::Review => {
-                GateVerdict::pass(format!("gate-changing change: {list}"))
-                    .requiring_review(format!("it changes the gate: {list}"))
-            }
+            GateChangePolicy::Review => GateVerdict::pass(format!("gate-changing change: {list}"))
+                .requiring_review(format!("it changes the gate: {list}")),
         })
     }
 }

@@ -158,7 +158,13 @@ mod tests {
     fn the_command_names_its_scripts_and_the_build_files_of_its_tools() {
         assert_eq!(
             command_paths("./check.sh && sh scripts/lint.sh --fix; make test"),
-            ["GNUmakefile", "Makefile", "check.sh", "makefile", "scripts/lint.sh"]
+            [
+                "GNUmakefile",
+                "Makefile",
+                "check.sh",
+                "makefile",
+                "scripts/lint.sh"
+            ]
         );
         assert!(command_paths("cargo test -q --workspace").is_empty());
         assert!(command_paths("/usr/bin/true $HOME/x; FOO=1 ../up.sh").is_empty());

@@ -16,9 +16,9 @@ mod base;
 pub mod command;
 mod commits;
 mod diff;
+pub mod diff_scope;
 pub mod gate_change;
 mod gate_files;
-pub mod diff_scope;
 pub mod review;
 pub mod secrets;
 

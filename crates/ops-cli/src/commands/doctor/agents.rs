@@ -217,7 +217,11 @@ pub fn containment(checks: &mut Vec<Check>) {
         ops_dispatch::reaper::Mechanism::Subreaper => Status::Ok,
         ops_dispatch::reaper::Mechanism::GroupOnly(_) => Status::Warn,
     };
-    checks.push(Check::new("agent containment", status, mechanism.to_string()));
+    checks.push(Check::new(
+        "agent containment",
+        status,
+        mechanism.to_string(),
+    ));
 }
 
 /// The program of an `agent_cmd` (its first word; the rest are its arguments).
