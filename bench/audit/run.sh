@@ -129,4 +129,4 @@ if ((run_ops)); then
 else
   echo "(a) ops audit --json: not run (--sources-only, or \`ops audit --json\` failed: see $dir/ops-audit.err)"
 fi
-echo "targets: seq/ops >= 3, xargs/ops >= 1, peak RSS < 100 MB"
+echo "targets: seq/ops >= 3, xargs/ops >= 2, peak RSS < 50 MB"

@@ -146,7 +146,7 @@ fn registry(s: &Setup, body: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn a_global_audit_reports_a_missing_checkout_and_exits_4_with_the_other_findings() {
+fn a_global_audit_reports_a_missing_checkout_as_a_finding_and_exits_0() {
     let s = Setup::new();
     let repo = TempRepo::new();
     repo.write("wip.txt", "x\n");
@@ -161,14 +161,28 @@ fn a_global_audit_reports_a_missing_checkout_and_exits_4_with_the_other_findings
         &s.home(),
         &["--registry", reg.to_str().expect("utf8"), "--json", "audit"],
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(findings.len(), 1);
-    assert_eq!(findings[0]["project"], "good");
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("gone") && err.contains("/nonexistent/checkout"),
-        "{err}"
+    let seen: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["project"].as_str().expect("project"),
+                f["kind"].as_str().expect("kind"),
+                f["title"].as_str().expect("title"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "gone",
+                "checkout_missing",
+                "checkout missing at /nonexistent/checkout"
+            ),
+            ("good", "uncommitted", "1 uncommitted change on dev"),
+        ]
     );
 }
 
@@ -325,64 +339,6 @@ fn plan_turns_gsd_phases_and_todo_edges_into_dependencies_and_waves() {
         })
         .expect("still on the board");
     assert_eq!(bump["status"], "pending");
-}
-
-#[test]
-fn an_unhealthy_claude_ops_daemon_blocks_run_unless_forced() {
-    let s = Setup::new();
-    let repo = TempRepo::new();
-    let data = s.tmp.path().join("plugin-data");
-    std::fs::create_dir_all(&data).expect("mkdir");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    std::fs::write(
-        data.join("daemon-health.json"),
-        format!(r#"{{"updated_at": {now}, "services": {{"inbox": {{"status": "needs_reauth"}}, "poller": {{"status": "running"}}}}}}"#),
-    )
-    .expect("write health");
-    let env = [("CLAUDE_PLUGIN_DATA_DIR", data.to_str().expect("utf8"))];
-    let blocked = ops_in(
-        &repo.work(),
-        &s.home(),
-        &s.state(),
-        &["run", "--hybrid"],
-        &env,
-    );
-    assert_eq!(blocked.status.code(), Some(1));
-    let err = text(&blocked.stderr);
-    assert!(
-        err.contains("service inbox is needs_reauth") && err.contains("--force"),
-        "{err}"
-    );
-
-    let forced = ops_in(
-        &repo.work(),
-        &s.home(),
-        &s.state(),
-        &[
-            "run",
-            "--hybrid",
-            "--force",
-            "--agent",
-            "command",
-            "--agent-cmd",
-            "true",
-        ],
-        &env,
-    );
-    // Forced past the health check: a clean checkout has nothing to run.
-    assert_eq!(
-        forced.status.code(),
-        Some(0),
-        "forced past the health check: {}",
-        text(&forced.stderr)
-    );
-
-    let audit = ops_in(&repo.work(), &s.home(), &s.state(), &["audit"], &env);
-    assert_eq!(audit.status.code(), Some(0), "audit only warns");
-    assert!(text(&audit.stderr).contains("warning: service inbox is needs_reauth"));
 }
 
 #[test]

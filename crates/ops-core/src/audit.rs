@@ -32,7 +32,7 @@ impl Default for AuditOptions {
 pub struct AuditError {
     /// The project's alias.
     pub project: String,
-    /// The source (`git`, `gsd`, ...), or `registry` for a project that could not be audited at all.
+    /// The source (`git`, `gsd`, ...).
     pub source: String,
     /// What went wrong.
     pub message: String,
@@ -51,7 +51,37 @@ pub struct AuditReport {
     pub audited: BTreeSet<(String, String)>,
 }
 
-/// Audit `projects` with every source.
+/// The source name of what the registry itself shows (a checkout missing).
+pub const REGISTRY_SOURCE: &str = "registry";
+
+/// A registered checkout that is not there: a finding of its project (P2),
+/// not a failure of the audit; the project's other checkouts are audited.
+fn checkout_missing(project: &Project, path: &std::path::Path) -> Finding {
+    let shown = path.display().to_string();
+    Finding {
+        source: REGISTRY_SOURCE.to_owned(),
+        kind: "checkout_missing".to_owned(),
+        project: project.alias.clone(),
+        repo: shown.clone(),
+        title: format!("checkout missing at {shown}"),
+        detail: format!(
+            "The registry lists {shown} as a checkout of {}, but nothing is there: clone it again, or remove it from the registry.",
+            project.alias
+        ),
+        priority: crate::model::Priority::P2,
+        fingerprint: crate::model::fingerprint(&[
+            REGISTRY_SOURCE,
+            "checkout_missing",
+            &project.alias,
+            &shown,
+        ]),
+        depends_on: Vec::new(),
+        paths: Vec::new(),
+    }
+}
+
+/// Audit `projects` with every source. A checkout that is missing is a
+/// finding ([`REGISTRY_SOURCE`]), and the project's other checkouts are audited.
 pub async fn audit(
     projects: &[Project],
     sources: &[Arc<dyn IssueSource>],
@@ -60,21 +90,21 @@ pub async fn audit(
     let mut report = AuditReport::default();
     let mut eligible = Vec::new();
     for project in projects {
-        let missing: Vec<String> = project
-            .paths
-            .iter()
-            .filter(|p| !p.exists())
-            .map(|p| p.display().to_string())
-            .collect();
-        if missing.is_empty() {
-            eligible.push(project.clone());
-        } else {
-            report.errors.push(AuditError {
-                project: project.alias.clone(),
-                source: "registry".into(),
-                message: format!("skipped: path {} does not exist", missing.join(", ")),
-            });
+        let (present, missing): (Vec<_>, Vec<_>) =
+            project.paths.iter().cloned().partition(|p| p.exists());
+        report
+            .findings
+            .extend(missing.iter().map(|path| checkout_missing(project, path)));
+        report
+            .audited
+            .insert((project.alias.clone(), REGISTRY_SOURCE.to_owned()));
+        if present.is_empty() && !missing.is_empty() {
+            continue;
         }
+        eligible.push(Project {
+            paths: present,
+            ..project.clone()
+        });
     }
     // A batched source gets every project in one call; the others one call each.
     let eligible: Arc<[Project]> = eligible.into();

@@ -127,20 +127,45 @@ async fn failing_panicking_and_hanging_sources_are_reported_and_the_others_still
 }
 
 #[tokio::test]
-async fn a_project_whose_path_is_missing_is_skipped_with_a_reported_error() {
+async fn a_missing_checkout_is_a_p2_finding_of_its_project_not_an_audit_failure() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut ps = projects(2);
-    ps[0].paths = vec![dir.path().join("gone")];
+    let gone = dir.path().join("gone");
+    let mut ps = projects(3);
+    ps[0].paths = vec![gone.clone()];
     ps[1].paths = vec![dir.path().to_path_buf()];
+    ps[2].paths = vec![gone.clone(), dir.path().to_path_buf()];
     let sources: Vec<Arc<dyn IssueSource>> = vec![Source::new("good", Behaviour::Find)];
     let report = audit(&ps, &sources, &AuditOptions::default()).await;
-    assert_eq!(report.findings.len(), 1);
-    assert_eq!(report.findings[0].project, "p01");
-    assert_eq!(report.errors.len(), 1);
-    assert_eq!(report.errors[0].project, "p00");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let missing: Vec<(&str, &str, Priority)> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == "checkout_missing")
+        .map(|f| (f.project.as_str(), f.title.as_str(), f.priority))
+        .collect();
+    let title = format!("checkout missing at {}", gone.display());
+    assert_eq!(
+        missing,
+        vec![
+            ("p00", title.as_str(), Priority::P2),
+            ("p02", title.as_str(), Priority::P2)
+        ]
+    );
+    let audited: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.source == "good")
+        .map(|f| f.project.as_str())
+        .collect();
+    assert_eq!(
+        audited,
+        vec!["p01", "p02"],
+        "the checkouts that exist are audited"
+    );
     assert!(
-        report.errors[0].message.contains("gone")
-            && report.errors[0].message.contains("does not exist")
+        report
+            .audited
+            .contains(&("p00".to_owned(), "registry".to_owned()))
     );
 }
 

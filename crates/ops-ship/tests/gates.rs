@@ -171,6 +171,50 @@ async fn diff_scope_fails_an_empty_diff_and_files_outside_the_task_paths() {
     );
 }
 
+/// Issue 14.4: a runtime's own files an agent committed itself (Aider's
+/// history, Claude Code's local settings) are a scope finding even when the
+/// task owns the whole repository; a runtime file the project tracks is its own.
+#[tokio::test]
+async fn diff_scope_fails_a_runtimes_own_files_added_by_the_agent_naming_them() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let clean = branch(&repo, "ops/clean", &[("hello.txt", "hi\n")]);
+    let with_files = branch(
+        &repo,
+        "ops/runtime-files",
+        &[
+            ("hello.txt", "hi\n"),
+            (".aider.chat.history.md", "# aider chat\n"),
+            (".claude/settings.local.json", "{}\n"),
+        ],
+    );
+    let gate = DiffScopeGate::new(GateBase::default());
+    conformance::gate(&gate, &t, &clean, &with_files).await;
+    let v = gate.check(&t, &with_files).await.expect("runs");
+    assert!(
+        v.detail.contains(".aider.chat.history.md (Aider)")
+            && v.detail
+                .contains(".claude/settings.local.json (Claude Code)")
+            && !v.detail.contains("hello.txt"),
+        "{}",
+        v.detail
+    );
+
+    repo.commit_file(
+        ".claude/settings.json",
+        "{}\n",
+        "the project's own Claude settings",
+    );
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    let edits_tracked = branch(
+        &repo,
+        "ops/tracked",
+        &[(".claude/settings.json", "{\"a\":1}\n")],
+    );
+    let v = gate.check(&t, &edits_tracked).await.expect("runs");
+    assert!(v.passed, "a tracked file is the project's: {}", v.detail);
+}
+
 #[tokio::test]
 async fn diff_scope_compares_with_the_merge_base_so_dev_moving_on_is_not_the_tasks_change() {
     let repo = TempRepo::new();
@@ -221,6 +265,37 @@ async fn secrets_gate_refuses_an_added_token_without_repeating_it() {
         v.detail
     );
     assert!(!v.detail.contains(CANARY), "{}", v.detail);
+}
+
+#[tokio::test]
+async fn secrets_gate_refuses_a_value_ops_knows_even_when_no_pattern_matches_it_and_a_later_commit_removes_it()
+ {
+    // Lower-case letters, digits and dashes: no token pattern, no entropy rule.
+    let known = "canary-known-4e1f7a2c9b";
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(
+        &repo,
+        "ops/known",
+        &[("src/cfg.rs", &format!("const K: &str = \"{known}\";\n"))],
+    );
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/cfg.rs"), "const K: &str = \"\";\n").expect("write");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", "remove the value"]);
+    let unaware = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(unaware.passed, "no pattern matches it: {}", unaware.detail);
+    let redactor = ops_core::secret::Redactor::new();
+    let gate = SecretsGate::default().with_known_values(redactor.clone());
+    // Learned after the gate was built: the gate shares what the redactor knows.
+    redactor.learn(known);
+    let v = gate.check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(
+        v.detail.contains("src/cfg.rs") && v.detail.contains("secret value ops knows"),
+        "{}",
+        v.detail
+    );
+    assert!(!v.detail.contains(known), "{}", v.detail);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Every local source through ops-core's audit runner over several real
-//! projects: a broken or missing project is reported and the others audited.
+//! projects: a broken or missing checkout is a finding of its project, not a
+//! failure of the audit, and the others are audited.
 
 use ops_core::IssueSource;
 use ops_core::audit::{AuditOptions, audit};
@@ -20,7 +21,7 @@ fn project(alias: &str, path: &Path) -> Project {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broken_and_a_missing_project_are_reported_while_the_others_are_audited() {
+async fn a_broken_and_a_missing_checkout_are_findings_while_the_others_are_audited() {
     let healthy = TempRepo::new();
     healthy.write(".planning/STATE.md", "Phase: 2 of 3 (Core)\n");
     healthy.write(".ops/todos.md", "- [ ] Write the docs {#docs}\n");
@@ -53,32 +54,30 @@ async fn a_broken_and_a_missing_project_are_reported_while_the_others_are_audite
     assert_eq!(
         kinds,
         [
+            ("broken", "git", "checkout_unreadable"),
             ("healthy", "cli-todo", "todo"),
             ("healthy", "git", "uncommitted"),
             ("healthy", "git", "unpushed"),
             ("healthy", "gsd", "gsd_next_phase"),
             ("healthy", "gsd", "gsd_phase"),
             ("healthy", "todos", "todo"),
+            ("missing", "registry", "checkout_missing"),
         ],
         "{:#?}",
         report.findings
     );
-    let errors: Vec<(&str, &str)> = report
-        .errors
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let broken_finding = report
+        .findings
         .iter()
-        .map(|e| (e.project.as_str(), e.source.as_str()))
-        .collect();
+        .find(|f| f.kind == "checkout_unreadable")
+        .map(|f| f.title.clone())
+        .unwrap_or_default();
     assert_eq!(
-        errors,
-        [("broken", "git"), ("missing", "registry")],
-        "{:#?}",
-        report.errors
-    );
-    let broken_error = &report.errors[0].message;
-    assert!(
-        broken_error.contains(&broken.display().to_string()),
-        "{broken_error}"
+        broken_finding,
+        format!("checkout unreadable at {}", broken.display())
     );
     // The broken checkout's other sources still ran to the end.
     assert!(report.audited.contains(&("broken".into(), "gsd".into())));
+    assert!(report.audited.contains(&("broken".into(), "git".into())));
 }

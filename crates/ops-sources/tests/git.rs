@@ -243,29 +243,32 @@ async fn a_missing_path_is_a_not_found_error_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn broken_repositories_are_invalid_errors_naming_the_path_and_others_still_audit() {
+async fn broken_repositories_are_p2_findings_naming_the_path_and_plain_directories_give_none() {
     let dir = tempfile::tempdir().expect("tmp");
     let broken: Vec<PathBuf> = vec![
         dangling_gitfile(dir.path(), "dangling"),
         garbage_head(dir.path(), "garbage-head"),
-        {
-            let plain = dir.path().join("plain");
-            std::fs::create_dir_all(&plain).expect("mkdir");
-            plain
-        },
     ];
     let src = LocalGitSource::new();
     for path in &broken {
-        let err = src
+        let found = src
             .audit(&project("broken", &[path], Some("dev")))
             .await
-            .expect_err("a broken repository fails");
-        assert_eq!(err.kind(), ErrorKind::Invalid, "{}: {err}", path.display());
-        assert!(
-            err.to_string().contains(&path.display().to_string()),
-            "{err}"
+            .expect("a broken checkout is reported, not fatal");
+        assert_eq!(kinds(&found), ["checkout_unreadable"], "{}", path.display());
+        assert_eq!(found[0].priority, Priority::P2);
+        assert_eq!(
+            found[0].title,
+            format!("checkout unreadable at {}", path.display())
         );
     }
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    let found = src
+        .audit(&project("plain", &[&plain], Some("dev")))
+        .await
+        .expect("a directory that is no repository");
+    assert_eq!(found, [], "git has nothing to say about a non-repository");
     // The same source still audits a healthy project.
     let repo = TempRepo::new();
     repo.write("x.txt", "x\n");
@@ -424,4 +427,51 @@ fn a_merge_conflict_is_one_line_per_path_as_in_git() {
     let facts = git_facts(&work, Some("dev")).expect("facts");
     assert_eq!(facts.changes, porcelain_paths(&work));
     assert_eq!(facts.changes, ["README.md", "both.txt"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_on_a_branch_without_upstream_is_unpushed_like_git_counts_it() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "feature/x"]);
+    repo.commit_file("x.rs", "fn x() {}\n", "feature work");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], None))
+        .await
+        .expect("audit");
+    let git_count = repo.git(&["rev-list", "--count", "--branches", "--not", "--remotes"]);
+    assert_eq!(git_count.trim(), "1");
+    assert_eq!(kinds(&found), ["unpushed_anywhere"], "{found:#?}");
+    assert_eq!(found[0].title, "1 commit on no remote branch (feature/x)");
+    assert_eq!(found[0].priority, Priority::P2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpushed_commits_on_a_branch_not_checked_out_are_reported_with_its_name() {
+    let repo = TempRepo::new();
+    repo.git(&["checkout", "--quiet", "-b", "spike"]);
+    repo.commit_file("a.rs", "fn a() {}\n", "one");
+    repo.commit_file("b.rs", "fn b() {}\n", "two");
+    repo.git(&["checkout", "--quiet", "dev"]);
+    let facts = git_facts(&repo.work(), Some("dev")).expect("facts");
+    let git_count = repo.git(&["rev-list", "--count", "--branches", "--not", "--remotes"]);
+    assert_eq!(facts.unpushed_anywhere.to_string(), git_count.trim());
+    assert_eq!(facts.unpushed_branches, vec!["spike".to_owned()]);
+    assert_eq!(facts.ahead, Some(0), "dev itself is pushed");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["unpushed_anywhere"]);
+    assert_eq!(found[0].title, "2 commits on no remote branch (spike)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_branchs_own_unpushed_commits_are_one_finding_not_two() {
+    let repo = TempRepo::new();
+    repo.commit_file("a.rs", "fn a() {}\n", "on dev");
+    let found = LocalGitSource::new()
+        .audit(&project("app", &[&repo.work()], Some("dev")))
+        .await
+        .expect("audit");
+    assert_eq!(kinds(&found), ["unpushed"]);
 }

@@ -113,7 +113,7 @@ async fn body_phase_line_takes_name_from_state_and_open_items_from_the_roadmap()
         .plan("ROADMAP.md", ROADMAP);
     let found = c.audit().await;
     let phase = one(&found, "gsd_phase");
-    assert_eq!(phase.title, "Phase 3 of 7: Auth Flow (1 of 3 items done)");
+    assert_eq!(phase.title, "Phase 3 of 7: Auth Flow (plan 1 of 3)");
     assert!(
         phase.detail.contains("- [ ] login form\n  - [ ] logout"),
         "{}",
@@ -358,7 +358,10 @@ async fn gsd_generated_state_with_frontmatter_counts_and_a_body_position_is_read
     );
     let found = c.audit().await;
     let phase = one(&found, "gsd_phase");
-    assert_eq!(phase.title, "Phase 14 of 17: Toolchain Cleanup");
+    assert_eq!(
+        phase.title,
+        "Phase 14 of 17: Toolchain Cleanup (plan 1 of 2)"
+    );
     assert!(
         phase.detail.contains("status: Executing plan 2"),
         "{}",

@@ -1,9 +1,11 @@
 //! `ops audit`: every source over the projects in scope, read-only. A table
 //! (PRIORITY, PROJECT, SOURCE, KIND, TITLE) or with `--json` the array of
 //! findings (`source, kind, project, repo, title, detail, priority,
-//! fingerprint`, plus `depends_on` and `paths` when not empty). Source
-//! failures and unhealthy daemon services go to stderr; failures make the exit
-//! code 4 (partial audit) after the findings are printed.
+//! fingerprint`, plus `depends_on` and `paths` when not empty). A missing
+//! checkout is a finding (exit 0). Source failures, remote sources that are
+//! off and daemon health go to stderr, and the table's last line names the
+//! sources that were not read; a failed source makes the exit code 4
+//! (partial audit) after the findings are printed.
 
 use super::scope::{self, Scope};
 use super::sources;
@@ -14,6 +16,7 @@ use ops_core::SqliteBoard;
 use ops_core::audit::{AuditOptions, AuditReport, audit};
 use ops_core::config::{DAEMON_SOURCE, daemon_findings, is_daemon_project};
 use ops_core::model::Finding;
+use ops_core::planner::raise_for_topics;
 use std::io::Write;
 
 /// Runs `ops audit`.
@@ -25,14 +28,18 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let scope = scope::load(global, project)?;
-    let Audit { report, off } = collect(global, &scope, todos)?;
+    let Audit { mut report, off } = collect(global, &scope, todos)?;
+    // Shown with the priorities the plan would give them.
+    for finding in &mut report.findings {
+        *finding = raise_for_topics(finding, &scope.topics).0;
+    }
     let text = if global.json {
         let mut text = serde_json::to_string_pretty(&report.findings)
             .expect("findings hold only strings and lists of them, which always encode");
         text.push('\n');
         text
     } else {
-        table(&report.findings)
+        table(&report.findings, &not_read(&report, &off))
     };
     out.write_all(text.as_bytes()).map_err(CliError::Output)?;
     warn(global, &scope, &report, &off, err)?;
@@ -126,7 +133,18 @@ pub fn partial(report: &AuditReport) -> Result<(), CliError> {
 
 const HEADER: [&str; 5] = ["PRIORITY", "PROJECT", "SOURCE", "KIND", "TITLE"];
 
-fn table(findings: &[Finding]) -> String {
+/// What was configured but not read: each failed (project, source) run, and
+/// each remote source that is off. Never "no findings" on their behalf.
+fn not_read(report: &AuditReport, off: &[String]) -> Vec<String> {
+    report
+        .errors
+        .iter()
+        .map(|e| format!("{} for {}", e.source, e.project))
+        .chain(off.iter().cloned())
+        .collect()
+}
+
+fn table(findings: &[Finding], not_read: &[String]) -> String {
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by(|a, b| {
         (a.priority, &a.project, &a.title).cmp(&(b.priority, &b.project, &b.title))
@@ -149,5 +167,12 @@ fn table(findings: &[Finding]) -> String {
         1 => "1 finding\n".to_owned(),
         n => format!("{n} findings\n"),
     });
+    if !not_read.is_empty() {
+        text.push_str(&format!(
+            "not read ({}), so these findings may be incomplete: {}\n",
+            not_read.len(),
+            not_read.join("; ")
+        ));
+    }
     text
 }

@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, Verbosity};
 use crate::exit::CliError;
 use crate::state_dir;
 use ops_core::audit::AuditReport;
-use ops_core::model::{Project, Task, TaskStatus};
+use ops_core::model::{Priority, Project, Task, TaskStatus};
 use ops_core::planner::{PlanChanges, PlanOptions, plan};
 use ops_core::{SqliteBoard, TaskStore};
 use std::io::Write;
@@ -39,7 +39,12 @@ pub fn show(
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let planned = onto_board(global, scope, fires_only, todos)?;
-    let mut text = super::status::render(&planned.tasks, global)?;
+    let shown = if fires_only {
+        fires(&planned.tasks)
+    } else {
+        planned.tasks.clone()
+    };
+    let mut text = super::status::render(&shown, global)?;
     if !global.json && global.verbosity() >= Verbosity::Normal {
         let c = &planned.changes;
         text.push_str(&format!(
@@ -118,6 +123,32 @@ pub fn onto_board(
     })
 }
 
+/// With `--fires-only`: the P0 tasks and the tasks they wait for, nothing else.
+fn fires(tasks: &[Task]) -> Vec<Task> {
+    let mut keep: std::collections::BTreeSet<&ops_core::model::TaskId> = tasks
+        .iter()
+        .filter(|t| t.priority == Priority::P0)
+        .map(|t| &t.id)
+        .collect();
+    loop {
+        let more: Vec<&ops_core::model::TaskId> = tasks
+            .iter()
+            .filter(|t| keep.contains(&t.id))
+            .flat_map(|t| &t.blocked_by)
+            .filter(|b| !keep.contains(b))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        keep.extend(more);
+    }
+    tasks
+        .iter()
+        .filter(|t| keep.contains(&t.id))
+        .cloned()
+        .collect()
+}
+
 /// Takes out of `report` the findings of projects with no local checkout
 /// (claude-ops' external entries, audited through their tracker only): no
 /// agent can work on them, so they are never planned. One warning per such
@@ -143,11 +174,10 @@ fn without_checkout(report: &mut AuditReport, projects: &[Project]) -> Vec<Strin
 
 /// The tasks of the projects in `scope`, deleted ones left out.
 pub fn in_scope(scope: &Scope, tasks: Vec<Task>) -> Vec<Task> {
-    tasks
-        .into_iter()
-        .filter(|t| {
-            t.status != TaskStatus::Deleted
-                && scope.context.projects.iter().any(|p| p.alias == t.project)
-        })
-        .collect()
+    tasks.into_iter().filter(|t| shown(scope, t)).collect()
+}
+
+/// Whether `t` is one of the tasks [`in_scope`] keeps.
+pub fn shown(scope: &Scope, t: &Task) -> bool {
+    t.status != TaskStatus::Deleted && scope.context.projects.iter().any(|p| p.alias == t.project)
 }

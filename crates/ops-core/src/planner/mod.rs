@@ -317,8 +317,8 @@ pub fn decide(
 }
 
 /// Raise a finding one priority step when it matches an active topic; the
-/// note says why.
-fn raise_for_topics(finding: &Finding, topics: &[Topic]) -> (Finding, Option<String>) {
+/// note says why. `ops audit` shows findings raised the same way.
+pub fn raise_for_topics(finding: &Finding, topics: &[Topic]) -> (Finding, Option<String>) {
     let Some(topic) = topics.iter().find(|t| t.matches(finding)) else {
         return (finding.clone(), None);
     };
@@ -356,7 +356,9 @@ fn new_id(finding: &Finding, taken: &BTreeSet<&TaskId>) -> Result<TaskId> {
         out.trim_matches('-').to_owned()
     };
     let project = clean(&finding.project, 24);
-    let kind = clean(&finding.kind, 20);
+    // A phase's task keeps its id when the phase moves from next to current
+    // (same fingerprint): the id says what the work is, not where it stands.
+    let kind = clean(&finding.kind.replace("next_", ""), 20);
     let hash = fingerprint(&[&finding.fingerprint]);
     let mut parts: Vec<&str> = [project.as_str(), kind.as_str()]
         .into_iter()

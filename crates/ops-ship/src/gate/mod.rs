@@ -31,21 +31,27 @@ pub use secrets::SecretsGate;
 
 use ops_core::QualityGate;
 use ops_core::model::Project;
+use ops_core::secret::Redactor;
 use std::sync::Arc;
 
 /// The gates every completion passes, in the order they run (cheapest first):
 /// diff scope, secrets guard, gate change, the project's command. The security
 /// review is the engine's step after them (`ops_core::engine::SecurityReview`,
-/// shown diffs by [`BranchPatch`]); a gate-changing change asks for it.
-pub fn standard(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
-    standard_with(projects, GateChangePolicy::Review)
+/// shown diffs by [`BranchPatch`]); a gate-changing change asks for it. The
+/// secrets guard also refuses the values `known` knows.
+pub fn standard(projects: &[Project], known: &Redactor) -> Vec<Arc<dyn QualityGate>> {
+    standard_with(projects, known, GateChangePolicy::Review)
 }
 
 /// [`standard`], with gate-changing changes judged per `policy`.
-pub fn standard_with(projects: &[Project], policy: GateChangePolicy) -> Vec<Arc<dyn QualityGate>> {
+pub fn standard_with(
+    projects: &[Project],
+    known: &Redactor,
+    policy: GateChangePolicy,
+) -> Vec<Arc<dyn QualityGate>> {
     vec![
         Arc::new(DiffScopeGate::new(GateBase::from_projects(projects))),
-        Arc::new(SecretsGate::from_projects(projects)),
+        Arc::new(SecretsGate::from_projects(projects).with_known_values(known.clone())),
         Arc::new(GateChangeGate::from_projects(projects, policy)),
         Arc::new(CommandGate::from_projects(projects)),
     ]

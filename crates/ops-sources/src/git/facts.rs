@@ -30,6 +30,12 @@ pub struct GitFacts {
     /// Commits reachable from HEAD but not from `base`
     /// (`git rev-list --count base..HEAD`); `None` without a base or a HEAD commit.
     pub ahead: Option<usize>,
+    /// Commits on no remote-tracking branch: what would be lost if the
+    /// checkout vanished (`git rev-list --count --branches --not --remotes`,
+    /// plus a detached HEAD's own commits).
+    pub unpushed_anywhere: usize,
+    /// The local branches whose tip is among those commits, sorted.
+    pub unpushed_branches: Vec<String>,
 }
 
 impl GitFacts {
@@ -91,6 +97,8 @@ pub fn git_facts(path: &Path, dev_branch: Option<&str>) -> Result<GitFacts> {
         ),
         _ => None,
     };
+    let (unpushed_anywhere, unpushed_branches) = on_no_remote(&repo, head_id.filter(|_| detached))
+        .map_err(|e| invalid("find commits on no remote branch", &e))?;
     Ok(GitFacts {
         path: path.to_owned(),
         branch,
@@ -99,6 +107,8 @@ pub fn git_facts(path: &Path, dev_branch: Option<&str>) -> Result<GitFacts> {
         changes,
         base: base.map(|(name, _)| name),
         ahead,
+        unpushed_anywhere,
+        unpushed_branches,
     })
 }
 
@@ -260,6 +270,45 @@ fn count_ahead(
         count += 1;
     }
     Ok(count)
+}
+
+/// The commits reachable from a local branch (or the detached `head`) but
+/// from no remote-tracking branch, and the branches whose tips are among
+/// them. One walk: every local tip in, every remote tip hidden.
+fn on_no_remote(
+    repo: &gix::Repository,
+    head: Option<gix::ObjectId>,
+) -> GixResult<(usize, Vec<String>)> {
+    let refs = repo.references()?;
+    let mut tips: Vec<(String, gix::ObjectId)> = Vec::new();
+    for r in refs.local_branches()? {
+        let mut r = r?;
+        let name = r.name().shorten().to_string();
+        tips.push((name, r.peel_to_id()?.detach()));
+    }
+    let mut hidden = Vec::new();
+    for r in refs.remote_branches()? {
+        let mut r = r?;
+        // `origin/HEAD` is symbolic; its branch is listed on its own.
+        if let Ok(id) = r.peel_to_id() {
+            hidden.push(id.detach());
+        }
+    }
+    let starts: Vec<gix::ObjectId> = tips.iter().map(|(_, id)| *id).chain(head).collect();
+    if starts.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for info in repo.rev_walk(starts).with_hidden(hidden).all()? {
+        seen.insert(info?.id);
+    }
+    let mut branches: Vec<String> = tips
+        .into_iter()
+        .filter(|(_, id)| seen.contains(id))
+        .map(|(name, _)| name)
+        .collect();
+    branches.sort();
+    Ok((seen.len(), branches))
 }
 
 /// The fetch URL of the checkout's `origin` remote, if it has one (read with

@@ -5,7 +5,13 @@
 //! untracked files included and untracked directories collapsed, whatever
 //! `status.showUntrackedFiles` says) and `git rev-list --count BASE..HEAD`
 //! would, where BASE is `origin/<dev_branch>`, else the branch's upstream,
-//! else `origin/HEAD`. Tests hold it to git itself on real repositories.
+//! else `origin/HEAD`, and `git rev-list --count --branches --not --remotes`
+//! (commits on no remote branch, with the branches holding them). Tests hold
+//! it to git itself on real repositories.
+//!
+//! `unpushed_anywhere` says what would be lost if the checkout vanished; it is
+//! reported unless the `unpushed` line already says it all (the current
+//! branch's own commits, counted against its base).
 //!
 //! Findings (fingerprints never contain counts, so a growing change set stays the
 //! same finding):
@@ -14,7 +20,9 @@
 //! |-----------------|----------|-------------------------------------------|
 //! | `uncommitted`   | P2       | `git, uncommitted, alias, checkout`       |
 //! | `unpushed`      | P2       | `git, unpushed, alias, checkout, branch`  |
+//! | `unpushed_anywhere` | P2   | `git, unpushed_anywhere, alias, checkout` |
 //! | `detached_head` | P3       | `git, detached_head, alias, checkout`     |
+//! | `checkout_unreadable` | P2 | `git, checkout_unreadable, alias, checkout` |
 //!
 //! An `uncommitted` finding's `paths` are the changed paths, for the planner's
 //! sensitive-path rule.
@@ -27,7 +35,7 @@ use crate::checkouts::audit_checkouts;
 use async_trait::async_trait;
 use facts::short;
 use ops_core::model::{Finding, Priority, Project, fingerprint};
-use ops_core::{IssueSource, Result};
+use ops_core::{ErrorKind, IssueSource, Result};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -35,8 +43,10 @@ use std::path::Path;
 const LISTED_CHANGES: usize = 20;
 
 /// Audits every checkout in [`Project::paths`] with [`git_facts`], each on a
-/// blocking thread. Any checkout that is missing or unreadable fails the
-/// project's audit with an error naming that checkout.
+/// blocking thread. A checkout whose `.git` cannot be read is a P2
+/// `checkout_unreadable` finding; a directory with no `.git` gives nothing; a
+/// missing path fails the project's audit with an error naming it (the audit
+/// itself reports missing checkouts as findings before any source runs).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocalGitSource;
 
@@ -57,7 +67,15 @@ impl IssueSource for LocalGitSource {
         let alias = project.alias.clone();
         let dev = project.dev_branch.clone();
         audit_checkouts("git", project, move |path| {
-            git_facts(path, dev.as_deref()).map(|facts| findings_of(&alias, &facts))
+            match git_facts(path, dev.as_deref()) {
+                Ok(facts) => Ok(findings_of(&alias, &facts)),
+                // A directory that is no repository at all (claude-ops' synced
+                // registry lists `.planning/` folders with `has_git: false`):
+                // git has nothing to say about it.
+                Err(_) if path.exists() && !path.join(".git").exists() => Ok(Vec::new()),
+                Err(e) if e.kind() == ErrorKind::Invalid => Ok(vec![unreadable(&alias, path, &e)]),
+                Err(e) => Err(e),
+            }
         })
         .await
     }
@@ -119,6 +137,30 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
             Priority::P2,
         ));
     }
+    // What would be lost with the checkout, beyond what the line above says.
+    let beyond_ahead = facts.ahead.unwrap_or(0) == 0
+        || facts
+            .unpushed_branches
+            .iter()
+            .any(|b| Some(b) != facts.branch.as_ref());
+    if facts.unpushed_anywhere > 0 && beyond_ahead {
+        let n = facts.unpushed_anywhere;
+        let on = if facts.unpushed_branches.is_empty() {
+            label.clone()
+        } else {
+            facts.unpushed_branches.join(", ")
+        };
+        out.push(finding(
+            "unpushed_anywhere",
+            &["git", "unpushed_anywhere", alias, &repo],
+            format!(
+                "{n} {} on no remote branch ({on})",
+                plural(n, "commit", "commits")
+            ),
+            summary.clone(),
+            Priority::P2,
+        ));
+    }
     if facts.detached {
         out.push(finding(
             "detached_head",
@@ -129,6 +171,24 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// A checkout whose `.git` cannot be read: a finding of its project, not a
+/// failure of the audit.
+fn unreadable(alias: &str, path: &Path, err: &ops_core::Error) -> Finding {
+    let repo = path.display().to_string();
+    Finding {
+        source: "git".to_owned(),
+        kind: "checkout_unreadable".to_owned(),
+        project: alias.to_owned(),
+        repo: repo.clone(),
+        title: format!("checkout unreadable at {repo}"),
+        detail: format!("git cannot read this checkout: {err}"),
+        priority: Priority::P2,
+        fingerprint: fingerprint(&["git", "checkout_unreadable", alias, &repo]),
+        depends_on: Vec::new(),
+        paths: Vec::new(),
+    }
 }
 
 /// The facts as readable lines: checkout, branch, HEAD, base and counts.
@@ -147,6 +207,16 @@ fn describe(facts: &GitFacts) -> String {
         facts.head.as_deref().map_or("none (unborn branch)", short)
     );
     let _ = writeln!(s, "uncommitted: {}", facts.dirty());
+    let _ = writeln!(
+        s,
+        "on no remote branch: {} commit(s){}",
+        facts.unpushed_anywhere,
+        if facts.unpushed_branches.is_empty() {
+            String::new()
+        } else {
+            format!(" (branches: {})", facts.unpushed_branches.join(", "))
+        }
+    );
     match (&facts.base, facts.ahead) {
         (Some(base), Some(ahead)) => {
             let _ = writeln!(s, "base: {base}\nahead of base: {ahead}");

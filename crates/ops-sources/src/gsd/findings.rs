@@ -26,6 +26,7 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
     let phase_print =
         |n: &PhaseNumber| fingerprint(&["gsd", "phase", alias, &repo, &n.to_string()]);
     let mut out = Vec::new();
+    let mut handoff_used = false;
     let progress = planning.progress();
     if let Some(current) = planning.current_phase() {
         let label = phase_label(
@@ -35,7 +36,18 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
         );
         let open: Vec<&Item> = current.items.iter().filter(|i| !i.done).collect();
         let mut title = label.clone();
-        if !current.items.is_empty() {
+        // The files' own counts: STATE.md's plan line for the phase it names,
+        // else the roadmap's `N/M plans`, else its checklist.
+        let state_plan = planning
+            .state
+            .as_ref()
+            .filter(|_| current.named_by_state)
+            .and_then(|s| s.plan_counts());
+        if let Some((n, m)) = state_plan {
+            let _ = write!(title, " (plan {n} of {m})");
+        } else if let Some((n, m)) = current.plans {
+            let _ = write!(title, " ({n} of {m} plans done)");
+        } else if !current.items.is_empty() {
             let _ = write!(
                 title,
                 " ({} of {} items done)",
@@ -47,6 +59,14 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
         if let Some(status) = planning.state.as_ref().and_then(|s| s.status.as_ref()) {
             let _ = writeln!(detail, "status: {status}");
         }
+        if let Some(plan) = planning
+            .state
+            .as_ref()
+            .filter(|_| current.named_by_state)
+            .and_then(|s| s.plan.as_ref())
+        {
+            let _ = writeln!(detail, "plan: {plan}");
+        }
         if let Some(p) = &progress {
             let _ = writeln!(detail, "progress: {p}");
         }
@@ -57,6 +77,24 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
             for item in &open {
                 let _ = writeln!(detail, "  - [ ] {}", item.text);
             }
+        }
+        // The handoff is evidence about a phase: the current one's is its
+        // resume context; an older phase's is stale and only noted.
+        match planning.handoff.as_ref().filter(|h| h.is_pending()) {
+            Some(h) if h.is_for(&current.number) => {
+                detail.push_str("\nresume from the paused session:\n");
+                detail.push_str(&handoff_detail(&repo, h));
+                handoff_used = true;
+            }
+            Some(h) if h.is_before(&current.number) => {
+                let _ = writeln!(
+                    detail,
+                    "stale handoff: .planning/HANDOFF.json is for phase {}, older than this one",
+                    h.phase.as_deref().unwrap_or("?")
+                );
+                handoff_used = true;
+            }
+            _ => {}
         }
         let current_print = phase_print(&current.number);
         out.push(finding(
@@ -85,7 +123,11 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
             out.push(next);
         }
     }
-    if let Some(handoff) = planning.handoff.as_ref().filter(|h| h.is_pending()) {
+    if let Some(handoff) = planning
+        .handoff
+        .as_ref()
+        .filter(|h| h.is_pending() && !handoff_used)
+    {
         out.push(finding(
             "gsd_handoff",
             fingerprint(&["gsd", "handoff", alias, &repo]),
@@ -137,7 +179,11 @@ fn handoff_detail(repo: &str, h: &Handoff) -> String {
             let _ = writeln!(s, "{label}: {v}");
         }
     }
-    for (label, list) in [("remaining", &h.remaining), ("blockers", &h.blockers)] {
+    for (label, list) in [
+        ("remaining", &h.remaining),
+        ("blockers", &h.blockers),
+        ("human actions", &h.human_actions),
+    ] {
         if !list.is_empty() {
             let _ = writeln!(s, "{label}:");
             for entry in list {

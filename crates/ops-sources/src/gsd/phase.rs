@@ -26,6 +26,11 @@ impl PhaseNumber {
         }
     }
 
+    /// A backlog phase: GSD parks ideas under `999.N`.
+    pub fn is_backlog(&self) -> bool {
+        self.0.first().is_some_and(|&n| n >= 999)
+    }
+
     /// The phase that follows this one when it is a whole number (`3` → `4`).
     pub fn next_whole(&self) -> Option<PhaseNumber> {
         match self.0.as_slice() {

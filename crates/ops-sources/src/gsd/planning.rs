@@ -31,6 +31,10 @@ pub struct CurrentPhase {
     pub total: Option<String>,
     /// Its checklist in the roadmap.
     pub items: Vec<Item>,
+    /// `N/M plans` the roadmap writes for it.
+    pub plans: Option<(u32, u32)>,
+    /// It is the phase STATE.md names (so STATE.md's plan line is about it).
+    pub named_by_state: bool,
 }
 
 /// Reads `<checkout>/.planning/`; `Ok(None)` when there is no such directory.
@@ -77,23 +81,35 @@ impl Planning {
             name: p.name.clone(),
             total,
             items: p.items.clone(),
+            plans: p.plans,
+            named_by_state: false,
         };
         match named {
+            Some(text) if self.state_says_complete() => {
+                // "Plan: 3 of 3 (Phase 6 complete)": on to the next phase, if any.
+                if let Some(next) = self.first_open_after(Some(&text.number)) {
+                    return Some(from_roadmap(next, text.total.clone()));
+                }
+                if in_roadmap(&text.number).is_some()
+                    || self.roadmap.iter().any(|p| p.number > text.number)
+                {
+                    return None;
+                }
+                let total = PhaseNumber::parse_prefix(text.total.as_deref()?)?.0;
+                let next = text.number.next_whole().filter(|n| *n <= total)?;
+                Some(CurrentPhase {
+                    number: next,
+                    name: None,
+                    total: text.total.clone(),
+                    items: Vec::new(),
+                    plans: None,
+                    named_by_state: false,
+                })
+            }
             Some(text) => match in_roadmap(&text.number) {
                 Some(p) if p.is_done() => self
                     .first_open_after(Some(&p.number))
                     .map(|next| from_roadmap(next, text.total.clone())),
-                None if self.state_says_complete() => {
-                    // "Phase: 14 of 17 … Status: Phase 14 complete": on to 15.
-                    let total = PhaseNumber::parse_prefix(text.total.as_deref()?)?.0;
-                    let next = text.number.next_whole().filter(|n| *n <= total)?;
-                    Some(CurrentPhase {
-                        number: next,
-                        name: None,
-                        total: text.total.clone(),
-                        items: Vec::new(),
-                    })
-                }
                 found => Some(CurrentPhase {
                     number: text.number.clone(),
                     name: text
@@ -102,21 +118,17 @@ impl Planning {
                         .or_else(|| found.and_then(|p| p.name.clone())),
                     total: text.total.clone(),
                     items: found.map(|p| p.items.clone()).unwrap_or_default(),
+                    plans: found.and_then(|p| p.plans),
+                    named_by_state: true,
                 }),
             },
             None => self.first_open_after(None).map(|p| from_roadmap(p, None)),
         }
     }
 
-    /// STATE.md's status says the named phase is complete.
+    /// STATE.md says the phase it names is finished.
     fn state_says_complete(&self) -> bool {
-        let status = self
-            .state
-            .as_ref()
-            .and_then(|s| s.status.as_deref())
-            .unwrap_or_default()
-            .to_lowercase();
-        status.contains("complete") && !status.contains("incomplete")
+        self.state.as_ref().is_some_and(State::says_phase_complete)
     }
 
     /// The phase after `current`: `(number, name)`.
@@ -141,7 +153,7 @@ impl Planning {
     fn first_open_after(&self, after: Option<&PhaseNumber>) -> Option<&Phase> {
         self.roadmap
             .iter()
-            .find(|p| after.is_none_or(|a| p.number > *a) && !p.is_done())
+            .find(|p| after.is_none_or(|a| p.number > *a) && !p.is_done() && !p.is_backlog())
     }
 
     /// Progress in words: phases and items done from the roadmap, else what

@@ -5,8 +5,12 @@
 //! Polish`). Checklist items (`- [ ]`, `- [x]`, also `*` bullets and `[X]`) under
 //! it, until the next phase heading or a heading at its level or above, are its
 //! items. An overview checklist naming phases (`- [x] **Phase 1: Setup** - …`)
-//! marks those phases done or not. Any other one-character box (`- [?]`)
-//! is an error naming the line.
+//! marks those phases done or not, and a phase it names that has no heading
+//! (the GSD template's list alone) is a phase of its own. Phases inside a
+//! `<details>` block are an archived milestone's: done. `N/M plans` on a
+//! phase's line is its plan count. Numbers may be decimal (`2.1`), backlog
+//! (`999.1`: never current or next) or zero-padded (`02` = `2`). Any other
+//! one-character box (`- [?]`) is an error naming the line.
 
 use super::ParseError;
 use super::phase::{PhaseNumber, parse_phase_text, strip_prefix_ci};
@@ -34,13 +38,25 @@ pub struct Phase {
     pub items: Vec<Item>,
     /// What an overview checklist says about it, if one names it.
     pub ticked_in_overview: Option<bool>,
+    /// Listed inside a `<details>` block: an archived milestone's phase.
+    pub archived: bool,
+    /// `N/M plans` written on its heading or overview line: `(N, M)`.
+    pub plans: Option<(u32, u32)>,
 }
 
 impl Phase {
-    /// Done: ticked in the overview, or else every item of a non-empty checklist ticked.
+    /// Done: archived, ticked in the overview, or else every item of a
+    /// non-empty checklist ticked.
     pub fn is_done(&self) -> bool {
-        self.ticked_in_overview
-            .unwrap_or_else(|| !self.items.is_empty() && self.items.iter().all(|i| i.done))
+        self.archived
+            || self
+                .ticked_in_overview
+                .unwrap_or_else(|| !self.items.is_empty() && self.items.iter().all(|i| i.done))
+    }
+
+    /// A backlog phase (`999.1`): parked, never the current or next work.
+    pub fn is_backlog(&self) -> bool {
+        self.number.is_backlog()
     }
 
     /// `Phase 2.1: Hotfix` or `Phase 2.1`.
@@ -55,11 +71,18 @@ impl Phase {
 /// Parses ROADMAP.md's text into its phases, sorted by number.
 pub fn parse_roadmap(text: &str) -> Result<Vec<Phase>, ParseError> {
     let mut phases: Vec<Phase> = Vec::new();
-    let mut overview: BTreeMap<PhaseNumber, bool> = BTreeMap::new();
+    // Overview lines: number → (ticked, archived, name, plans, line).
+    let mut overview: BTreeMap<PhaseNumber, OverviewLine> = BTreeMap::new();
     // The phase whose checklist we are in, and its heading level.
     let mut open: Option<(usize, usize)> = None;
+    let mut details = 0usize;
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
+        let lower = line.to_ascii_lowercase();
+        details += lower.matches("<details").count();
+        let closes = lower.matches("</details>").count();
+        let archived = details > 0;
+        details = details.saturating_sub(closes);
         if let Some((level, title)) = heading(line) {
             let phase = (2..=4)
                 .contains(&level)
@@ -74,6 +97,8 @@ pub fn parse_roadmap(text: &str) -> Result<Vec<Phase>, ParseError> {
                         line: line_no,
                         items: Vec::new(),
                         ticked_in_overview: None,
+                        archived,
+                        plans: plans_count(title),
                     });
                     open = Some((phases.len() - 1, level));
                 }
@@ -91,21 +116,74 @@ pub fn parse_roadmap(text: &str) -> Result<Vec<Phase>, ParseError> {
         else {
             continue;
         };
-        match open {
-            Some((idx, _)) => phases[idx].items.push(item),
-            None => {
-                let text = item.text.trim_start_matches('*');
-                if let Some(p) = strip_prefix_ci(text, "phase ").and_then(parse_phase_text) {
-                    overview.insert(p.number, item.done);
-                }
+        // `**Phase 3: Polish** - c`: the bold part is the phase.
+        let bold = item
+            .text
+            .strip_prefix("**")
+            .and_then(|r| r.split_once("**"))
+            .map_or(item.text.as_str(), |(inside, _)| inside);
+        let named =
+            strip_prefix_ci(bold.trim_start_matches('*'), "phase ").and_then(parse_phase_text);
+        match (open, named) {
+            // `- [x] **Phase 1: Setup** - …` names a phase wherever it stands.
+            (_, Some(p)) if open.is_none() || archived => {
+                overview.insert(
+                    p.number,
+                    OverviewLine {
+                        done: item.done,
+                        archived,
+                        name: p.name,
+                        plans: plans_count(&item.text),
+                        line: line_no,
+                    },
+                );
             }
+            (Some((idx, _)), _) => phases[idx].items.push(item),
+            (None, _) => {}
         }
     }
     for phase in &mut phases {
-        phase.ticked_in_overview = overview.get(&phase.number).copied();
+        if let Some(o) = overview.remove(&phase.number) {
+            phase.ticked_in_overview = Some(o.done);
+            phase.archived |= o.archived;
+            phase.plans = phase.plans.or(o.plans);
+        }
+    }
+    // The template's list without detail sections: each line is a phase.
+    for (number, o) in overview {
+        phases.push(Phase {
+            number,
+            name: o.name,
+            line: o.line,
+            items: Vec::new(),
+            ticked_in_overview: Some(o.done),
+            archived: o.archived,
+            plans: o.plans,
+        });
     }
     phases.sort_by(|a, b| a.number.cmp(&b.number));
     Ok(phases)
+}
+
+/// One overview line naming a phase.
+struct OverviewLine {
+    done: bool,
+    archived: bool,
+    name: Option<String>,
+    plans: Option<(u32, u32)>,
+    line: usize,
+}
+
+/// `9/13 plans` (or `9/13 plans complete`) in `text`: `(9, 13)`.
+fn plans_count(text: &str) -> Option<(u32, u32)> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find(" plans").or_else(|| lower.find(" plan"))?;
+    let before = lower[..at].trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '/'))
+        .map_or(0, |i| i + 1);
+    let (done, total) = before[start..].split_once('/')?;
+    Some((done.parse().ok()?, total.parse().ok()?))
 }
 
 /// `(level, text)` of a markdown heading line.

@@ -8,9 +8,13 @@
 //! 3. bold fields `**Current Phase:** 3 - Name` / `- **Phase**: 3` (and
 //!    `**Status:** …`);
 //! 4. the older `Current Phase: 3 (Name)`.
+//!
+//! The body's `Plan: 3 of 3 (Phase 6 complete)` line is kept too: with the
+//! status it says whether the phase is finished ([`State::says_phase_complete`])
+//! and how far it is ([`State::plan_counts`]).
 
 use super::ParseError;
-use super::phase::{PhaseText, parse_phase_text, strip_prefix_ci};
+use super::phase::{PhaseNumber, PhaseText, parse_phase_text, strip_prefix_ci};
 use std::collections::BTreeMap;
 
 /// What STATE.md says.
@@ -21,8 +25,46 @@ pub struct State {
     /// The body's status line (`Executing plan 2`, `Phase 14 complete`), else
     /// the frontmatter's `status`.
     pub status: Option<String>,
+    /// The body's plan line (`3 of 3 (Phase 6 complete)`, `4 of 6`).
+    pub plan: Option<String>,
     /// Frontmatter values, nested keys joined with a dot (`progress.total_phases`).
     pub frontmatter: BTreeMap<String, String>,
+}
+
+impl State {
+    /// Whether STATE.md says its phase is finished: a status or plan line
+    /// saying `complete`/`completed`/`shipped` (and naming no other phase), or
+    /// the frontmatter's `status: completed`.
+    pub fn says_phase_complete(&self) -> bool {
+        let own = self.phase.as_ref().map(|p| p.number.clone());
+        let finished = |text: &str| {
+            let t = text.to_lowercase();
+            let done =
+                (t.contains("complete") && !t.contains("incomplete")) || t.contains("shipped");
+            // "Phase 6 complete" while STATE.md is at phase 7 is about phase 6.
+            let names_other = t
+                .find("phase ")
+                .and_then(|i| PhaseNumber::parse_prefix(&t[i + 6..]))
+                .is_some_and(|(n, _)| own.as_ref().is_some_and(|o| *o != n));
+            done && !names_other
+        };
+        let fm_status = self.frontmatter.get("status").map(|s| s.to_lowercase());
+        self.status.as_deref().is_some_and(finished)
+            || self.plan.as_deref().is_some_and(finished)
+            || matches!(
+                fm_status.as_deref(),
+                Some("completed" | "complete" | "shipped")
+            )
+    }
+
+    /// `(done, total)` of the plan line `Plan: 4 of 6`, when it has one.
+    pub fn plan_counts(&self) -> Option<(String, String)> {
+        let plan = self.plan.as_deref()?;
+        let (n, rest) = PhaseNumber::parse_prefix(plan.trim())?;
+        let total = rest.trim_start().strip_prefix("of ")?.trim_start();
+        let (m, _) = PhaseNumber::parse_prefix(total)?;
+        Some((n.to_string(), m.to_string()))
+    }
 }
 
 /// Parses STATE.md's text; errors name the line.
@@ -81,6 +123,12 @@ pub fn parse_state(text: &str) -> Result<State, ParseError> {
             "status" => {
                 if body_status.is_none() {
                     body_status = Some(value.to_owned());
+                }
+                continue;
+            }
+            "plan" | "current plan" => {
+                if state.plan.is_none() && !value.is_empty() {
+                    state.plan = Some(value.to_owned());
                 }
                 continue;
             }
@@ -178,7 +226,7 @@ fn body_field(line: &str) -> Option<(&str, &str)> {
     }
     let (key, value) = s.split_once(':')?;
     let key = key.trim();
-    let known = ["phase", "current phase", "status"]
+    let known = ["phase", "current phase", "status", "plan", "current plan"]
         .iter()
         .any(|k| strip_prefix_ci(key, k).is_some_and(str::is_empty));
     known.then(|| (key, value.trim()))
