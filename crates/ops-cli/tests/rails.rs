@@ -94,7 +94,8 @@ impl Rig {
         self.command(&args).output().expect("the ops binary runs")
     }
 
-    /// The one task on the board, as `ops --json status` shows it.
+    /// The todo's task ("Do the task"), as `ops --json status` shows it (a rerun's
+    /// audit may add tasks of its own, e.g. for an unpushed branch).
     fn task(&self) -> serde_json::Value {
         let out = self
             .command(&["--json", "status"])
@@ -103,8 +104,12 @@ impl Rig {
         assert!(out.status.success(), "{}", explain(&out));
         let tasks: Vec<serde_json::Value> =
             serde_json::from_slice(&out.stdout).expect("status --json is a JSON array");
-        assert_eq!(tasks.len(), 1, "{tasks:?}");
-        tasks.into_iter().next().expect("one task")
+        let mine: Vec<&serde_json::Value> = tasks
+            .iter()
+            .filter(|t| t["title"] == "Do the task")
+            .collect();
+        assert_eq!(mine.len(), 1, "{tasks:?}");
+        mine[0].clone()
     }
 
     fn origin(&self) -> PathBuf {
@@ -499,7 +504,12 @@ fn after_the_state_dir_filled_up_mid_audit_and_space_was_freed_the_rerun_resumes
         explain(&first),
         explain(&rerun)
     );
-    assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
+    // Not the failure exit (1); 5 when the rerun's audit blocks a task of its own.
+    assert!(
+        matches!(rerun.status.code(), Some(0 | 5)),
+        "{}",
+        explain(&rerun)
+    );
     let said = String::from_utf8_lossy(&rerun.stdout);
     assert!(
         said.contains("taken over in auditing"),
@@ -557,7 +567,12 @@ fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_
         explain(&first),
         explain(&rerun)
     );
-    assert_eq!(rerun.status.code(), Some(0), "{}", explain(&rerun));
+    // Not the failure exit (1); 5 when the rerun's audit blocks a task of its own.
+    assert!(
+        matches!(rerun.status.code(), Some(0 | 5)),
+        "{}",
+        explain(&rerun)
+    );
 }
 
 #[test]
