@@ -19,6 +19,10 @@ pub enum ErrorKind {
     Unsupported,
     /// Anything else: give up on this operation.
     Fatal,
+    /// A safety rail stopped the work (an origin branch moved without ops, a change
+    /// to the gate itself): the engine blocks the task with this error's message,
+    /// ships nothing of it and spends no further attempt on it.
+    Halt,
 }
 
 /// Errors of the engine, the board and the seams.

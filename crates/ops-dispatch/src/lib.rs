@@ -37,6 +37,7 @@ pub mod lease;
 mod limits;
 pub mod liveness;
 pub mod process;
+pub mod reaper;
 mod session;
 mod workbench;
 pub mod worktree;

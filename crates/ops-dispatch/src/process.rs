@@ -67,11 +67,13 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .create(true)
         .append(true)
         .open(&spec.log)?;
+    let mark = crate::reaper::new_mark();
     let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(crate::reaper::MARK_VAR, &mark)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -85,6 +87,7 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
+    crate::reaper::remember(pgid, mark);
     let stdin = child.stdin.take();
     let (tx, lines) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(log));
@@ -208,8 +211,13 @@ async fn read_lines(stream: impl tokio::io::AsyncRead + Unpin, mut out: Output) 
 }
 
 /// Sends `signal` to the whole group; a group already gone is not an error.
+/// SIGKILL ends the agent for good: every process bearing its mark goes too,
+/// those that left the group included ([`crate::reaper::kill_marked`]).
 pub fn signal_group(pgid: i32, signal: Signal) {
     let _ = killpg(Pid::from_raw(pgid), signal);
+    if signal == Signal::SIGKILL {
+        crate::reaper::kill_marked(pgid);
+    }
 }
 
 /// Whether any process of the group is still alive (zombies count until reaped).

@@ -5,7 +5,8 @@
 //! worktree is found by path and branch and reused. A fresh worktree is bootstrapped:
 //! files listed in the repository's `.worktreeinclude` are copied in, then the
 //! configured setup command (argv, no shell) runs. A lease keeps other ops
-//! processes out while this one works in it.
+//! processes out while this one works in it. Pushes from a worktree are refused
+//! (see [`REFUSED_PUSH_URL`]): ops ships the work with the main checkout's config.
 
 use crate::lease::{LeaseOwner, WorktreeLease};
 use ops_core::{Error, ErrorKind};
@@ -221,6 +222,7 @@ impl WorktreeManager {
                 .await
                 .map_err(|e| git_err("add the worktree", e))?;
         }
+        refuse_pushes(&git, &path).await?;
         drop(adding);
         let lease = self.lease(&path).await?;
         let worktree = Worktree {
@@ -327,6 +329,41 @@ impl Worktree {
         }
         discard_at(&Git::new(&self.repo), &self.path, &self.branch).await
     }
+}
+
+/// Where an agent's pushes go: a path that can never be a repository (`/dev/null`
+/// is no directory), so git says "does not appear to be a git repository".
+pub const REFUSED_PUSH_URL: &str = "/dev/null/ops-refuses-agent-pushes";
+
+/// The agent cannot move the remote's branches from its worktree: in the
+/// worktree's own config (`extensions.worktreeConfig`; the main checkout keeps its
+/// push URLs and credentials, which ops' shipper pushes with) every remote's push
+/// URL, and every URL a push names (`pushInsteadOf` of the empty prefix), is
+/// [`REFUSED_PUSH_URL`], and no credential helper is configured.
+async fn refuse_pushes(git: &Git, path: &Path) -> Result<(), Error> {
+    let fail = |e: ops_git::GitError| git_err("refuse pushes from the worktree", e);
+    git.run(["config", "extensions.worktreeConfig", "true"])
+        .await
+        .map_err(fail)?;
+    let wt = git.in_dir(path);
+    let remotes = wt.run(["remote"]).await.map_err(fail)?;
+    for remote in remotes.lines().map(str::trim).filter(|r| !r.is_empty()) {
+        wt.run([
+            "config",
+            "--worktree",
+            &format!("remote.{remote}.pushurl"),
+            REFUSED_PUSH_URL,
+        ])
+        .await
+        .map_err(fail)?;
+    }
+    let rewrite = format!("url.{REFUSED_PUSH_URL}/.pushInsteadOf");
+    for (key, value) in [(rewrite.as_str(), ""), ("credential.helper", "")] {
+        wt.run(["config", "--worktree", key, value])
+            .await
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// The lock serializing worktree adds in the repository whose git dir is `common`.

@@ -4,6 +4,11 @@
 //! merges in a scratch worktree) goes through [`Git`]. Every invocation:
 //! - never prompts (`GIT_TERMINAL_PROMPT=0`, `GIT_ASKPASS` unset to a no-op),
 //! - speaks C locale so messages can be matched,
+//! - runs no hook and no fsmonitor an agent may have planted in the shared git dir
+//!   or its config (`-c core.hooksPath=/dev/null -c core.fsmonitor=false`; hooks a
+//!   project really needs are its quality gate's job),
+//! - gets only the allow-listed environment ([`ALLOWED_ENV`], `GIT_*`): none of
+//!   ops' own secret variables reaches git or anything git starts,
 //! - refuses a URL that carries credentials (`https://user:token@host`) anywhere in
 //!   its arguments: tokens reach git through a credential helper or the
 //!   environment, never argv,
@@ -67,6 +72,54 @@ pub struct Git {
 }
 
 const STDERR_TAIL: usize = 2048;
+
+/// The configuration every invocation is given ahead of its own arguments. Hooks
+/// are looked for under `/dev/null`, a path under which no file can ever exist
+/// (it is no directory), so nothing an agent plants can run.
+const SAFE_CONFIG: [&str; 4] = [
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+];
+
+/// Variables of ops' own environment a git invocation inherits (besides `GIT_*`
+/// ones other than `GIT_ASKPASS`): what git needs to find its config, identity,
+/// SSH agent and proxy. Everything else, ops' tokens included, is dropped.
+pub const ALLOWED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "TMPDIR",
+    "TERM",
+    "XDG_CONFIG_HOME",
+    "SSH_AUTH_SOCK",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// Whether git inherits the variable `key` of ops' environment: [`ALLOWED_ENV`],
+/// and `GIT_*` names other than `GIT_ASKPASS` that do not look like a secret
+/// (`*TOKEN*`, `*KEY*`, `*SECRET*`, `*PASSWORD*`).
+pub fn inherits(key: &str) -> bool {
+    if ALLOWED_ENV.contains(&key) {
+        return true;
+    }
+    let upper = key.to_ascii_uppercase();
+    key.starts_with("GIT_")
+        && key != "GIT_ASKPASS"
+        && !["TOKEN", "KEY", "SECRET", "PASSWORD"]
+            .iter()
+            .any(|s| upper.contains(s))
+}
 
 impl Git {
     /// Run git in `dir`.
@@ -146,8 +199,11 @@ impl Git {
             .collect::<Vec<_>>()
             .join(" ");
         let mut cmd = tokio::process::Command::new(&self.program);
-        cmd.args(args)
+        cmd.args(SAFE_CONFIG)
+            .args(args)
             .current_dir(&self.dir)
+            .env_clear()
+            .envs(std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(inherits)))
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GCM_INTERACTIVE", "never")
             .env("LC_ALL", "C")
@@ -205,6 +261,32 @@ pub fn carries_credentials(arg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_inherits_its_own_variables_but_no_token_of_ops() {
+        for ok in [
+            "PATH",
+            "HOME",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_AUTHOR_NAME",
+            "SSH_AUTH_SOCK",
+        ] {
+            assert!(inherits(ok), "{ok}");
+        }
+        for no in [
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "SENTRY_AUTH_TOKEN",
+            "LINEAR_API_KEY",
+            "ANTHROPIC_API_KEY",
+            "GIT_ASKPASS",
+            "GIT_TOKEN",
+            "GIT_DEPLOY_KEY",
+            "OPS_GIT_TOKEN",
+        ] {
+            assert!(!inherits(no), "{no}");
+        }
+    }
 
     #[test]
     fn urls_with_userinfo_are_recognised_as_credentials() {

@@ -20,6 +20,8 @@
 //! * [`route`]: [`route::ProjectShippers`], one shipper for an engine serving many
 //!   projects, each through GitHub or local git ([`route::ship_kind`]); and
 //!   [`gate::standard`] builds the usual gate list.
+//! * [`guard`]: [`guard::OriginGuard`], which halts a repository whose remote dev or
+//!   main moved without ops during a run.
 //! * [`push`]: the only way either shipper pushes: never forced, never work onto main.
 //! * [`wrap`]: [`wrap::Timeout`] and [`wrap::Retry`], wrappers implementing the trait
 //!   they wrap, so backends stay free of retry loops.
@@ -28,6 +30,7 @@
 
 pub mod gate;
 pub mod github;
+pub mod guard;
 pub mod local;
 pub mod push;
 pub mod route;

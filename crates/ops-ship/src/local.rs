@@ -21,8 +21,8 @@
 //! the earlier merge instead of merging twice.
 
 use crate::gate::CommandGate;
+use crate::guard::OriginGuard;
 use crate::push::{PushKind, push};
-use crate::scratch::Scratch;
 use async_trait::async_trait;
 use ops_core::model::{Project, Task, TaskId};
 use ops_core::seams::{
@@ -33,7 +33,7 @@ use ops_core::{Error, ErrorKind, Result};
 use ops_git::{Git, GitError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The trailer that marks a squash commit as a task's: `Ops-Task: <id>`.
 pub const TASK_TRAILER: &str = "Ops-Task";
@@ -45,6 +45,9 @@ pub struct LocalShipConfig {
     pub remote: String,
     /// Promote dev to main after merging (default true; `--no-main` turns it off).
     pub promote: bool,
+    /// Where the remote's dev and main were before any agent ran: checked before
+    /// every ship step, moved only by this shipper's pushes.
+    pub guard: Arc<OriginGuard>,
 }
 
 impl Default for LocalShipConfig {
@@ -52,6 +55,7 @@ impl Default for LocalShipConfig {
         LocalShipConfig {
             remote: "origin".into(),
             promote: true,
+            guard: Arc::new(OriginGuard::new("origin")),
         }
     }
 }
@@ -274,19 +278,15 @@ impl LocalShipper {
         })
     }
 
-    /// Runs the quality gate on `sha` in a scratch worktree of `repo`.
-    async fn judge(&self, repo: &Path, task: &Task, sha: &str) -> Result<GateVerdict> {
+    /// Runs the quality gate on `sha` in a scratch worktree of `repo`, with the
+    /// files the gate command runs as they are at `base` (dev, before the task).
+    async fn judge(&self, repo: &Path, task: &Task, sha: &str, base: &str) -> Result<GateVerdict> {
         if let Some(v) = Self::lock(&self.verdicts).get(sha) {
             return Ok(v.clone());
         }
         let verdict = match self.gate.command_for(task) {
             None => GateVerdict::pass("no quality-gate command configured"),
-            Some(command) => {
-                let scratch = Scratch::at("local", repo, sha).await?;
-                let verdict = self.gate.run_in(command, scratch.dir()).await;
-                scratch.remove().await;
-                verdict?
-            }
+            Some(command) => self.gate.run_at(command, repo, sha, base).await?,
         };
         Self::lock(&self.verdicts).insert(sha.to_string(), verdict.clone());
         Ok(verdict)
@@ -391,6 +391,10 @@ impl Shipper for LocalShipper {
             ));
         }
         let git = Git::new(&task.repo);
+        self.config
+            .guard
+            .check(Path::new(&task.repo), &b.dev, &b.main)
+            .await?;
         self.fetch(&git).await?;
         if let Some(sha) = self.merged_commit(&git, &b.dev, &task.id).await? {
             let c = Candidate {
@@ -427,7 +431,7 @@ impl Shipper for LocalShipper {
             return Ok(ChecksState::Passed);
         }
         let v = self
-            .judge(&c.repo, &Self::task_of(&c), &change.head)
+            .judge(&c.repo, &Self::task_of(&c), &change.head, &c.base)
             .await?;
         Ok(if v.passed {
             ChecksState::Passed
@@ -460,6 +464,7 @@ impl Shipper for LocalShipper {
                 ),
             });
         }
+        self.config.guard.check(&c.repo, &b.dev, &b.main).await?;
         let tip = Self::rev(&git, &format!("refs/heads/{}", c.branch)).await;
         let dev = Self::rev(&git, &self.remote_ref(&b.dev)).await;
         let moved = tip.as_deref() != Some(c.tip.as_str())
@@ -476,6 +481,7 @@ impl Shipper for LocalShipper {
             .await
             {
                 Ok(()) => {
+                    self.config.guard.moved_by_ops(&c.repo, &b.dev, &c.head);
                     if let Some(stored) = Self::lock(&self.changes).get_mut(&change.id) {
                         stored.merged = Some(c.head.clone());
                     }
@@ -514,6 +520,10 @@ impl Shipper for LocalShipper {
         }
         let b = self.branches(project)?;
         let git = Git::new(repo);
+        self.config
+            .guard
+            .check(Path::new(repo), &b.dev, &b.main)
+            .await?;
         self.fetch(&git).await?;
         let Some(dev) = Self::rev(&git, &self.remote_ref(&b.dev)).await else {
             return Ok(PromoteOutcome::Skipped {
@@ -560,14 +570,16 @@ impl Shipper for LocalShipper {
             repo,
         );
         // Dev must be green, and so must what lands: the merge into a diverged main.
-        let verdict = self.judge(Path::new(repo), &probe, &dev).await?;
+        let verdict = self.judge(Path::new(repo), &probe, &dev, &dev).await?;
         if !verdict.passed {
             return Ok(PromoteOutcome::Skipped {
                 reason: format!("dev's head {dev} is not green: {}", verdict.detail),
             });
         }
         if target != dev {
-            let verdict = self.judge(Path::new(repo), &probe, &target).await?;
+            let verdict = self
+                .judge(Path::new(repo), &probe, &target, &target)
+                .await?;
             if !verdict.passed {
                 return Ok(PromoteOutcome::Skipped {
                     reason: format!(
@@ -585,6 +597,9 @@ impl Shipper for LocalShipper {
             PushKind::Promotion,
         )
         .await?;
+        self.config
+            .guard
+            .moved_by_ops(Path::new(repo), &b.main, &target);
         Ok(PromoteOutcome::Promoted { sha: target })
     }
 }

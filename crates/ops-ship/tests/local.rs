@@ -126,14 +126,45 @@ async fn the_gate_runs_on_the_merged_result_not_on_the_branch_alone() {
 }
 
 #[tokio::test]
-async fn dev_moving_after_the_checks_changes_the_head_and_the_new_head_is_tested_before_merging() {
+async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushed() {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");
     let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
     let s = shipper(Some("test -f feature.txt"));
     let c = s.open_change(&t, &work).await.expect("open");
     assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+    let before = repo.origin_rev("dev");
     let moved = move_dev(&repo, "other.txt");
+    let e = s.merge(&c).await.expect_err("a halt");
+    assert_eq!(e.kind(), ops_core::ErrorKind::Halt, "{e}");
+    let expected = format!("origin/dev moved from {before} to {moved} during the task, not by ops");
+    assert!(e.to_string().contains(&expected), "{e}");
+    assert_eq!(repo.origin_rev("dev"), moved, "ops pushed nothing");
+    let again = s.promote("proj", &repo.work().to_string_lossy()).await;
+    assert_eq!(
+        again.expect_err("still halted").kind(),
+        ops_core::ErrorKind::Halt
+    );
+}
+
+#[tokio::test]
+async fn dev_moving_after_the_checks_changes_the_head_and_the_new_head_is_tested_before_merging() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+    let guard = std::sync::Arc::new(ops_ship::guard::OriginGuard::default());
+    let s = LocalShipper::new(
+        &[project(Some("test -f feature.txt"))],
+        LocalShipConfig {
+            guard: guard.clone(),
+            ..LocalShipConfig::default()
+        },
+    );
+    let c = s.open_change(&t, &work).await.expect("open");
+    assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+    // Another task's merge by this ops moves dev meanwhile.
+    let moved = move_dev(&repo, "other.txt");
+    guard.moved_by_ops(&repo.work(), "dev", &moved);
     let MergeOutcome::HeadChanged { head } = s.merge(&c).await.expect("merge") else {
         panic!("head must change")
     };

@@ -13,6 +13,14 @@ pub fn fake_agent() -> PathBuf {
         .clone()
 }
 
+/// The hostile test agent, `hostile-agent/hostile-agent.sh MODE [ARGS]` (one file
+/// per mode in `hostile-agent/modes/`): what a confused or prompt-injected agent does.
+pub fn hostile_agent() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("hostile-agent")
+        .join("hostile-agent.sh")
+}
+
 /// `cargo build -p <package> --bin <bin>` into the target directory of the running
 /// test binary, in its profile; the binary's path. Panics (it is for tests) when
 /// the build fails.

@@ -639,6 +639,12 @@ async fn audit_step(
             }
             Judged::Failed(outcome) => outcome,
             Judged::Unreviewed(reason) => return unreviewed(ctx, task, reason).await,
+            Judged::Halted(outcome, e) => {
+                if let Some(handle) = live.take() {
+                    end_team_agent(ctx, &task.id, handle.as_ref()).await;
+                }
+                return halt(ctx, task, outcome, &e).await;
+            }
         };
         let Some(handle) = live.take() else {
             return end_attempt(ctx, task, outcome).await;
@@ -658,6 +664,8 @@ enum Judged {
     Failed(AttemptOutcome),
     /// The security review gave no verdict: the task is blocked with this reason.
     Unreviewed(String),
+    /// A gate tripped a safety rail ([`ErrorKind::Halt`]): the task is blocked.
+    Halted(AttemptOutcome, crate::Error),
 }
 
 /// Runs every gate in order, then the security review when the task needs one or
@@ -668,10 +676,17 @@ async fn judge(ctx: &Ctx, task: &Task, work: &WorkRef) -> Judged {
         reasons.push("the task is sensitive (auth, payments, personal data or secrets)".into());
     }
     for gate in &ctx.gates {
-        let verdict = gate
-            .check(task, work)
-            .await
-            .unwrap_or_else(|e| GateVerdict::fail(format!("the gate could not run: {e}")));
+        let verdict = match gate.check(task, work).await {
+            Ok(v) => v,
+            Err(e) if e.kind() == ErrorKind::Halt => {
+                let outcome = AttemptOutcome::GateFailed {
+                    gate: gate.name().to_string(),
+                    detail: e.to_string(),
+                };
+                return Judged::Halted(outcome, e);
+            }
+            Err(e) => GateVerdict::fail(format!("the gate could not run: {e}")),
+        };
         ctx.events.emit(Event::GateJudged {
             task: task.id.clone(),
             gate: gate.name().to_string(),
@@ -805,6 +820,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
     let work = work_of(&task);
     let mut change = match ctx.shipper.open_change(&task, &work).await {
         Ok(c) => c,
+        Err(e) if e.kind() == ErrorKind::Halt => return ship_halted(ctx, task, &e).await,
         Err(e) => return ship_failed(ctx, task, format!("could not open the change: {e}")).await,
     };
     let shown = change.url.clone().unwrap_or_else(|| change.id.clone());
@@ -834,6 +850,7 @@ async fn ship(ctx: &Ctx, mut task: Task) -> Result<Step> {
         }
         let outcome = match ctx.shipper.merge(&change).await {
             Ok(o) => o,
+            Err(e) if e.kind() == ErrorKind::Halt => return ship_halted(ctx, task, &e).await,
             Err(e) => return ship_failed(ctx, task, format!("the merge failed: {e}")).await,
         };
         ctx.events.emit(Event::MergeAttempted {
@@ -997,6 +1014,20 @@ async fn wait_for_checks(
         sleep(pause).await;
         pause = (pause * 2).min(ctx.config.checks_poll_max);
     }
+}
+
+/// A safety rail tripped while shipping: see [`halt`].
+async fn ship_halted(ctx: &Ctx, task: Task, e: &crate::Error) -> Result<Step> {
+    let outcome = AttemptOutcome::ShipFailed {
+        detail: e.to_string(),
+    };
+    halt(ctx, task, outcome, e).await
+}
+
+/// A safety rail stopped the task ([`ErrorKind::Halt`]): it is blocked with the
+/// rail's message, nothing more of it ships and no further attempt is spent on it.
+async fn halt(ctx: &Ctx, task: Task, outcome: AttemptOutcome, e: &crate::Error) -> Result<Step> {
+    settle(ctx, task, outcome, TaskStatus::Blocked, e.to_string()).await
 }
 
 async fn ship_failed(ctx: &Ctx, task: Task, detail: String) -> Result<Step> {

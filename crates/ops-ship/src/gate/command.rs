@@ -6,9 +6,13 @@
 //! its own process group with an allow-listed environment (no tokens), is killed
 //! whole when it exceeds its timeout (and whatever it left running is killed with
 //! its group when it ends), and its exit status and the redacted tail of its
-//! output are kept in the verdict.
+//! output are kept in the verdict. The files the command runs are dev's: when the
+//! task changes any of them (`./check.sh` rewritten to `exit 0`), the command runs
+//! in a scratch checkout of the task's tip with those files as on dev.
 
-use super::diff::repo_dir;
+use super::GateBase;
+use super::diff::{endpoints, repo_dir};
+use super::gate_files::{changed_between, command_paths, overlay_base};
 use super::secrets::redact;
 use crate::scratch::Scratch;
 use async_trait::async_trait;
@@ -49,6 +53,7 @@ pub struct CommandGate {
     commands: BTreeMap<String, String>,
     fixed: Option<String>,
     timeout: Duration,
+    base: GateBase,
 }
 
 impl CommandGate {
@@ -62,6 +67,7 @@ impl CommandGate {
                 .collect(),
             fixed: None,
             timeout: Duration::from_secs(30 * 60),
+            base: GateBase::from_projects(projects),
         }
     }
 
@@ -71,6 +77,7 @@ impl CommandGate {
             commands: BTreeMap::new(),
             fixed: Some(command.into()),
             timeout: Duration::from_secs(30 * 60),
+            base: GateBase::default(),
         }
     }
 
@@ -85,6 +92,31 @@ impl CommandGate {
         self.fixed
             .as_deref()
             .or_else(|| self.commands.get(&task.project).map(String::as_str))
+    }
+
+    /// Compares with `base`'s dev branches (default: each project's, else `dev`).
+    pub fn with_base(mut self, base: GateBase) -> Self {
+        self.base = base;
+        self
+    }
+
+    /// Runs `command` on commit `head` of `repo`, in a scratch checkout, with the
+    /// files the command runs as they are at `base` (the dev commit the work sits on).
+    pub async fn run_at(
+        &self,
+        command: &str,
+        repo: &Path,
+        head: &str,
+        base: &str,
+    ) -> Result<GateVerdict> {
+        let changed = changed_between(repo, base, head, &command_paths(command)).await?;
+        let scratch = Scratch::at("quality-gate", repo, head).await?;
+        let verdict = match overlay_base(scratch.dir(), base, &changed).await {
+            Ok(()) => self.run_in(command, scratch.dir()).await,
+            Err(e) => Err(e),
+        };
+        scratch.remove().await;
+        Ok(with_overlay_note(verdict?, &changed))
     }
 
     /// Runs `command` in `dir` and judges it by its exit status.
@@ -221,28 +253,11 @@ impl QualityGate for CommandGate {
                 task.project
             )));
         };
+        let repo = repo_dir(task, work);
         let Some(dir) = &work.worktree else {
             // No worktree: test exactly the branch tip, in a scratch checkout of it.
-            let repo = repo_dir(task, work);
-            let tip = ops_git::Git::new(&repo)
-                .run([
-                    "rev-parse",
-                    "--verify",
-                    &format!("refs/heads/{}^{{commit}}", work.branch),
-                ])
-                .await
-                .map_err(|e| {
-                    Error::backend(
-                        "quality-gate",
-                        "find the task branch",
-                        ErrorKind::Invalid,
-                        e.to_string(),
-                    )
-                })?;
-            let scratch = Scratch::at("quality-gate", &repo, &tip).await?;
-            let verdict = self.run_in(command, scratch.dir()).await;
-            scratch.remove().await;
-            return verdict;
+            let (_, base, head) = endpoints("quality-gate", &self.base, task, work).await?;
+            return self.run_at(command, &repo, &head, &base).await;
         };
         if !dir.is_dir() {
             return Err(Error::backend(
@@ -252,6 +267,25 @@ impl QualityGate for CommandGate {
                 format!("the worktree {} does not exist", dir.display()),
             ));
         }
-        self.run_in(command, dir).await
+        let (_, base, head) = endpoints("quality-gate", &self.base, task, work).await?;
+        if changed_between(&repo, &base, &head, &command_paths(command))
+            .await?
+            .is_empty()
+        {
+            return self.run_in(command, dir).await;
+        }
+        self.run_at(command, &repo, &head, &base).await
     }
+}
+
+/// Says in the verdict which of the gate's files ran as on dev instead of the task's.
+fn with_overlay_note(mut verdict: GateVerdict, changed: &[String]) -> GateVerdict {
+    if !changed.is_empty() {
+        verdict.detail = format!(
+            "the task changes the gate's own files ({}): the gate ran them as on dev\n{}",
+            changed.join(", "),
+            verdict.detail
+        );
+    }
+    verdict
 }

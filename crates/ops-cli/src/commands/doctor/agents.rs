@@ -215,6 +215,20 @@ pub async fn git(checks: &mut Vec<Check>) {
     checks.push(check);
 }
 
+/// How agents are kept from outliving their attempts (`ops run` installs the same).
+pub fn containment(checks: &mut Vec<Check>) {
+    let mechanism = ops_dispatch::reaper::install();
+    let status = match mechanism {
+        ops_dispatch::reaper::Mechanism::Subreaper => Status::Ok,
+        ops_dispatch::reaper::Mechanism::GroupOnly(_) => Status::Warn,
+    };
+    checks.push(Check::new(
+        "agent containment",
+        status,
+        mechanism.to_string(),
+    ));
+}
+
 /// The program of an `agent_cmd` (its first word; the rest are its arguments).
 fn program_of(agent_cmd: &str) -> Option<&str> {
     agent_cmd.split_whitespace().next()

@@ -52,6 +52,7 @@ async fn collect(global: &GlobalArgs) -> Vec<Check> {
     sources::check(&setup.projects, &setup.settings, &mut checks).await;
     agents::check(&setup.settings.engine, &mut checks).await;
     agents::git(&mut checks).await;
+    agents::containment(&mut checks);
     local::claude_ops(&setup.env, setup.registry.as_deref(), &mut checks);
     local::state(global, &mut checks).await;
     checks

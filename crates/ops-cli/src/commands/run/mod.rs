@@ -92,6 +92,12 @@ impl Started<'_> {
         let dispatcher = wiring::dispatcher(&agent, projects, scope.secrets.redactor())?;
         let planned = plan::onto_board(global, scope, args.fires_only, &args.todos)?;
         planned.warn(global, scope, err)?;
+        // Orphans of the agents stay ops' own, to be killed with their attempt.
+        if let mechanism @ ops_dispatch::reaper::Mechanism::GroupOnly(_) =
+            ops_dispatch::reaper::install()
+        {
+            warn(global, err, &format!("agents are contained by {mechanism}"))?;
+        }
         if self.has_team_tasks(&planned.tasks) && !dispatcher.capabilities().steerable {
             let text = format!(
                 "the {} runtime cannot be steered ({}): team tasks run as subagents",
@@ -110,7 +116,7 @@ impl Started<'_> {
         };
         let output = output(global.json);
         let mut view = LiveView::new(output, info, global.verbosity());
-        super::block_on(async {
+        let ran = super::block_on(async {
             let board = Arc::new(SqliteBoard::open(&planned.board).await?);
             mode::apply(board.as_ref(), &planned.tasks, self.mode).await?;
             let mut notes = Vec::new();
@@ -128,7 +134,7 @@ impl Started<'_> {
             let mut engine = Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers))
                 .with_config(config)
                 .with_security_review(wiring::security_review(projects, dispatcher));
-            for gate in wiring::gates(projects, scope.secrets.redactor()) {
+            for gate in wiring::gates(projects, scope.secrets.redactor(), args.force) {
                 engine = engine.with_gate(gate);
             }
             let signals = signals::Signals::install().map_err(|source| CliError::Io {
@@ -169,7 +175,11 @@ impl Started<'_> {
                 }
             }
             Ok::<_, CliError>((report.halt, report.blocked.len()))
-        })?
+        });
+        // Whatever an agent left running (even in a session of its own, its
+        // environment cleared) is ops' descendant now, and nothing ops waits for.
+        ops_dispatch::reaper::kill_descendants();
+        ran?
     }
 
     /// Whether some pending task will run as a team member.

@@ -16,6 +16,7 @@ use ops_dispatch::{
 };
 use ops_ship::gate::{self, BranchPatch, GateBase};
 use ops_ship::github::{ClientConfig, GitHubShipConfig, GitHubToken, NewIssueProbe};
+use ops_ship::guard::OriginGuard;
 use ops_ship::local::LocalShipConfig;
 use ops_ship::route::{ProjectShippers, ship_kind};
 use ops_sources::{SecretResolver, SentryConfig, SentrySource, TokenUser};
@@ -183,9 +184,15 @@ pub fn dispatcher(
 }
 
 /// The gates every completion passes; the secrets guard also refuses every
-/// value `known` (the run's redactor) knows.
-pub fn gates(projects: &[Project], known: &Redactor) -> Vec<Arc<dyn QualityGate>> {
-    gate::standard(projects, known)
+/// value `known` (the run's redactor) knows; with `--force` a gate-changing change
+/// ships without the security review, listed in the gate-change gate's verdict.
+pub fn gates(projects: &[Project], known: &Redactor, force: bool) -> Vec<Arc<dyn QualityGate>> {
+    let policy = if force {
+        gate::GateChangePolicy::Forced
+    } else {
+        gate::GateChangePolicy::Review
+    };
+    gate::standard_with(projects, known, policy)
 }
 
 /// The security review: the reviewer is an agent of the run's own runtime, in its
@@ -241,7 +248,25 @@ pub async fn shippers(
         promote,
         ..LocalShipConfig::default()
     };
+    record_origins(projects, &local.guard, notes).await;
     ProjectShippers::for_projects(projects, token, github, local, probe)
+}
+
+/// Records where each checkout's `origin` dev and main are, before any agent is
+/// dispatched: the local shipper halts a repository whose branches move without it.
+async fn record_origins(projects: &[Project], guard: &OriginGuard, notes: &mut Vec<String>) {
+    for p in projects {
+        let dev = p.dev_branch.as_deref().unwrap_or("dev");
+        let main = p.main_branch.as_deref().unwrap_or("main");
+        for path in &p.paths {
+            if let Err(e) = guard.record(path, &[dev, main]).await {
+                notes.push(format!(
+                    "{}: where origin's {dev} and {main} are could not be recorded before the agents start (read again before shipping): {e}",
+                    path.display()
+                ));
+            }
+        }
+    }
 }
 
 /// The after-merge check for new Sentry errors, for the GitHub-shipped projects

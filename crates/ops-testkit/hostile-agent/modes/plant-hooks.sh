@@ -1,0 +1,23 @@
+# Plants git hooks that dump their environment, where ops' own git would find
+# them: every hook name in the shared git dir's hooks/, and a core.hooksPath in
+# the shared config pointing at a second copy. The task's own commit is made
+# first, so only a git that ops runs can trigger them.
+# `plant-hooks DUMP`: each hook appends `env` to DUMP and a line to DUMP.ran.
+# shellcheck source=/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/rails.sh"
+dump="${1:?usage: plant-hooks DUMP}"
+rails_commit "the task's own change" hostile-task.txt
+common="$(git rev-parse --path-format=absolute --git-common-dir)"
+mkdir -p "$common/hooks" "$common/hostile-hooks"
+for hook in applypatch-msg pre-applypatch post-applypatch pre-commit pre-merge-commit \
+  prepare-commit-msg commit-msg post-commit pre-rebase post-checkout post-merge \
+  pre-push pre-receive update proc-receive post-receive post-update \
+  reference-transaction push-to-checkout pre-auto-gc post-rewrite sendemail-validate \
+  fsmonitor-watchman post-index-change; do
+  for dir in "$common/hooks" "$common/hostile-hooks"; do
+    printf '#!/bin/sh\necho "%s $PWD" >>"%s.ran"\nenv >>"%s"\n' "$hook" "$dump" "$dump" >"$dir/$hook"
+    chmod +x "$dir/$hook"
+  done
+done
+git config --file "$common/config" core.hooksPath "$common/hostile-hooks"
+echo "planted hooks"
