@@ -323,7 +323,10 @@ mod tests {
             ]
         );
         let logged = std::fs::read_to_string(&log).expect("log");
-        assert!(logged.contains("err [redacted GitHub personal access token] end"), "{logged}");
+        assert!(
+            logged.contains("err [redacted GitHub personal access token] end"),
+            "{logged}"
+        );
         for secret in [known, token, "canarybody"] {
             assert!(!logged.contains(secret), "{logged}");
         }
