@@ -140,6 +140,7 @@ impl Todo {
             fingerprint: String::new(),
             depends_on: Vec::new(),
             paths: Vec::new(),
+            blocked: None,
         }
     }
 }
