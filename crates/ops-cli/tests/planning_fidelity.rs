@@ -101,7 +101,10 @@ fn plan_makes_one_pending_task_for_phase_10_with_the_handoff_in_its_brief() {
     let tasks = json(&w.ops(&repo.work(), &["--json", "plan"]));
     assert_eq!(titles(&tasks), vec!["Phase 10: kernels (plan 4 of 6)"]);
     assert_eq!(tasks[0]["status"], "pending");
-    let brief = tasks[0]["description"].as_str().expect("description");
+    // The task's brief is its finding's detail.
+    let found = json(&w.ops(&repo.work(), &["--json", "audit"]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let brief = found[0]["detail"].as_str().expect("detail");
     assert!(
         brief.contains("resume from the paused session") && brief.contains("  - 10-04-T1\n"),
         "{brief}"

@@ -486,7 +486,8 @@ async fn fires_only_keeps_what_a_fire_depends_on_so_the_dependency_is_not_lost()
 }
 
 #[tokio::test]
-async fn a_finding_waiting_for_a_person_makes_its_task_blocked_until_the_finding_no_longer_says_so() {
+async fn a_finding_waiting_for_a_person_makes_its_task_blocked_until_the_finding_no_longer_says_so()
+{
     let board = MemoryBoard::new();
     let plan_with = |blocked: Option<&str>| {
         let mut f = finding("phase-10", "Phase 10: kernels");
@@ -508,12 +509,20 @@ async fn a_finding_waiting_for_a_person_makes_its_task_blocked_until_the_finding
         Some("waiting for a person: approve the wave 3 agents".to_owned()),
     );
     assert_eq!(status(&by_fp(&board, "phase-10").await), blocked);
-    assert_eq!(status(&by_fp(&board, "other").await), (TaskStatus::Pending, None));
+    assert_eq!(
+        status(&by_fp(&board, "other").await),
+        (TaskStatus::Pending, None)
+    );
 
     // The person acted (the handoff no longer says so): pending again.
-    plan(&board, &plan_with(None), &[project()], &PlanOptions::default())
-        .await
-        .expect("plan");
+    plan(
+        &board,
+        &plan_with(None),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
     assert_eq!(
         status(&by_fp(&board, "phase-10").await),
         (TaskStatus::Pending, None)
@@ -533,12 +542,20 @@ async fn a_finding_waiting_for_a_person_makes_its_task_blocked_until_the_finding
     // A task blocked for another reason (by the engine) stays blocked.
     let mut other = by_fp(&board, "other").await;
     other
-        .move_to(TaskStatus::Blocked, Some("the agent asked a question".into()))
+        .move_to(
+            TaskStatus::Blocked,
+            Some("the agent asked a question".into()),
+        )
         .expect("block");
     board.save(other).await.expect("save");
-    plan(&board, &plan_with(None), &[project()], &PlanOptions::default())
-        .await
-        .expect("plan");
+    plan(
+        &board,
+        &plan_with(None),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
     assert_eq!(
         status(&by_fp(&board, "other").await),
         (

@@ -46,7 +46,8 @@ use crate::config::Topic;
 use crate::error::Result;
 use crate::graph::TaskGraph;
 use crate::model::{
-    Finding, Priority, Project, Task, TaskId, TaskStatus, Timestamp, WAITING_FOR_A_PERSON, fingerprint,
+    Finding, Priority, Project, Task, TaskId, TaskStatus, Timestamp, WAITING_FOR_A_PERSON,
+    fingerprint,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
