@@ -253,16 +253,8 @@ async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() 
     let net = ops_testkit::git(&wt, &["diff", "dev", "HEAD"]);
     assert!(!net.contains(CANARY), "the net diff is clean: {net}");
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
-    assert!(
-        !v.passed,
-        "a commit of the branch holds the token: {}",
-        v.detail
-    );
-    assert!(
-        v.detail.contains("GitHub personal access token"),
-        "{}",
-        v.detail
-    );
+    assert!(!v.passed, "a commit of the branch holds the token: {}", v.detail);
+    assert!(v.detail.contains("GitHub personal access token"), "{}", v.detail);
     assert!(!v.detail.contains(CANARY), "{}", v.detail);
 }
 
@@ -297,14 +289,12 @@ async fn secrets_gate_refuses_an_aws_key_split_into_a_base64_file_and_a_hex_secr
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
     assert!(
-        v.detail.contains("deploy/key_id.txt")
-            && v.detail.contains("base64-encoded AWS access key id"),
+        v.detail.contains("deploy/key_id.txt") && v.detail.contains("base64-encoded AWS access key id"),
         "{}",
         v.detail
     );
     assert!(
-        v.detail.contains("deploy/settings.ini")
-            && v.detail.contains("high-entropy secret assignment"),
+        v.detail.contains("deploy/settings.ini") && v.detail.contains("high-entropy secret assignment"),
         "{}",
         v.detail
     );
@@ -322,18 +312,8 @@ async fn secrets_gate_refuses_symlinks_outside_the_worktree_or_at_secret_files()
     ops_testkit::git(&wt, &["commit", "--quiet", "-m", "links"]);
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
-    assert!(
-        v.detail
-            .contains("host: a symlink points outside the worktree"),
-        "{}",
-        v.detail
-    );
-    assert!(
-        v.detail
-            .contains("config: a symlink points at a secret file"),
-        "{}",
-        v.detail
-    );
+    assert!(v.detail.contains("host: a symlink points outside the worktree"), "{}", v.detail);
+    assert!(v.detail.contains("config: a symlink points at a secret file"), "{}", v.detail);
     let fine = branch(&repo, "ops/fine-link", &[]);
     let fwt = fine.worktree.clone().expect("wt");
     std::os::unix::fs::symlink("README.md", fwt.join("readme")).expect("symlink");
@@ -357,20 +337,12 @@ async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_a
     };
     let strict = SecretsGate::from_projects(&[project(2, false)]);
     let v = strict.check(&t, &work).await.expect("runs");
-    assert!(
-        !v.passed && v.detail.contains("over the 2097152 byte limit"),
-        "{}",
-        v.detail
-    );
+    assert!(!v.passed && v.detail.contains("over the 2097152 byte limit"), "{}", v.detail);
     let roomy = SecretsGate::from_projects(&[project(3, false)]);
     assert!(roomy.check(&t, &work).await.expect("runs").passed);
     let bin = branch(&repo, "ops/bin", &[("a.bin", "\u{0}\u{1}\u{2}binary")]);
     let v = roomy.check(&t, &bin).await.expect("runs");
-    assert!(
-        !v.passed && v.detail.contains("binary file"),
-        "{}",
-        v.detail
-    );
+    assert!(!v.passed && v.detail.contains("binary file"), "{}", v.detail);
     let lax = SecretsGate::from_projects(&[project(3, true)]);
     assert!(lax.check(&t, &bin).await.expect("runs").passed);
 }

@@ -47,10 +47,9 @@ impl Redactor {
 
     /// [`Redactor::from_vars`] over this process's environment.
     pub fn from_process_env() -> Self {
-        Redactor::from_vars(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-        )
+        Redactor::from_vars(std::env::vars_os().filter_map(|(k, v)| {
+            Some((k.into_string().ok()?, v.into_string().ok()?))
+        }))
     }
 
     /// Also redact `value` (trimmed; ignored when shorter than [`MIN_SECRET_LEN`]).
@@ -114,20 +113,13 @@ mod tests {
             ("PATH", "/usr/bin:/bin"),
             ("SHORT_TOKEN", "abc"),
         ]);
-        let text =
-            "a canary-value-8c1f b ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 c /usr/bin:/bin abc";
+        let text = "a canary-value-8c1f b ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 c /usr/bin:/bin abc";
         let red = r.redact(text);
         assert!(!red.contains("canary-value-8c1f"), "{red}");
         assert!(!red.contains("ghp_A1b2"), "{red}");
         assert!(red.contains("[redacted secret]"), "{red}");
-        assert!(
-            red.contains("[redacted GitHub personal access token]"),
-            "{red}"
-        );
-        assert!(
-            red.contains("/usr/bin:/bin") && red.ends_with(" abc"),
-            "{red}"
-        );
+        assert!(red.contains("[redacted GitHub personal access token]"), "{red}");
+        assert!(red.contains("/usr/bin:/bin") && red.ends_with(" abc"), "{red}");
     }
 
     #[test]

@@ -103,11 +103,7 @@ async fn judge_commit(git: &Git, commit: &CommitChange, rules: FileRules) -> Vec
             ));
         }
         if f.has_content() {
-            problems.extend(
-                judge_file(git, f, rules)
-                    .await
-                    .map(|p| format!("{}: {p}", at(&f.path))),
-            );
+            problems.extend(judge_file(git, f, rules).await.map(|p| format!("{}: {p}", at(&f.path))));
         }
     }
     for (path, line) in &commit.added {
@@ -156,9 +152,9 @@ async fn judge_file(git: &Git, f: &CommitFile, rules: FileRules) -> Option<Strin
     }
     // A wrapped encoded secret (base64 output breaks lines) is read whole.
     let joined: String = content.split_whitespace().collect();
-    find_encoded_tokens(&joined)
-        .first()
-        .map(|m| format!("the file holds a {}-encoded {}", m.encoding, m.kind))
+    find_encoded_tokens(&joined).first().map(|m| {
+        format!("the file holds a {}-encoded {}", m.encoding, m.kind)
+    })
 }
 
 /// Why a symlink at `path` pointing at `target` must not be committed, if it must not.
@@ -180,9 +176,7 @@ fn symlink_problem(path: &str, target: &str) -> Option<String> {
         }
     }
     if depth.first() == Some(&".git") || depth.contains(&".git") {
-        return Some(format!(
-            "a symlink points into the git directory ({target})"
-        ));
+        return Some(format!("a symlink points into the git directory ({target})"));
     }
     is_secret_file(target).then(|| format!("a symlink points at a secret file ({target})"))
 }
@@ -231,10 +225,7 @@ mod tests {
             ("docs/cfg", "../.git/config"),
             ("conf/app", "../deploy/.env"),
         ] {
-            assert!(
-                symlink_problem(path, target).is_some(),
-                "{path} -> {target}"
-            );
+            assert!(symlink_problem(path, target).is_some(), "{path} -> {target}");
         }
         for (path, target) in [("a/link", "../README.md"), ("latest", "v2/notes.txt")] {
             assert_eq!(symlink_problem(path, target), None, "{path} -> {target}");
