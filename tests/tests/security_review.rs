@@ -7,11 +7,10 @@
 //! changes requested reach the worker's next request.
 
 use ops_core::model::{Task, TaskStatus};
-use ops_e2e::fleet::{Fleet, Ran, Started, Todo};
+use ops_e2e::claude::{ClaudeScenario, REVIEW_BRIEF, first_message};
+use ops_e2e::fleet::{Ran, Todo};
 use ops_e2e::git::squashes;
-use ops_testkit::anthropic::{FakeAnthropic, Recorded, Reply};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use ops_testkit::anthropic::{Recorded, Reply};
 
 /// One sensitive todo: "auth" and "token" are security keywords.
 const TODOS: &[Todo] = &[Todo {
@@ -21,72 +20,24 @@ const TODOS: &[Todo] = &[Todo {
     after: None,
 }];
 
-/// Far beyond what two or four CLI runs take here; only a hang gets there.
-const RUN_LIMIT: Duration = Duration::from_secs(300);
+/// A sensitive-task scenario: the fleet of [`TODOS`] and the scripted model server.
+struct Scenario(ClaudeScenario);
 
-/// How a review brief begins (`ops_core::engine::review::review_brief`).
-const REVIEW_BRIEF: &str = "# Security review of task";
-
-/// The real Claude Code CLI, installed at the pinned version by the project
-/// script (idempotent; a file lock keeps parallel tests from installing twice).
-fn claude_cli() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf();
-    let tools = root.join(".tools");
-    std::fs::create_dir_all(&tools).expect("create .tools");
-    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
-    lock.lock().expect("take the install lock");
-    let status = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
-        .status()
-        .expect("run scripts/install-agent-clis.sh");
-    assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
-    cli
-}
-
-/// A scenario: the fleet, the model server (on its own runtime) and the CLI.
-struct Scenario {
-    fleet: Fleet,
-    api: FakeAnthropic,
-    _runtime: tokio::runtime::Runtime,
-    cli: PathBuf,
+impl std::ops::Deref for Scenario {
+    type Target = ClaudeScenario;
+    fn deref(&self) -> &ClaudeScenario {
+        &self.0
+    }
 }
 
 impl Scenario {
     fn new(script: Vec<Reply>) -> Scenario {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let api = runtime.block_on(FakeAnthropic::start(script));
-        Scenario {
-            fleet: Fleet::new(TODOS),
-            api,
-            _runtime: runtime,
-            cli: claude_cli(),
-        }
+        Scenario(ClaudeScenario::new(TODOS, script))
     }
 
     /// `ops run <mode> --force --agent claude` to its end.
     fn run_in(&self, mode: &str) -> Ran {
-        let cli = self.cli.to_string_lossy().into_owned();
-        let mut cmd = self.fleet.ops(&[
-            "run",
-            mode,
-            "--force",
-            "--agent",
-            "claude",
-            "--agent-cmd",
-            &cli,
-        ]);
-        cmd.env("ANTHROPIC_BASE_URL", self.api.url())
-            .env("ANTHROPIC_API_KEY", "test")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
-        Started::spawn(cmd, &self.fleet.scratch(), "run").finish(RUN_LIMIT)
+        self.run_with(mode, &[])
     }
 
     /// `ops run --subagents --force --agent claude` to its end.
@@ -102,36 +53,12 @@ impl Scenario {
             .clone()
     }
 
-    /// The model requests of agent turns, in order.
-    fn turns(&self) -> Vec<Recorded> {
-        self.api
-            .requests()
-            .into_iter()
-            .filter(Recorded::is_agent_turn)
-            .collect()
-    }
-
     /// Agent turns of reviewers (their conversation is a review brief).
     fn review_turns(&self) -> Vec<Recorded> {
         self.turns()
             .into_iter()
             .filter(|r| first_message(r).contains(REVIEW_BRIEF))
             .collect()
-    }
-
-    /// What the run printed and what the model server saw, for failure messages.
-    fn dump(&self, ran: &Ran) -> String {
-        let turns: Vec<String> = self
-            .turns()
-            .iter()
-            .map(|r| first_message(r).chars().take(200).collect())
-            .collect();
-        format!(
-            "exit {:?}\nstdout:\n{}\nstderr:\n{}\nagent turns (first message):\n{turns:#?}",
-            ran.status.code(),
-            ran.stdout,
-            ran.stderr
-        )
     }
 
     /// Review worktrees and branches left in the checkout or on origin.
@@ -158,11 +85,6 @@ impl Scenario {
         }
         left
     }
-}
-
-/// The text of the first message of a request's conversation (the brief).
-fn first_message(r: &Recorded) -> String {
-    r.body["messages"][0].to_string()
 }
 
 /// The worker's scripted turn: write and commit `auth.rs` with `content`.

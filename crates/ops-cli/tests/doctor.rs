@@ -633,3 +633,88 @@ fn agent_cmd_with_another_runtime_is_the_cli_checked_for_that_runtime() {
     assert_eq!(status, "fail");
     assert!(detail.contains("`no-such-claude`"), "{detail}");
 }
+
+/// Issue 16.2: a runtime whose help does not list a flag ops passes (here a
+/// Gemini CLI from before `--skip-trust`) would fail at every start; doctor
+/// says so as a failure naming the flag, and doctor exits 1.
+#[test]
+fn a_runtime_whose_help_lacks_a_flag_ops_passes_fails_naming_the_flag() {
+    let mut user = User::new();
+    user.cli(
+        "gemini",
+        "case \"$1\" in\n\
+         --version) echo 0.1.9 ;;\n\
+         --help) printf '%s\\n' 'Options:' '  -m, --model  Model' \
+         '  -y, --yolo  Accept all actions' '  -o, --output-format  Format' ;;\n\
+         esac",
+    );
+    user.settings("[engine]\nagent = \"gemini\"\n");
+
+    let (items, code, stderr) = user.json();
+    let (status, detail) = item(&items, "agent gemini flags");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(detail.contains("`--skip-trust`"), "{detail}");
+    for listed in ["`--yolo`", "`-o`"] {
+        assert!(!detail.contains(listed), "{listed} is listed: {detail}");
+    }
+    assert_eq!(
+        code,
+        Some(1),
+        "a flag the runtime rejects fails doctor: {stderr}"
+    );
+}
+
+/// A help that lists no options at all (a wrapper printing only its version)
+/// cannot say which flags it takes: a warning, not a failure.
+#[test]
+fn a_runtime_whose_help_lists_no_options_is_a_warning_that_the_flags_are_unchecked() {
+    let mut user = User::new();
+    user.cli("codex", "echo 'codex-cli 0.171.0'");
+    user.settings("[engine]\nagent = \"codex\"\n");
+
+    let (items, code, stderr) = user.json();
+    let (status, detail) = item(&items, "agent codex flags");
+    assert_eq!(status, "warn", "{detail}");
+    assert!(
+        detail.contains("`codex exec --help` lists no options"),
+        "{detail}"
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// Issue 16.2: the pinned Codex (scripts/install-agent-clis.sh) accepts every
+/// flag ops passes it (0.171.0 rejects the `--full-auto` ops used to pass).
+#[test]
+fn the_pinned_codex_accepts_every_flag_ops_passes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the workspace root");
+    let installed = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
+        .status()
+        .expect("run scripts/install-agent-clis.sh");
+    assert!(installed.success(), "installing the agent CLIs failed");
+    let codex = root.join(".tools/node_modules/.bin/codex");
+    let mut user = User::new();
+    // Codex's launcher is a node script.
+    std::os::unix::fs::symlink(host_program("node"), user.path("tools").join("node"))
+        .expect("symlink node");
+    user.settings(&format!(
+        "[engine]\nagent = \"codex\"\nagent_cmd = \"{}\"\nmodel = \"gpt-test\"\n",
+        codex.display()
+    ));
+
+    let (items, code, stderr) = user.json();
+    let (status, detail) = item(&items, "agent codex");
+    assert_eq!(status, "ok", "{detail}");
+    assert!(detail.contains("0.171.0"), "{detail}");
+    let (status, detail) = item(&items, "agent codex flags");
+    assert_eq!(status, "ok", "{detail}");
+    assert!(
+        detail.contains("--json")
+            && detail.contains("--sandbox")
+            && !detail.contains("--full-auto"),
+        "{detail}"
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+}

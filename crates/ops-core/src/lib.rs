@@ -27,6 +27,7 @@ pub mod fake;
 pub mod graph;
 pub mod model;
 pub mod planner;
+pub mod runtime_files;
 pub mod seams;
 pub mod secret;
 

@@ -1,6 +1,9 @@
-//! The Aider backend: `aider --message-file <brief> --yes-always` (the brief as a
-//! file rather than an argv string, so long briefs fit and never show in `ps`).
-//! Aider edits and commits itself; its output is plain text. Not steerable.
+//! The Aider backend: `aider --message-file <brief> --yes-always --no-gitignore`
+//! (the brief as a file rather than an argv string, so long briefs fit and never
+//! show in `ps`). Aider edits and commits itself; its output is plain text. Not
+//! steerable. `--no-gitignore`: Aider would otherwise add its `.aider*` files to
+//! the worktree's `.gitignore`, an edit that is not the task's (its files
+//! themselves are [runtime files](ops_core::runtime_files), never committed by ops).
 
 use crate::session::PlainText;
 use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
@@ -8,6 +11,7 @@ use async_trait::async_trait;
 use ops_core::Result;
 use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
 use std::ffi::OsString;
+use std::path::Path;
 
 /// Settings of the Aider backend.
 #[derive(Debug, Clone)]
@@ -24,6 +28,33 @@ impl Default for AiderConfig {
             program: "aider".into(),
             model: None,
         }
+    }
+}
+
+impl AiderConfig {
+    /// The flags ops passes (after `--message-file <brief>`).
+    pub fn flags(&self) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--yes-always",
+            "--no-gitignore",
+            "--no-pretty",
+            "--no-check-update",
+            "--no-show-model-warnings",
+        ]
+        .map(String::from)
+        .to_vec();
+        if let Some(m) = &self.model {
+            args.push("--model".into());
+            args.push(m.clone());
+        }
+        args
+    }
+
+    /// The command-line arguments for the brief in `brief_file`.
+    pub fn args(&self, brief_file: &Path) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["--message-file".into(), brief_file.into()];
+        args.extend(self.flags().into_iter().map(OsString::from));
+        args
     }
 }
 
@@ -52,31 +83,13 @@ impl Dispatcher for AiderDispatcher {
     }
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
-        let args = |prepared: &Prepared| {
-            let mut args: Vec<OsString> = vec![
-                "--message-file".into(),
-                prepared.brief_file.clone().into_os_string(),
-            ];
-            for a in [
-                "--yes-always",
-                "--no-pretty",
-                "--no-check-update",
-                "--no-show-model-warnings",
-            ] {
-                args.push(a.into());
-            }
-            if let Some(m) = &self.config.model {
-                args.push("--model".into());
-                args.push(m.into());
-            }
-            args
-        };
+        let args = |prepared: &Prepared| self.config.args(&prepared.brief_file);
         self.bench
             .start_one_shot(
                 brief,
                 OneShot {
                     backend: "aider",
-                    prefixes: &["AIDER_", "OPENAI_", "ANTHROPIC_", "GEMINI_"],
+                    prefixes: &["AIDER_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "LITELLM_"],
                     program: &self.config.program,
                     args: &args,
                     brief_on_stdin: false,

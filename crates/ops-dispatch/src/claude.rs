@@ -195,6 +195,7 @@ impl Dispatcher for ClaudeDispatcher {
             keep_stdin: true,
             input: Some(user_message(&brief.text).into_bytes()),
             run_as: self.config.run_as,
+            redactor: prepared.redactor,
         };
         let session = Session::start(SessionSpec {
             backend: "claude".into(),

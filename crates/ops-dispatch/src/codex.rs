@@ -1,4 +1,6 @@
-//! The Codex backend: `codex exec --json --full-auto -` with the brief on stdin.
+//! The Codex backend: `codex exec --json --sandbox workspace-write -` with the
+//! brief on stdin (Codex 0.171 has no `--full-auto`; `exec` never asks for
+//! approval, and the workspace-write sandbox lets it edit the worktree only).
 //! Events: `thread.started`, `turn.started`, `item.*` (an `agent_message` item carries
 //! the text), `turn.completed`, `turn.failed`, `error`. Not steerable here: steering
 //! needs `codex app-server` (JSON-RPC `turn/steer`), which this backend does not drive.
@@ -32,9 +34,15 @@ impl Default for CodexConfig {
 impl CodexConfig {
     /// The command-line arguments; the trailing `-` reads the prompt from stdin.
     pub fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = ["exec", "--json", "--full-auto", "--skip-git-repo-check"]
-            .map(String::from)
-            .to_vec();
+        let mut args: Vec<String> = [
+            "exec",
+            "--json",
+            "--sandbox",
+            "workspace-write",
+            "--skip-git-repo-check",
+        ]
+        .map(String::from)
+        .to_vec();
         if let Some(m) = &self.model {
             args.push("-m".into());
             args.push(m.clone());

@@ -111,6 +111,7 @@ impl Dispatcher for CommandDispatcher {
             keep_stdin: self.config.steerable,
             input,
             run_as: None,
+            redactor: prepared.redactor,
         };
         let session = Session::start(SessionSpec {
             backend: "command".into(),

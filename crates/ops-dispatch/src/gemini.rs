@@ -1,5 +1,7 @@
-//! The Gemini CLI backend: `gemini -o stream-json --yolo` with the brief on stdin
-//! (a non-interactive stdin is the prompt). Events: `init`, `message`, `tool_use`,
+//! The Gemini CLI backend: `gemini -o stream-json --yolo --skip-trust` with the
+//! brief on stdin (a non-interactive stdin is the prompt). A worktree is a folder
+//! the CLI has never been told to trust, and in an untrusted folder it drops
+//! `--yolo` for approvals nobody answers: `--skip-trust` trusts it for the session. Events: `init`, `message`, `tool_use`,
 //! `tool_result`, `error`, `result` (`status` success or error). Not steerable.
 
 use crate::session::{Protocol, Seen};
@@ -31,7 +33,9 @@ impl Default for GeminiConfig {
 impl GeminiConfig {
     /// The command-line arguments.
     pub fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = ["-o", "stream-json", "--yolo"].map(String::from).to_vec();
+        let mut args: Vec<String> = ["-o", "stream-json", "--yolo", "--skip-trust"]
+            .map(String::from)
+            .to_vec();
         if let Some(m) = &self.model {
             args.push("-m".into());
             args.push(m.clone());

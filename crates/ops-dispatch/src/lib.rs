@@ -29,6 +29,7 @@ pub mod claude;
 pub mod codex;
 pub mod command;
 pub mod env;
+pub mod flags;
 pub mod gc;
 pub mod gemini;
 pub mod lease;

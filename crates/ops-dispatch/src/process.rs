@@ -1,9 +1,15 @@
 //! Agent processes: each in its own process group (so stopping it stops everything
 //! it started), with stdout read line by line, stdout and stderr both kept in a log
 //! file per attempt, and the environment given explicitly (never inherited).
+//!
+//! This is THE place agent output enters ops: every line of stdout and stderr
+//! goes through the [`Redactor`] (every secret value ops knows, every token
+//! pattern) before it is logged or read by a protocol, so no summary, failure
+//! reason, log tail, event, board entry or next brief can carry a secret.
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use ops_core::secret::Redactor;
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,6 +40,8 @@ pub struct ProcessSpec {
     pub input: Option<Vec<u8>>,
     /// Run as this user (uid, gid) instead of ops' own (e.g. when ops runs as root).
     pub run_as: Option<(u32, u32)>,
+    /// Cleans every line of output before it is logged or read.
+    pub redactor: Redactor,
 }
 
 /// A started process.
@@ -59,7 +67,6 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .create(true)
         .append(true)
         .open(&spec.log)?;
-    let stderr = log.try_clone()?;
     let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
@@ -67,7 +74,7 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::from(stderr))
+        .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
     if let Some((uid, gid)) = spec.run_as {
@@ -80,9 +87,13 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .ok_or_else(|| std::io::Error::other("the started process has no pid"))?;
     let stdin = child.stdin.take();
     let (tx, lines) = mpsc::unbounded_channel();
+    let log = Arc::new(Mutex::new(log));
     if let Some(stdout) = child.stdout.take() {
-        let log = Arc::new(Mutex::new(log));
-        tokio::spawn(read_lines(stdout, tx, log));
+        let out = Output::new(Arc::clone(&log), spec.redactor.clone(), Some(tx));
+        tokio::spawn(read_lines(stdout, out));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        tokio::spawn(read_lines(stderr, Output::new(log, spec.redactor, None)));
     }
     Ok(Spawned {
         pgid,
@@ -96,26 +107,73 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
 /// Longest stdout line kept whole; longer ones are cut (garbage must not eat memory).
 const MAX_LINE: usize = 1 << 20;
 
-async fn read_lines(
-    stdout: tokio::process::ChildStdout,
-    tx: mpsc::UnboundedSender<String>,
+/// Where one output stream's lines go: redacted, to the log, and (stdout) to
+/// the protocol.
+struct Output {
     log: Arc<Mutex<std::fs::File>>,
-) {
-    let mut reader = BufReader::new(stdout);
+    redactor: Redactor,
+    lines: Option<mpsc::UnboundedSender<String>>,
+    /// Inside a private key block printed over several lines (its BEGIN line
+    /// seen, its END line not yet): each line goes whole.
+    in_key: bool,
+}
+
+/// What a line of a private key block printed over several lines becomes.
+const KEY_LINE: &str = "[redacted private key]";
+
+impl Output {
+    fn new(
+        log: Arc<Mutex<std::fs::File>>,
+        redactor: Redactor,
+        lines: Option<mpsc::UnboundedSender<String>>,
+    ) -> Self {
+        Output {
+            log,
+            redactor,
+            lines,
+            in_key: false,
+        }
+    }
+
+    /// The line, redacted; the lines of a key block after its BEGIN line whole.
+    fn clean(&mut self, raw: &str) -> String {
+        let ends_key = raw.contains("-----END ") && raw.contains("PRIVATE KEY-----");
+        if self.in_key {
+            self.in_key = !ends_key;
+            return KEY_LINE.to_string();
+        }
+        let begins_key = raw.contains("-----BEGIN ") && raw.contains("PRIVATE KEY-----");
+        self.in_key = begins_key && !ends_key;
+        self.redactor.redact(raw)
+    }
+
+    /// Logs and sends one line (redacted); false once nobody reads the lines.
+    fn line(&mut self, raw: &[u8], ends: bool) -> bool {
+        let text = self.clean(&String::from_utf8_lossy(raw));
+        if let Ok(mut f) = self.log.lock() {
+            let _ = f.write_all(text.as_bytes());
+            if ends && !text.ends_with('\n') {
+                let _ = f.write_all(b"\n");
+            }
+        }
+        match &self.lines {
+            Some(tx) => tx.send(text.trim_end().to_string()).is_ok(),
+            None => true,
+        }
+    }
+}
+
+async fn read_lines(stream: impl tokio::io::AsyncRead + Unpin, mut out: Output) {
+    let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
-    // The current line passed MAX_LINE and was sent cut: its rest is only logged.
+    // The current line passed MAX_LINE and was sent cut: its rest is dropped.
     let mut skipping = false;
-    let send = |line: &mut Vec<u8>| {
-        let text = String::from_utf8_lossy(line).trim_end().to_string();
-        line.clear();
-        tx.send(text).is_ok()
-    };
     loop {
         let chunk = match reader.fill_buf().await {
             Ok(c) if !c.is_empty() => c,
             _ => {
                 if !line.is_empty() {
-                    send(&mut line);
+                    out.line(&line, true);
                 }
                 return;
             }
@@ -124,9 +182,6 @@ async fn read_lines(
             Some(i) => (&chunk[..=i], true),
             None => (chunk, false),
         };
-        if let Ok(mut f) = log.lock() {
-            let _ = f.write_all(part);
-        }
         if !skipping {
             let room = MAX_LINE.saturating_sub(line.len());
             line.extend_from_slice(&part[..part.len().min(room)]);
@@ -135,10 +190,14 @@ async fn read_lines(
         reader.consume(used);
         let open = if ends {
             let was_skipping = std::mem::replace(&mut skipping, false);
-            was_skipping || send(&mut line)
+            let open = was_skipping || out.line(&line, true);
+            line.clear();
+            open
         } else if !skipping && line.len() >= MAX_LINE {
             skipping = true;
-            send(&mut line)
+            let open = out.line(&line, true);
+            line.clear();
+            open
         } else {
             true
         };
@@ -210,6 +269,7 @@ mod tests {
             keep_stdin: false,
             input: None,
             run_as: None,
+            redactor: Redactor::new(),
         };
         let mut spawned = spawn(spec).await.expect("spawn");
         let line = tokio::time::timeout(Duration::from_secs(30), spawned.lines.recv()).await;
@@ -219,6 +279,54 @@ mod tests {
             .expect("a line over the limit is delivered before its end")
             .expect("the reader is open");
         assert_eq!(line.len(), MAX_LINE);
+    }
+
+    #[tokio::test]
+    async fn both_streams_are_redacted_before_they_are_logged_or_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let known = "canary-known-9a8b7c6d";
+        let token = "ghp_C4n4ryT0k3nC4n4ryT0k3nC4n4ryT0k3n34";
+        let script = format!(
+            "echo 'out {known} end'; echo 'err {token} end' >&2; \
+             printf -- '-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEAcanarybody\\n-----END RSA PRIVATE KEY-----\\nafter\\n'"
+        );
+        let redactor = Redactor::new();
+        redactor.learn(known);
+        let log = dir.path().join("agent.log");
+        let spec = ProcessSpec {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            cwd: dir.path().to_path_buf(),
+            env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
+            log: log.clone(),
+            keep_stdin: false,
+            input: None,
+            run_as: None,
+            redactor,
+        };
+        let mut spawned = spawn(spec).await.expect("spawn");
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) =
+            tokio::time::timeout(Duration::from_secs(30), spawned.lines.recv()).await
+        {
+            lines.push(line);
+        }
+        let _ = spawned.child.wait().await;
+        assert_eq!(
+            lines,
+            [
+                "out [redacted secret] end",
+                "[redacted private key]",
+                "[redacted private key]",
+                "[redacted private key]",
+                "after"
+            ]
+        );
+        let logged = std::fs::read_to_string(&log).expect("log");
+        assert!(logged.contains("err [redacted GitHub personal access token] end"), "{logged}");
+        for secret in [known, token, "canarybody"] {
+            assert!(!logged.contains(secret), "{logged}");
+        }
     }
 
     #[test]

@@ -582,7 +582,13 @@ pub(crate) async fn commit_leftovers(
     if status.trim().is_empty() {
         return Ok(false);
     }
-    git.run(["add", "-A"]).await?;
+    // A runtime's own files (Aider's history, Claude Code's settings, ...) stay out.
+    let mut add = vec!["add", "-A", "--", "."];
+    add.extend_from_slice(ops_core::runtime_files::EXCLUDE);
+    git.run(add).await?;
+    if git.succeeds(["diff", "--cached", "--quiet"]).await? {
+        return Ok(false);
+    }
     let has_identity = git.succeeds(["config", "user.email"]).await?
         || std::env::var_os("GIT_COMMITTER_EMAIL").is_some();
     let mut args: Vec<&str> = Vec::new();

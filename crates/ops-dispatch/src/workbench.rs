@@ -6,6 +6,7 @@ use crate::env::EnvPolicy;
 use crate::process::DEFAULT_GRACE;
 use crate::worktree::{Worktree, WorktreeManager};
 use ops_core::seams::Brief;
+use ops_core::secret::Redactor;
 use ops_core::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -52,6 +53,8 @@ pub struct Workbench {
     pub env: EnvPolicy,
     /// Time between SIGTERM and SIGKILL when an agent is stopped; `None`: 5 s.
     pub grace: Option<Duration>,
+    /// Cleans everything the agents print (the secrets ops knows, token patterns).
+    pub redactor: Redactor,
 }
 
 /// A prepared attempt: where the agent works and how.
@@ -61,6 +64,7 @@ pub(crate) struct Prepared {
     pub log: PathBuf,
     pub brief_file: PathBuf,
     pub env: Vec<(OsString, OsString)>,
+    pub redactor: Redactor,
 }
 
 impl Workbench {
@@ -81,6 +85,12 @@ impl Workbench {
             self.projects
                 .insert(p.alias.clone(), ProjectSettings::from(p));
         }
+        self
+    }
+
+    /// Redacts agent output with `redactor` (shared: values it learns later count).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
         self
     }
 
@@ -164,6 +174,7 @@ impl Workbench {
             log,
             brief_file,
             env,
+            redactor: self.redactor.clone(),
         })
     }
 }
@@ -220,6 +231,7 @@ impl Workbench {
             keep_stdin: false,
             input: how.brief_on_stdin.then(|| brief.text.clone().into_bytes()),
             run_as: None,
+            redactor: prepared.redactor,
         };
         let session = crate::session::Session::start(crate::session::SessionSpec {
             backend: how.backend.into(),

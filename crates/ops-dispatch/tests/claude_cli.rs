@@ -7,34 +7,11 @@ use ops_core::conformance::{DispatcherProbe, dispatcher as conformance};
 use ops_core::model::Mode;
 use ops_core::seams::AgentStatus;
 use ops_dispatch::{ClaudeConfig, ClaudeDispatcher, Workbench};
-use ops_testkit::TempRepo;
 use ops_testkit::anthropic::{FakeAnthropic, Reply};
-use std::path::Path;
-use std::path::PathBuf;
+use ops_testkit::{TempRepo, claude_cli};
 use std::time::Duration;
 use support::*;
 use tokio::time::timeout;
-
-/// The real Claude Code CLI, installed at the pinned version by the project
-/// script on first use (a file lock keeps parallel tests from installing twice).
-pub fn claude_cli() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workspace root")
-        .to_path_buf();
-    let tools = root.join(".tools");
-    std::fs::create_dir_all(&tools).expect("create .tools");
-    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
-    lock.lock().expect("take the install lock");
-    let status = std::process::Command::new(root.join("scripts/install-agent-clis.sh"))
-        .status()
-        .expect("run scripts/install-agent-clis.sh");
-    assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
-    cli
-}
 
 fn claude_bench(api: &FakeAnthropic, home: &std::path::Path) -> Workbench {
     let mut b = bench("claude-test");

@@ -1,10 +1,12 @@
 //! The local-git shipper: ships without a forge, to the project's own remote.
 //!
 //! How its steps map onto [`Shipper`]:
-//! * `open_change`: push the task branch (never forced), then build the SQUASH of
-//!   the task onto the CURRENT dev branch as a commit of its own (git plumbing:
-//!   `merge-tree` + `commit-tree`, trailer `Ops-Task: <id>`, dates and identity from
-//!   the branch tip so rebuilding gives the same commit). That commit is the head.
+//! * `open_change`: build the SQUASH of the task onto the CURRENT dev branch as a
+//!   commit of its own (git plumbing: `merge-tree` + `commit-tree`, trailer
+//!   `Ops-Task: <id>`, dates and identity from the branch tip so rebuilding gives
+//!   the same commit). That commit is the head. The task branch itself is never
+//!   pushed: only the squash of its net change reaches the remote, so no
+//!   intermediate commit of the agent's (a token added and removed) does.
 //! * `checks`: run the project's quality-gate command on that merged result, in a
 //!   scratch worktree; the verdict is remembered per commit.
 //! * `merge`: only a head whose gate passed; if dev or the branch moved, rebuild and
@@ -372,6 +374,22 @@ impl Shipper for LocalShipper {
 
     async fn open_change(&self, task: &Task, work: &WorkRef) -> Result<ChangeRef> {
         let b = self.branches(&task.project)?;
+        let production = |name: &str| {
+            name.eq_ignore_ascii_case(&b.main)
+                || crate::push::PRODUCTION_BRANCHES
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(name))
+        };
+        if production(&work.branch) || work.branch == b.dev {
+            return Err(err(
+                "open the change",
+                ErrorKind::Invalid,
+                format!(
+                    "{} is a production or dev branch, not a task branch; ops ships work only from a task branch",
+                    work.branch
+                ),
+            ));
+        }
         let git = Git::new(&task.repo);
         self.fetch(&git).await?;
         if let Some(sha) = self.merged_commit(&git, &b.dev, &task.id).await? {
@@ -393,15 +411,6 @@ impl Shipper for LocalShipper {
                 head: sha,
             });
         }
-        let tip_ref = format!("refs/heads/{}", work.branch);
-        push(
-            &git,
-            &self.config.remote,
-            &tip_ref,
-            &work.branch,
-            PushKind::Work { main: &b.main },
-        )
-        .await?;
         let c = self.build(task, work).await?;
         let head = c.head.clone();
         Self::lock(&self.changes).insert(work.branch.clone(), c);
@@ -483,17 +492,6 @@ impl Shipper for LocalShipper {
             worktree: None,
             summary: String::new(),
         };
-        if tip.as_deref() != Some(c.tip.as_str()) {
-            let tip_ref = format!("refs/heads/{}", c.branch);
-            push(
-                &git,
-                &self.config.remote,
-                &tip_ref,
-                &c.branch,
-                PushKind::Work { main: &b.main },
-            )
-            .await?;
-        }
         let rebuilt = match self.build(&task, &work).await {
             Ok(r) => r,
             Err(e) if e.kind() == ErrorKind::Conflict => {

@@ -171,6 +171,50 @@ async fn diff_scope_fails_an_empty_diff_and_files_outside_the_task_paths() {
     );
 }
 
+/// Issue 14.4: a runtime's own files an agent committed itself (Aider's
+/// history, Claude Code's local settings) are a scope finding even when the
+/// task owns the whole repository; a runtime file the project tracks is its own.
+#[tokio::test]
+async fn diff_scope_fails_a_runtimes_own_files_added_by_the_agent_naming_them() {
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let clean = branch(&repo, "ops/clean", &[("hello.txt", "hi\n")]);
+    let with_files = branch(
+        &repo,
+        "ops/runtime-files",
+        &[
+            ("hello.txt", "hi\n"),
+            (".aider.chat.history.md", "# aider chat\n"),
+            (".claude/settings.local.json", "{}\n"),
+        ],
+    );
+    let gate = DiffScopeGate::new(GateBase::default());
+    conformance::gate(&gate, &t, &clean, &with_files).await;
+    let v = gate.check(&t, &with_files).await.expect("runs");
+    assert!(
+        v.detail.contains(".aider.chat.history.md (Aider)")
+            && v.detail
+                .contains(".claude/settings.local.json (Claude Code)")
+            && !v.detail.contains("hello.txt"),
+        "{}",
+        v.detail
+    );
+
+    repo.commit_file(
+        ".claude/settings.json",
+        "{}\n",
+        "the project's own Claude settings",
+    );
+    repo.git(&["push", "--quiet", "origin", "dev"]);
+    let edits_tracked = branch(
+        &repo,
+        "ops/tracked",
+        &[(".claude/settings.json", "{\"a\":1}\n")],
+    );
+    let v = gate.check(&t, &edits_tracked).await.expect("runs");
+    assert!(v.passed, "a tracked file is the project's: {}", v.detail);
+}
+
 #[tokio::test]
 async fn diff_scope_compares_with_the_merge_base_so_dev_moving_on_is_not_the_tasks_change() {
     let repo = TempRepo::new();
@@ -224,6 +268,37 @@ async fn secrets_gate_refuses_an_added_token_without_repeating_it() {
 }
 
 #[tokio::test]
+async fn secrets_gate_refuses_a_value_ops_knows_even_when_no_pattern_matches_it_and_a_later_commit_removes_it()
+ {
+    // Lower-case letters, digits and dashes: no token pattern, no entropy rule.
+    let known = "canary-known-4e1f7a2c9b";
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(
+        &repo,
+        "ops/known",
+        &[("src/cfg.rs", &format!("const K: &str = \"{known}\";\n"))],
+    );
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/cfg.rs"), "const K: &str = \"\";\n").expect("write");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", "remove the value"]);
+    let unaware = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(unaware.passed, "no pattern matches it: {}", unaware.detail);
+    let redactor = ops_core::secret::Redactor::new();
+    let gate = SecretsGate::default().with_known_values(redactor.clone());
+    // Learned after the gate was built: the gate shares what the redactor knows.
+    redactor.learn(known);
+    let v = gate.check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "{}", v.detail);
+    assert!(
+        v.detail.contains("src/cfg.rs") && v.detail.contains("secret value ops knows"),
+        "{}",
+        v.detail
+    );
+    assert!(!v.detail.contains(known), "{}", v.detail);
+}
+
+#[tokio::test]
 async fn secrets_gate_judges_only_the_change_not_secrets_already_on_dev() {
     let repo = TempRepo::new();
     repo.commit_file(
@@ -253,8 +328,16 @@ async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() 
     let net = ops_testkit::git(&wt, &["diff", "dev", "HEAD"]);
     assert!(!net.contains(CANARY), "the net diff is clean: {net}");
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
-    assert!(!v.passed, "a commit of the branch holds the token: {}", v.detail);
-    assert!(v.detail.contains("GitHub personal access token"), "{}", v.detail);
+    assert!(
+        !v.passed,
+        "a commit of the branch holds the token: {}",
+        v.detail
+    );
+    assert!(
+        v.detail.contains("GitHub personal access token"),
+        "{}",
+        v.detail
+    );
     assert!(!v.detail.contains(CANARY), "{}", v.detail);
 }
 
@@ -289,12 +372,14 @@ async fn secrets_gate_refuses_an_aws_key_split_into_a_base64_file_and_a_hex_secr
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
     assert!(
-        v.detail.contains("deploy/key_id.txt") && v.detail.contains("base64-encoded AWS access key id"),
+        v.detail.contains("deploy/key_id.txt")
+            && v.detail.contains("base64-encoded AWS access key id"),
         "{}",
         v.detail
     );
     assert!(
-        v.detail.contains("deploy/settings.ini") && v.detail.contains("high-entropy secret assignment"),
+        v.detail.contains("deploy/settings.ini")
+            && v.detail.contains("high-entropy secret assignment"),
         "{}",
         v.detail
     );
@@ -312,8 +397,18 @@ async fn secrets_gate_refuses_symlinks_outside_the_worktree_or_at_secret_files()
     ops_testkit::git(&wt, &["commit", "--quiet", "-m", "links"]);
     let v = SecretsGate::default().check(&t, &work).await.expect("runs");
     assert!(!v.passed, "{}", v.detail);
-    assert!(v.detail.contains("host: a symlink points outside the worktree"), "{}", v.detail);
-    assert!(v.detail.contains("config: a symlink points at a secret file"), "{}", v.detail);
+    assert!(
+        v.detail
+            .contains("host: a symlink points outside the worktree"),
+        "{}",
+        v.detail
+    );
+    assert!(
+        v.detail
+            .contains("config: a symlink points at a secret file"),
+        "{}",
+        v.detail
+    );
     let fine = branch(&repo, "ops/fine-link", &[]);
     let fwt = fine.worktree.clone().expect("wt");
     std::os::unix::fs::symlink("README.md", fwt.join("readme")).expect("symlink");
@@ -337,12 +432,20 @@ async fn secrets_gate_refuses_files_over_the_project_limit_and_binaries_unless_a
     };
     let strict = SecretsGate::from_projects(&[project(2, false)]);
     let v = strict.check(&t, &work).await.expect("runs");
-    assert!(!v.passed && v.detail.contains("over the 2097152 byte limit"), "{}", v.detail);
+    assert!(
+        !v.passed && v.detail.contains("over the 2097152 byte limit"),
+        "{}",
+        v.detail
+    );
     let roomy = SecretsGate::from_projects(&[project(3, false)]);
     assert!(roomy.check(&t, &work).await.expect("runs").passed);
     let bin = branch(&repo, "ops/bin", &[("a.bin", "\u{0}\u{1}\u{2}binary")]);
     let v = roomy.check(&t, &bin).await.expect("runs");
-    assert!(!v.passed && v.detail.contains("binary file"), "{}", v.detail);
+    assert!(
+        !v.passed && v.detail.contains("binary file"),
+        "{}",
+        v.detail
+    );
     let lax = SecretsGate::from_projects(&[project(3, true)]);
     assert!(lax.check(&t, &bin).await.expect("runs").passed);
 }

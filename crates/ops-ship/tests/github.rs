@@ -186,6 +186,63 @@ async fn squash_merge_is_pinned_to_the_tested_head_and_lands_on_dev_only() {
     assert_eq!(f.repo.origin_rev("main"), main0);
 }
 
+/// Whether `branch` is a branch of the bare origin.
+fn on_origin(repo: &TempRepo, branch: &str) -> bool {
+    !git(
+        &repo.origin(),
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            &format!("refs/heads/{branch}"),
+        ],
+    )
+    .is_empty()
+}
+
+#[tokio::test]
+async fn a_merged_pull_requests_head_branch_is_deleted_from_github_and_dev_and_main_stay() {
+    let f = forge().await;
+    let (_, w, c) = f.opened_green("t1").await;
+    assert!(on_origin(&f.repo, &w.branch), "pushed for the pull request");
+    let merged = f.ship.merge(&c).await.expect("merge");
+    assert!(matches!(merged, MergeOutcome::Merged { .. }), "{merged:?}");
+    assert!(
+        !on_origin(&f.repo, &w.branch),
+        "the merged task branch is gone from GitHub"
+    );
+    // Merged behind ops' back: the head goes once ops finds the pull request merged.
+    let (_, w2, c2) = f.opened_green("t2").await;
+    f.gh.merge_behind_the_back(SLUG, 2);
+    let again = f.ship.merge(&c2).await.expect("merge");
+    assert!(
+        matches!(again, MergeOutcome::AlreadyMerged { .. }),
+        "{again:?}"
+    );
+    assert!(!on_origin(&f.repo, &w2.branch));
+    assert_eq!(
+        f.gh.deleted_branches(),
+        [
+            (SLUG.to_string(), w.branch.clone()),
+            (SLUG.to_string(), w2.branch.clone())
+        ]
+    );
+    // A promotion (head: dev) deletes nothing.
+    let dev = f.repo.origin_rev("dev");
+    f.green(&dev);
+    let work = f.repo.work();
+    let promoted = f
+        .ship
+        .promote("proj", work.to_str().expect("utf-8"))
+        .await
+        .expect("promote");
+    assert!(
+        matches!(promoted, PromoteOutcome::Promoted { .. }),
+        "{promoted:?}"
+    );
+    assert!(on_origin(&f.repo, "dev") && on_origin(&f.repo, "main"));
+    assert_eq!(f.gh.deleted_branches().len(), 2, "dev was not deleted");
+}
+
 #[tokio::test]
 async fn head_changed_between_check_and_merge_is_not_merged_and_the_new_head_is_reported() {
     let f = forge().await;

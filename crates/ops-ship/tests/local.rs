@@ -87,11 +87,27 @@ async fn merge_lands_one_squash_commit_with_the_task_trailer_on_dev_and_leaves_m
     assert_eq!(git(&repo.origin(), &["show", &format!("{sha}:a.txt")]), "a");
     assert_eq!(trailer_commits(&repo, "t1"), 1);
     assert_eq!(repo.origin_rev("main"), main0, "merging never touches main");
-    assert_eq!(
-        repo.origin_rev("ops/t1-x"),
-        repo.git(&["rev-parse", "ops/t1-x"]),
-        "the task branch was pushed"
+    let in_origin = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo.origin())
+            .envs(ops_testkit::git_env())
+            .output()
+            .expect("git runs")
+            .status
+            .success()
+    };
+    assert!(
+        !in_origin(&["rev-parse", "--verify", "--quiet", "refs/heads/ops/t1-x"]),
+        "the task branch itself never reaches origin"
     );
+    for commit in ["ops/t1-x", "ops/t1-x~1"] {
+        let sha = repo.git(&["rev-parse", commit]);
+        assert!(
+            !in_origin(&["cat-file", "-e", &sha]),
+            "no commit of the agent's own history ({commit}) is in origin, only the squash"
+        );
+    }
 }
 
 #[tokio::test]
@@ -224,29 +240,29 @@ async fn rebuilding_after_a_crash_before_the_merge_gives_the_same_head() {
 }
 
 #[tokio::test]
-async fn a_diverged_task_branch_is_never_force_pushed() {
+async fn a_rewritten_task_branch_gives_a_new_squash_and_origin_never_holds_the_branch() {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");
     let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
     let s = shipper(None);
-    s.open_change(&t, &work).await.expect("open");
-    let pushed = repo.origin_rev("ops/t1-x");
+    let first = s.open_change(&t, &work).await.expect("open");
     let wt = work.worktree.as_ref().expect("wt");
+    std::fs::write(wt.join("feature.txt"), "g\n").expect("write");
     git(
         wt,
-        &["commit", "--quiet", "--amend", "-m", "rewritten history"],
+        &[
+            "commit",
+            "--quiet",
+            "-a",
+            "--amend",
+            "-m",
+            "rewritten history",
+        ],
     );
-    let e = s
-        .open_change(&t, &work)
-        .await
-        .expect_err("a non-fast-forward push must fail");
-    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
-    assert!(e.to_string().contains("never force-pushes"), "{e}");
-    assert_eq!(
-        repo.origin_rev("ops/t1-x"),
-        pushed,
-        "the remote branch is untouched"
-    );
+    let second = s.open_change(&t, &work).await.expect("open again");
+    assert_ne!(first.head, second.head, "the squash follows the branch");
+    let heads = git(&repo.origin(), &["for-each-ref", "--format=%(refname)"]);
+    assert!(!heads.contains("ops/"), "no task branch on origin: {heads}");
 }
 
 #[tokio::test]
@@ -274,7 +290,7 @@ async fn work_is_never_pushed_to_main_directly() {
         .open_change(&t, &on_main)
         .await
         .expect_err("a task branch named main is refused");
-    assert!(e.to_string().contains("production branch"), "{e}");
+    assert!(e.to_string().contains("production or dev branch"), "{e}");
     assert_eq!(repo.origin_rev("main"), main0);
 }
 

@@ -41,3 +41,31 @@ pub fn build_binary(package: &str, bin: &str) -> PathBuf {
     assert!(path.is_file(), "{bin} is at {}", path.display());
     path
 }
+
+/// The workspace root (where `scripts/` and `.tools/` are).
+fn workspace_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("ops-testkit lives in <root>/crates/ops-testkit")
+        .to_path_buf()
+}
+
+/// The real Claude Code CLI, installed at the pinned version into `<root>/.tools`
+/// by the project script `scripts/install-agent-clis.sh` (idempotent; a file lock
+/// keeps parallel tests from installing twice). Panics (it is for tests) when the
+/// install fails.
+pub fn claude_cli() -> PathBuf {
+    let root = workspace_root();
+    let tools = root.join(".tools");
+    std::fs::create_dir_all(&tools).expect("create .tools");
+    let lock = std::fs::File::create(tools.join(".install.lock")).expect("lock file");
+    lock.lock().expect("take the install lock");
+    let status = Command::new(root.join("scripts/install-agent-clis.sh"))
+        .status()
+        .expect("run scripts/install-agent-clis.sh");
+    assert!(status.success(), "installing the agent CLIs failed");
+    let cli = tools.join("node_modules/.bin/claude");
+    assert!(cli.exists(), "claude is at {}", cli.display());
+    cli
+}

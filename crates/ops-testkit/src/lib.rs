@@ -1,7 +1,10 @@
 //! Test support shared by the ops crates' tests: real git repositories built in
 //! temp dirs by running git itself (no mocks of git), a fake agent program
-//! (`fake-agent`, see [`fake_agent`]), a fake Anthropic Messages API server
-//! ([`anthropic`]) that real agent CLIs can be pointed at, and stateful fakes
+//! (`fake-agent`, see [`fake_agent`]), scripted model servers that the real
+//! agent CLIs are pointed at ([`anthropic`] Messages for Claude Code, [`openai`]
+//! Responses and Chat Completions for Codex and Aider, [`gemini`]
+//! generateContent for the Gemini CLI; the script, failure injection and
+//! request log they share are [`model`]'s), and stateful fakes
 //! of the forges and trackers with failure injection and request counts:
 //! [`github::FakeGitHub`] (the REST side the shipper uses, over real bare
 //! repositories), [`github_api::FakeGitHubApi`] (GraphQL for the GitHub issue
@@ -17,14 +20,17 @@
 mod agent;
 pub mod anthropic;
 pub mod fixtures;
+pub mod gemini;
 mod git;
 pub mod github;
 pub mod github_api;
 pub mod github_runs;
 pub mod graphql;
 pub mod linear;
+pub mod model;
+pub mod openai;
 pub mod sentry;
 pub mod serve;
 
-pub use agent::{build_binary, fake_agent};
+pub use agent::{build_binary, claude_cli, fake_agent};
 pub use git::{TempRepo, git, git_env};

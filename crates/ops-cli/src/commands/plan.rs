@@ -174,11 +174,10 @@ fn without_checkout(report: &mut AuditReport, projects: &[Project]) -> Vec<Strin
 
 /// The tasks of the projects in `scope`, deleted ones left out.
 pub fn in_scope(scope: &Scope, tasks: Vec<Task>) -> Vec<Task> {
-    tasks
-        .into_iter()
-        .filter(|t| {
-            t.status != TaskStatus::Deleted
-                && scope.context.projects.iter().any(|p| p.alias == t.project)
-        })
-        .collect()
+    tasks.into_iter().filter(|t| shown(scope, t)).collect()
+}
+
+/// Whether `t` is one of the tasks [`in_scope`] keeps.
+pub fn shown(scope: &Scope, t: &Task) -> bool {
+    t.status != TaskStatus::Deleted && scope.context.projects.iter().any(|p| p.alias == t.project)
 }

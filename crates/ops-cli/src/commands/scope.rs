@@ -71,7 +71,8 @@ pub fn load(global: &GlobalArgs, project: Option<&str>) -> Result<Scope, CliErro
         context,
         topics,
         health,
-        secrets: SecretResolver::new(&settings),
+        secrets: SecretResolver::new(&settings)
+            .with_redactor(ops_core::secret::Redactor::from_process_env()),
         settings,
         yolo,
     })

@@ -1,17 +1,60 @@
 //! The in-memory board: for tests, dry runs and embedding without persistence.
 
-use super::{SourceCache, TaskStore, rules};
+use super::{Changes, SourceCache, TaskStore, rules};
 use crate::error::{Error, Result};
 use crate::model::{Task, TaskId, Timestamp, WorkerId};
 use async_trait::async_trait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// A board held in memory; gone when dropped.
 #[derive(Debug, Default)]
 pub struct MemoryBoard {
-    tasks: Mutex<BTreeMap<TaskId, Task>>,
+    tasks: Mutex<Tasks>,
     cache: Mutex<BTreeMap<String, String>>,
+}
+
+/// The tasks, with the change feed and the in-flight index.
+#[derive(Debug, Default)]
+struct Tasks {
+    by_id: BTreeMap<TaskId, Task>,
+    /// The number of the latest write.
+    seq: u64,
+    /// Each task's latest write, by number.
+    by_seq: BTreeMap<u64, TaskId>,
+    seq_of: HashMap<TaskId, u64>,
+    in_flight: BTreeSet<TaskId>,
+    /// Tasks holding a lease.
+    leased: BTreeSet<TaskId>,
+}
+
+impl Tasks {
+    /// Stores a checked task as its latest write.
+    fn put(&mut self, task: Task) {
+        self.seq += 1;
+        if let Some(old) = self.seq_of.insert(task.id.clone(), self.seq) {
+            self.by_seq.remove(&old);
+        }
+        self.by_seq.insert(self.seq, task.id.clone());
+        if task.status.is_in_flight() {
+            self.in_flight.insert(task.id.clone());
+        } else {
+            self.in_flight.remove(&task.id);
+        }
+        if task.lease.is_some() {
+            self.leased.insert(task.id.clone());
+        } else {
+            self.leased.remove(&task.id);
+        }
+        self.by_id.insert(task.id.clone(), task);
+    }
+
+    fn in_flight(&self) -> Vec<Task> {
+        self.in_flight
+            .iter()
+            .filter_map(|id| self.by_id.get(id).cloned())
+            .collect()
+    }
 }
 
 impl MemoryBoard {
@@ -20,9 +63,9 @@ impl MemoryBoard {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TaskId, Task>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
         // A panic while holding the lock cannot leave a half-written task: every
-        // write is a single insert of a fully checked value.
+        // write is a single `put` of a fully checked value.
         self.tasks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -33,38 +76,74 @@ impl MemoryBoard {
 impl TaskStore for MemoryBoard {
     async fn insert(&self, mut task: Task) -> Result<Task> {
         let mut tasks = self.lock();
-        rules::check_insert(&mut task, |id| tasks.contains_key(id))?;
-        tasks.insert(task.id.clone(), task.clone());
+        rules::check_insert(&mut task, |id| tasks.by_id.contains_key(id))?;
+        tasks.put(task.clone());
         Ok(task)
     }
 
     async fn get(&self, id: &TaskId) -> Result<Option<Task>> {
-        Ok(self.lock().get(id).cloned())
+        Ok(self.lock().by_id.get(id).cloned())
     }
 
     async fn list(&self) -> Result<Vec<Task>> {
-        Ok(self.lock().values().cloned().collect())
+        Ok(self.lock().by_id.values().cloned().collect())
     }
 
     async fn save(&self, mut task: Task) -> Result<Task> {
         let mut tasks = self.lock();
         let stored = tasks
+            .by_id
             .get(&task.id)
             .ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
-        rules::check_save(stored, &mut task, || Ok(tasks.values().cloned().collect()))?;
-        tasks.insert(task.id.clone(), task.clone());
+        rules::check_save(
+            stored,
+            &mut task,
+            || Ok(tasks.in_flight()),
+            |id| Ok(tasks.by_id.contains_key(id)),
+            |id| {
+                Ok(tasks
+                    .by_id
+                    .values()
+                    .filter(|t| t.blocked_by.contains(id))
+                    .map(|t| t.id.clone())
+                    .collect())
+            },
+        )?;
+        tasks.put(task.clone());
         Ok(task)
     }
 
     async fn renew_leases(&self, owner: &WorkerId, expires_at: Timestamp) -> Result<usize> {
         let mut n = 0;
-        for task in self.lock().values_mut() {
-            if let Some(lease) = task.lease.as_mut().filter(|l| &l.owner == owner) {
+        let mut tasks = self.lock();
+        let Tasks { by_id, leased, .. } = &mut *tasks;
+        for id in leased.iter() {
+            if let Some(lease) = by_id
+                .get_mut(id)
+                .and_then(|t| t.lease.as_mut())
+                .filter(|l| &l.owner == owner)
+            {
                 lease.expires_at = expires_at;
                 n += 1;
             }
         }
         Ok(n)
+    }
+
+    async fn changes(&self, since: u64) -> Result<Changes> {
+        let tasks = self.lock();
+        Ok(Changes {
+            cursor: tasks.seq,
+            tasks: tasks
+                .by_seq
+                .range(since.saturating_add(1)..)
+                .filter_map(|(_, id)| tasks.by_id.get(id).cloned())
+                .collect(),
+        })
+    }
+
+    async fn in_flight(&self) -> Result<Vec<Task>> {
+        Ok(self.lock().in_flight())
     }
 }
 

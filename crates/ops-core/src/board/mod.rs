@@ -23,7 +23,8 @@ use async_trait::async_trait;
 ///   (else [`crate::Error::Conflict`]), the status move is legal
 ///   ([`crate::Error::IllegalTransition`]) and its dependencies stay acyclic
 ///   ([`crate::Error::Cycle`]); the saved task comes back with the next revision;
-/// * once `save` returns, the change is durable (for durable backends).
+/// * once `save` returns, the change survives a crash of the process (for
+///   durable backends).
 #[async_trait]
 pub trait TaskStore: Send + Sync + 'static {
     /// Puts a new pending task on the board and returns it as stored (revision 1).
@@ -36,4 +37,33 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn save(&self, task: Task) -> Result<Task>;
     /// Extends every lease `owner` holds to `expires_at`; returns how many it renewed.
     async fn renew_leases(&self, owner: &WorkerId, expires_at: Timestamp) -> Result<usize>;
+    /// The change feed: every task inserted or saved after `since` (a cursor an
+    /// earlier call returned; 0 for the whole board), as it is now, each once,
+    /// in the order of their last change, with the cursor for the next call. It
+    /// sees what other processes write to the same board too. Lease renewals are
+    /// not changes. The default lists the whole board each time (correct, but a
+    /// full read per call): backends with a cheaper feed override it.
+    async fn changes(&self, since: u64) -> Result<Changes> {
+        let _ = since;
+        Ok(Changes {
+            cursor: 0,
+            tasks: self.list().await?,
+        })
+    }
+    /// The tasks in flight (in progress, auditing or shipping), ordered by id.
+    /// The default filters the whole board.
+    async fn in_flight(&self) -> Result<Vec<Task>> {
+        let mut tasks = self.list().await?;
+        tasks.retain(|t| t.status.is_in_flight());
+        Ok(tasks)
+    }
+}
+
+/// What [`TaskStore::changes`] returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Pass this to the next call to get what changes after these.
+    pub cursor: u64,
+    /// The tasks inserted or saved since the cursor given, as they are now.
+    pub tasks: Vec<Task>,
 }

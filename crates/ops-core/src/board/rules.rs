@@ -1,14 +1,11 @@
 //! The checks every board backend applies, written once.
 
 use crate::error::{Error, Result};
-use crate::graph::TaskGraph;
-use crate::model::{Task, TaskStatus, Timestamp};
+use crate::model::{Task, TaskId, TaskStatus, Timestamp};
+use std::collections::BTreeSet;
 
 /// Checks a task about to be inserted; `exists` tells whether an id is on the board.
-pub(crate) fn check_insert(
-    task: &mut Task,
-    mut exists: impl FnMut(&crate::model::TaskId) -> bool,
-) -> Result<()> {
+pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&TaskId) -> bool) -> Result<()> {
     if exists(&task.id) {
         return Err(Error::DuplicateTask(task.id.clone()));
     }
@@ -31,11 +28,16 @@ pub(crate) fn check_insert(
     Ok(())
 }
 
-/// Checks a save of `new` over `stored`; `all` is the board, needed only when edges change.
+/// Checks a save of `new` over `stored`; `in_flight` gives the tasks in flight,
+/// needed only for a claim; `exists` and `dependents` (the tasks waiting for a
+/// task) read the board only when blockers are added, and only as far as the
+/// search for a cycle reaches.
 pub(crate) fn check_save(
     stored: &Task,
     new: &mut Task,
-    all: impl FnOnce() -> Result<Vec<Task>>,
+    in_flight: impl FnOnce() -> Result<Vec<Task>>,
+    exists: impl FnMut(&TaskId) -> Result<bool>,
+    dependents: impl FnMut(&TaskId) -> Result<Vec<TaskId>>,
 ) -> Result<()> {
     if stored.revision != new.revision {
         return Err(Error::Conflict {
@@ -52,16 +54,10 @@ pub(crate) fn check_save(
         });
     }
     let claiming = stored.status == TaskStatus::Pending && new.status == TaskStatus::InProgress;
-    let edges_changed = stored.blocked_by != new.blocked_by;
-    let mut board = if claiming || edges_changed {
-        Some(all()?)
-    } else {
-        None
-    };
+    let edges_changed = !new.blocked_by.is_subset(&stored.blocked_by);
     if claiming
-        && let Some(holder) = board
-            .iter()
-            .flatten()
+        && let Some(holder) = in_flight()?
+            .into_iter()
             .find(|t| t.id != new.id && t.status.is_in_flight() && t.ownership_overlaps(new))
     {
         // Checked in the same transaction as the claim, so two workers can
@@ -71,13 +67,8 @@ pub(crate) fn check_save(
             holder: holder.id.clone(),
         });
     }
-    if edges_changed && let Some(mut tasks) = board.take() {
-        for t in &mut tasks {
-            if t.id == new.id {
-                t.blocked_by.clone_from(&new.blocked_by);
-            }
-        }
-        TaskGraph::from_tasks(&tasks)?;
+    if edges_changed {
+        check_new_blockers(stored, new, exists, dependents)?;
     }
     // Heartbeats renew leases without a new revision; a save from the owner's
     // older copy must not move the expiry back.
@@ -90,4 +81,53 @@ pub(crate) fn check_save(
     new.updated_at = Timestamp::now();
     new.revision = stored.revision + 1;
     Ok(())
+}
+
+/// Each blocker `new` gains over `stored` is on the board and closes no cycle:
+/// `new` must not already lead to it (new -> ... -> blocker, and now blocker -> new).
+fn check_new_blockers(
+    stored: &Task,
+    new: &Task,
+    mut exists: impl FnMut(&TaskId) -> Result<bool>,
+    mut dependents: impl FnMut(&TaskId) -> Result<Vec<TaskId>>,
+) -> Result<()> {
+    for blocker in new.blocked_by.difference(&stored.blocked_by) {
+        if !exists(blocker)? {
+            return Err(Error::UnknownTask(blocker.clone()));
+        }
+        if let Some(mut cycle) = path(&new.id, blocker, &mut dependents)? {
+            cycle.push(new.id.clone());
+            return Err(Error::Cycle { cycle });
+        }
+    }
+    Ok(())
+}
+
+/// A path of edges from `from` to `to` (both included), depth-first in id order.
+fn path(
+    from: &TaskId,
+    to: &TaskId,
+    dependents: &mut impl FnMut(&TaskId) -> Result<Vec<TaskId>>,
+) -> Result<Option<Vec<TaskId>>> {
+    let mut stack = vec![vec![from.clone()]];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let Some(node) = path.last() else {
+            continue;
+        };
+        if node == to {
+            return Ok(Some(path));
+        }
+        if !seen.insert(node.clone()) {
+            continue;
+        }
+        let mut next = dependents(node)?;
+        next.sort();
+        for n in next.into_iter().rev() {
+            let mut p = path.clone();
+            p.push(n);
+            stack.push(p);
+        }
+    }
+    Ok(None)
 }

@@ -1,5 +1,6 @@
 //! The board's rules: ids unique, transitions legal, saves compare-and-set on the
-//! revision, dependencies acyclic, leases renewed only for their owner.
+//! revision, dependencies acyclic, leases renewed only for their owner, and a
+//! change feed that returns what changed after a cursor.
 
 use crate::board::TaskStore;
 use crate::error::Error;
@@ -235,4 +236,49 @@ pub async fn board(store: &dyn TaskStore) {
         Some(later),
         "a save by the lease owner never moves the expiry back"
     );
+
+    // The change feed: from 0 the whole board; from a cursor only what was
+    // inserted or saved after it, each task once, the latest write last;
+    // in_flight lists exactly the tasks in flight.
+    let all = store.changes(0).await.expect("the feed from 0");
+    let mut fed: Vec<TaskId> = all.tasks.iter().map(|t| t.id.clone()).collect();
+    fed.sort();
+    let listed: Vec<TaskId> = store
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(fed, listed, "the feed from 0 is the whole board");
+    let cursor = all.cursor;
+    let g = store.insert(task("g")).await.expect("insert g");
+    let mut g2 = g.clone();
+    g2.title = "task g, renamed".into();
+    let g2 = store.save(g2).await.expect("save g");
+    let a = store.get(&id("a")).await.expect("get").expect("a");
+    let a = store.save(a).await.expect("save a");
+    let since = store.changes(cursor).await.expect("the feed from a cursor");
+    assert_eq!(
+        since.tasks,
+        vec![g2, a],
+        "only what changed after the cursor, once each, in the order of the last change"
+    );
+    assert!(
+        store
+            .changes(since.cursor)
+            .await
+            .expect("the feed")
+            .tasks
+            .is_empty(),
+        "nothing after the latest cursor"
+    );
+    let in_flight: Vec<TaskId> = store
+        .in_flight()
+        .await
+        .expect("in flight")
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(in_flight, [id("a"), id("e")], "a and e are in flight");
 }

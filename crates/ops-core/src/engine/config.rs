@@ -40,7 +40,9 @@ pub struct EngineConfig {
     pub worker: WorkerId,
     /// How long a lease lasts without a heartbeat (default 60 s; heartbeats every third of it).
     pub lease_ttl: Duration,
-    /// How often the board is re-read when nothing else wakes the engine (default 5 s).
+    /// How often the board's change feed is read when nothing else wakes the
+    /// engine (default 500 ms): how soon tasks another process puts on the board
+    /// are seen. A read costs what changed, not the board.
     pub board_poll: Duration,
     /// First wait between check polls, doubled up to `checks_poll_max` (default 10 s).
     pub checks_poll: Duration,
@@ -64,8 +66,8 @@ pub struct EngineConfig {
     /// among the blocked.
     pub projects: Option<std::collections::BTreeSet<String>>,
     /// Run only fires: P0 tasks and the tasks they depend on, transitively, within
-    /// [`EngineConfig::projects`] (`--fires-only`). Worked out on every pass, so P0
-    /// tasks added while running (follow-ups) join.
+    /// [`EngineConfig::projects`] (`--fires-only`). The scope grows with every
+    /// task the board's feed brings, so P0 tasks added while running (follow-ups) join.
     pub fires_only: bool,
 }
 
@@ -79,7 +81,7 @@ impl Default for EngineConfig {
             promote: true,
             worker: default_worker(),
             lease_ttl: Duration::from_secs(60),
-            board_poll: Duration::from_secs(5),
+            board_poll: Duration::from_millis(500),
             checks_poll: Duration::from_secs(10),
             checks_poll_max: Duration::from_secs(120),
             checks_timeout: Duration::from_secs(2 * 60 * 60),

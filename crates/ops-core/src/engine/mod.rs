@@ -2,9 +2,10 @@
 //! ready tasks, drives each through dispatch → audit → ship, retries with failure
 //! context, stops stalled agents, and halts when nothing more can be done.
 //!
-//! The board is the only state that matters: the loop re-reads it on every wake-up,
-//! claims a task by saving it `in_progress` with a lease before starting its agent,
-//! and on start takes over tasks that a dead worker left in flight.
+//! The board is the only state that matters: the loop reads it whole once, then
+//! follows its change feed ([`crate::TaskStore::changes`]); it claims a task by
+//! saving it `in_progress` with a lease before starting its agent, and on start
+//! takes over tasks that a dead worker left in flight.
 
 pub mod brief;
 mod config;
@@ -13,6 +14,7 @@ mod promote;
 pub mod queue;
 pub mod review;
 mod run;
+mod schedule;
 mod team;
 
 pub use config::{AWAITING_CONFIRMATION, EngineConfig, MergeConfirmation};

@@ -136,10 +136,10 @@ async fn end_team_agent(ctx: &Ctx, task: &TaskId, handle: &dyn AgentHandle) {
 
 /// What the brief should say about other in-flight tasks in the same repository.
 async fn brief_context(ctx: &Ctx, task: &Task) -> brief::BriefContext {
-    let others = match ctx.store.list().await {
+    let others = match ctx.store.in_flight().await {
         Ok(tasks) => tasks
             .into_iter()
-            .filter(|t| t.id != task.id && t.repo == task.repo && t.status.is_in_flight())
+            .filter(|t| t.id != task.id && t.repo == task.repo)
             .map(|t| brief::OwnedElsewhere {
                 task: t.id,
                 title: t.title,

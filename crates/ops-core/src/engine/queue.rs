@@ -93,12 +93,7 @@ impl BoardView {
             .filter_map(|t| {
                 let outside = self.outside_blocker(t)?;
                 let project = self.tasks.get(outside).map_or("", |o| o.project.as_str());
-                Some((
-                    t.id.clone(),
-                    format!(
-                        "waits for {outside} (project {project}), which is outside this run's scope"
-                    ),
-                ))
+                Some((t.id.clone(), outside_scope_reason(outside, project)))
             })
             .collect()
     }
@@ -215,6 +210,11 @@ impl BoardView {
         }
         picked
     }
+}
+
+/// Why a pending task in scope does not run: it waits for `outside` (of `project`).
+pub(crate) fn outside_scope_reason(outside: &TaskId, project: &str) -> String {
+    format!("waits for {outside} (project {project}), which is outside this run's scope")
 }
 
 /// A status change implied by blockers.

@@ -1,9 +1,12 @@
-//! The run loop: re-read the board, settle blocks, take over orphans, dispatch what
-//! may start, then sleep until a pipeline, the handle or a timer wakes it.
+//! The run loop: read the board's change feed (the whole board once, at the
+//! start), settle blocks, take over orphans, dispatch what may start, then sleep
+//! until a pipeline, the handle or a timer wakes it. Each pass costs what changed
+//! since the last one: the picture of the board lives in a [`Schedule`].
 
 use super::pipeline::{self, AgentDone, Finished};
 use super::promote;
 use super::queue::{BlockChange, BoardView};
+use super::schedule::Schedule;
 use super::{Control, Ctx, RunReport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::{Event, HaltReason};
@@ -37,13 +40,17 @@ pub(super) struct Run {
     budget_spent: bool,
     stop_tx: watch::Sender<bool>,
     shipped: Vec<TaskId>,
+    /// The board as this run knows it.
+    schedule: Schedule,
+    /// Where the board's change feed is read next.
+    cursor: u64,
 }
 
 impl Run {
     pub(super) fn new(ctx: Arc<Ctx>, control: mpsc::UnboundedReceiver<Control>) -> Self {
         let (notes_tx, notes) = mpsc::unbounded_channel();
         Run {
-            ctx,
+            ctx: Arc::clone(&ctx),
             control,
             notes_tx,
             notes,
@@ -54,6 +61,12 @@ impl Run {
             budget_spent: false,
             stop_tx: watch::channel(false).0,
             shipped: Vec::new(),
+            schedule: Schedule::new(
+                ctx.config.projects.clone(),
+                ctx.config.fires_only,
+                ctx.config.max_waves,
+            ),
+            cursor: 0,
         }
     }
 
@@ -102,24 +115,34 @@ impl Run {
         }
     }
 
-    /// One pass over the board: settle blocks, take over orphans, dispatch;
-    /// the halt reason when nothing runs and nothing can start.
+    /// One pass: take in what changed on the board, settle blocks, take over
+    /// orphans, dispatch; the halt reason when nothing runs and nothing can start.
     async fn pass(&mut self) -> Result<Option<HaltReason>> {
-        let view = self.view().await?;
-        let view = self.settle_blocks(view).await?;
-        let view = self.take_over_orphans(view).await?;
+        self.sync().await?;
+        self.settle_blocks().await?;
+        self.take_over_orphans().await?;
         self.watch_budget();
         if self.interrupts == 0 && !self.budget_spent {
-            self.dispatch(&view).await?;
+            self.dispatch().await?;
         }
         Ok(if self.running.is_empty() {
-            self.halt_reason(&view)
+            self.halt_reason()
         } else {
             None
         })
     }
 
-    /// The board as it is now, narrowed to the run's scope.
+    /// Takes in the tasks inserted or saved since the last read of the feed (by
+    /// this run's pipelines, the planner, or another process on the same board).
+    async fn sync(&mut self) -> Result<()> {
+        let changes = self.ctx.store.changes(self.cursor).await?;
+        self.cursor = changes.cursor;
+        self.schedule.apply(changes.tasks);
+        Ok(())
+    }
+
+    /// The board as it is now, narrowed to the run's scope (read whole: for the
+    /// final report only).
     async fn view(&self) -> Result<BoardView> {
         let config = &self.ctx.config;
         Ok(BoardView::new(self.ctx.store.list().await?)?
@@ -228,42 +251,40 @@ impl Run {
         }
     }
 
-    /// Applies the status changes blockers imply, then re-reads the board if any.
-    async fn settle_blocks(&self, view: BoardView) -> Result<BoardView> {
-        let changes = view.block_changes();
-        if changes.is_empty() {
-            return Ok(view);
-        }
-        let mut tasks = view.tasks;
-        for change in changes {
-            let (id, to, reason, on) = match change {
-                BlockChange::Block { task, on, reason } => {
-                    (task, TaskStatus::Blocked, Some(reason), Some(on))
+    /// Applies the status changes blockers imply, until they imply no more.
+    async fn settle_blocks(&mut self) -> Result<()> {
+        loop {
+            let changes = self.schedule.block_changes();
+            if changes.is_empty() {
+                return Ok(());
+            }
+            for change in changes {
+                let (id, to, reason, on) = match change {
+                    BlockChange::Block { task, on, reason } => {
+                        (task, TaskStatus::Blocked, Some(reason), Some(on))
+                    }
+                    BlockChange::Unblock { task } => (task, TaskStatus::Pending, None, None),
+                };
+                let Some(mut task) = self.schedule.get(&id).cloned() else {
+                    continue;
+                };
+                task.blocked_on = on;
+                match self.ctx.commit(task, to, reason).await {
+                    Ok(saved) => self.schedule.apply([saved]),
+                    // Another worker changed it first; the feed brings its version.
+                    Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}
+                    Err(e) => return Err(e),
                 }
-                BlockChange::Unblock { task } => (task, TaskStatus::Pending, None, None),
-            };
-            let Some(mut task) = tasks.remove(&id) else {
-                continue;
-            };
-            task.blocked_on = on;
-            match self.ctx.commit(task, to, reason).await {
-                Ok(saved) => {
-                    tasks.insert(id, saved);
-                }
-                // Another worker changed it first; the next pass sees its version.
-                Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}
-                Err(e) => return Err(e),
             }
         }
-        self.view().await
     }
 
     /// Whether an in-flight task has no live owner: no lease, an expired lease, or a
     /// lease of this worker that no pipeline of this run holds (an earlier incarnation).
-    fn is_orphan(&self, view: &BoardView, task: &Task, now: Timestamp) -> bool {
+    fn is_orphan(&self, task: &Task, now: Timestamp) -> bool {
         if !task.status.is_in_flight()
             || self.running.contains_key(&task.id)
-            || !view.in_scope(&task.id)
+            || !self.schedule.in_scope(&task.id)
         {
             return false;
         }
@@ -281,18 +302,27 @@ impl Run {
 
     /// Takes over in-flight tasks whose worker is gone: an interrupted agent goes back
     /// to the queue; a task found auditing or shipping resumes at that step.
-    async fn take_over_orphans(&mut self, view: BoardView) -> Result<BoardView> {
-        let now = Timestamp::now();
-        let orphans: Vec<Task> = view
-            .tasks
-            .values()
-            .filter(|t| self.is_orphan(&view, t, now))
-            .cloned()
-            .collect();
-        if orphans.is_empty() || self.interrupts > 0 {
-            return Ok(view);
+    async fn take_over_orphans(&mut self) -> Result<()> {
+        if self.interrupts > 0 {
+            return Ok(());
         }
-        for mut task in orphans {
+        let now = Timestamp::now();
+        let orphans: Vec<TaskId> = self
+            .schedule
+            .in_flight()
+            .filter(|t| self.is_orphan(t, now))
+            .map(|t| t.id.clone())
+            .collect();
+        for id in orphans {
+            // A renewed lease is not a change on the feed: judge the lease as the
+            // board holds it now.
+            let Some(mut task) = self.ctx.store.get(&id).await? else {
+                continue;
+            };
+            self.schedule.refresh(task.clone());
+            if !self.is_orphan(&task, now) {
+                continue;
+            }
             let previous_owner = task.lease.as_ref().map(|l| l.owner.clone());
             let status = task.status;
             if status == TaskStatus::InProgress {
@@ -319,6 +349,7 @@ impl Run {
                 Err(e) if e.kind() == crate::error::ErrorKind::Conflict => continue,
                 Err(e) => return Err(e),
             };
+            self.schedule.apply([saved.clone()]);
             self.ctx.events.emit(Event::Reconciled {
                 task: saved.id.clone(),
                 status,
@@ -328,7 +359,7 @@ impl Run {
                 self.spawn(saved, false);
             }
         }
-        self.view().await
+        Ok(())
     }
 
     fn lease(&self) -> Lease {
@@ -338,36 +369,36 @@ impl Run {
         }
     }
 
-    /// Claims and starts ready tasks while agent slots and ownership allow.
-    async fn dispatch(&mut self, view: &BoardView) -> Result<()> {
+    /// Claims and starts ready tasks while agent slots and ownership allow. The
+    /// claims go to the board together, so a batching board commits them at once.
+    async fn dispatch(&mut self) -> Result<()> {
         let slots = self.ctx.config.max_agents.saturating_sub(self.agents());
         if slots == 0 {
             return Ok(());
         }
         // A task whose previous pipeline has saved it back to pending but not yet
-        // ended is not ready here: its old pipeline must be joined first.
-        let ready: Vec<&Task> = view
-            .ready(self.ctx.config.max_waves)
-            .into_iter()
-            .filter(|t| !self.running.contains_key(&t.id))
-            .collect();
-        let occupied: Vec<&Task> = view
-            .tasks
-            .values()
-            .filter(|t| t.status.is_in_flight())
-            .collect();
-        for task in BoardView::pick(&ready, &occupied, slots) {
-            let mut claim = task.clone();
+        // ended is not startable here: its old pipeline must be joined first.
+        let picked = self
+            .schedule
+            .startable(slots, |id| self.running.contains_key(id));
+        let claims = picked.into_iter().map(|mut claim| {
             claim.lease = Some(self.lease());
             claim.blocked_on = None;
-            match self.ctx.commit(claim, TaskStatus::InProgress, None).await {
-                Ok(saved) => self.spawn(saved, true),
-                // Another worker claimed it first.
+            self.ctx.commit(claim, TaskStatus::InProgress, None)
+        });
+        let mut failed = None;
+        for claimed in futures::future::join_all(claims).await {
+            match claimed {
+                Ok(saved) => {
+                    self.schedule.apply([saved.clone()]);
+                    self.spawn(saved, true);
+                }
+                // Another worker claimed it first; the feed brings its version.
                 Err(e) if e.kind() == crate::error::ErrorKind::Conflict => {}
-                Err(e) => return Err(e),
+                Err(e) => failed = failed.or(Some(e)),
             }
         }
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     fn spawn(&mut self, task: Task, with_agent: bool) {
@@ -384,13 +415,13 @@ impl Run {
 
     /// Why the run should stop now that none of its pipelines runs, if it should.
     /// Only the tasks in the run's scope count.
-    fn halt_reason(&self, view: &BoardView) -> Option<HaltReason> {
+    fn halt_reason(&self) -> Option<HaltReason> {
         if self.interrupts > 0 {
             return Some(HaltReason::Interrupted);
         }
-        let tasks = || view.scoped_tasks();
-        if tasks().all(|t| t.status.is_settled()) {
-            return Some(if tasks().any(|t| t.status.blocks_dependents()) {
+        let s = &self.schedule;
+        if s.all_settled() {
+            return Some(if s.any_blocking() {
                 HaltReason::OnlyBlockedWork
             } else {
                 HaltReason::AllDone
@@ -399,38 +430,46 @@ impl Run {
         if self.budget_spent {
             return Some(HaltReason::BudgetSpent);
         }
-        if tasks().any(|t| t.status.is_in_flight()) {
+        if s.any_in_flight_in_scope() {
             // Another worker holds them; wait for it (or for its lease to lapse).
             return None;
         }
-        if !view.ready(self.ctx.config.max_waves).is_empty() {
+        if s.any_ready() {
             return None;
         }
-        if view.beyond_wave_limit(self.ctx.config.max_waves) > 0 {
+        if s.any_beyond_wave_limit() {
             return Some(HaltReason::WaveLimit);
         }
-        if view.any_waiting_outside_scope() {
+        if s.any_waiting_outside_scope() {
             // What is left waits for work this run does not do.
             return Some(HaltReason::OnlyBlockedWork);
         }
         None
     }
 
-    async fn finish(self, halt: HaltReason) -> Result<RunReport> {
+    async fn finish(mut self, halt: HaltReason) -> Result<RunReport> {
         let promotes = self.ctx.config.promote && self.ctx.shipper.capabilities().promotes;
-        // One read serves promotion and the counts (promotion only records
-        // `promoted_at`, which no count looks at).
-        let view = self.view().await?;
-        let promoted = if promotes && halt != HaltReason::Interrupted {
-            promote::catch_up(&self.ctx, &view).await
+        let (promoted, tasks) = if promotes && halt != HaltReason::Interrupted {
+            // One read serves promotion and the counts (promotion only records
+            // `promoted_at`, which no count looks at).
+            let view = self.view().await?;
+            let promoted = promote::catch_up(&self.ctx, &view).await;
+            let waiting = view.waiting_outside_scope();
+            let tasks: Vec<Task> = view.scoped_tasks().cloned().collect();
+            (promoted, (tasks, waiting))
         } else {
-            Vec::new()
+            self.sync().await?;
+            let waiting = self.schedule.waiting_outside_scope();
+            let tasks = self.schedule.scoped_tasks().cloned().collect();
+            (Vec::new(), (tasks, waiting))
         };
-        let tasks = || view.scoped_tasks();
-        let completed = tasks()
+        let (tasks, waiting) = tasks;
+        let completed = tasks
+            .iter()
             .filter(|t| t.status == TaskStatus::Completed)
             .count();
-        let mut blocked: Vec<(TaskId, String)> = tasks()
+        let mut blocked: Vec<(TaskId, String)> = tasks
+            .iter()
             .filter(|t| t.status.blocks_dependents())
             .map(|t| {
                 (
@@ -441,8 +480,8 @@ impl Run {
                 )
             })
             .collect();
-        blocked.extend(view.waiting_outside_scope());
-        let remaining = tasks().filter(|t| !t.status.is_settled()).count();
+        blocked.extend(waiting);
+        let remaining = tasks.iter().filter(|t| !t.status.is_settled()).count();
         self.ctx.events.emit(Event::Halted {
             reason: halt.clone(),
             completed,

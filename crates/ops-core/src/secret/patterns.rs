@@ -212,10 +212,7 @@ fn secret_assignments(text: &str) -> Vec<TokenMatch> {
         };
         let value_part = after_op.trim_start_matches([' ', '\t', '"', '\'']);
         let value_start = text.len() - value_part.len();
-        let len = value_part
-            .bytes()
-            .take_while(|b| is_value_char(*b))
-            .count();
+        let len = value_part.bytes().take_while(|b| is_value_char(*b)).count();
         let value = &value_part[..len];
         let random = looks_random(value) || (is_secret_name(key) && looks_random_loosely(value));
         if random {
@@ -420,9 +417,10 @@ mod tests {
 
     #[test]
     fn npm_tokens_are_found() {
-        assert_eq!(found_kinds(&format!("//r/:_authToken=npm_{BODY}")), [
-            "npm access token"
-        ]);
+        assert_eq!(
+            found_kinds(&format!("//r/:_authToken=npm_{BODY}")),
+            ["npm access token"]
+        );
     }
 
     #[test]
@@ -433,7 +431,10 @@ mod tests {
         assert_eq!(found[0].kind, "private key");
         let block = &text[found[0].range.clone()];
         assert!(block.starts_with("-----BEGIN") && block.ends_with("PRIVATE KEY-----"));
-        assert!(block.contains("AAAABG5vbmU="), "the body is inside: {block}");
+        assert!(
+            block.contains("AAAABG5vbmU="),
+            "the body is inside: {block}"
+        );
         assert_eq!(
             find_tokens("-----BEGIN RSA PRIVATE KEY-----")[0].kind,
             "private key"

@@ -47,9 +47,10 @@ impl Redactor {
 
     /// [`Redactor::from_vars`] over this process's environment.
     pub fn from_process_env() -> Self {
-        Redactor::from_vars(std::env::vars_os().filter_map(|(k, v)| {
-            Some((k.into_string().ok()?, v.into_string().ok()?))
-        }))
+        Redactor::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// Also redact `value` (trimmed; ignored when shorter than [`MIN_SECRET_LEN`]).
@@ -64,6 +65,11 @@ impl Redactor {
             // Longest first, so a value containing another goes whole.
             values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         }
+    }
+
+    /// Whether `text` holds a value this redactor knows (which one is not told).
+    pub fn holds_known_value(&self, text: &str) -> bool {
+        self.read().iter().any(|v| text.contains(v.as_str()))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
@@ -113,13 +119,20 @@ mod tests {
             ("PATH", "/usr/bin:/bin"),
             ("SHORT_TOKEN", "abc"),
         ]);
-        let text = "a canary-value-8c1f b ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 c /usr/bin:/bin abc";
+        let text =
+            "a canary-value-8c1f b ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 c /usr/bin:/bin abc";
         let red = r.redact(text);
         assert!(!red.contains("canary-value-8c1f"), "{red}");
         assert!(!red.contains("ghp_A1b2"), "{red}");
         assert!(red.contains("[redacted secret]"), "{red}");
-        assert!(red.contains("[redacted GitHub personal access token]"), "{red}");
-        assert!(red.contains("/usr/bin:/bin") && red.ends_with(" abc"), "{red}");
+        assert!(
+            red.contains("[redacted GitHub personal access token]"),
+            "{red}"
+        );
+        assert!(
+            red.contains("/usr/bin:/bin") && red.ends_with(" abc"),
+            "{red}"
+        );
     }
 
     #[test]
@@ -130,6 +143,42 @@ mod tests {
         r.learn("late-secret-42");
         assert_eq!(clone.redact("x late-secret-42 y"), "x [redacted secret] y");
         assert!(!format!("{r:?}").contains("late"), "{r:?}");
+    }
+
+    #[test]
+    fn holds_known_value_tells_whether_a_learned_value_is_in_a_text() {
+        let r = Redactor::new();
+        assert!(!r.holds_known_value("x known-value-77 y"));
+        r.clone().learn("known-value-77");
+        assert!(r.holds_known_value("x known-value-77 y"));
+        assert!(!r.holds_known_value("x known-value-7 y"));
+    }
+
+    /// One token of each family the issue names (GitHub, Anthropic, OpenAI,
+    /// Slack, AWS, Sentry, Linear, npm, private-key blocks): each is removed and
+    /// named by its kind, and the text around it stays.
+    #[test]
+    fn a_token_of_every_family_is_redacted_with_its_kind_named() {
+        let body = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+        let key =
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1b2c3\n-----END RSA PRIVATE KEY-----";
+        let cases = [
+            (format!("ghp_{body}"), "GitHub personal access token"),
+            (format!("github_pat_{body}"), "GitHub fine-grained token"),
+            (format!("sk-ant-api03-{body}"), "Anthropic API key"),
+            (format!("sk-proj-{body}"), "API secret key"),
+            ("xoxb-1234567890-abcdefghij".to_string(), "Slack bot token"),
+            ("AKIAIOSFODNN7EXAMPLE".to_string(), "AWS access key id"),
+            (format!("sntrys_{body}"), "Sentry organization auth token"),
+            (format!("lin_api_{body}"), "Linear API key"),
+            (format!("npm_{body}"), "npm access token"),
+            (key.to_string(), "private key"),
+        ];
+        let r = Redactor::new();
+        for (token, kind) in cases {
+            let red = r.redact(&format!("before {token} after"));
+            assert_eq!(red, format!("before [redacted {kind}] after"), "{token}");
+        }
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Diff scope: the work changes something, and only inside the task's `paths`.
+//! Diff scope: the work changes something, only inside the task's `paths`,
+//! and adds none of a runtime's own files ([`ops_core::runtime_files`]: an
+//! agent that ran `git add -A` over Aider's history or Claude Code's settings).
 
 use super::GateBase;
 use super::diff::diff_of;
@@ -7,8 +9,9 @@ use ops_core::Result;
 use ops_core::model::Task;
 use ops_core::seams::{GateVerdict, QualityGate, WorkRef};
 
-/// Fails an empty diff, and files changed outside the task's declared `paths`
-/// (a task without `paths` owns the whole repository).
+/// Fails an empty diff, a runtime's own file added, and files changed outside
+/// the task's declared `paths` (a task without `paths` owns the whole
+/// repository). A runtime's file the project already tracks is the project's.
 #[derive(Debug, Clone, Default)]
 pub struct DiffScopeGate {
     base: GateBase,
@@ -47,6 +50,20 @@ impl QualityGate for DiffScopeGate {
                 work.branch,
                 self.base.dev_branch(task),
                 short(&diff.base)
+            )));
+        }
+        let runtime_files: Vec<String> = diff
+            .files
+            .iter()
+            .filter(|f| f.status == 'A')
+            .filter_map(|f| {
+                ops_core::runtime_files::owner(&f.path).map(|who| format!("{} ({who})", f.path))
+            })
+            .collect();
+        if !runtime_files.is_empty() {
+            return Ok(GateVerdict::fail(format!(
+                "a runtime's own files were committed, which never ship: {}; remove them from the branch (`git rm --cached`) and commit",
+                runtime_files.join(", ")
             )));
         }
         if task.paths.is_empty() {

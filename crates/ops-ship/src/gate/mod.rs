@@ -26,16 +26,17 @@ pub use secrets::SecretsGate;
 
 use ops_core::QualityGate;
 use ops_core::model::Project;
+use ops_core::secret::Redactor;
 use std::sync::Arc;
 
 /// The gates every completion passes, in the order they run (cheapest first):
 /// diff scope, secrets guard, the project's command. The security review is the
 /// engine's step after them (`ops_core::engine::SecurityReview`, shown diffs by
-/// [`BranchPatch`]).
-pub fn standard(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
+/// [`BranchPatch`]). The secrets guard also refuses the values `known` knows.
+pub fn standard(projects: &[Project], known: &Redactor) -> Vec<Arc<dyn QualityGate>> {
     vec![
         Arc::new(DiffScopeGate::new(GateBase::from_projects(projects))),
-        Arc::new(SecretsGate::from_projects(projects)),
+        Arc::new(SecretsGate::from_projects(projects).with_known_values(known.clone())),
         Arc::new(CommandGate::from_projects(projects)),
     ]
 }

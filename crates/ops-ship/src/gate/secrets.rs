@@ -6,6 +6,9 @@
 //! (a token committed and removed later is still in the history that would be
 //! pushed), and fails the work when any commit:
 //! * adds, changes or deletes a secret file ([`is_secret_file`]);
+//! * adds a line holding a value ops knows as a secret (its environment's
+//!   secret-named variables, what its secret providers returned: the
+//!   [`Redactor`]'s values, [`SecretsGate::with_known_values`]);
 //! * adds a line holding a token ([`find_tokens`]), or a base64/hex run that
 //!   decodes to one ([`find_encoded_tokens`]); a whole added file is also read
 //!   with its line breaks removed (wrapped base64);
@@ -21,6 +24,7 @@ use async_trait::async_trait;
 use ops_core::Result;
 use ops_core::model::{Project, Task};
 use ops_core::seams::{GateVerdict, QualityGate, WorkRef};
+use ops_core::secret::Redactor;
 pub use ops_core::secret::{
     TOKEN_PREFIXES, TokenMatch, find_encoded_tokens, find_tokens, is_secret_file,
     redact_tokens as redact,
@@ -63,6 +67,7 @@ impl From<&Project> for FileRules {
 pub struct SecretsGate {
     base: GateBase,
     rules: BTreeMap<String, FileRules>,
+    known: Redactor,
 }
 
 impl SecretsGate {
@@ -71,6 +76,7 @@ impl SecretsGate {
         SecretsGate {
             base,
             rules: BTreeMap::new(),
+            known: Redactor::new(),
         }
     }
 
@@ -82,7 +88,15 @@ impl SecretsGate {
                 .iter()
                 .map(|p| (p.alias.clone(), FileRules::from(p)))
                 .collect(),
+            known: Redactor::new(),
         }
+    }
+
+    /// Also fails a commit adding a line that holds a value `known` knows (shared:
+    /// values it learns later count too).
+    pub fn with_known_values(mut self, known: Redactor) -> Self {
+        self.known = known;
+        self
     }
 
     fn rules(&self, task: &Task) -> FileRules {
@@ -91,7 +105,12 @@ impl SecretsGate {
 }
 
 /// The problems one commit has.
-async fn judge_commit(git: &Git, commit: &CommitChange, rules: FileRules) -> Vec<String> {
+async fn judge_commit(
+    git: &Git,
+    commit: &CommitChange,
+    rules: FileRules,
+    known: &Redactor,
+) -> Vec<String> {
     let at = |path: &str| format!("commit {} {path}", commit.short());
     let mut problems = Vec::new();
     for f in &commit.files {
@@ -103,10 +122,20 @@ async fn judge_commit(git: &Git, commit: &CommitChange, rules: FileRules) -> Vec
             ));
         }
         if f.has_content() {
-            problems.extend(judge_file(git, f, rules).await.map(|p| format!("{}: {p}", at(&f.path))));
+            problems.extend(
+                judge_file(git, f, rules)
+                    .await
+                    .map(|p| format!("{}: {p}", at(&f.path))),
+            );
         }
     }
     for (path, line) in &commit.added {
+        if known.holds_known_value(line) {
+            problems.push(format!(
+                "{}: an added line holds a secret value ops knows (from its environment or a secret provider)",
+                at(path)
+            ));
+        }
         for m in find_tokens(line) {
             problems.push(format!("{}: an added line holds a {}", at(path), m.kind));
         }
@@ -152,9 +181,9 @@ async fn judge_file(git: &Git, f: &CommitFile, rules: FileRules) -> Option<Strin
     }
     // A wrapped encoded secret (base64 output breaks lines) is read whole.
     let joined: String = content.split_whitespace().collect();
-    find_encoded_tokens(&joined).first().map(|m| {
-        format!("the file holds a {}-encoded {}", m.encoding, m.kind)
-    })
+    find_encoded_tokens(&joined)
+        .first()
+        .map(|m| format!("the file holds a {}-encoded {}", m.encoding, m.kind))
 }
 
 /// Why a symlink at `path` pointing at `target` must not be committed, if it must not.
@@ -176,7 +205,9 @@ fn symlink_problem(path: &str, target: &str) -> Option<String> {
         }
     }
     if depth.first() == Some(&".git") || depth.contains(&".git") {
-        return Some(format!("a symlink points into the git directory ({target})"));
+        return Some(format!(
+            "a symlink points into the git directory ({target})"
+        ));
     }
     is_secret_file(target).then(|| format!("a symlink points at a secret file ({target})"))
 }
@@ -192,7 +223,7 @@ impl QualityGate for SecretsGate {
         let rules = self.rules(task);
         let mut problems: Vec<String> = Vec::new();
         for commit in &commits {
-            for p in judge_commit(&git, commit, rules).await {
+            for p in judge_commit(&git, commit, rules, &self.known).await {
                 if !problems.contains(&p) {
                     problems.push(p);
                 }
@@ -225,7 +256,10 @@ mod tests {
             ("docs/cfg", "../.git/config"),
             ("conf/app", "../deploy/.env"),
         ] {
-            assert!(symlink_problem(path, target).is_some(), "{path} -> {target}");
+            assert!(
+                symlink_problem(path, target).is_some(),
+                "{path} -> {target}"
+            );
         }
         for (path, target) in [("a/link", "../README.md"), ("latest", "v2/notes.txt")] {
             assert_eq!(symlink_problem(path, target), None, "{path} -> {target}");

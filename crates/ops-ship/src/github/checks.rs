@@ -168,6 +168,8 @@ pub(crate) struct PullState {
     pub number: u64,
     pub url: Option<String>,
     pub head_sha: String,
+    /// The branch it merges from.
+    pub head: String,
     /// The branch it merges into.
     pub base: String,
     pub title: String,
@@ -185,6 +187,7 @@ impl PullState {
             number: v["number"].as_u64().unwrap_or(0),
             url: v["html_url"].as_str().map(str::to_string),
             head_sha: v["head"]["sha"].as_str().unwrap_or_default().to_string(),
+            head: v["head"]["ref"].as_str().unwrap_or_default().to_string(),
             base: v["base"]["ref"].as_str().unwrap_or_default().to_string(),
             title: v["title"].as_str().unwrap_or_default().to_string(),
             body: v["body"].as_str().unwrap_or_default().to_string(),

@@ -105,6 +105,7 @@ enum Method {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 /// The client; see the module docs.
@@ -167,6 +168,10 @@ impl Client {
 
     pub async fn put(&self, path: &str, body: &Value) -> Result<Reply> {
         self.send(Method::Put, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<Reply> {
+        self.send(Method::Delete, path, None).await
     }
 
     /// A text resource (a job's log): the API answers with a redirect to a
@@ -299,6 +304,7 @@ impl Client {
                 }
                 Method::Post => octo._post(url, body).await,
                 Method::Put => octo._put(url, body).await,
+                Method::Delete => octo._delete(url, body).await,
             }?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();

@@ -21,7 +21,10 @@
 //!   `merge_method: squash` (never an admin or bypass merge). 409 "Head branch was
 //!   modified" → `HeadChanged`; 405 "Base branch was modified" → retried with
 //!   backoff; 405 on a merged pull request → `AlreadyMerged`; any other 405 →
-//!   `Refused` with GitHub's message.
+//!   `Refused` with GitHub's message. Once merged (also found merged), the pull
+//!   request's head branch — the task branch ops pushed — is deleted from GitHub
+//!   (`DELETE .../git/refs/heads/<branch>`; already gone is fine), never a dev,
+//!   main or production branch.
 //! * `promote`: when dev's head is green, a pull request dev → main merged with
 //!   `merge_method: merge`, pinned to dev's head.
 //! * `verify`: the project's health endpoints (GET, 2xx) and, when a
@@ -175,6 +178,24 @@ impl GitHubShipper {
         }
     }
 
+    /// Deletes the merged task branch `head` from GitHub. Best effort: the merge
+    /// stands either way, and a branch already gone (422) is what was wanted.
+    /// A dev, main or production branch is never deleted.
+    async fn delete_head(&self, slug: &str, head: &str) {
+        let kept = head.is_empty()
+            || crate::push::PRODUCTION_BRANCHES.contains(&head)
+            || self
+                .projects
+                .iter()
+                .any(|p| p.dev_branch == head || p.main_branch == head);
+        if !kept {
+            let _ = self
+                .client
+                .delete(&format!("/repos/{slug}/git/refs/heads/{head}"))
+                .await;
+        }
+    }
+
     /// git with a credential helper that reads the token from the environment.
     fn git(&self, dir: &str) -> Git {
         credential_env(self.client.token())
@@ -276,6 +297,7 @@ impl Shipper for GitHubShipper {
         let (slug, number) = parse_id(&change.id)?;
         let pr = pull(&self.client, &slug, number).await?;
         if pr.merged {
+            self.delete_head(&slug, &pr.head).await;
             return Ok(MergeOutcome::AlreadyMerged {
                 sha: pr.merge_commit.unwrap_or_default(),
             });
@@ -316,8 +338,16 @@ impl Shipper for GitHubShipper {
             .unwrap_or_default()
             .to_string();
         let title = format!("{} (#{number})", pr.title);
-        self.put_merge(&slug, number, &change.head, "squash", &title, &trailer)
-            .await
+        let outcome = self
+            .put_merge(&slug, number, &change.head, "squash", &title, &trailer)
+            .await?;
+        if matches!(
+            outcome,
+            MergeOutcome::Merged { .. } | MergeOutcome::AlreadyMerged { .. }
+        ) {
+            self.delete_head(&slug, &pr.head).await;
+        }
+        Ok(outcome)
     }
 
     async fn promote(&self, project: &str, repo: &str) -> Result<PromoteOutcome> {

@@ -18,6 +18,10 @@
 //! error ([`MissingSecret`]) names the secret, every place tried and why, and
 //! the source it turns off, and never includes anything a provider printed.
 //!
+//! Every value found is taught to the resolver's [`Redactor`]
+//! ([`SecretResolver::with_redactor`]), so what an agent prints never carries a
+//! secret ops resolved, even one resolved after the agent started.
+//!
 //! The environment and the PATH are injectable ([`SecretResolver::with_env`],
 //! [`SecretResolver::with_path`]); with an injected environment the providers
 //! run with exactly that environment.
@@ -30,6 +34,7 @@ pub use provider::{find_program, is_executable};
 
 use ops_core::Secret;
 use ops_core::config::{SecretProvider, SecretSpec, Settings};
+use ops_core::secret::Redactor;
 use provider::{ChildEnv, Lookup, Output};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -73,6 +78,8 @@ pub struct SecretResolver {
     path: Option<OsString>,
     /// Answers by (secret name, the source asking).
     answers: Mutex<Answers>,
+    /// Learns every value found.
+    redactor: Redactor,
 }
 
 type Answers = BTreeMap<(String, Option<String>), Result<Secret, MissingSecret>>;
@@ -105,7 +112,19 @@ impl SecretResolver {
             env: Environment::Process,
             path: None,
             answers: Mutex::default(),
+            redactor: Redactor::new(),
         }
+    }
+
+    /// Teach every value found to `redactor` (shared with its clones).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    /// The redactor that learns every value found.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Use exactly these variables instead of the process environment, both
@@ -153,6 +172,9 @@ impl SecretResolver {
             return answer.clone();
         }
         let answer = self.look_up(name, source).await;
+        if let Ok(secret) = &answer {
+            self.redactor.learn(secret.expose());
+        }
         self.answers().insert(key, answer.clone());
         answer
     }

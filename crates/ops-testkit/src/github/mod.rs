@@ -131,6 +131,12 @@ impl FakeGitHub {
         self.lock().merge_calls.clone()
     }
 
+    /// Branches deleted through the API (`DELETE .../git/refs/heads/...`) as
+    /// `(owner/name, branch)`, in order.
+    pub fn deleted_branches(&self) -> Vec<(String, String)> {
+        self.lock().deleted_branches.clone()
+    }
+
     /// Every request as `METHOD /path?query`, in order.
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()

@@ -209,6 +209,9 @@ fn route(st: &mut State, method: &Method, uri: &Uri, path: &str, body: &Value) -
         }
         ("GET", ["commits", sha, "check-runs"]) => st.check_runs(&slug, sha, &query(uri)),
         ("GET", ["commits", sha, "status"]) => st.combined_status(&slug, sha, &query(uri)),
+        ("DELETE", ["git", "refs", "heads", _, ..]) => {
+            st.delete_branch(&slug, tail.trim_start_matches("git/refs/heads/"))
+        }
         ("GET", ["branches", ..]) => st.branch(&slug, tail.trim_start_matches("branches/")),
         ("GET", ["compare", ..]) => st.compare(&slug, tail.trim_start_matches("compare/")),
         _ => Err((404, json!({"message": "Not Found"}))),

@@ -99,6 +99,8 @@ pub(super) struct State {
     /// Actions job logs by job id (a check run's id).
     pub job_logs: BTreeMap<u64, String>,
     next_job: u64,
+    /// Branches deleted through the API: `(slug, branch)`, in order.
+    pub deleted_branches: Vec<(String, String)>,
 }
 
 /// An answer: status and body.
@@ -497,6 +499,20 @@ impl State {
             200,
             json!({"state": state, "sha": sha, "total_count": list.len(), "statuses": page_of(list, query)}),
         ))
+    }
+
+    /// `DELETE /repos/{slug}/git/refs/heads/{name}`: 204, or 422 "Reference does
+    /// not exist" (GitHub's answer for a branch already gone).
+    pub fn delete_branch(&mut self, slug: &str, name: &str) -> Answer {
+        let bare = self.bare(slug)?;
+        if bare::branch_sha(&bare, name).is_none() {
+            return Err(error(422, "Reference does not exist"));
+        }
+        bare::git(&bare, &["update-ref", "-d", &format!("refs/heads/{name}")])
+            .map_err(|e| error(500, &e))?;
+        self.deleted_branches
+            .push((slug.to_string(), name.to_string()));
+        Ok((204, Value::Null))
     }
 
     pub fn branch(&self, slug: &str, name: &str) -> Answer {

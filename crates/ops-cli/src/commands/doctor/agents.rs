@@ -1,7 +1,8 @@
 //! The programs ops runs: the agent CLIs (found on PATH, with their
-//! `--version`) and git.
+//! `--version`; the configured one's `--help` lists every flag ops passes it)
+//! and git.
 //!
-//! A version is asked for with an argv only (`<cli> --version`), stdin closed,
+//! A version or help is asked for with an argv only (`<cli> --version`), stdin closed,
 //! the environment an agent would get minus every runtime's own variables
 //! ([`EnvPolicy::default`]: no token passes), in its own process group, and
 //! [`VERSION_LIMIT`] to answer; a CLI that does not answer in time is killed
@@ -62,6 +63,7 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
         .collect();
     let answers = ask_versions(found.iter().map(|(_, _, p)| p.clone()).collect()).await;
     for ((cli, wanted, program), answer) in found.into_iter().zip(answers) {
+        let answered = matches!(&answer, Some(Answer::Exited { status, .. }) if status.success());
         checks.push(cli_line(
             cli,
             cli == engine.agent,
@@ -69,6 +71,9 @@ pub async fn check(engine: &EngineSettings, checks: &mut Vec<Check>) {
             program.as_deref(),
             answer,
         ));
+        if let (true, true, Some(program)) = (cli == engine.agent, answered, program) {
+            checks.extend(flags_line(cli, &program, engine.model.as_deref()).await);
+        }
     }
     if engine.agent == AgentRuntime::Command {
         checks.push(command_line(engine.agent_cmd.as_deref(), &path));
@@ -226,10 +231,35 @@ fn locate(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
 
 /// Runs `<program> --version` as the module docs say.
 async fn version(program: &Path) -> Answer {
+    match ask(program, &["--version"]).await {
+        Reply::Exited { status, out, err } => Answer::Exited {
+            status,
+            line: first_line(&out)
+                .or_else(|| first_line(&err))
+                .unwrap_or_default(),
+        },
+        Reply::TimedOut => Answer::TimedOut,
+        Reply::Unstartable(e) => Answer::Unstartable(e),
+    }
+}
+
+/// What a CLI asked something printed.
+enum Reply {
+    Exited {
+        status: ExitStatus,
+        out: Vec<u8>,
+        err: Vec<u8>,
+    },
+    TimedOut,
+    Unstartable(std::io::Error),
+}
+
+/// Runs `<program> <args>` as the module docs say.
+async fn ask(program: &Path, args: &[&str]) -> Reply {
     let env: Vec<(OsString, OsString)> = EnvPolicy::default().from_current();
     let mut command = tokio::process::Command::new(program);
     command
-        .arg("--version")
+        .args(args)
         .env_clear()
         .envs(env)
         .stdin(Stdio::null())
@@ -239,7 +269,7 @@ async fn version(program: &Path) -> Answer {
         .kill_on_drop(true);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => return Answer::Unstartable(e),
+        Err(e) => return Reply::Unstartable(e),
     };
     let group = child.id().and_then(|id| i32::try_from(id).ok());
     let stdout = tokio::spawn(read_some(child.stdout.take()));
@@ -251,21 +281,79 @@ async fn version(program: &Path) -> Answer {
     }
     let status = match waited {
         Ok(Ok(status)) => status,
-        Ok(Err(e)) => return Answer::Unstartable(e),
+        Ok(Err(e)) => return Reply::Unstartable(e),
         Err(_) => {
             let _ = child.start_kill();
             let _ = child.wait().await;
-            return Answer::TimedOut;
+            return Reply::TimedOut;
         }
     };
-    let out = collected(stdout).await;
-    let err = collected(stderr).await;
-    Answer::Exited {
+    Reply::Exited {
         status,
-        line: first_line(&out)
-            .or_else(|| first_line(&err))
-            .unwrap_or_default(),
+        out: collected(stdout).await,
+        err: collected(stderr).await,
     }
+}
+
+/// Asks the configured runtime's CLI for its help and checks that it lists
+/// every flag ops would pass it ([`ops_dispatch::flags`]): one it does not list
+/// is a failure naming the flag (every run would fail at its start).
+async fn flags_line(cli: AgentRuntime, program: &Path, model: Option<&str>) -> Option<Check> {
+    let probe = ops_dispatch::flags::probe(cli, model)?;
+    let name = format!("agent {cli} flags");
+    let asked = format!("`{cli} {}`", probe.help_args.join(" "));
+    let at = program.display();
+    let help = match ask(program, &probe.help_args).await {
+        Reply::Exited { out, err, .. } => {
+            let mut text = String::from_utf8_lossy(&out).into_owned();
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&err));
+            text
+        }
+        Reply::TimedOut => {
+            return Some(Check::new(
+                name,
+                Status::Warn,
+                format!(
+                    "{asked} did not answer within {}s ({at}): the flags ops passes are unchecked",
+                    VERSION_LIMIT.as_secs()
+                ),
+            ));
+        }
+        Reply::Unstartable(e) => {
+            return Some(Check::new(
+                name,
+                Status::Warn,
+                format!("{asked} does not start ({at}): {e}"),
+            ));
+        }
+    };
+    if !ops_dispatch::flags::lists_options(&help) {
+        return Some(Check::new(
+            name,
+            Status::Warn,
+            format!("{asked} lists no options ({at}): the flags ops passes are unchecked"),
+        ));
+    }
+    let unlisted = ops_dispatch::flags::unlisted(&help, &probe.flags);
+    Some(if unlisted.is_empty() {
+        Check::new(
+            name,
+            Status::Ok,
+            format!("accepts every flag ops passes: {}", probe.flags.join(" ")),
+        )
+    } else {
+        let named: Vec<String> = unlisted.iter().map(|f| format!("`{f}`")).collect();
+        Check::new(
+            name,
+            Status::Fail,
+            format!(
+                "ops passes {} but {asked} ({at}) does not list {}: install the pinned version (scripts/install-agent-clis.sh) or choose another runtime",
+                named.join(", "),
+                if unlisted.len() == 1 { "it" } else { "them" }
+            ),
+        )
+    })
 }
 
 async fn read_some(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {

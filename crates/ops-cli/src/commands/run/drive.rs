@@ -1,5 +1,7 @@
 //! The run loop of the CLI: the engine runs while this shows every event with
-//! the board re-listed after it, answers merge questions and passes Ctrl-C on.
+//! the board as it is after it (read whole once, then through its change feed:
+//! one query per batch of events, costing what changed), answers merge
+//! questions and passes Ctrl-C on.
 
 use super::confirm::{Confirmations, Question};
 use super::signals::Signals;
@@ -9,6 +11,7 @@ use crate::exit::CliError;
 use crate::render::{LiveView, REDRAW_EVERY};
 use ops_core::model::Task;
 use ops_core::{Engine, Event, RunReport, TaskStore};
+use std::collections::HashSet;
 use std::io::Write;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -27,12 +30,50 @@ pub struct Live<'a> {
     /// Where merge questions are also written when stdout is not the terminal
     /// (piped, or `--json`): stderr, which is one when questions are asked.
     pub prompt: Option<&'a mut dyn Write>,
+    /// The tasks in scope as last read, by id, and where the feed is read next.
+    pub tasks: Board,
+}
+
+/// The tasks in scope, kept up to date from the board's change feed.
+#[derive(Debug, Default)]
+pub struct Board {
+    tasks: Vec<Task>,
+    cursor: u64,
 }
 
 impl Live<'_> {
-    /// The tasks in scope as the board holds them now.
-    async fn tasks(&self) -> Result<Vec<Task>, CliError> {
-        Ok(plan::in_scope(self.scope, self.board.list().await?))
+    /// The tasks in scope as the board holds them now (by id): the known ones
+    /// replaced in place, the new ones merged in with one sort.
+    async fn tasks(&mut self) -> Result<&[Task], CliError> {
+        let changes = self.board.changes(self.tasks.cursor).await?;
+        self.tasks.cursor = changes.cursor;
+        let tasks = &mut self.tasks.tasks;
+        let known = tasks.len();
+        let mut gone = HashSet::new();
+        let mut added = false;
+        for task in changes.tasks {
+            let at = tasks[..known].binary_search_by(|t| t.id.cmp(&task.id));
+            let keep = plan::shown(self.scope, &task);
+            match (at, keep) {
+                (Ok(i), true) => tasks[i] = task,
+                (Ok(_), false) => {
+                    gone.insert(task.id);
+                }
+                (Err(_), true) => {
+                    tasks.push(task);
+                    added = true;
+                }
+                (Err(_), false) => {}
+            }
+        }
+        if !gone.is_empty() {
+            tasks.retain(|t| !gone.contains(&t.id));
+        }
+        if added {
+            // The new ones after the known ones, then one (stable) merge of the two runs.
+            tasks.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Ok(&self.tasks.tasks)
     }
 
     fn note(&mut self, text: &str) -> Result<(), CliError> {
@@ -60,10 +101,10 @@ impl Live<'_> {
         while let Ok(e) = events.try_recv() {
             batch.push(e);
         }
-        let tasks = self.tasks().await?;
+        self.tasks().await?;
         for event in &batch {
             self.view
-                .on_event(event, &tasks, self.out)
+                .on_event(event, &self.tasks.tasks, self.out)
                 .map_err(CliError::Output)?;
             if let Event::MergeConfirmationRequested {
                 task,
@@ -119,6 +160,6 @@ impl Live<'_> {
         if let Ok(event) = events.try_recv() {
             self.show(event, &mut events, &mut confirmations).await?;
         }
-        Ok((report, self.tasks().await?))
+        Ok((report, self.tasks().await?.to_vec()))
     }
 }

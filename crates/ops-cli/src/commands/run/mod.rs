@@ -89,7 +89,7 @@ impl Started<'_> {
         let out: &mut dyn Write = &mut stdout;
         let projects = &scope.context.projects;
         let agent = wiring::agent(&scope.settings.engine, args)?;
-        let dispatcher = wiring::dispatcher(&agent, projects)?;
+        let dispatcher = wiring::dispatcher(&agent, projects, scope.secrets.redactor())?;
         let planned = plan::onto_board(global, scope, args.fires_only, &[])?;
         planned.warn(global, scope, err)?;
         if self.has_team_tasks(&planned.tasks) && !dispatcher.capabilities().steerable {
@@ -127,7 +127,7 @@ impl Started<'_> {
             let mut engine = Engine::new(board.clone(), dispatcher.clone(), Arc::new(shippers))
                 .with_config(config)
                 .with_security_review(wiring::security_review(projects, dispatcher));
-            for gate in wiring::gates(projects) {
+            for gate in wiring::gates(projects, scope.secrets.redactor()) {
                 engine = engine.with_gate(gate);
             }
             let signals = signals::Signals::install().map_err(|source| CliError::Io {
@@ -147,6 +147,7 @@ impl Started<'_> {
                 } else {
                     None
                 },
+                tasks: drive::Board::default(),
             };
             let (report, tasks) = live.run(engine, signals).await?;
             view.finish(&report, &tasks, out)

@@ -8,6 +8,7 @@ use crate::exit::CliError;
 use ops_core::config::{AgentRuntime, EngineSettings, Settings};
 use ops_core::engine::{MergeConfirmation, SecurityReview};
 use ops_core::model::{Project, ShipKind};
+use ops_core::secret::Redactor;
 use ops_core::{Dispatcher, EngineConfig, QualityGate};
 use ops_dispatch::{
     AiderConfig, AiderDispatcher, ClaudeConfig, ClaudeDispatcher, CodexConfig, CodexDispatcher,
@@ -123,9 +124,16 @@ pub fn engine_config(
 }
 
 /// The dispatcher of `agent`, its worktrees under `<repo>/.worktrees/` (where
-/// `ops gc` looks), cut from each project's dev branch.
-pub fn dispatcher(agent: &Agent, projects: &[Project]) -> Result<Arc<dyn Dispatcher>, CliError> {
-    let bench = Workbench::new(WorktreeManager::default()).with_projects(projects);
+/// `ops gc` looks), cut from each project's dev branch; everything its agents
+/// print goes through `redactor`.
+pub fn dispatcher(
+    agent: &Agent,
+    projects: &[Project],
+    redactor: &Redactor,
+) -> Result<Arc<dyn Dispatcher>, CliError> {
+    let bench = Workbench::new(WorktreeManager::default())
+        .with_projects(projects)
+        .with_redactor(redactor.clone());
     let program = agent.cmd.as_ref().and_then(|w| w.first().cloned());
     let rest: Vec<String> = agent
         .cmd
@@ -173,9 +181,10 @@ pub fn dispatcher(agent: &Agent, projects: &[Project]) -> Result<Arc<dyn Dispatc
     })
 }
 
-/// The gates every completion passes.
-pub fn gates(projects: &[Project]) -> Vec<Arc<dyn QualityGate>> {
-    gate::standard(projects)
+/// The gates every completion passes; the secrets guard also refuses every
+/// value `known` (the run's redactor) knows.
+pub fn gates(projects: &[Project], known: &Redactor) -> Vec<Arc<dyn QualityGate>> {
+    gate::standard(projects, known)
 }
 
 /// The security review: the reviewer is an agent of the run's own runtime, in its
