@@ -78,16 +78,73 @@ fn plan_makes_one_task_for_a_phase_with_a_live_handoff() {
 }
 
 #[test]
+fn plan_makes_one_pending_task_for_phase_10_with_the_handoff_in_its_brief() {
+    // The issue's reproduction 4, file for file.
+    let w = World::new();
+    let repo = TempRepo::new();
+    repo.commit_file(
+        ".planning/STATE.md",
+        "Phase: 10 (kernels) — EXECUTING\nPlan: 4 of 6\n",
+        "state",
+    );
+    repo.commit_file(
+        ".planning/ROADMAP.md",
+        "### Phase 10: Kernels\n- [x] 10-01-PLAN.md\n- [ ] 10-04-PLAN.md\n",
+        "roadmap",
+    );
+    repo.commit_file(
+        ".planning/HANDOFF.json",
+        r#"{"phase":"10","plan":4,"task":1,"status":"paused","remaining_tasks":[{"id":"10-04-T1"}]}"#,
+        "handoff",
+    );
+    repo.git(&["push", "--quiet"]);
+    let tasks = json(&w.ops(&repo.work(), &["--json", "plan"]));
+    assert_eq!(titles(&tasks), vec!["Phase 10: kernels (plan 4 of 6)"]);
+    assert_eq!(tasks[0]["status"], "pending");
+    // The task's brief is its finding's detail.
+    let found = json(&w.ops(&repo.work(), &["--json", "audit"]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let brief = found[0]["detail"].as_str().expect("detail");
+    assert!(
+        brief.contains("resume from the paused session") && brief.contains("  - 10-04-T1\n"),
+        "{brief}"
+    );
+}
+
+#[test]
+fn a_blocking_human_action_in_the_live_handoff_blocks_the_phase_task_with_that_action_as_reason() {
+    let w = World::new();
+    let repo = TempRepo::new();
+    gsd_fixture(&repo, "live-handoff");
+    let tasks = json(&w.ops(&repo.work(), &["--json", "plan"]));
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    assert_eq!(tasks[0]["status"], "blocked");
+    assert_eq!(
+        tasks[0]["status_reason"],
+        "waiting for a person: approve the wave 3 agents"
+    );
+    // The table prints the reason as text, not JSON.
+    let out = w.ops(&repo.work(), &["plan"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("waiting for a person: approve the wave 3 agents") && !table.contains('{'),
+        "{table}"
+    );
+}
+
+#[test]
 fn fires_only_dry_run_lists_only_p0_tasks() {
     let w = World::new();
     let repo = TempRepo::new();
+    repo.commit_file(".ops/todos.md", "- [ ] Production is down [P0]\n", "todos");
     gsd_fixture(&repo, "template-list");
-    assert_eq!(json(&w.ops(&repo.work(), &["--json", "plan"])).len(), 2);
+    assert_eq!(json(&w.ops(&repo.work(), &["--json", "plan"])).len(), 3);
     let fires = json(&w.ops(
         &repo.work(),
         &["--json", "run", "--fires-only", "--dry-run"],
     ));
-    assert_eq!(fires, Vec::<Value>::new());
+    assert_eq!(titles(&fires), vec!["Production is down"]);
+    assert_eq!(fires[0]["priority"], "P0");
 }
 
 #[test]

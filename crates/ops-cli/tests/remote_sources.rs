@@ -208,6 +208,12 @@ async fn a_refused_token_is_a_partial_audit_whose_error_names_the_source_but_not
         text(&out.stdout).contains("sentry"),
         "the other sources still report"
     );
+    // Never "zero findings" on the unread source's behalf: the table says so.
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("not read (") && table.contains("linear for shop"),
+        "{table}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -77,6 +77,7 @@ fn checkout_missing(project: &Project, path: &std::path::Path) -> Finding {
         ]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 

@@ -55,6 +55,7 @@ impl IssueSource for Source {
                 fingerprint: format!("{}-{}", self.name, project.alias),
                 depends_on: Vec::new(),
                 paths: Vec::new(),
+                blocked: None,
             }]),
             Behaviour::Fail => Err(ops_core::Error::backend(
                 self.name,
@@ -227,6 +228,7 @@ impl IssueSource for Batched {
                     fingerprint: format!("batched-{}", p.alias),
                     depends_on: Vec::new(),
                     paths: Vec::new(),
+                    blocked: None,
                 }])
             })
             .collect()

@@ -318,6 +318,7 @@ fn finding(project: &str, title: &str, detail: &str) -> Finding {
         fingerprint: title.into(),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 

@@ -128,6 +128,7 @@ async fn fake_source_passes_the_source_suite() {
         fingerprint: format!("fp-{n}"),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     };
     let src = FakeSource::new(
         "fake",

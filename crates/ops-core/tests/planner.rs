@@ -19,6 +19,7 @@ fn finding(fp: &str, title: &str) -> Finding {
         fingerprint: fp.into(),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 
@@ -481,5 +482,85 @@ async fn fires_only_keeps_what_a_fire_depends_on_so_the_dependency_is_not_lost()
         board.list().await.expect("list").len(),
         2,
         "the unrelated P2 stays out"
+    );
+}
+
+#[tokio::test]
+async fn a_finding_waiting_for_a_person_makes_its_task_blocked_until_the_finding_no_longer_says_so()
+{
+    let board = MemoryBoard::new();
+    let plan_with = |blocked: Option<&str>| {
+        let mut f = finding("phase-10", "Phase 10: kernels");
+        f.blocked = blocked.map(str::to_owned);
+        report(vec![f, finding("other", "Other work")])
+    };
+    let status = |t: &ops_core::model::Task| (t.status, t.status_reason.clone());
+
+    plan(
+        &board,
+        &plan_with(Some("approve the wave 3 agents")),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    let blocked = (
+        TaskStatus::Blocked,
+        Some("waiting for a person: approve the wave 3 agents".to_owned()),
+    );
+    assert_eq!(status(&by_fp(&board, "phase-10").await), blocked);
+    assert_eq!(
+        status(&by_fp(&board, "other").await),
+        (TaskStatus::Pending, None)
+    );
+
+    // The person acted (the handoff no longer says so): pending again.
+    plan(
+        &board,
+        &plan_with(None),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    assert_eq!(
+        status(&by_fp(&board, "phase-10").await),
+        (TaskStatus::Pending, None)
+    );
+
+    // A task pending on the board is blocked when its finding comes to say so.
+    plan(
+        &board,
+        &plan_with(Some("approve the wave 3 agents")),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    assert_eq!(status(&by_fp(&board, "phase-10").await), blocked);
+
+    // A task blocked for another reason (by the engine) stays blocked.
+    let mut other = by_fp(&board, "other").await;
+    other
+        .move_to(
+            TaskStatus::Blocked,
+            Some("the agent asked a question".into()),
+        )
+        .expect("block");
+    board.save(other).await.expect("save");
+    plan(
+        &board,
+        &plan_with(None),
+        &[project()],
+        &PlanOptions::default(),
+    )
+    .await
+    .expect("plan");
+    assert_eq!(
+        status(&by_fp(&board, "other").await),
+        (
+            TaskStatus::Blocked,
+            Some("the agent asked a question".to_owned())
+        )
     );
 }

@@ -141,6 +141,7 @@ impl Todo {
             fingerprint: String::new(),
             depends_on: Vec::new(),
             paths: Vec::new(),
+            blocked: None,
         }
     }
 }

@@ -382,6 +382,7 @@ async fn a_rate_limit_resetting_in_an_hour_is_reported_and_the_audit_goes_on() {
         fingerprint: fingerprint(&["todo", "docs"]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     };
     let sources: Vec<Arc<dyn IssueSource>> = vec![
         Arc::new(w.source()),

@@ -88,6 +88,24 @@ async fn a_live_handoff_is_the_resume_context_of_the_current_phase_not_a_second_
         assert!(phase.detail.contains(line), "{line:?} in {}", phase.detail);
     }
     assert!(!phase.detail.contains('{'), "no raw JSON: {}", phase.detail);
+    assert_eq!(
+        phase.blocked.as_deref(),
+        Some("approve the wave 3 agents"),
+        "the blocking human action, as text"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_handoffs_blocking_action_blocks_nothing() {
+    let c = checkout("stale-handoff");
+    std::fs::write(
+        c.path().join(".planning/HANDOFF.json"),
+        r#"{"phase": "14", "status": "paused", "human_actions": [{"action": "sign off", "blocking": true}]}"#,
+    )
+    .expect("handoff");
+    let found = audit(c.path()).await;
+    assert_eq!(kinds(&found), vec![("gsd_phase", Priority::P2)]);
+    assert_eq!(found[0].blocked, None);
 }
 
 #[tokio::test]

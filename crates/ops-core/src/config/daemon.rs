@@ -298,6 +298,7 @@ pub fn daemon_findings(report: &HealthReport, project: &Project) -> Vec<Finding>
         fingerprint: fingerprint(&[DAEMON_SOURCE, kind, &project.alias, key]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     };
     let mut out: Vec<Finding> = report
         .failed

@@ -33,7 +33,18 @@ pub struct Finding {
     /// (the planner matches them against the project's `sensitive_paths`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// What a person must do before an agent can take the work up (a GSD
+    /// handoff's blocking human action), when the source knows: the planner
+    /// makes its task blocked with this as the reason
+    /// ([`WAITING_FOR_A_PERSON`] first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
+
+/// How the reason of a task blocked by its finding's [`Finding::blocked`]
+/// begins: the planner unblocks such a task (and only such a task) once the
+/// finding no longer says it is blocked.
+pub const WAITING_FOR_A_PERSON: &str = "waiting for a person: ";
 
 /// A stable fingerprint of `parts`: the same parts give the same 16 hex digits
 /// on every machine, Rust version and run (FNV-1a, 64 bits; parts are

@@ -7,7 +7,7 @@ mod task;
 mod time;
 mod worker;
 
-pub use finding::{Finding, fingerprint};
+pub use finding::{Finding, WAITING_FOR_A_PERSON, fingerprint};
 pub use project::{LinearTeam, Project, SentryProject, ShipKind};
 pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{

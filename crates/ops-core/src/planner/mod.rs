@@ -19,6 +19,9 @@
 //! - known fingerprint, task pending or blocked → its title, description,
 //!   priority, mode, quality gate and acceptance criteria are brought up to
 //!   date (saved only when something changed);
+//! - a finding that says a person must act first ([`Finding::blocked`]) makes
+//!   its task blocked with that action as the reason; the task is pending again
+//!   once the finding no longer says so;
 //! - known fingerprint, task in flight, completed, failed or deleted → left alone;
 //! - a pending or blocked task whose finding is gone, from a source that
 //!   audited its project successfully this time → completed "already done".
@@ -42,7 +45,10 @@ use crate::board::TaskStore;
 use crate::config::Topic;
 use crate::error::Result;
 use crate::graph::TaskGraph;
-use crate::model::{Finding, Priority, Project, Task, TaskId, TaskStatus, Timestamp, fingerprint};
+use crate::model::{
+    Finding, Priority, Project, Task, TaskId, TaskStatus, Timestamp, WAITING_FOR_A_PERSON,
+    fingerprint,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Acceptance criteria every task gets, before the project's own.
@@ -90,7 +96,17 @@ pub async fn plan(
     let existing = store.list().await?;
     let decisions = decide(&existing, report, projects, options, Timestamp::now())?;
     for task in decisions.inserts {
-        store.insert(task).await?;
+        // The board takes new tasks pending; one waiting for a person is
+        // blocked right after.
+        let blocked = (task.status == TaskStatus::Blocked).then(|| task.status_reason.clone());
+        let mut pending = task;
+        pending.status = TaskStatus::Pending;
+        pending.status_reason = None;
+        let mut inserted = store.insert(pending).await?;
+        if let Some(reason) = blocked {
+            inserted.move_to(TaskStatus::Blocked, reason)?;
+            store.save(inserted).await?;
+        }
     }
     for task in decisions.saves {
         store.save(task).await?;
@@ -225,6 +241,10 @@ pub fn decide(
                 task.fingerprint = f.fingerprint.clone();
                 task.source = Some(f.source.clone());
                 task.created_at = now;
+                if let Some(why) = &f.blocked {
+                    task.status = TaskStatus::Blocked;
+                    task.status_reason = Some(format!("{WAITING_FOR_A_PERSON}{why}"));
+                }
                 graph.add_task(id.clone());
                 new_tasks.insert(id, task);
             }
@@ -237,6 +257,7 @@ pub fn decide(
                 updated.sensitive = sensitive.is_some();
                 updated.quality_gate = quality_gate;
                 updated.acceptance_criteria = acceptance;
+                wait_for_a_person(&mut updated, f.blocked.as_deref());
                 if &updated == *task {
                     d.changes.unchanged.push(task.id.clone());
                 } else {
@@ -314,6 +335,29 @@ pub fn decide(
         d.saves.push(done);
     }
     Ok(d)
+}
+
+/// Blocks an open task whose finding says a person must act first (the
+/// reason names the action), and unblocks one blocked that way once the
+/// finding no longer says so; a task blocked for any other reason is left so.
+fn wait_for_a_person(task: &mut Task, blocked: Option<&str>) {
+    let by_a_person = task.status == TaskStatus::Blocked
+        && task.blocked_on.is_none()
+        && task
+            .status_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(WAITING_FOR_A_PERSON));
+    match blocked {
+        Some(why) if task.status == TaskStatus::Pending || by_a_person => {
+            task.status = TaskStatus::Blocked;
+            task.status_reason = Some(format!("{WAITING_FOR_A_PERSON}{why}"));
+        }
+        None if by_a_person => {
+            task.status = TaskStatus::Pending;
+            task.status_reason = None;
+        }
+        _ => {}
+    }
 }
 
 /// Raise a finding one priority step when it matches an active topic; the

@@ -97,6 +97,7 @@ pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
         fingerprint: fingerprint(print),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     };
     let mut out = Vec::new();
     if facts.dirty() > 0 {
@@ -188,6 +189,7 @@ fn unreadable(alias: &str, path: &Path, err: &ops_core::Error) -> Finding {
         fingerprint: fingerprint(&["git", "checkout_unreadable", alias, &repo]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 

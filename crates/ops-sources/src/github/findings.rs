@@ -39,6 +39,7 @@ impl RepoContext<'_> {
             fingerprint: fingerprint(&["github", kind, self.slug, &n]),
             depends_on: Vec::new(),
             paths: Vec::new(),
+            blocked: None,
         }
     }
 }

@@ -22,11 +22,13 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
         fingerprint: print,
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     };
     let phase_print =
         |n: &PhaseNumber| fingerprint(&["gsd", "phase", alias, &repo, &n.to_string()]);
     let mut out = Vec::new();
     let mut handoff_used = false;
+    let mut blocked = None;
     let progress = planning.progress();
     if let Some(current) = planning.current_phase() {
         let label = phase_label(
@@ -84,6 +86,7 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
             Some(h) if h.is_for(&current.number) => {
                 detail.push_str("\nresume from the paused session:\n");
                 detail.push_str(&handoff_detail(&repo, h));
+                blocked = h.blocking_actions();
                 handoff_used = true;
             }
             Some(h) if h.is_before(&current.number) => {
@@ -97,13 +100,15 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
             _ => {}
         }
         let current_print = phase_print(&current.number);
-        out.push(finding(
+        let mut phase = finding(
             "gsd_phase",
             current_print.clone(),
             title,
             detail,
             Priority::P2,
-        ));
+        );
+        phase.blocked = blocked;
+        out.push(phase);
         if let Some((number, name)) = planning.next_phase(&current) {
             let next_label = phase_label(&number, name.as_deref(), None);
             let mut next = finding(
@@ -128,13 +133,15 @@ pub fn findings_of(alias: &str, checkout: &Path, planning: &Planning) -> Vec<Fin
         .as_ref()
         .filter(|h| h.is_pending() && !handoff_used)
     {
-        out.push(finding(
+        let mut resume = finding(
             "gsd_handoff",
             fingerprint(&["gsd", "handoff", alias, &repo]),
             handoff_title(handoff),
             handoff_detail(&repo, handoff),
             Priority::P2,
-        ));
+        );
+        resume.blocked = handoff.blocking_actions();
+        out.push(resume);
     }
     out
 }

@@ -7,11 +7,16 @@
 //! `human_actions_pending`) — a string, or a list of strings or of objects
 //! such as `{id, name, status}` read as readable lines — `paused_at` (or `timestamp`,
 //! `updated_at`, `last_updated`), `branch`. A handoff whose status is
-//! `resumed`, `done` or `complete(d)` is spent and gives no finding.
+//! `resumed`, `done` or `complete(d)` is spent and gives no finding. Human
+//! actions marked `blocking: true` make the task the handoff belongs to
+//! blocked, with those actions as the reason.
 
 use super::ParseError;
 use super::phase::PhaseNumber;
 use serde_json::Value;
+
+/// How a human action marked `blocking: true` begins in [`Handoff::human_actions`].
+const BLOCKING: &str = "BLOCKING: ";
 
 /// What the handoff says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +60,17 @@ impl Handoff {
     /// It is about a phase before `n`: stale.
     pub fn is_before(&self, n: &PhaseNumber) -> bool {
         self.phase_number().is_some_and(|p| p < *n)
+    }
+
+    /// The human actions marked blocking, as text (`BLOCKING: ` left off),
+    /// joined with `; `; `None` when there is none.
+    pub fn blocking_actions(&self) -> Option<String> {
+        let blocking: Vec<&str> = self
+            .human_actions
+            .iter()
+            .filter_map(|a| a.strip_prefix(BLOCKING))
+            .collect();
+        (!blocking.is_empty()).then(|| blocking.join("; "))
     }
 
     /// The session is still waiting to be resumed.
@@ -133,7 +149,7 @@ fn readable(value: &Value) -> Option<String> {
                 line.push_str(&format!(" ({status})"));
             }
             if o.get("blocking") == Some(&Value::Bool(true)) {
-                line = format!("BLOCKING: {line}");
+                line = format!("{BLOCKING}{line}");
             }
             Some(line)
         }

@@ -98,6 +98,7 @@ pub(super) fn finding(
         fingerprint: issue_fingerprint(&issue.identifier),
         depends_on: blockers.iter().map(|b| issue_fingerprint(b)).collect(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 

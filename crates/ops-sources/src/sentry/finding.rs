@@ -87,6 +87,7 @@ pub(super) fn finding(
         fingerprint: fingerprint(&["sentry", org, &issue.id]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 

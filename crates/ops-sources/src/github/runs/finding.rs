@@ -44,6 +44,7 @@ pub(super) fn finding(
         fingerprint: fingerprint(&["github", "ci", slug, branch, workflow]),
         depends_on: Vec::new(),
         paths: Vec::new(),
+        blocked: None,
     }
 }
 
