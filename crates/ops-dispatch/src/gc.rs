@@ -50,7 +50,7 @@ pub struct GcPolicy {
 }
 
 /// The prefix of the branches ops makes for tasks (`Task::branch_name`).
-const TASK_BRANCH_PREFIX: &str = "ops/";
+use ops_core::model::TASK_BRANCH_PREFIX;
 
 fn err(op: &str, e: impl std::fmt::Display) -> Error {
     Error::backend("gc", op, ErrorKind::Fatal, e.to_string())

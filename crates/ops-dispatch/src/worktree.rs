@@ -280,7 +280,7 @@ impl WorktreeManager {
 const REVIEW_DIR: &str = ".review";
 
 /// The prefix of review branches (`ops_core::engine::review::review_branch`).
-const REVIEW_BRANCH_PREFIX: &str = "ops-review/";
+use ops_core::model::REVIEW_BRANCH_PREFIX;
 
 /// Removes a review's worktree at `path` and its `branch`, if there.
 async fn discard_at(git: &Git, path: &Path, branch: &str) -> Result<(), Error> {

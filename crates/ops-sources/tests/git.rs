@@ -446,6 +446,26 @@ async fn a_commit_on_a_branch_without_upstream_is_unpushed_like_git_counts_it() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_own_task_and_review_branches_are_not_unpushed_work_but_a_users_branch_beside_them_is()
+{
+    let repo = TempRepo::new();
+    for branch in ["ops/t1-write-the-brief", "ops-review/t1"] {
+        repo.git(&["checkout", "--quiet", "-b", branch, "dev"]);
+        repo.commit_file(
+            &format!("{}.rs", branch.replace('/', "-")),
+            "fn t() {}\n",
+            "task work",
+        );
+    }
+    repo.git(&["checkout", "--quiet", "-b", "spike", "dev"]);
+    repo.commit_file("s.rs", "fn s() {}\n", "spike");
+    repo.git(&["checkout", "--quiet", "dev"]);
+    let facts = git_facts(&repo.work(), Some("dev")).expect("facts");
+    assert_eq!(facts.unpushed_branches, vec!["spike".to_owned()]);
+    assert_eq!(facts.unpushed_anywhere, 1, "only the spike's commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unpushed_commits_on_a_branch_not_checked_out_are_reported_with_its_name() {
     let repo = TempRepo::new();
     repo.git(&["checkout", "--quiet", "-b", "spike"]);

@@ -154,7 +154,7 @@ impl SecurityReview {
 
 /// The branch a review of `task` works on (never shipped, removed after the review).
 pub fn review_branch(task: &Task) -> String {
-    format!("ops-review/{}", task.id)
+    format!("{}{}", crate::model::REVIEW_BRANCH_PREFIX, task.id)
 }
 
 /// The brief of the review of `work`: what the task asked, why it is reviewed, the

@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// The prefix of every task branch ops creates (`ops/<id>-<slug>`): ops' own
+/// bookkeeping, whose work lives on the board, not the user's.
+pub const TASK_BRANCH_PREFIX: &str = "ops/";
+
+/// The prefix of the branch a security review works on (`ops-review/<id>`).
+pub const REVIEW_BRANCH_PREFIX: &str = "ops-review/";
+
 /// A task's id: 1–64 characters of `A-Z a-z 0-9 . _ -`, safe in branch names and paths.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -412,9 +419,9 @@ impl Task {
         }
         let slug = slug.trim_end_matches('-');
         if slug.is_empty() {
-            format!("ops/{}", self.id)
+            format!("{TASK_BRANCH_PREFIX}{}", self.id)
         } else {
-            format!("ops/{}-{slug}", self.id)
+            format!("{TASK_BRANCH_PREFIX}{}-{slug}", self.id)
         }
     }
 

@@ -274,7 +274,9 @@ fn count_ahead(
 
 /// The commits reachable from a local branch (or the detached `head`) but
 /// from no remote-tracking branch, and the branches whose tips are among
-/// them. One walk: every local tip in, every remote tip hidden.
+/// them. One walk: every local tip in, every remote tip hidden. ops' own task
+/// and review branches are left out: their work is on the board and in ops'
+/// worktrees, and a run the user stopped leaves them behind by design.
 fn on_no_remote(
     repo: &gix::Repository,
     head: Option<gix::ObjectId>,
@@ -284,6 +286,9 @@ fn on_no_remote(
     for r in refs.local_branches()? {
         let mut r = r?;
         let name = r.name().shorten().to_string();
+        if is_ops_branch(&name) {
+            continue;
+        }
         tips.push((name, r.peel_to_id()?.detach()));
     }
     let mut hidden = Vec::new();
@@ -309,6 +314,11 @@ fn on_no_remote(
         .collect();
     branches.sort();
     Ok((seen.len(), branches))
+}
+
+fn is_ops_branch(name: &str) -> bool {
+    use ops_core::model::{REVIEW_BRANCH_PREFIX, TASK_BRANCH_PREFIX};
+    name.starts_with(TASK_BRANCH_PREFIX) || name.starts_with(REVIEW_BRANCH_PREFIX)
 }
 
 /// The fetch URL of the checkout's `origin` remote, if it has one (read with
