@@ -107,7 +107,10 @@ async fn the_standard_gates_are_scope_secrets_gate_change_and_the_projects_comma
         &ops_core::secret::Redactor::new(),
     );
     let names: Vec<&str> = gates.iter().map(|g| g.name()).collect();
-    assert_eq!(names, ["diff-scope", "secrets", "gate-change", "quality-gate"]);
+    assert_eq!(
+        names,
+        ["diff-scope", "secrets", "gate-change", "quality-gate"]
+    );
     let t = task(&repo, "t1");
     let w = branch(&repo, "ops/t1-x", &[("a.txt", "a\n")]);
     for g in &gates {
