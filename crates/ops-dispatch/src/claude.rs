@@ -369,13 +369,6 @@ impl Protocol for StreamJson {
         self.result.as_ref().and_then(|r| r.cost_usd)
     }
 
-    fn error(&self) -> Option<String> {
-        self.result
-            .as_ref()
-            .filter(|r| r.is_error && !r.text.is_empty())
-            .map(|r| r.text.clone())
-    }
-
     fn limit(&self) -> Option<Limit> {
         let refused = self
             .result

@@ -49,11 +49,6 @@ pub(crate) trait Protocol: Send + Sync + 'static {
     fn cost(&self) -> Option<f64> {
         None
     }
-    /// The runtime's own error message (the API's `API Error: 400 …`), if it
-    /// reported one: a failure's reason, rather than the tail of its raw output.
-    fn error(&self) -> Option<String> {
-        None
-    }
     /// A rate or usage limit the runtime said it hit (e.g. Claude Code's
     /// `rate_limit_event`), beyond what its error text says.
     fn limit(&self) -> Option<Limit> {
@@ -512,12 +507,15 @@ impl Driver {
         status: std::io::Result<std::process::ExitStatus>,
         garbage: usize,
     ) -> AgentOutcome {
-        // The API's own error message when the output carries one, else the log's tail.
+        // The API's own error message when the output carries one (one finder for
+        // every runtime's shape, Claude Code's `is_error` result included).
+        let api_error = || crate::api_error::find(&process::log_tail(&self.log, 64 * 1024));
+        // That message, else the log's tail.
         let tail = || {
-            let t = process::log_tail(&self.log, 64 * 1024);
-            if let Some(message) = crate::api_error::find(&t) {
+            if let Some(message) = api_error() {
                 return message;
             }
+            let t = process::log_tail(&self.log, 64 * 1024);
             let t: String = {
                 let skip = t.chars().count().saturating_sub(800);
                 t.chars().skip(skip).collect()
@@ -545,7 +543,7 @@ impl Driver {
                     Err(reason) => failed(reason),
                 },
                 Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
-                    (Some(code), _) => failed(match self.protocol.error() {
+                    (Some(code), _) => failed(match api_error() {
                         Some(error) => format!("{error} (the agent exited with status {code})"),
                         None => format!("the agent exited with status {code} ({})", tail()),
                     }),
