@@ -342,6 +342,27 @@ async fn secrets_gate_refuses_a_token_committed_and_removed_in_a_later_commit() 
 }
 
 #[tokio::test]
+async fn secrets_gate_refuses_a_token_in_a_commit_message_naming_the_commit_not_the_token() {
+    // The GitHub shipper pushes the task branch's own commits (the PR's head),
+    // messages included: a token there would reach the forge.
+    let repo = TempRepo::new();
+    let t = task(&repo, "t1");
+    let work = branch(&repo, "ops/message", &[("src/a.rs", "fn a() {}\n")]);
+    let wt = work.worktree.clone().expect("wt");
+    std::fs::write(wt.join("src/a.rs"), "fn a() { }\n").expect("write");
+    let message = format!("use the deploy token\n\ntoken: {CANARY}\n");
+    ops_testkit::git(&wt, &["commit", "--quiet", "-am", &message]);
+    let v = SecretsGate::default().check(&t, &work).await.expect("runs");
+    assert!(!v.passed, "the message holds a token: {}", v.detail);
+    assert!(
+        v.detail.contains("commit message") && v.detail.contains("GitHub personal access token"),
+        "{}",
+        v.detail
+    );
+    assert!(!v.detail.contains(CANARY), "{}", v.detail);
+}
+
+#[tokio::test]
 async fn secrets_gate_refuses_a_secret_file_added_then_deleted() {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");

@@ -1,7 +1,8 @@
 //! Every commit a task's branch adds (not only its net diff), read with git
 //! plumbing: for each commit, the files it adds, changes or deletes (mode and
-//! blob) and the lines it adds. A merge commit is read against its first parent.
-//! No textconv or external diff driver runs.
+//! blob), the lines it adds and its message (the GitHub shipper pushes the
+//! branch's own commits as the pull request's head, messages included). A merge
+//! commit is read against its first parent. No textconv or external diff driver runs.
 
 use super::GateBase;
 use super::diff::{added_lines, endpoints, git_error};
@@ -9,6 +10,9 @@ use ops_core::Result;
 use ops_core::model::Task;
 use ops_core::seams::WorkRef;
 use ops_git::Git;
+
+/// The path an added line of a commit's message is reported under.
+pub(crate) const MESSAGE_PATH: &str = "(commit message)";
 
 /// git's empty tree, the parent of a root commit.
 const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
@@ -41,7 +45,8 @@ pub(crate) struct CommitChange {
     pub sha: String,
     /// Its files.
     pub files: Vec<CommitFile>,
-    /// The lines it adds: `(path, line)`.
+    /// The lines it adds: `(path, line)`, its message's lines under
+    /// [`MESSAGE_PATH`].
     pub added: Vec<(String, String)>,
 }
 
@@ -110,11 +115,26 @@ async fn read_commit(gate: &str, git: &Git, parent: &str, sha: &str) -> Result<C
         ])
         .await
         .map_err(|e| git_error(gate, "read a commit's diff", e))?;
+    let object = git
+        .run(["cat-file", "commit", sha])
+        .await
+        .map_err(|e| git_error(gate, "read a commit's message", e))?;
+    let mut added = added_lines(&patch);
+    added.extend(
+        message_of(&object)
+            .lines()
+            .map(|line| (MESSAGE_PATH.to_string(), line.to_string())),
+    );
     Ok(CommitChange {
         sha: sha.to_string(),
         files: parse_raw(&raw),
-        added: added_lines(&patch),
+        added,
     })
+}
+
+/// The message of a raw commit object: everything after its headers.
+fn message_of(object: &str) -> &str {
+    object.split_once("\n\n").map_or("", |(_, message)| message)
 }
 
 /// `:old_mode new_mode old_blob new_blob status\0path\0` entries.
@@ -139,6 +159,13 @@ fn parse_raw(raw: &str) -> Vec<CommitFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commit_objects_message_is_what_follows_its_headers() {
+        let object = "tree 4b82\nauthor a <a@b> 1 +0000\n\nsubject\n\nbody line\n";
+        assert_eq!(message_of(object), "subject\n\nbody line\n");
+        assert_eq!(message_of("tree 4b82\n"), "");
+    }
 
     #[test]
     fn raw_entries_give_status_path_mode_and_blob() {

@@ -9,7 +9,7 @@
 //! * adds a line holding a value ops knows as a secret (its environment's
 //!   secret-named variables, what its secret providers returned: the
 //!   [`Redactor`]'s values, [`SecretsGate::with_known_values`]);
-//! * adds a line holding a token ([`find_tokens`]), or a base64/hex run that
+//! * adds a line (of a file or of its message) holding a token ([`find_tokens`]), or a base64/hex run that
 //!   decodes to one ([`find_encoded_tokens`]); a whole added file is also read
 //!   with its line breaks removed (wrapped base64);
 //! * adds a symlink pointing outside the worktree, into `.git`, or at a secret file;
