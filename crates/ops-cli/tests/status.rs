@@ -63,6 +63,7 @@ fn seed_board(state_dir: &Path) {
             summary: None,
             cost_usd: Some(0.5123),
             outcome: None,
+            session: None,
         });
         board.save(fix).await.expect("save");
     });

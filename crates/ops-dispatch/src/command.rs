@@ -70,8 +70,11 @@ impl CommandDispatcher {
     }
 }
 
-fn encode_message(message: &str) -> String {
-    format!("{}\n", serde_json::json!({ "message": message }))
+fn encode_message(message: &str, uuid: &str) -> String {
+    format!(
+        "{}\n",
+        serde_json::json!({ "message": message, "uuid": uuid })
+    )
 }
 
 #[async_trait]
@@ -120,11 +123,12 @@ impl Dispatcher for CommandDispatcher {
             encode: self
                 .config
                 .steerable
-                .then_some(encode_message as fn(&str) -> String),
+                .then_some(encode_message as crate::session::Encode),
             keep_open: false,
             worktree: prepared.worktree,
             commit_message: commit_message(brief),
             grace: self.bench.grace(),
+            session_id: None,
         })
         .await?;
         Ok(Box::new(session))

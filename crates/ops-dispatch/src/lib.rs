@@ -39,6 +39,7 @@ pub mod liveness;
 pub mod process;
 pub mod reaper;
 mod session;
+mod uuid;
 mod workbench;
 pub mod worktree;
 

@@ -91,8 +91,15 @@ impl Protocol for PlainText {
     }
 }
 
-/// How a message becomes bytes on the agent's stdin.
-pub(crate) type Encode = fn(&str) -> String;
+/// How a message (text, its uuid) becomes bytes on the agent's stdin.
+pub(crate) type Encode = fn(&str, &str) -> String;
+
+/// The uuid of message number `n` (the brief is 0) with `text` in `session`:
+/// a message sent again after its write failed keeps its uuid, so a runtime
+/// that knows uuids (Claude Code's stream-json) does not apply it twice.
+pub fn message_uuid(session: &str, n: u64, text: &str) -> String {
+    crate::uuid::derived(&[session, &n.to_string(), text])
+}
 
 /// Everything a session needs to start.
 pub(crate) struct SessionSpec {
@@ -106,6 +113,8 @@ pub(crate) struct SessionSpec {
     pub worktree: Worktree,
     pub commit_message: String,
     pub grace: Duration,
+    /// The runtime's session id, when it has one it can resume.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -131,6 +140,11 @@ pub struct Session {
     activity: Arc<Activity>,
     grace: Duration,
     keep_open: bool,
+    session_id: Option<String>,
+    /// What messages' uuids are derived from: the session id, else the process.
+    message_key: String,
+    /// Messages written so far (the brief is 0): numbers the next one's uuid.
+    written: std::sync::atomic::AtomicU64,
     /// What the outcomes returned so far have reported spending.
     billed: std::sync::Mutex<Billed>,
     _watcher: Option<WorktreeWatcher>,
@@ -243,7 +257,12 @@ impl Session {
             activity: Arc::clone(&activity),
         };
         tokio::spawn(driver.run(child, lines));
+        let message_key = spec
+            .session_id
+            .clone()
+            .unwrap_or_else(|| format!("{}-{pgid}", spec.backend));
         Ok(Session {
+            message_key,
             backend: spec.backend,
             pgid,
             stdin,
@@ -254,6 +273,8 @@ impl Session {
             activity,
             grace: spec.grace,
             keep_open: spec.keep_open,
+            session_id: spec.session_id,
+            written: std::sync::atomic::AtomicU64::new(1),
             billed: std::sync::Mutex::default(),
             _watcher: watcher,
         })
@@ -308,14 +329,17 @@ impl AgentHandle for Session {
             s.seq += 1;
             s.sent = s.seq;
         });
-        let bytes = encode(message);
+        let n = self.written.load(Ordering::SeqCst);
+        let bytes = encode(message, &message_uuid(&self.message_key, n, message));
         let written = tokio::time::timeout(SEND_TIMEOUT, async {
             pipe.write_all(bytes.as_bytes()).await?;
             pipe.flush().await
         })
         .await;
         match written {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                self.written.fetch_add(1, Ordering::SeqCst);
+            }
             Ok(Err(e)) => {
                 return Err(backend_err(
                     &self.backend,
@@ -381,6 +405,10 @@ impl AgentHandle for Session {
 
     fn last_activity(&self) -> Instant {
         self.activity.last()
+    }
+
+    fn session_id(&self) -> Option<String> {
+        self.session_id.clone()
     }
 }
 

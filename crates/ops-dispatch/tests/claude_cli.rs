@@ -447,3 +447,167 @@ async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background
         "plan mode is not offered: {tools:?}"
     );
 }
+
+/// Every line of the session transcripts the CLI wrote under `home`.
+fn transcripts(home: &std::path::Path) -> Vec<serde_json::Value> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<serde_json::Value>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(home, &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_attempt_resumes_the_same_claude_session_with_its_earlier_conversation() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "rs1");
+    let api = FakeAnthropic::start(vec![
+        // Attempt 1 waits for the model until the run is interrupted.
+        Reply::Delay(
+            Duration::from_secs(120),
+            Box::new(Reply::Text("late".into())),
+        ),
+        Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
+        Reply::Text("Wrote done.txt.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = task(&repo, "rs1", "Resume me");
+    t.description = "FIRST-BRIEF-51c2: write done.txt.".into();
+    board.insert(t).await.expect("seed");
+
+    let (engine, _events) = claude_engine(&board, dispatcher(claude_bench(&api, home.path())));
+    let control = engine.handle();
+    let run = tokio::spawn(engine.run());
+    let asked = async {
+        while !api.requests().iter().any(|r| r.is_agent_turn()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(60), asked)
+        .await
+        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    control.interrupt();
+    control.interrupt();
+    timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the interrupted run ends")
+        .expect("join")
+        .expect("run");
+    let first = board.get(&t_id("rs1")).await.expect("get").expect("task");
+    let attempt = first.attempts.first().expect("attempt 1");
+    assert!(
+        matches!(attempt.outcome, Some(AttemptOutcome::Interrupted { .. })),
+        "{first:#?}"
+    );
+    let session = attempt
+        .session
+        .clone()
+        .expect("the session id is on the board");
+    assert_eq!(session.runtime, "claude");
+
+    let before = api.turns().len();
+    let (engine, _events) = claude_engine(&board, dispatcher(claude_bench(&api, home.path())));
+    timeout(Duration::from_secs(120), engine.run())
+        .await
+        .expect("the second run ends")
+        .expect("run");
+    let done = board.get(&t_id("rs1")).await.expect("get").expect("task");
+    assert_eq!(
+        done.status,
+        TaskStatus::Completed,
+        "{done:#?}\nrequests:\n{}",
+        dump(&api)
+    );
+    assert_eq!(
+        done.attempts[1].session.as_ref(),
+        Some(&session),
+        "attempt 2 ran in attempt 1's session"
+    );
+    // The model saw the earlier conversation: attempt 1's brief came before
+    // attempt 2's in the first request of attempt 2.
+    let resumed = api
+        .turns()
+        .get(before)
+        .cloned()
+        .expect("attempt 2 asked the model");
+    let body = resumed.body.to_string();
+    let (one, two) = (body.find("(attempt 1)"), body.find("(attempt 2)"));
+    assert!(
+        matches!((one, two), (Some(a), Some(b)) if a < b),
+        "both briefs, in order, in {}",
+        body.chars().take(3000).collect::<String>()
+    );
+    assert!(body.contains(&session.id), "the request names the session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steer_carries_the_uuid_ops_gave_it_into_the_session_ops_named() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "u1");
+    let api = FakeAnthropic::start(vec![
+        Reply::Delay(
+            Duration::from_millis(1500),
+            Box::new(Reply::write(&wt.join("a.txt").to_string_lossy(), "a\n")),
+        ),
+        Reply::Text("Wrote a.txt.".into()),
+        Reply::Text("Noted.".into()),
+    ])
+    .await;
+    let d = dispatcher(claude_bench(&api, home.path()));
+    let mut t = task(&repo, "u1", "Write a");
+    t.mode = Mode::Team;
+    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
+        .await
+        .expect("dispatch");
+    let session = handle
+        .session_id()
+        .expect("a claude agent has a session id");
+    let asked = async {
+        while !api.requests().iter().any(|r| r.is_agent_turn()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(30), asked)
+        .await
+        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    let steer = "STEER-u1: also mention the weather";
+    handle.send(steer).await.expect("steer");
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the turn ends");
+    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
+    handle.stop().await.expect("stop");
+    let uuid = ops_dispatch::claude::message_uuid(&session, 1, steer);
+    let lines = transcripts(home.path());
+    // Claude Code 2.1.332 queues a mid-turn message as a `queued_command` whose
+    // `source_uuid` is the message's own uuid.
+    let queued: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.pointer("/attachment/type") == Some(&"queued_command".into()))
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(
+        queued[0].pointer("/attachment/source_uuid"),
+        Some(&serde_json::Value::from(uuid.clone())),
+        "the steer is in the session under the uuid ops gave it: {queued:#?}"
+    );
+    assert!(queued[0].to_string().contains("STEER-u1"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["sessionId"].as_str().is_none_or(|s| s == session)),
+        "one session, named by ops"
+    );
+}
