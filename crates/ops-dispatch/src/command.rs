@@ -70,11 +70,10 @@ impl CommandDispatcher {
     }
 }
 
-fn encode_message(message: &str, uuid: &str) -> String {
-    format!(
-        "{}\n",
-        serde_json::json!({ "message": message, "uuid": uuid })
-    )
+/// A message as the documented `{"message": ...}` line (no uuid: a command
+/// runtime's protocol is the user's own program's).
+fn encode_message(message: &str, _uuid: &str) -> String {
+    format!("{}\n", serde_json::json!({ "message": message }))
 }
 
 #[async_trait]
