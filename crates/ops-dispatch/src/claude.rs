@@ -250,7 +250,9 @@ impl Dispatcher for ClaudeDispatcher {
             backend: "claude".into(),
             process,
             protocol: Box::new(StreamJson::default()),
-            encode: Some(user_message),
+            encode: Some(std::sync::Arc::new(|text: &str, uuid: &str| {
+                Some(user_message(text, uuid))
+            })),
             keep_open: brief.task.mode == Mode::Team,
             worktree: prepared.worktree,
             commit_message: commit_message(brief),

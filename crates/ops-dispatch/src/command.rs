@@ -119,10 +119,9 @@ impl Dispatcher for CommandDispatcher {
             backend: "command".into(),
             process,
             protocol: Box::new(PlainText::default()),
-            encode: self
-                .config
-                .steerable
-                .then_some(encode_message as crate::session::Encode),
+            encode: self.config.steerable.then(|| -> crate::session::Encode {
+                std::sync::Arc::new(|text: &str, uuid: &str| Some(encode_message(text, uuid)))
+            }),
             keep_open: false,
             worktree: prepared.worktree,
             commit_message: commit_message(brief),

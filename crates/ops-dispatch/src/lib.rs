@@ -28,6 +28,7 @@ pub mod api_error;
 mod bootstrap;
 pub mod claude;
 pub mod codex;
+mod codex_app_server;
 pub mod command;
 pub mod env;
 pub mod flags;

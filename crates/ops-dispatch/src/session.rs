@@ -54,6 +54,11 @@ pub(crate) trait Protocol: Send + Sync + 'static {
     fn limit(&self) -> Option<Limit> {
         None
     }
+    /// Lines the last stdout line calls for on stdin (a JSON-RPC runtime's next
+    /// request, or its answer to the runtime's own request), each ending in `\n`.
+    fn outgoing(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The status of an agent that failed with `reason`: a rate or usage limit when
@@ -91,8 +96,9 @@ impl Protocol for PlainText {
     }
 }
 
-/// How a message (text, its uuid) becomes bytes on the agent's stdin.
-pub(crate) type Encode = fn(&str, &str) -> String;
+/// How a message (text, its uuid) becomes bytes on the agent's stdin; `None`
+/// while the runtime cannot take one yet (no thread to steer).
+pub(crate) type Encode = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
 
 /// The uuid of message number `n` (the brief is 0) with `text` in `session`:
 /// a message sent again after its write failed keeps its uuid, so a runtime
@@ -299,7 +305,7 @@ impl Drop for Session {
 #[async_trait]
 impl AgentHandle for Session {
     async fn send(&self, message: &str) -> Result<()> {
-        let Some(encode) = self.encode else {
+        let Some(encode) = self.encode.as_ref() else {
             return Err(backend_err(
                 &self.backend,
                 "send a message to the agent",
@@ -323,14 +329,21 @@ impl AgentHandle for Session {
                 "the agent no longer reads messages (it has ended)",
             ));
         };
+        let n = self.written.load(Ordering::SeqCst);
+        let Some(bytes) = encode(message, &message_uuid(&self.message_key, n, message)) else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Retryable,
+                "the agent is not ready for messages yet",
+            ));
+        };
         // Mark the send before writing, so a turn end racing the write is not taken
         // for the answer.
         self.state_tx.send_modify(|s| {
             s.seq += 1;
             s.sent = s.seq;
         });
-        let n = self.written.load(Ordering::SeqCst);
-        let bytes = encode(message, &message_uuid(&self.message_key, n, message));
         let written = tokio::time::timeout(SEND_TIMEOUT, async {
             pipe.write_all(bytes.as_bytes()).await?;
             pipe.flush().await
@@ -494,7 +507,17 @@ impl Driver {
     }
 
     async fn on_line(&mut self, line: &str, garbage: &mut usize) {
-        match self.protocol.line(line) {
+        let seen = self.protocol.line(line);
+        let outgoing = self.protocol.outgoing();
+        if !outgoing.is_empty()
+            && let Some(pipe) = self.stdin.lock().await.as_mut()
+        {
+            for out in outgoing {
+                let _ = pipe.write_all(out.as_bytes()).await;
+            }
+            let _ = pipe.flush().await;
+        }
+        match seen {
             Seen::Event => self.activity.touch(),
             Seen::Garbage => *garbage += 1,
             Seen::TurnEnd => {

@@ -64,6 +64,16 @@ fn workspace_root() -> PathBuf {
 /// keeps parallel tests from installing twice). Panics (it is for tests) when the
 /// install fails.
 pub fn claude_cli() -> PathBuf {
+    pinned_cli("claude")
+}
+
+/// The real Codex CLI, installed as [`claude_cli`] is.
+pub fn codex_cli() -> PathBuf {
+    pinned_cli("codex")
+}
+
+/// `<root>/.tools/node_modules/.bin/<name>`, installed first.
+fn pinned_cli(name: &str) -> PathBuf {
     let root = workspace_root();
     let tools = root.join(".tools");
     std::fs::create_dir_all(&tools).expect("create .tools");
@@ -73,7 +83,7 @@ pub fn claude_cli() -> PathBuf {
         .status()
         .expect("run scripts/install-agent-clis.sh");
     assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
+    let cli = tools.join("node_modules/.bin").join(name);
+    assert!(cli.exists(), "{name} is at {}", cli.display());
     cli
 }

@@ -32,5 +32,5 @@ pub mod openai;
 pub mod sentry;
 pub mod serve;
 
-pub use agent::{build_binary, claude_cli, fake_agent, hostile_agent};
+pub use agent::{build_binary, claude_cli, codex_cli, fake_agent, hostile_agent};
 pub use git::{TempRepo, git, git_env};

@@ -46,7 +46,8 @@ impl Brief {
 /// What a dispatcher backend can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct DispatcherCapabilities {
-    /// `AgentHandle::send` reaches the running agent.
+    /// `AgentHandle::send` reaches a running team agent (a subagent's may
+    /// refuse messages as unsupported: Codex steers only its `app-server` agents).
     pub steerable: bool,
     /// Outcomes carry a cost.
     pub reports_cost: bool,

@@ -1,0 +1,133 @@
+//! The real Codex CLI (pinned, installed by scripts/install-agent-clis.sh) driven
+//! by the Codex backend against the fake OpenAI Responses API on 127.0.0.1. A
+//! team task runs under `codex app-server` and is steered with `turn/steer`.
+
+mod support;
+
+use ops_core::model::Mode;
+use ops_core::seams::{AgentStatus, Dispatcher};
+use ops_dispatch::{CodexConfig, CodexDispatcher, Workbench};
+use ops_testkit::model::Reply;
+use ops_testkit::openai::{FakeOpenAi, exec_command};
+use ops_testkit::{TempRepo, codex_cli};
+use std::time::Duration;
+use support::*;
+use tokio::time::timeout;
+
+/// A workbench whose Codex finds the scripted model provider in
+/// `$CODEX_HOME/config.toml` (no retries: a refusal reaches ops at once).
+fn codex_bench(api: &FakeOpenAi, home: &std::path::Path) -> Workbench {
+    let codex_home = home.join(".codex");
+    std::fs::create_dir_all(&codex_home).expect("codex home");
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model_provider = \"scripted\"\nmodel = \"gpt-test\"\n\
+             [model_providers.scripted]\nname = \"scripted\"\nbase_url = \"{}\"\n\
+             env_key = \"OPENAI_API_KEY\"\nwire_api = \"responses\"\n\
+             request_max_retries = 0\nstream_max_retries = 0\nsupports_websockets = false\n",
+            api.base_url()
+        ),
+    )
+    .expect("config.toml");
+    let mut b = bench("codex-test");
+    b.env = std::mem::take(&mut b.env)
+        .set("CODEX_HOME", codex_home.to_string_lossy())
+        .set("OPENAI_API_KEY", "test")
+        .set("HOME", home.to_string_lossy());
+    b
+}
+
+fn dispatcher(bench: Workbench) -> CodexDispatcher {
+    CodexDispatcher::new(
+        bench,
+        CodexConfig {
+            program: codex_cli().to_string_lossy().into_owned(),
+            ..CodexConfig::default()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_codex_agent_runs_under_app_server_and_a_steer_reaches_the_model_mid_turn() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let api = FakeOpenAi::start(vec![
+        // The first turn is held open so the message arrives mid-turn.
+        Reply::Delay(
+            Duration::from_millis(2000),
+            Box::new(exec_command("printf 'a\\n' > a.txt")),
+        ),
+        Reply::Text("Wrote a.txt.".into()),
+        Reply::Text("Noted the weather.".into()),
+    ])
+    .await;
+    let d = dispatcher(codex_bench(&api, home.path()));
+    assert!(d.capabilities().steerable, "codex says it can be steered");
+    let mut t = task(&repo, "cx1", "Write a");
+    t.mode = Mode::Team;
+    let handle = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+    let asked = async {
+        while !api.requests().iter().any(|r| r.is_agent_turn()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(60), asked)
+        .await
+        .unwrap_or_else(|_| panic!("codex asked the model; requests:\n{}", api.dump()));
+    // The thread and its turn exist once the model is asked; the steer names that turn.
+    let steered = async {
+        loop {
+            match handle.send("STEER-cx1: also mention the weather").await {
+                Ok(()) => break,
+                Err(e) if e.kind() == ops_core::ErrorKind::Retryable => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("steer: {e}"),
+            }
+        }
+    };
+    timeout(Duration::from_secs(30), steered)
+        .await
+        .expect("the steer was taken");
+    let delivered = async {
+        while !api.received("STEER-cx1") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(60), delivered)
+        .await
+        .unwrap_or_else(|_| panic!("the steer reached the model; requests:\n{}", api.dump()));
+    let out = timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .expect("the turn ends");
+    assert_eq!(
+        out.status,
+        AgentStatus::Succeeded,
+        "{out:?}\n{}",
+        api.dump()
+    );
+    assert!(
+        !out.summary.is_empty(),
+        "the agent's message is the summary: {out:?}"
+    );
+    assert_eq!(
+        out.worktree.as_deref(),
+        Some(worktree_of(&repo, "cx1").as_path()),
+        "it ran in the task's worktree"
+    );
+    // The same process takes the next message as a new turn.
+    handle
+        .send("NEXT-cx1: say you are done")
+        .await
+        .expect("an idle team agent takes a message");
+    let next = async {
+        while !api.received("NEXT-cx1") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(60), next)
+        .await
+        .unwrap_or_else(|_| panic!("the next turn reached the model; requests:\n{}", api.dump()));
+    handle.stop().await.expect("stop");
+}
