@@ -372,6 +372,9 @@ impl Protocol for StreamJson {
                 self.rejected = (event.status == "rejected").then_some(event);
                 Seen::Event
             }
+            // The CLI acknowledging a message ops wrote (queued, started,
+            // completed): ops' own input echoed, not the agent working.
+            "command_lifecycle" => Seen::Ack,
             "" => Seen::Garbage,
             _ => Seen::Event,
         }
@@ -450,6 +453,15 @@ mod tests {
         p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
         let reason = p.verdict().unwrap_err();
         assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn the_clis_acknowledgment_of_a_queued_message_is_no_activity() {
+        let mut p = StreamJson::default();
+        assert_eq!(
+            p.line(r#"{"type":"command_lifecycle","command_uuid":"c","state":"queued","uuid":"u","session_id":"s"}"#),
+            Seen::Ack
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub(crate) enum Seen {
     TurnEnd,
     /// A line the protocol did not understand.
     Garbage,
+    /// Understood, but no sign of work: the runtime acknowledging ops' own input
+    /// (Claude Code's `command_lifecycle` for a queued message). Not activity, so a
+    /// stalled agent's answer to a status check is not taken for progress.
+    Ack,
 }
 
 /// Reads a runtime's stdout.
@@ -520,6 +524,7 @@ impl Driver {
         match seen {
             Seen::Event => self.activity.touch(),
             Seen::Garbage => *garbage += 1,
+            Seen::Ack => {}
             Seen::TurnEnd => {
                 self.activity.touch();
                 let mut outcome = match self.protocol.verdict() {

@@ -611,3 +611,93 @@ async fn a_steer_carries_the_uuid_ops_gave_it_into_the_session_ops_named() {
         "one session, named by ops"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_team_claude_is_asked_first_and_replaced_narrowed_only_after_the_grace_period() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "st1");
+    let api = FakeAnthropic::start(vec![
+        // Attempt 1 goes quiet: the model never answers it.
+        Reply::Delay(
+            Duration::from_secs(120),
+            Box::new(Reply::Text("late".into())),
+        ),
+        Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
+        Reply::Text("Wrote done.txt.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = task(&repo, "st1", "Quiet then fine");
+    t.mode = Mode::Team;
+    board.insert(t).await.expect("seed");
+    let grace = Duration::from_secs(3);
+    let engine = Engine::new(
+        board.clone(),
+        Arc::new(dispatcher(claude_bench(&api, home.path()))),
+        Arc::new(FakeShipper::new()),
+    )
+    .with_config(EngineConfig {
+        max_attempts: 2,
+        stall_after: Duration::from_secs(4),
+        max_agents: 1,
+        status_check_grace: grace,
+        checks_poll: Duration::from_millis(10),
+        board_poll: Duration::from_secs(3600),
+        stop_grace: Duration::from_secs(5),
+        ..EngineConfig::default()
+    });
+    let mut events = engine.events().subscribe();
+    let stamp = timestamped(&mut events);
+    timeout(Duration::from_secs(180), engine.run())
+        .await
+        .expect("the run ends")
+        .expect("run");
+    let done = board.get(&t_id("st1")).await.expect("get").expect("task");
+    assert_eq!(
+        done.status,
+        TaskStatus::Completed,
+        "{done:#?}\nrequests:\n{}",
+        dump(&api)
+    );
+    let seen = stamp.await.expect("the events");
+    let at = |want: &dyn Fn(&Event) -> bool| {
+        seen.iter()
+            .find(|(_, e)| want(e))
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("event missing: {seen:#?}"))
+    };
+    let asked = at(&|e| matches!(e, Event::AgentAsked { attempt: 1, .. }));
+    let stalled = at(&|e| matches!(e, Event::AgentStalled { attempt: 1, .. }));
+    assert!(
+        stalled.0 >= asked.0 + grace.as_millis() as u64 - 100,
+        "stopped only after the grace period: asked at {}, stopped at {}",
+        asked.0,
+        stalled.0
+    );
+    // The CLI took the status check (it acknowledged the message, by ops'
+    // uuid, as queued), and the replacement got the narrowed brief.
+    let session = done.attempts[0]
+        .session
+        .clone()
+        .expect("attempt 1's session");
+    let check = ops_dispatch::claude::message_uuid(&session.id, 1, ops_core::engine::STATUS_CHECK);
+    let log = std::fs::read_to_string(repo.work().join(".worktrees/.logs/st1/attempt-1.log"))
+        .unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"command_lifecycle\"") && l.contains(&check)),
+        "the CLI acknowledged the status check {check}:\n{log}"
+    );
+    assert!(
+        done.attempts[1].brief.contains("Narrowed focus"),
+        "{done:#?}"
+    );
+    assert!(
+        api.turns()
+            .iter()
+            .any(|r| r.body.to_string().contains("Narrowed focus")),
+        "the narrowed brief reached the model"
+    );
+    assert!(wt.join("done.txt").is_file());
+}
