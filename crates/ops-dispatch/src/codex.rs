@@ -195,7 +195,10 @@ impl Protocol for CodexJson {
 
     fn verdict(&self) -> std::result::Result<String, String> {
         match (&self.error, self.completed) {
-            (Some(e), _) => Err(format!("codex reported an error: {e}")),
+            (Some(e), _) => Err(format!(
+                "codex reported an error: {}",
+                crate::api_error::readable(e)
+            )),
             (None, true) => Ok(self.last_text.clone()),
             (None, false) => Err("codex ended without a completed turn".into()),
         }

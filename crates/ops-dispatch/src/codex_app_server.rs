@@ -249,7 +249,7 @@ impl Protocol for AppServer {
 
     fn verdict(&self) -> std::result::Result<String, String> {
         match (&self.error, self.completed) {
-            (Some(e), _) => Err(e.clone()),
+            (Some(e), _) => Err(crate::api_error::readable(e)),
             (None, true) => Ok(self.last_text.clone()),
             (None, false) => Err("codex ended without a completed turn".into()),
         }

@@ -131,3 +131,46 @@ async fn a_team_codex_agent_runs_under_app_server_and_a_steer_reaches_the_model_
         .unwrap_or_else(|_| panic!("the next turn reached the model; requests:\n{}", api.dump()));
     handle.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_400_from_the_api_fails_codex_with_the_apis_own_message_not_a_log_tail() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    // The Responses API's documented error object for a bad request.
+    let body = serde_json::json!({ "error": {
+        "message": "Invalid 'input[0].content': empty array. Expected an array with minimum length 1.",
+        "type": "invalid_request_error", "param": "input[0].content", "code": "empty_array",
+    }});
+    let api = FakeOpenAi::start(vec![Reply::Fail(ops_testkit::model::Failure::new(
+        400,
+        body.to_string(),
+    ))])
+    .await;
+    let d = dispatcher(codex_bench(&api, home.path()));
+    for mode in [Mode::Subagent, Mode::Team] {
+        api.push([Reply::Fail(ops_testkit::model::Failure::new(
+            400,
+            body.to_string(),
+        ))]);
+        let mut t = task(&repo, &format!("e400-{mode:?}").to_lowercase(), "Refused");
+        t.mode = mode;
+        let handle = d.dispatch(&brief_of(&t)).await.expect("dispatch");
+        let out = timeout(Duration::from_secs(60), handle.wait())
+            .await
+            .expect("codex ends");
+        handle.stop().await.expect("stop");
+        match &out.status {
+            AgentStatus::Failed { reason } => {
+                assert!(
+                    reason.contains("Invalid 'input[0].content': empty array"),
+                    "{mode:?}: the API's message: {reason}"
+                );
+                assert!(
+                    !reason.contains("log tail") && !reason.contains("{\""),
+                    "{mode:?}: no raw JSON: {reason}"
+                );
+            }
+            other => panic!("{mode:?}: a failure, got {other:?}\n{}", api.dump()),
+        }
+    }
+}
