@@ -27,9 +27,14 @@ pub fn find(output: &str) -> Option<String> {
 /// raw body, or after `unexpected status 400 Bad Request: `) made readable: the
 /// body's own message, as `API Error: <message> (<type>)` after any prefix.
 pub fn readable(message: &str) -> String {
-    let at = message.find('{').unwrap_or(message.len());
-    let (prefix, body) = message.split_at(at);
-    let Ok(v) = serde_json::from_str::<Value>(body.trim()) else {
+    let (Some(at), Some(end)) = (message.find('{'), message.rfind('}')) else {
+        return message.to_string();
+    };
+    let Some(body) = message.get(at..=end) else {
+        return message.to_string();
+    };
+    let prefix = &message[..at];
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
         return message.to_string();
     };
     let Some(inner) = v.pointer("/error/message").and_then(Value::as_str) else {
@@ -43,8 +48,13 @@ pub fn readable(message: &str) -> String {
         Some(kind) => format!("{inner} ({kind})"),
         None => inner.to_string(),
     };
-    let prefix = prefix.trim().trim_end_matches(':').trim();
-    if prefix.is_empty() {
+    // Gemini CLI: `[API Error: {body}]`.
+    let prefix = prefix
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(':')
+        .trim();
+    if prefix.is_empty() || prefix == "API Error" {
         format!("API Error: {said}")
     } else {
         format!("{prefix}: {said}")
@@ -158,6 +168,12 @@ mod tests {
             "unexpected status 400 Bad Request: Invalid 'input': empty (invalid_request_error)"
         );
         assert_eq!(super::readable("plain words"), "plain words");
+        assert_eq!(
+            super::readable(
+                r#"[API Error: {"error":{"code":400,"message":"Bad field","status":"INVALID_ARGUMENT"}}]"#
+            ),
+            "API Error: Bad field (INVALID_ARGUMENT)"
+        );
     }
 
     #[test]

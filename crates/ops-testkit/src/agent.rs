@@ -72,6 +72,22 @@ pub fn codex_cli() -> PathBuf {
     pinned_cli("codex")
 }
 
+/// The real Gemini CLI, installed as [`claude_cli`] is.
+pub fn gemini_cli() -> PathBuf {
+    pinned_cli("gemini")
+}
+
+/// The real Aider (in the tools' virtualenv), installed as [`claude_cli`] is.
+pub fn aider_cli() -> PathBuf {
+    let cli = pinned_cli("claude")
+        .ancestors()
+        .nth(3)
+        .expect("<root>/.tools")
+        .join("aider-venv/bin/aider");
+    assert!(cli.exists(), "aider is at {}", cli.display());
+    cli
+}
+
 /// `<root>/.tools/node_modules/.bin/<name>`, installed first.
 fn pinned_cli(name: &str) -> PathBuf {
     let root = workspace_root();
