@@ -111,26 +111,13 @@ async fn a_message_sent_mid_run_reaches_the_model() {
         .await
         .expect("dispatch");
     // Wait until the model has been asked once (the agent is mid-turn), then steer.
-    let asked = async {
-        while !api.requests().iter().any(|r| r.is_agent_turn()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(30), asked)
-        .await
-        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    api.wait_for_a_turn(Duration::from_secs(30)).await;
     handle
         .send("STEER-7f3a: also mention the weather")
         .await
         .expect("a steerable agent takes a message mid-turn");
-    let delivered = async {
-        while !api.received("STEER-7f3a") {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(30), delivered)
-        .await
-        .unwrap_or_else(|_| panic!("the message reached the model; requests:\n{}", dump(&api)));
+    api.wait_to_receive(Duration::from_secs(30), "STEER-7f3a")
+        .await;
     let out = timeout(Duration::from_secs(30), handle.wait())
         .await
         .expect("the turn ends");
@@ -489,14 +476,7 @@ async fn an_interrupted_attempt_resumes_the_same_claude_session_with_its_earlier
     let (engine, _events) = claude_engine(&board, dispatcher(claude_bench(&api, home.path())));
     let control = engine.handle();
     let run = tokio::spawn(engine.run());
-    let asked = async {
-        while !api.requests().iter().any(|r| r.is_agent_turn()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(60), asked)
-        .await
-        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    api.wait_for_a_turn(Duration::from_secs(60)).await;
     control.interrupt();
     control.interrupt();
     timeout(Duration::from_secs(60), run)
@@ -574,14 +554,7 @@ async fn a_steer_carries_the_uuid_ops_gave_it_into_the_session_ops_named() {
     let session = handle
         .session_id()
         .expect("a claude agent has a session id");
-    let asked = async {
-        while !api.requests().iter().any(|r| r.is_agent_turn()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(30), asked)
-        .await
-        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    api.wait_for_a_turn(Duration::from_secs(30)).await;
     let steer = "STEER-u1: also mention the weather";
     handle.send(steer).await.expect("steer");
     let out = timeout(Duration::from_secs(60), handle.wait())

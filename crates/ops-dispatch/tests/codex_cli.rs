@@ -67,14 +67,7 @@ async fn a_team_codex_agent_runs_under_app_server_and_a_steer_reaches_the_model_
     let mut t = task(&repo, "cx1", "Write a");
     t.mode = Mode::Team;
     let handle = d.dispatch(&brief_of(&t)).await.expect("dispatch");
-    let asked = async {
-        while !api.requests().iter().any(|r| r.is_agent_turn()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(60), asked)
-        .await
-        .unwrap_or_else(|_| panic!("codex asked the model; requests:\n{}", api.dump()));
+    api.wait_for_a_turn(Duration::from_secs(60)).await;
     // The thread and its turn exist once the model is asked; the steer names that turn.
     let steered = async {
         loop {
@@ -90,14 +83,8 @@ async fn a_team_codex_agent_runs_under_app_server_and_a_steer_reaches_the_model_
     timeout(Duration::from_secs(30), steered)
         .await
         .expect("the steer was taken");
-    let delivered = async {
-        while !api.received("STEER-cx1") {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(60), delivered)
-        .await
-        .unwrap_or_else(|_| panic!("the steer reached the model; requests:\n{}", api.dump()));
+    api.wait_to_receive(Duration::from_secs(60), "STEER-cx1")
+        .await;
     let out = timeout(Duration::from_secs(60), handle.wait())
         .await
         .expect("the turn ends");
@@ -121,14 +108,8 @@ async fn a_team_codex_agent_runs_under_app_server_and_a_steer_reaches_the_model_
         .send("NEXT-cx1: say you are done")
         .await
         .expect("an idle team agent takes a message");
-    let next = async {
-        while !api.received("NEXT-cx1") {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(60), next)
-        .await
-        .unwrap_or_else(|_| panic!("the next turn reached the model; requests:\n{}", api.dump()));
+    api.wait_to_receive(Duration::from_secs(60), "NEXT-cx1")
+        .await;
     handle.stop().await.expect("stop");
 }
 
