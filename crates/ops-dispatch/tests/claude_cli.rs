@@ -91,7 +91,7 @@ async fn the_real_cli_writes_a_file_and_commits_in_the_worktree() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_sent_mid_run_reaches_the_model() {
+async fn a_message_sent_mid_run_reaches_the_model_under_the_uuid_ops_gave_it() {
     let repo = TempRepo::new();
     let home = tempfile::tempdir().expect("home");
     let wt = worktree_of(&repo, "c2");
@@ -110,6 +110,9 @@ async fn a_message_sent_mid_run_reaches_the_model() {
     let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
         .await
         .expect("dispatch");
+    let session = handle
+        .session_id()
+        .expect("a claude agent has a session id");
     // Wait until the model has been asked once (the agent is mid-turn), then steer.
     api.wait_for_a_turn(Duration::from_secs(30)).await;
     handle
@@ -124,6 +127,28 @@ async fn a_message_sent_mid_run_reaches_the_model() {
     assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
     handle.stop().await.expect("stop");
     assert!(wt.join("a.txt").is_file(), "the first turn's work is there");
+    let uuid =
+        ops_dispatch::claude::message_uuid(&session, 1, "STEER-7f3a: also mention the weather");
+    let lines = transcripts(home.path());
+    // Claude Code 2.1.332 queues a mid-turn message as a `queued_command` whose
+    // `source_uuid` is the message's own uuid.
+    let queued: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.pointer("/attachment/type") == Some(&"queued_command".into()))
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(
+        queued[0].pointer("/attachment/source_uuid"),
+        Some(&serde_json::Value::from(uuid.clone())),
+        "the steer is in the session under the uuid ops gave it: {queued:#?}"
+    );
+    assert!(queued[0].to_string().contains("STEER-7f3a"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["sessionId"].as_str().is_none_or(|s| s == session)),
+        "one session, named by ops"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -529,60 +554,6 @@ async fn an_interrupted_attempt_resumes_the_same_claude_session_with_its_earlier
         body.chars().take(3000).collect::<String>()
     );
     assert!(body.contains(&session.id), "the request names the session");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_steer_carries_the_uuid_ops_gave_it_into_the_session_ops_named() {
-    let repo = TempRepo::new();
-    let home = tempfile::tempdir().expect("home");
-    let wt = worktree_of(&repo, "u1");
-    let api = FakeAnthropic::start(vec![
-        Reply::Delay(
-            Duration::from_millis(1500),
-            Box::new(Reply::write(&wt.join("a.txt").to_string_lossy(), "a\n")),
-        ),
-        Reply::Text("Wrote a.txt.".into()),
-        Reply::Text("Noted.".into()),
-    ])
-    .await;
-    let d = dispatcher(claude_bench(&api, home.path()));
-    let mut t = task(&repo, "u1", "Write a");
-    t.mode = Mode::Team;
-    let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
-        .await
-        .expect("dispatch");
-    let session = handle
-        .session_id()
-        .expect("a claude agent has a session id");
-    api.wait_for_a_turn(Duration::from_secs(30)).await;
-    let steer = "STEER-u1: also mention the weather";
-    handle.send(steer).await.expect("steer");
-    let out = timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .expect("the turn ends");
-    assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
-    handle.stop().await.expect("stop");
-    let uuid = ops_dispatch::claude::message_uuid(&session, 1, steer);
-    let lines = transcripts(home.path());
-    // Claude Code 2.1.332 queues a mid-turn message as a `queued_command` whose
-    // `source_uuid` is the message's own uuid.
-    let queued: Vec<&serde_json::Value> = lines
-        .iter()
-        .filter(|l| l.pointer("/attachment/type") == Some(&"queued_command".into()))
-        .collect();
-    assert_eq!(queued.len(), 1, "{queued:#?}");
-    assert_eq!(
-        queued[0].pointer("/attachment/source_uuid"),
-        Some(&serde_json::Value::from(uuid.clone())),
-        "the steer is in the session under the uuid ops gave it: {queued:#?}"
-    );
-    assert!(queued[0].to_string().contains("STEER-u1"));
-    assert!(
-        lines
-            .iter()
-            .all(|l| l["sessionId"].as_str().is_none_or(|s| s == session)),
-        "one session, named by ops"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
