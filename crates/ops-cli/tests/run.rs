@@ -138,6 +138,49 @@ fn a_planned_todo_is_run_merged_into_origins_dev_and_promoted_to_main() {
     assert_eq!(repo.origin_rev("main"), repo.origin_rev("dev"));
 }
 
+#[test]
+fn run_with_repeated_todo_flags_plans_runs_and_ships_each_todo_as_its_own_task() {
+    let s = Setup::new();
+    // No todos file: the work comes from the command line only.
+    let repo = TempRepo::new();
+    let out = s.run(
+        &repo.work(),
+        &[
+            "run",
+            "--subagents",
+            "--force",
+            "--todo",
+            "Write the first note",
+            "--todo",
+            "Write the second note",
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd("task-file"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let tasks = board(&s, &repo.work());
+    let mut titles: Vec<(&str, &str)> = tasks
+        .iter()
+        .filter_map(|t| Some((t["title"].as_str()?, t["status"].as_str()?)))
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        [
+            ("Write the first note", "completed"),
+            ("Write the second note", "completed")
+        ],
+        "{tasks:#?}"
+    );
+    let dev = origin_files(&repo, "dev");
+    for task in &tasks {
+        let file = format!("changes/{}.txt", task["id"].as_str().expect("id"));
+        assert!(dev.contains(&file), "{file} not on dev: {dev:?}");
+    }
+}
+
 /// The board as `ops --json status` shows it.
 fn board(s: &Setup, cwd: &Path) -> Vec<serde_json::Value> {
     let out = s.run(cwd, &["--json", "status"]);

@@ -63,6 +63,7 @@ fn seed_board(state_dir: &Path) {
             summary: None,
             cost_usd: Some(0.5123),
             outcome: None,
+            session: None,
         });
         board.save(fix).await.expect("save");
     });
@@ -78,7 +79,8 @@ fn table_row(table: &str, task: &str) -> Vec<String> {
 }
 
 #[test]
-fn status_shows_each_task_with_its_priority_status_wave_and_attempts_then_counts_unless_quiet() {
+fn status_shows_each_task_with_its_priority_status_wave_from_zero_and_attempts_then_counts_unless_quiet()
+ {
     let dir = tempfile::tempdir().expect("tempdir");
     seed_board(dir.path());
     let out = ops(dir.path(), &["status"]);
@@ -95,19 +97,19 @@ fn status_shows_each_task_with_its_priority_status_wave_and_attempts_then_counts
     }
     assert_eq!(
         table_row(&table, "fix-ci"),
-        ["fix-ci", "P0", "in_progress", "1", "1"]
+        ["fix-ci", "P0", "in_progress", "0", "1"]
     );
     assert_eq!(
         table_row(&table, "add-endpoint"),
-        ["add-endpoint", "P1", "pending", "2", "0"]
+        ["add-endpoint", "P1", "pending", "1", "0"]
     );
     assert_eq!(
         table_row(&table, "document-endpoint"),
-        ["document-endpoint", "P2", "pending", "3", "0"]
+        ["document-endpoint", "P2", "pending", "2", "0"]
     );
     assert_eq!(
         table_row(&table, "tidy-readme"),
-        ["tidy-readme", "P3", "pending", "1", "0"]
+        ["tidy-readme", "P3", "pending", "0", "0"]
     );
     let fix_line = table
         .lines()
@@ -148,7 +150,7 @@ fn status_shows_each_task_with_its_priority_status_wave_and_attempts_then_counts
 }
 
 #[test]
-fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
+fn status_json_carries_waves_from_zero_statuses_blockers_and_branch_only_once_known() {
     let dir = tempfile::tempdir().expect("tempdir");
     seed_board(dir.path());
     let out = ops(dir.path(), &["status", "--json"]);
@@ -171,7 +173,7 @@ fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
     assert_eq!(fix["status"], "in_progress");
     assert_eq!(fix["priority"], "P0");
     assert_eq!(fix["mode"], "subagent");
-    assert_eq!(fix["wave"], 1);
+    assert_eq!(fix["wave"], 0, "waves are numbered from 0, as in the seed");
     assert_eq!(fix["attempts"], 1);
     assert_eq!(fix["blocked_by"], serde_json::json!([]));
     assert_eq!(fix["branch"], "ops/fix-ci-fix-ci-on-main");
@@ -185,7 +187,7 @@ fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
     );
 
     let doc = by_id("document-endpoint");
-    assert_eq!(doc["wave"], 3);
+    assert_eq!(doc["wave"], 2);
     assert_eq!(doc["status"], "pending");
     assert_eq!(doc["blocked_by"], serde_json::json!(["add-endpoint"]));
     assert_eq!(doc["paths"], serde_json::json!(["docs/api.md"]));
@@ -194,7 +196,7 @@ fn status_json_carries_waves_statuses_blockers_and_branch_only_once_known() {
         by_id("add-endpoint")["blocked_by"],
         serde_json::json!(["fix-ci"])
     );
-    assert_eq!(by_id("add-endpoint")["wave"], 2);
+    assert_eq!(by_id("add-endpoint")["wave"], 1);
 
     let mut keys: Vec<&str> = doc
         .as_object()

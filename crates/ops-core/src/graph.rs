@@ -216,7 +216,8 @@ impl TaskGraph {
         order
     }
 
-    /// Each task's wave: 1 for tasks with no blockers, else one more than its latest blocker.
+    /// Each task's wave, numbered from 0 as in the seed: 0 for tasks with no
+    /// blockers, else one more than its latest blocker.
     /// For display only: execution never waits for a wave.
     pub fn waves(&self) -> BTreeMap<TaskId, u32> {
         let dag = self.dag();
@@ -227,7 +228,7 @@ impl TaskGraph {
                 .neighbors_directed(ix, Incoming)
                 .filter_map(|b| wave.get(b.index()))
                 .max()
-                .map_or(1, |w| w + 1);
+                .map_or(0, |w| w + 1);
             if let Some(slot) = wave.get_mut(ix.index()) {
                 *slot = w;
             }
@@ -313,17 +314,17 @@ mod tests {
     }
 
     #[test]
-    fn waves_are_one_more_than_the_latest_blocker() {
+    fn waves_are_numbered_from_zero_and_one_more_than_the_latest_blocker() {
         let g = graph(
             &["a", "b", "c", "d", "e"],
             &[("a", "b"), ("b", "c"), ("a", "d"), ("d", "c")],
         );
         let w = g.waves();
-        assert_eq!(w[&id("a")], 1);
-        assert_eq!(w[&id("b")], 2);
-        assert_eq!(w[&id("d")], 2);
-        assert_eq!(w[&id("c")], 3);
-        assert_eq!(w[&id("e")], 1);
+        assert_eq!(w[&id("a")], 0);
+        assert_eq!(w[&id("b")], 1);
+        assert_eq!(w[&id("d")], 1);
+        assert_eq!(w[&id("c")], 2);
+        assert_eq!(w[&id("e")], 0);
     }
 
     #[test]
@@ -341,7 +342,7 @@ mod tests {
         let mut g = graph(&["a"], &[]);
         g.add_task(id("b"));
         g.add_dependency(&id("a"), &id("b")).expect("fine");
-        assert_eq!(g.waves()[&id("b")], 2);
+        assert_eq!(g.waves()[&id("b")], 1);
         assert_eq!(g.dependents(&id("a")).count(), 1);
     }
 }

@@ -18,6 +18,7 @@ fn brief(id: &str) -> Brief {
         attempt: 1,
         task,
         review: None,
+        resume: None,
     }
 }
 

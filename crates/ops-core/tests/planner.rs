@@ -124,7 +124,7 @@ async fn stated_relations_become_dependencies_and_waves_follow_them() {
     let waves = ops_core::TaskGraph::from_tasks(&board.list().await.expect("list"))
         .expect("acyclic")
         .waves();
-    assert_eq!((waves[&p1.id], waves[&p2.id], waves[&p3.id]), (1, 2, 3));
+    assert_eq!((waves[&p1.id], waves[&p2.id], waves[&p3.id]), (0, 1, 2));
 }
 
 #[tokio::test]

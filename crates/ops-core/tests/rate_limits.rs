@@ -128,6 +128,7 @@ fn limited_earlier(name: &str, resets_in: Duration) -> ops_core::model::Task {
             reason: "usage limit reached".into(),
             until: now.plus(resets_in),
         }),
+        session: None,
     });
     t
 }

@@ -5,7 +5,7 @@
 //! the worktree's `.gitignore`, an edit that is not the task's (its files
 //! themselves are [runtime files](ops_core::runtime_files), never committed by ops).
 
-use crate::session::PlainText;
+use crate::session::{PlainText, Protocol, Seen};
 use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
 use async_trait::async_trait;
 use ops_core::Result;
@@ -93,9 +93,36 @@ impl Dispatcher for AiderDispatcher {
                     program: &self.config.program,
                     args: &args,
                     brief_on_stdin: false,
-                    protocol: Box::new(PlainText::default()),
+                    protocol: Box::new(AiderText::default()),
                 },
             )
             .await
+    }
+}
+
+/// Aider's plain output. Aider 0.86 exits 0 after the API refused its request
+/// (it prints litellm's error and gives up), so an API error it printed, with no
+/// edit applied or commit made after it, fails the attempt with that message.
+#[derive(Debug, Default)]
+struct AiderText {
+    text: PlainText,
+    error: Option<String>,
+}
+
+impl Protocol for AiderText {
+    fn line(&mut self, line: &str) -> Seen {
+        if let Some(error) = crate::api_error::find(line) {
+            self.error = Some(error);
+        } else if line.starts_with("Applied edit to") || line.starts_with("Commit ") {
+            self.error = None;
+        }
+        self.text.line(line)
+    }
+
+    fn verdict(&self) -> std::result::Result<String, String> {
+        match &self.error {
+            Some(error) => Err(error.clone()),
+            None => self.text.verdict(),
+        }
     }
 }

@@ -13,6 +13,7 @@ const MAX: usize = 500;
 /// The last API error message in `output` (one line per output line), if any.
 pub fn find(output: &str) -> Option<String> {
     output.lines().rev().find_map(in_line).map(|m| {
+        let m = readable(&m);
         let m = m.trim();
         if m.chars().count() > MAX {
             format!("{}…", m.chars().take(MAX).collect::<String>())
@@ -20,6 +21,44 @@ pub fn find(output: &str) -> Option<String> {
             m.to_string()
         }
     })
+}
+
+/// `message` with an API error body inside it (Codex 0.171 reports a 400 as the
+/// raw body, or after `unexpected status 400 Bad Request: `) made readable: the
+/// body's own message, as `API Error: <message> (<type>)` after any prefix.
+pub fn readable(message: &str) -> String {
+    let (Some(at), Some(end)) = (message.find('{'), message.rfind('}')) else {
+        return message.to_string();
+    };
+    let Some(body) = message.get(at..=end) else {
+        return message.to_string();
+    };
+    let prefix = &message[..at];
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return message.to_string();
+    };
+    let Some(inner) = v.pointer("/error/message").and_then(Value::as_str) else {
+        return message.to_string();
+    };
+    let kind = v
+        .pointer("/error/type")
+        .or_else(|| v.pointer("/error/status"))
+        .and_then(Value::as_str);
+    let said = match kind {
+        Some(kind) => format!("{inner} ({kind})"),
+        None => inner.to_string(),
+    };
+    // Gemini CLI: `[API Error: {body}]`.
+    let prefix = prefix
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(':')
+        .trim();
+    if prefix.is_empty() || prefix == "API Error" {
+        format!("API Error: {said}")
+    } else {
+        format!("{prefix}: {said}")
+    }
 }
 
 /// The error message one output line carries.
@@ -113,6 +152,28 @@ mod tests {
             let noisy = format!("{{\"type\":\"system\",\"subtype\":\"init\"}}\n{output}\n\n");
             assert_eq!(find(&noisy).as_deref(), Some(want), "{output}");
         }
+    }
+
+    #[test]
+    fn an_error_body_inside_a_message_is_read_for_its_own_message() {
+        let body = r#"{"error":{"message":"Invalid 'input': empty","type":"invalid_request_error","param":null,"code":null}}"#;
+        let raw = serde_json::json!({ "type": "error", "message": body }).to_string();
+        assert_eq!(
+            find(&raw).as_deref(),
+            Some("API Error: Invalid 'input': empty (invalid_request_error)")
+        );
+        let prefixed = format!("unexpected status 400 Bad Request: {body}");
+        assert_eq!(
+            super::readable(&prefixed),
+            "unexpected status 400 Bad Request: Invalid 'input': empty (invalid_request_error)"
+        );
+        assert_eq!(super::readable("plain words"), "plain words");
+        assert_eq!(
+            super::readable(
+                r#"[API Error: {"error":{"code":400,"message":"Bad field","status":"INVALID_ARGUMENT"}}]"#
+            ),
+            "API Error: Bad field (INVALID_ARGUMENT)"
+        );
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! The `ANTHROPIC_*` and `CLAUDE_*` variables pass through (users point the CLI at
 //! proxies). As root the CLI refuses to skip permissions unless `IS_SANDBOX=1`,
 //! which is set unless a user to run as is configured.
+//!
+//! Sessions: ops names each attempt's session (`--session-id <uuid>`); the
+//! engine stores it on the attempt, and the attempt after one that was cut off
+//! (interrupted, rate-limited) gets it back in `Brief::resume` and runs
+//! `--resume <id>`. Every stream-json user message carries a `uuid`, which the
+//! CLI keeps as the message's id (`queued_command.source_uuid` in its transcript).
 
 use crate::env::EnvPolicy;
 use crate::limits::Limit;
@@ -174,13 +180,32 @@ impl ClaudeDispatcher {
     }
 }
 
-/// A JSONL user message for the CLI's stream-json input.
-pub fn user_message(text: &str) -> String {
+pub use crate::session::message_uuid;
+
+/// A JSONL user message for the CLI's stream-json input, with its `uuid` (the
+/// CLI keeps it as the message's id in the session, so a message sent again
+/// with the same uuid is known).
+pub fn user_message(text: &str, uuid: &str) -> String {
     let msg = serde_json::json!({
         "type": "user",
+        "uuid": uuid,
         "message": { "role": "user", "content": [{ "type": "text", "text": text }] },
     });
     format!("{msg}\n")
+}
+
+/// The session an attempt runs in and the arguments that say so: the session
+/// of the attempt before when the engine asks to resume it (`--resume <id>`),
+/// else a new one ops names itself (`--session-id <uuid>`), so it is known — and
+/// stored on the board — before the CLI has said anything.
+pub fn session_args(brief: &Brief) -> (String, [String; 2]) {
+    match brief.resume.as_ref().filter(|s| s.runtime == "claude") {
+        Some(s) => (s.id.clone(), ["--resume".into(), s.id.clone()]),
+        None => {
+            let id = crate::uuid::random();
+            (id.clone(), ["--session-id".into(), id])
+        }
+    }
 }
 
 #[async_trait]
@@ -199,14 +224,17 @@ impl Dispatcher for ClaudeDispatcher {
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
         let prepared = self.bench.prepare(brief, &self.env_policy()).await?;
+        let (session_id, session_args) = session_args(brief);
         let args = self
             .config
             .pre_args
             .iter()
             .cloned()
             .chain(self.config.args())
+            .chain(session_args)
             .map(OsString::from)
             .collect();
+        let brief_uuid = crate::session::message_uuid(&session_id, 0, &brief.text);
         let process = ProcessSpec {
             program: OsString::from(&self.config.program),
             args,
@@ -214,7 +242,7 @@ impl Dispatcher for ClaudeDispatcher {
             env: prepared.env,
             log: prepared.log,
             keep_stdin: true,
-            input: Some(user_message(&brief.text).into_bytes()),
+            input: Some(user_message(&brief.text, &brief_uuid).into_bytes()),
             run_as: self.config.run_as,
             redactor: prepared.redactor,
         };
@@ -222,11 +250,14 @@ impl Dispatcher for ClaudeDispatcher {
             backend: "claude".into(),
             process,
             protocol: Box::new(StreamJson::default()),
-            encode: Some(user_message),
+            encode: Some(std::sync::Arc::new(|text: &str, uuid: &str| {
+                Some(user_message(text, uuid))
+            })),
             keep_open: brief.task.mode == Mode::Team,
             worktree: prepared.worktree,
             commit_message: commit_message(brief),
             grace: self.bench.grace(),
+            session_id: Some(session_id),
         })
         .await?;
         Ok(Box::new(session))
@@ -341,6 +372,9 @@ impl Protocol for StreamJson {
                 self.rejected = (event.status == "rejected").then_some(event);
                 Seen::Event
             }
+            // The CLI acknowledging a message ops wrote (queued, started,
+            // completed): ops' own input echoed, not the agent working.
+            "command_lifecycle" => Seen::Ack,
             "" => Seen::Garbage,
             _ => Seen::Event,
         }
@@ -419,6 +453,15 @@ mod tests {
         p.line(r#"{"type":"result","subtype":"error_max_turns","is_error":true,"result":""}"#);
         let reason = p.verdict().unwrap_err();
         assert!(reason.contains("error_max_turns"), "{reason}");
+    }
+
+    #[test]
+    fn the_clis_acknowledgment_of_a_queued_message_is_no_activity() {
+        let mut p = StreamJson::default();
+        assert_eq!(
+            p.line(r#"{"type":"command_lifecycle","command_uuid":"c","state":"queued","uuid":"u","session_id":"s"}"#),
+            Seen::Ack
+        );
     }
 
     #[test]

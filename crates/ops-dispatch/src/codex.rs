@@ -2,13 +2,17 @@
 //! brief on stdin (Codex 0.171 has no `--full-auto`; `exec` never asks for
 //! approval, and the workspace-write sandbox lets it edit the worktree only).
 //! Events: `thread.started`, `turn.started`, `item.*` (an `agent_message` item carries
-//! the text), `turn.completed`, `turn.failed`, `error`. Not steerable here: steering
-//! needs `codex app-server` (JSON-RPC `turn/steer`), which this backend does not drive.
+//! the text), `turn.completed`, `turn.failed`, `error`. A team task (steerable)
+//! runs under `codex app-server` instead, steered with `turn/steer` (see
+//! `codex_app_server`).
 
-use crate::session::{Protocol, Seen};
-use crate::workbench::{ONE_SHOT, OneShot, Prepared, Workbench};
+use crate::env::EnvPolicy;
+use crate::process::ProcessSpec;
+use crate::session::{Protocol, Seen, Session, SessionSpec};
+use crate::workbench::{OneShot, Prepared, Workbench, commit_message};
 use async_trait::async_trait;
 use ops_core::Result;
+use ops_core::model::Mode;
 use ops_core::seams::{AgentHandle, Brief, Dispatcher, DispatcherCapabilities};
 use serde_json::Value;
 use std::ffi::OsString;
@@ -73,17 +77,25 @@ impl Dispatcher for CodexDispatcher {
     }
 
     fn capabilities(&self) -> DispatcherCapabilities {
-        ONE_SHOT
+        // Steerable through `codex app-server` (team tasks); `exec` otherwise.
+        DispatcherCapabilities {
+            steerable: true,
+            reports_cost: false,
+            reports_activity: true,
+        }
     }
 
     async fn dispatch(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
+        if brief.task.mode == Mode::Team && brief.review.is_none() {
+            return self.app_server(brief).await;
+        }
         let args = |_: &Prepared| self.config.args().into_iter().map(OsString::from).collect();
         self.bench
             .start_one_shot(
                 brief,
                 OneShot {
                     backend: "codex",
-                    prefixes: &["OPENAI_", "CODEX_"],
+                    prefixes: PREFIXES,
                     program: &self.config.program,
                     args: &args,
                     brief_on_stdin: true,
@@ -93,6 +105,49 @@ impl Dispatcher for CodexDispatcher {
             .await
     }
 }
+
+impl CodexDispatcher {
+    /// A team agent: `codex app-server`, kept open between turns, steerable.
+    async fn app_server(&self, brief: &Brief) -> Result<Box<dyn AgentHandle>> {
+        let prepared = self
+            .bench
+            .prepare(brief, &EnvPolicy::with_prefixes(PREFIXES))
+            .await?;
+        let key = format!("codex-{}-{}", brief.task.id, brief.attempt);
+        let brief_uuid = crate::session::message_uuid(&key, 0, &brief.text);
+        let (protocol, encode) = crate::codex_app_server::AppServer::new(&brief.text, &brief_uuid);
+        let cwd = prepared.worktree.path.to_string_lossy().into_owned();
+        let process = ProcessSpec {
+            program: OsString::from(&self.config.program),
+            args: vec![OsString::from("app-server")],
+            cwd: prepared.worktree.path.clone(),
+            env: prepared.env,
+            log: prepared.log,
+            keep_stdin: true,
+            input: Some(
+                crate::codex_app_server::opening(&cwd, self.config.model.as_deref()).into_bytes(),
+            ),
+            run_as: None,
+            redactor: prepared.redactor,
+        };
+        let session = Session::start(SessionSpec {
+            backend: "codex".into(),
+            process,
+            protocol: Box::new(protocol),
+            encode: Some(encode),
+            keep_open: true,
+            worktree: prepared.worktree,
+            commit_message: commit_message(brief),
+            grace: self.bench.grace(),
+            session_id: None,
+        })
+        .await?;
+        Ok(Box::new(session))
+    }
+}
+
+/// The environment prefixes Codex needs (its API key, its home).
+const PREFIXES: &[&str] = &["OPENAI_", "CODEX_"];
 
 /// What `codex exec --json` said.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -140,7 +195,10 @@ impl Protocol for CodexJson {
 
     fn verdict(&self) -> std::result::Result<String, String> {
         match (&self.error, self.completed) {
-            (Some(e), _) => Err(format!("codex reported an error: {e}")),
+            (Some(e), _) => Err(format!(
+                "codex reported an error: {}",
+                crate::api_error::readable(e)
+            )),
             (None, true) => Ok(self.last_text.clone()),
             (None, false) => Err("codex ended without a completed turn".into()),
         }

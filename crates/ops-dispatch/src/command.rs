@@ -70,7 +70,9 @@ impl CommandDispatcher {
     }
 }
 
-fn encode_message(message: &str) -> String {
+/// A message as the documented `{"message": ...}` line (no uuid: a command
+/// runtime's protocol is the user's own program's).
+fn encode_message(message: &str, _uuid: &str) -> String {
     format!("{}\n", serde_json::json!({ "message": message }))
 }
 
@@ -117,14 +119,14 @@ impl Dispatcher for CommandDispatcher {
             backend: "command".into(),
             process,
             protocol: Box::new(PlainText::default()),
-            encode: self
-                .config
-                .steerable
-                .then_some(encode_message as fn(&str) -> String),
+            encode: self.config.steerable.then(|| -> crate::session::Encode {
+                std::sync::Arc::new(|text: &str, uuid: &str| Some(encode_message(text, uuid)))
+            }),
             keep_open: false,
             worktree: prepared.worktree,
             commit_message: commit_message(brief),
             grace: self.bench.grace(),
+            session_id: None,
         })
         .await?;
         Ok(Box::new(session))

@@ -29,7 +29,10 @@ pub fn probe(runtime: AgentRuntime, model: Option<&str>) -> Option<FlagProbe> {
                 model: model.unwrap_or(defaults.model.clone()),
                 ..defaults
             };
-            (vec!["--help"], config.args())
+            let mut args = config.args();
+            // Every attempt names its session: a new one, or the one it resumes.
+            args.extend(["--session-id", "--resume"].map(String::from));
+            (vec!["--help"], args)
         }
         AgentRuntime::Codex => {
             let args = CodexConfig {

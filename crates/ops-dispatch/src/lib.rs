@@ -28,6 +28,7 @@ pub mod api_error;
 mod bootstrap;
 pub mod claude;
 pub mod codex;
+mod codex_app_server;
 pub mod command;
 pub mod env;
 pub mod flags;
@@ -39,6 +40,7 @@ pub mod liveness;
 pub mod process;
 pub mod reaper;
 mod session;
+mod uuid;
 mod workbench;
 pub mod worktree;
 

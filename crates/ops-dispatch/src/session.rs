@@ -37,6 +37,10 @@ pub(crate) enum Seen {
     TurnEnd,
     /// A line the protocol did not understand.
     Garbage,
+    /// Understood, but no sign of work: the runtime acknowledging ops' own input
+    /// (Claude Code's `command_lifecycle` for a queued message). Not activity, so a
+    /// stalled agent's answer to a status check is not taken for progress.
+    Ack,
 }
 
 /// Reads a runtime's stdout.
@@ -53,6 +57,11 @@ pub(crate) trait Protocol: Send + Sync + 'static {
     /// `rate_limit_event`), beyond what its error text says.
     fn limit(&self) -> Option<Limit> {
         None
+    }
+    /// Lines the last stdout line calls for on stdin (a JSON-RPC runtime's next
+    /// request, or its answer to the runtime's own request), each ending in `\n`.
+    fn outgoing(&mut self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -91,8 +100,16 @@ impl Protocol for PlainText {
     }
 }
 
-/// How a message becomes bytes on the agent's stdin.
-pub(crate) type Encode = fn(&str) -> String;
+/// How a message (text, its uuid) becomes bytes on the agent's stdin; `None`
+/// while the runtime cannot take one yet (no thread to steer).
+pub(crate) type Encode = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+
+/// The uuid of message number `n` (the brief is 0) with `text` in `session`:
+/// a message sent again after its write failed keeps its uuid, so a runtime
+/// that knows uuids (Claude Code's stream-json) does not apply it twice.
+pub fn message_uuid(session: &str, n: u64, text: &str) -> String {
+    crate::uuid::derived(&[session, &n.to_string(), text])
+}
 
 /// Everything a session needs to start.
 pub(crate) struct SessionSpec {
@@ -106,6 +123,8 @@ pub(crate) struct SessionSpec {
     pub worktree: Worktree,
     pub commit_message: String,
     pub grace: Duration,
+    /// The runtime's session id, when it has one it can resume.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -131,6 +150,11 @@ pub struct Session {
     activity: Arc<Activity>,
     grace: Duration,
     keep_open: bool,
+    session_id: Option<String>,
+    /// What messages' uuids are derived from: the session id, else the process.
+    message_key: String,
+    /// Messages written so far (the brief is 0): numbers the next one's uuid.
+    written: std::sync::atomic::AtomicU64,
     /// What the outcomes returned so far have reported spending.
     billed: std::sync::Mutex<Billed>,
     _watcher: Option<WorktreeWatcher>,
@@ -243,7 +267,12 @@ impl Session {
             activity: Arc::clone(&activity),
         };
         tokio::spawn(driver.run(child, lines));
+        let message_key = spec
+            .session_id
+            .clone()
+            .unwrap_or_else(|| format!("{}-{pgid}", spec.backend));
         Ok(Session {
+            message_key,
             backend: spec.backend,
             pgid,
             stdin,
@@ -254,6 +283,8 @@ impl Session {
             activity,
             grace: spec.grace,
             keep_open: spec.keep_open,
+            session_id: spec.session_id,
+            written: std::sync::atomic::AtomicU64::new(1),
             billed: std::sync::Mutex::default(),
             _watcher: watcher,
         })
@@ -278,7 +309,7 @@ impl Drop for Session {
 #[async_trait]
 impl AgentHandle for Session {
     async fn send(&self, message: &str) -> Result<()> {
-        let Some(encode) = self.encode else {
+        let Some(encode) = self.encode.as_ref() else {
             return Err(backend_err(
                 &self.backend,
                 "send a message to the agent",
@@ -302,20 +333,30 @@ impl AgentHandle for Session {
                 "the agent no longer reads messages (it has ended)",
             ));
         };
+        let n = self.written.load(Ordering::SeqCst);
+        let Some(bytes) = encode(message, &message_uuid(&self.message_key, n, message)) else {
+            return Err(backend_err(
+                &self.backend,
+                "send a message to the agent",
+                ErrorKind::Retryable,
+                "the agent is not ready for messages yet",
+            ));
+        };
         // Mark the send before writing, so a turn end racing the write is not taken
         // for the answer.
         self.state_tx.send_modify(|s| {
             s.seq += 1;
             s.sent = s.seq;
         });
-        let bytes = encode(message);
         let written = tokio::time::timeout(SEND_TIMEOUT, async {
             pipe.write_all(bytes.as_bytes()).await?;
             pipe.flush().await
         })
         .await;
         match written {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                self.written.fetch_add(1, Ordering::SeqCst);
+            }
             Ok(Err(e)) => {
                 return Err(backend_err(
                     &self.backend,
@@ -381,6 +422,10 @@ impl AgentHandle for Session {
 
     fn last_activity(&self) -> Instant {
         self.activity.last()
+    }
+
+    fn session_id(&self) -> Option<String> {
+        self.session_id.clone()
     }
 }
 
@@ -466,9 +511,20 @@ impl Driver {
     }
 
     async fn on_line(&mut self, line: &str, garbage: &mut usize) {
-        match self.protocol.line(line) {
+        let seen = self.protocol.line(line);
+        let outgoing = self.protocol.outgoing();
+        if !outgoing.is_empty()
+            && let Some(pipe) = self.stdin.lock().await.as_mut()
+        {
+            for out in outgoing {
+                let _ = pipe.write_all(out.as_bytes()).await;
+            }
+            let _ = pipe.flush().await;
+        }
+        match seen {
             Seen::Event => self.activity.touch(),
             Seen::Garbage => *garbage += 1,
+            Seen::Ack => {}
             Seen::TurnEnd => {
                 self.activity.touch();
                 let mut outcome = match self.protocol.verdict() {

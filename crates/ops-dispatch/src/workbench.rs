@@ -242,6 +242,7 @@ impl Workbench {
             worktree: prepared.worktree,
             commit_message: commit_message(brief),
             grace: self.grace(),
+            session_id: None,
         })
         .await?;
         Ok(Box::new(session))

@@ -91,7 +91,7 @@ async fn the_real_cli_writes_a_file_and_commits_in_the_worktree() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_sent_mid_run_reaches_the_model() {
+async fn a_message_sent_mid_run_reaches_the_model_under_the_uuid_ops_gave_it() {
     let repo = TempRepo::new();
     let home = tempfile::tempdir().expect("home");
     let wt = worktree_of(&repo, "c2");
@@ -110,33 +110,45 @@ async fn a_message_sent_mid_run_reaches_the_model() {
     let handle = ops_core::seams::Dispatcher::dispatch(&d, &brief_of(&t))
         .await
         .expect("dispatch");
+    let session = handle
+        .session_id()
+        .expect("a claude agent has a session id");
     // Wait until the model has been asked once (the agent is mid-turn), then steer.
-    let asked = async {
-        while !api.requests().iter().any(|r| r.is_agent_turn()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(30), asked)
-        .await
-        .unwrap_or_else(|_| panic!("the CLI asked the model; requests:\n{}", dump(&api)));
+    api.wait_for_a_turn(Duration::from_secs(30)).await;
     handle
         .send("STEER-7f3a: also mention the weather")
         .await
         .expect("a steerable agent takes a message mid-turn");
-    let delivered = async {
-        while !api.received("STEER-7f3a") {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    timeout(Duration::from_secs(30), delivered)
-        .await
-        .unwrap_or_else(|_| panic!("the message reached the model; requests:\n{}", dump(&api)));
+    api.wait_to_receive(Duration::from_secs(30), "STEER-7f3a")
+        .await;
     let out = timeout(Duration::from_secs(30), handle.wait())
         .await
         .expect("the turn ends");
     assert_eq!(out.status, AgentStatus::Succeeded, "{out:?}");
     handle.stop().await.expect("stop");
     assert!(wt.join("a.txt").is_file(), "the first turn's work is there");
+    let uuid =
+        ops_dispatch::claude::message_uuid(&session, 1, "STEER-7f3a: also mention the weather");
+    let lines = transcripts(home.path());
+    // Claude Code 2.1.332 queues a mid-turn message as a `queued_command` whose
+    // `source_uuid` is the message's own uuid.
+    let queued: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.pointer("/attachment/type") == Some(&"queued_command".into()))
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(
+        queued[0].pointer("/attachment/source_uuid"),
+        Some(&serde_json::Value::from(uuid.clone())),
+        "the steer is in the session under the uuid ops gave it: {queued:#?}"
+    );
+    assert!(queued[0].to_string().contains("STEER-7f3a"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["sessionId"].as_str().is_none_or(|s| s == session)),
+        "one session, named by ops"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -446,4 +458,190 @@ async fn the_cli_runs_hardened_no_hooks_from_home_no_plan_mode_and_no_background
             .any(|t| t == "ExitPlanMode" || t == "EnterPlanMode"),
         "plan mode is not offered: {tools:?}"
     );
+}
+
+/// Every line of the session transcripts the CLI wrote under `home`.
+fn transcripts(home: &std::path::Path) -> Vec<serde_json::Value> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<serde_json::Value>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(home, &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_attempt_resumes_the_same_claude_session_with_its_earlier_conversation() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "rs1");
+    let api = FakeAnthropic::start(vec![
+        // Attempt 1 waits for the model until the run is interrupted.
+        Reply::Delay(
+            Duration::from_secs(120),
+            Box::new(Reply::Text("late".into())),
+        ),
+        Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
+        Reply::Text("Wrote done.txt.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = task(&repo, "rs1", "Resume me");
+    t.description = "FIRST-BRIEF-51c2: write done.txt.".into();
+    board.insert(t).await.expect("seed");
+
+    let (engine, _events) = claude_engine(&board, dispatcher(claude_bench(&api, home.path())));
+    let control = engine.handle();
+    let run = tokio::spawn(engine.run());
+    api.wait_for_a_turn(Duration::from_secs(60)).await;
+    control.interrupt();
+    control.interrupt();
+    timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the interrupted run ends")
+        .expect("join")
+        .expect("run");
+    let first = board.get(&t_id("rs1")).await.expect("get").expect("task");
+    let attempt = first.attempts.first().expect("attempt 1");
+    assert!(
+        matches!(attempt.outcome, Some(AttemptOutcome::Interrupted { .. })),
+        "{first:#?}"
+    );
+    let session = attempt
+        .session
+        .clone()
+        .expect("the session id is on the board");
+    assert_eq!(session.runtime, "claude");
+
+    let before = api.turns().len();
+    let (engine, _events) = claude_engine(&board, dispatcher(claude_bench(&api, home.path())));
+    timeout(Duration::from_secs(120), engine.run())
+        .await
+        .expect("the second run ends")
+        .expect("run");
+    let done = board.get(&t_id("rs1")).await.expect("get").expect("task");
+    assert_eq!(
+        done.status,
+        TaskStatus::Completed,
+        "{done:#?}\nrequests:\n{}",
+        dump(&api)
+    );
+    assert_eq!(
+        done.attempts[1].session.as_ref(),
+        Some(&session),
+        "attempt 2 ran in attempt 1's session"
+    );
+    // The model saw the earlier conversation: attempt 1's brief came before
+    // attempt 2's in the first request of attempt 2.
+    let resumed = api
+        .turns()
+        .get(before)
+        .cloned()
+        .expect("attempt 2 asked the model");
+    let body = resumed.body.to_string();
+    let (one, two) = (body.find("(attempt 1)"), body.find("(attempt 2)"));
+    assert!(
+        matches!((one, two), (Some(a), Some(b)) if a < b),
+        "both briefs, in order, in {}",
+        body.chars().take(3000).collect::<String>()
+    );
+    assert!(body.contains(&session.id), "the request names the session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_team_claude_is_asked_first_and_replaced_narrowed_only_after_the_grace_period() {
+    let repo = TempRepo::new();
+    let home = tempfile::tempdir().expect("home");
+    let wt = worktree_of(&repo, "st1");
+    let api = FakeAnthropic::start(vec![
+        // Attempt 1 goes quiet: the model never answers it.
+        Reply::Delay(
+            Duration::from_secs(120),
+            Box::new(Reply::Text("late".into())),
+        ),
+        Reply::write(&wt.join("done.txt").to_string_lossy(), "done\n"),
+        Reply::Text("Wrote done.txt.".into()),
+    ])
+    .await;
+    let board = Arc::new(MemoryBoard::new());
+    let mut t = task(&repo, "st1", "Quiet then fine");
+    t.mode = Mode::Team;
+    board.insert(t).await.expect("seed");
+    let grace = Duration::from_secs(3);
+    let engine = Engine::new(
+        board.clone(),
+        Arc::new(dispatcher(claude_bench(&api, home.path()))),
+        Arc::new(FakeShipper::new()),
+    )
+    .with_config(EngineConfig {
+        max_attempts: 2,
+        stall_after: Duration::from_secs(4),
+        max_agents: 1,
+        status_check_grace: grace,
+        checks_poll: Duration::from_millis(10),
+        board_poll: Duration::from_secs(3600),
+        stop_grace: Duration::from_secs(5),
+        ..EngineConfig::default()
+    });
+    let mut events = engine.events().subscribe();
+    let stamp = timestamped(&mut events);
+    timeout(Duration::from_secs(180), engine.run())
+        .await
+        .expect("the run ends")
+        .expect("run");
+    let done = board.get(&t_id("st1")).await.expect("get").expect("task");
+    assert_eq!(
+        done.status,
+        TaskStatus::Completed,
+        "{done:#?}\nrequests:\n{}",
+        dump(&api)
+    );
+    let seen = stamp.await.expect("the events");
+    let at = |want: &dyn Fn(&Event) -> bool| {
+        seen.iter()
+            .find(|(_, e)| want(e))
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("event missing: {seen:#?}"))
+    };
+    let asked = at(&|e| matches!(e, Event::AgentAsked { attempt: 1, .. }));
+    let stalled = at(&|e| matches!(e, Event::AgentStalled { attempt: 1, .. }));
+    assert!(
+        stalled.0 >= asked.0 + grace.as_millis() as u64 - 100,
+        "stopped only after the grace period: asked at {}, stopped at {}",
+        asked.0,
+        stalled.0
+    );
+    // The CLI took the status check (it acknowledged the message, by ops'
+    // uuid, as queued), and the replacement got the narrowed brief.
+    let session = done.attempts[0]
+        .session
+        .clone()
+        .expect("attempt 1's session");
+    let check = ops_dispatch::claude::message_uuid(&session.id, 1, ops_core::engine::STATUS_CHECK);
+    let log = std::fs::read_to_string(repo.work().join(".worktrees/.logs/st1/attempt-1.log"))
+        .unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"command_lifecycle\"") && l.contains(&check)),
+        "the CLI acknowledged the status check {check}:\n{log}"
+    );
+    assert!(
+        done.attempts[1].brief.contains("Narrowed focus"),
+        "{done:#?}"
+    );
+    assert!(
+        api.turns()
+            .iter()
+            .any(|r| r.body.to_string().contains("Narrowed focus")),
+        "the narrowed brief reached the model"
+    );
+    assert!(wt.join("done.txt").is_file());
 }

@@ -44,6 +44,16 @@ use std::path::{Path, PathBuf};
 /// Where a project's todos file lives, relative to a checkout.
 pub const TODOS_FILE: &str = ".ops/todos.md";
 
+/// The folder of ops' own files in a checkout (the todos file, the project's
+/// configuration): never the project's work.
+pub const OPS_DIR: &str = ".ops";
+
+/// Whether the checkout-relative `path` is one of ops' own files (or their
+/// folder, as `git status` collapses it when untracked).
+pub fn is_ops_file(path: &str) -> bool {
+    path.split('/').next() == Some(OPS_DIR)
+}
+
 /// The source name of the todos files.
 pub const FILE_SOURCE: &str = "todos";
 

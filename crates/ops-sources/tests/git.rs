@@ -201,6 +201,28 @@ async fn findings_name_counts_branch_and_base_without_counts_in_fingerprints() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_own_files_alone_are_no_uncommitted_changes_and_are_not_counted_beside_others() {
+    let repo = TempRepo::new();
+    // Untracked (`.ops/` as git collapses it), then committed and edited.
+    repo.write(".ops/todos.md", "- [ ] Fix the login\n");
+    let p = project("app", &[&repo.work()], Some("dev"));
+    let found = LocalGitSource::new().audit(&p).await.expect("audit");
+    assert_eq!(found, [], "an untracked .ops/todos.md is ops' own file");
+    repo.commit_file(".ops/todos.md", "- [ ] Fix the login\n", "todos");
+    repo.git(&["push", "--quiet"]);
+    repo.write(".ops/todos.md", "- [x] Fix the login\n");
+    let found = LocalGitSource::new().audit(&p).await.expect("audit");
+    assert_eq!(found, [], "an edited .ops/todos.md is ops' own file");
+
+    repo.write("a.txt", "a\n");
+    let found = LocalGitSource::new().audit(&p).await.expect("audit");
+    let dirty = find(&found, "uncommitted");
+    assert_eq!(dirty.title, "1 uncommitted change on dev");
+    assert_eq!(dirty.paths, ["a.txt"]);
+    assert!(!dirty.detail.contains(".ops"), "{}", dirty.detail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_detached_head_gives_a_p3_finding() {
     let repo = TempRepo::new();
     let wt = repo.detached_worktree("detached-wt", "HEAD");

@@ -64,6 +64,32 @@ fn workspace_root() -> PathBuf {
 /// keeps parallel tests from installing twice). Panics (it is for tests) when the
 /// install fails.
 pub fn claude_cli() -> PathBuf {
+    pinned_cli("claude")
+}
+
+/// The real Codex CLI, installed as [`claude_cli`] is.
+pub fn codex_cli() -> PathBuf {
+    pinned_cli("codex")
+}
+
+/// The real Gemini CLI, installed as [`claude_cli`] is.
+pub fn gemini_cli() -> PathBuf {
+    pinned_cli("gemini")
+}
+
+/// The real Aider (in the tools' virtualenv), installed as [`claude_cli`] is.
+pub fn aider_cli() -> PathBuf {
+    let cli = pinned_cli("claude")
+        .ancestors()
+        .nth(3)
+        .expect("<root>/.tools")
+        .join("aider-venv/bin/aider");
+    assert!(cli.exists(), "aider is at {}", cli.display());
+    cli
+}
+
+/// `<root>/.tools/node_modules/.bin/<name>`, installed first.
+fn pinned_cli(name: &str) -> PathBuf {
     let root = workspace_root();
     let tools = root.join(".tools");
     std::fs::create_dir_all(&tools).expect("create .tools");
@@ -73,7 +99,7 @@ pub fn claude_cli() -> PathBuf {
         .status()
         .expect("run scripts/install-agent-clis.sh");
     assert!(status.success(), "installing the agent CLIs failed");
-    let cli = tools.join("node_modules/.bin/claude");
-    assert!(cli.exists(), "claude is at {}", cli.display());
+    let cli = tools.join("node_modules/.bin").join(name);
+    assert!(cli.exists(), "{name} is at {}", cli.display());
     cli
 }

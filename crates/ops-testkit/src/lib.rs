@@ -32,5 +32,7 @@ pub mod openai;
 pub mod sentry;
 pub mod serve;
 
-pub use agent::{build_binary, claude_cli, fake_agent, hostile_agent};
+pub use agent::{
+    aider_cli, build_binary, claude_cli, codex_cli, fake_agent, gemini_cli, hostile_agent,
+};
 pub use git::{TempRepo, git, git_env};

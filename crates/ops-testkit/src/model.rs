@@ -264,6 +264,41 @@ impl FakeModel {
             .any(|r| r.body.to_string().contains(text))
     }
 
+    /// Waits (up to `limit`) until the agent has asked the model at least once;
+    /// panics naming the requests otherwise.
+    pub async fn wait_for_a_turn(&self, limit: std::time::Duration) {
+        self.wait_until(limit, "the agent asked the model", |m| {
+            !m.turns().is_empty()
+        })
+        .await;
+    }
+
+    /// Waits (up to `limit`) until a request's body contains `text`; panics
+    /// naming the requests otherwise.
+    pub async fn wait_to_receive(&self, limit: std::time::Duration, text: &str) {
+        self.wait_until(limit, &format!("the model received {text:?}"), |m| {
+            m.received(text)
+        })
+        .await;
+    }
+
+    async fn wait_until(
+        &self,
+        limit: std::time::Duration,
+        what: &str,
+        done: impl Fn(&Self) -> bool,
+    ) {
+        let waited = tokio::time::timeout(limit, async {
+            while !done(self) {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        if waited.is_err() {
+            panic!("{what} within {limit:?}; requests:\n{}", self.dump());
+        }
+    }
+
     /// Appends replies to the script.
     pub fn push(&self, replies: impl IntoIterator<Item = Reply>) {
         locked(&self.shared.script).extend(replies);

@@ -239,6 +239,7 @@ mod tests {
                     reason: "usage limit reached".into(),
                     until,
                 }),
+                session: None,
             });
             t
         };

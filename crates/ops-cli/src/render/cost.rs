@@ -48,6 +48,7 @@ mod tests {
             summary: None,
             cost_usd,
             outcome: None,
+            session: None,
         }
     }
 

@@ -169,7 +169,7 @@ pub fn ordered(board: &[Task]) -> Vec<&Task> {
         .iter()
         .filter(|t| t.status != TaskStatus::Deleted)
         .collect();
-    tasks.sort_by_key(|t| (waves.get(&t.id).copied().unwrap_or(1), t.priority, &t.id));
+    tasks.sort_by_key(|t| (waves.get(&t.id).copied().unwrap_or(0), t.priority, &t.id));
     tasks
 }
 

@@ -77,8 +77,19 @@ pub async fn dispatcher(d: &dyn Dispatcher, probe: DispatcherProbe) {
         .await
         .expect("dispatch the long brief");
     let sent = handle.send("conformance: a message while running").await;
-    if d.capabilities().steerable {
-        sent.expect("a steerable runtime accepts a message while the agent runs");
+    let team = probe.long_running.task.mode == crate::model::Mode::Team;
+    if d.capabilities().steerable && team {
+        sent.expect("a steerable runtime accepts a message while a team agent runs");
+    } else if d.capabilities().steerable {
+        // A runtime may steer only team agents (Codex: `app-server` for team
+        // tasks, one-shot `exec` for subagents); a refusal then says so.
+        if let Err(err) = sent {
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Unsupported,
+                "a subagent's refusal is unsupported: {err}"
+            );
+        }
     } else {
         let err = sent.expect_err("a runtime that is not steerable refuses messages");
         assert_eq!(

@@ -223,6 +223,7 @@ pub fn compose_with(task: &Task, attempt: u32, context: &BriefContext) -> Brief 
         branch,
         text,
         review: None,
+        resume: None,
     }
 }
 
@@ -292,6 +293,7 @@ mod tests {
             summary: Some(format!("summary {number}")),
             cost_usd: None,
             outcome: Some(outcome),
+            session: None,
         });
     }
 

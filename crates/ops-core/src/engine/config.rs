@@ -34,7 +34,8 @@ pub struct EngineConfig {
     pub status_check_grace: Duration,
     /// Counted failures before a task is blocked (default 3).
     pub max_attempts: u32,
-    /// Dispatch only tasks in waves up to this one (default: all).
+    /// Dispatch only tasks in the first this-many waves (waves are numbered from
+    /// 0, so `Some(1)` is wave 0 only; default: all).
     pub max_waves: Option<u32>,
     /// Promote dev to main after merging (default true; `--no-main` turns it off).
     pub promote: bool,

@@ -14,7 +14,9 @@ use super::review::{REVIEW_GATE, ReviewVerdict};
 use super::{Ctx, brief, team};
 use crate::error::{ErrorKind, Result};
 use crate::event::Event;
-use crate::model::{Attempt, AttemptOutcome, Mode, Priority, Task, TaskId, TaskStatus, Timestamp};
+use crate::model::{
+    AgentSession, Attempt, AttemptOutcome, Mode, Priority, Task, TaskId, TaskStatus, Timestamp,
+};
 use crate::seams::{
     AgentHandle, AgentOutcome, AgentStatus, ChangeRef, ChecksState, GateVerdict, MergeOutcome,
     WorkRef,
@@ -177,7 +179,14 @@ async fn agent_step(
         .unwrap_or(u32::MAX)
         .saturating_add(1);
     let context = brief_context(ctx, &task).await;
-    let brief = brief::compose_with(&task, number, &context);
+    let mut brief = brief::compose_with(&task, number, &context);
+    // An attempt cut off on this runtime goes on in its session.
+    brief.resume = task
+        .attempts
+        .last()
+        .filter(|a| a.resumable())
+        .and_then(|a| a.session.clone())
+        .filter(|s| s.runtime == ctx.dispatcher.name());
     // Upstream work still running: a team consumer that started early waits for it.
     let awaiting: Awaiting = context
         .upstream
@@ -193,6 +202,7 @@ async fn agent_step(
         summary: None,
         cost_usd: None,
         outcome: None,
+        session: None,
     });
     task.branch = Some(brief.branch.clone());
     let task = ctx.save(task).await?;
@@ -220,6 +230,21 @@ async fn agent_step(
             };
             return end_attempt(ctx, task, outcome).await;
         }
+    };
+    // The runtime's session, stored at once: after an interruption (ops itself
+    // stopping included) the next attempt resumes it.
+    let task = match handle.session_id() {
+        Some(id) => {
+            let mut task = task;
+            if let Some(a) = task.attempts.last_mut() {
+                a.session = Some(AgentSession {
+                    runtime: ctx.dispatcher.name().to_string(),
+                    id,
+                });
+            }
+            ctx.save(task).await?
+        }
+        None => task,
     };
     ctx.events.emit(Event::AgentStarted {
         task: task.id.clone(),
@@ -781,6 +806,7 @@ async fn back_to_agent(
         summary: None,
         cost_usd: None,
         outcome: None,
+        session: None,
     });
     let task = ctx
         .commit(task, TaskStatus::InProgress, Some(outcome.describe()))

@@ -131,7 +131,7 @@ impl BoardView {
                     .iter()
                     .all(|b| self.status(b).is_none_or(TaskStatus::satisfies_dependents))
             })
-            .filter(|t| max_waves.is_none_or(|m| self.waves.get(&t.id).is_some_and(|w| *w <= m)))
+            .filter(|t| max_waves.is_none_or(|m| self.waves.get(&t.id).is_some_and(|w| *w < m)))
             .collect();
         ready.sort_by_key(|t| {
             (
@@ -149,7 +149,7 @@ impl BoardView {
         let Some(limit) = max_waves else { return 0 };
         self.scoped_tasks()
             .filter(|t| t.status == TaskStatus::Pending)
-            .filter(|t| self.waves.get(&t.id).is_some_and(|w| *w > limit))
+            .filter(|t| self.waves.get(&t.id).is_some_and(|w| *w >= limit))
             .count()
     }
 

@@ -237,6 +237,7 @@ pub fn review_brief(
         review: Some(ReviewOf {
             head: work.branch.clone(),
         }),
+        resume: None,
     }
 }
 

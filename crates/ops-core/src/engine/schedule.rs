@@ -25,7 +25,7 @@ pub(crate) struct Schedule {
     max_waves: Option<u32>,
     tasks: HashMap<TaskId, Task>,
     graph: TaskGraph,
-    /// Each task's wave (1 + its latest blocker's).
+    /// Each task's wave (0 without blockers, else 1 + its latest blocker's).
     waves: HashMap<TaskId, u32>,
     /// Each task's remaining critical path (itself included while not done).
     critical: HashMap<TaskId, u32>,
@@ -220,7 +220,7 @@ impl Schedule {
                 .blockers(&id)
                 .filter_map(|b| self.waves.get(b))
                 .max()
-                .map_or(1, |w| w + 1);
+                .map_or(0, |w| w + 1);
             if self.waves.insert(id.clone(), wave) != Some(wave) {
                 todo.extend(self.graph.dependents(&id).cloned());
                 self.update_ready(&id);
@@ -279,7 +279,7 @@ impl Schedule {
 
     fn within_waves(&self, id: &TaskId) -> bool {
         self.max_waves
-            .is_none_or(|m| self.waves.get(id).is_some_and(|w| *w <= m))
+            .is_none_or(|m| self.waves.get(id).is_some_and(|w| *w < m))
     }
 
     fn update_ready(&mut self, id: &TaskId) {

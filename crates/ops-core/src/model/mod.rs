@@ -11,7 +11,7 @@ pub use finding::{Finding, WAITING_FOR_A_PERSON, fingerprint};
 pub use project::{LinearTeam, Project, SentryProject, ShipKind};
 pub use status::{TRANSITIONS, TaskStatus};
 pub use task::{
-    Attempt, AttemptOutcome, Lease, Mode, Priority, REVIEW_BRANCH_PREFIX, SECURITY_KEYWORDS,
-    TASK_BRANCH_PREFIX, Task, TaskId, WorkerId,
+    AgentSession, Attempt, AttemptOutcome, Lease, Mode, Priority, REVIEW_BRANCH_PREFIX,
+    SECURITY_KEYWORDS, TASK_BRANCH_PREFIX, Task, TaskId, WorkerId,
 };
 pub use time::{Timestamp, age_text};

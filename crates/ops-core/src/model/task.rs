@@ -243,6 +243,33 @@ pub struct Attempt {
     pub cost_usd: Option<f64>,
     /// How it ended, once it has.
     pub outcome: Option<AttemptOutcome>,
+    /// The runtime's own session the agent ran in, when the runtime has one it can
+    /// resume (Claude Code): stored as soon as the agent starts, so the next
+    /// attempt after an interruption resumes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<AgentSession>,
+}
+
+/// A runtime's session: which runtime, and its id there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSession {
+    /// The runtime's name (`claude`).
+    pub runtime: String,
+    /// The session id the runtime knows it by.
+    pub id: String,
+}
+
+impl Attempt {
+    /// Whether the next attempt should resume this one's session: it was cut
+    /// off (interrupted, a rate or usage limit, or ops itself stopped and left
+    /// it without an outcome), not judged. A failed, stalled or rejected attempt
+    /// is followed by a fresh session with a brief that says what went wrong.
+    pub fn resumable(&self) -> bool {
+        matches!(
+            self.outcome,
+            None | Some(AttemptOutcome::Interrupted { .. } | AttemptOutcome::RateLimited { .. })
+        )
+    }
 }
 
 /// One atomic piece of work: one repository, one change, its place in the graph and its history.
@@ -547,6 +574,30 @@ fn components(p: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_an_attempt_cut_off_is_resumed_not_one_that_was_judged() {
+        let attempt = |outcome| Attempt {
+            number: 1,
+            brief: String::new(),
+            started_at: Timestamp(0),
+            ended_at: None,
+            summary: None,
+            cost_usd: None,
+            outcome,
+            session: None,
+        };
+        assert!(attempt(None).resumable(), "ops stopped under it");
+        assert!(attempt(Some(AttemptOutcome::Interrupted { reason: "x".into() })).resumable());
+        assert!(!attempt(Some(AttemptOutcome::AgentFailed { reason: "x".into() })).resumable());
+        assert!(
+            !attempt(Some(AttemptOutcome::Stalled {
+                idle_secs: 1,
+                partial: String::new()
+            }))
+            .resumable()
+        );
+    }
     use super::*;
 
     fn id(s: &str) -> TaskId {
@@ -661,6 +712,7 @@ mod tests {
                 summary: None,
                 cost_usd: None,
                 outcome: Some(outcome),
+                session: None,
             });
         }
         assert_eq!(t.counted_attempts(), 1);
@@ -689,6 +741,7 @@ mod tests {
             summary: None,
             cost_usd: None,
             outcome: Some(AttemptOutcome::Shipped),
+            session: None,
         });
         assert!(!t.shipped(), "still pending");
         t.status = TaskStatus::Completed;

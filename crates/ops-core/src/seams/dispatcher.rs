@@ -1,7 +1,7 @@
 //! `Dispatcher`: starts an agent on a brief and hands back a running-agent handle.
 
 use crate::error::Result;
-use crate::model::{Task, TaskId, Timestamp};
+use crate::model::{AgentSession, Task, TaskId, Timestamp};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -22,6 +22,11 @@ pub struct Brief {
     /// with its branch when the agent ends; nothing it leaves is committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewOf>,
+    /// The runtime session of the attempt before, to resume (the engine sets it
+    /// when that attempt was cut off and ran on this runtime; a backend that
+    /// cannot resume ignores it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume: Option<AgentSession>,
 }
 
 /// What a review brief reviews.
@@ -41,7 +46,8 @@ impl Brief {
 /// What a dispatcher backend can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct DispatcherCapabilities {
-    /// `AgentHandle::send` reaches the running agent.
+    /// `AgentHandle::send` reaches a running team agent (a subagent's may
+    /// refuse messages as unsupported: Codex steers only its `app-server` agents).
     pub steerable: bool,
     /// Outcomes carry a cost.
     pub reports_cost: bool,
@@ -128,6 +134,11 @@ pub trait AgentHandle: Send + Sync {
     async fn wait(&self) -> AgentOutcome;
     /// When the agent last showed activity (a protocol event, a file written).
     fn last_activity(&self) -> tokio::time::Instant;
+    /// The runtime's session id the agent runs in, when the runtime can resume it
+    /// (the engine stores it on the attempt).
+    fn session_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Starts agents.

@@ -25,7 +25,8 @@
 //! | `checkout_unreadable` | P2 | `git, checkout_unreadable, alias, checkout` |
 //!
 //! An `uncommitted` finding's `paths` are the changed paths, for the planner's
-//! sensitive-path rule.
+//! sensitive-path rule. ops' own files (an uncommitted `.ops/todos.md`) are no
+//! changes of the project's: alone they make no finding, and they are not counted.
 
 mod facts;
 
@@ -81,8 +82,18 @@ impl IssueSource for LocalGitSource {
     }
 }
 
-/// The findings the facts of one checkout give for project `alias`.
+/// The findings the facts of one checkout give for project `alias` (ops' own
+/// files left out of its changes).
 pub fn findings_of(alias: &str, facts: &GitFacts) -> Vec<Finding> {
+    let facts = &GitFacts {
+        changes: facts
+            .changes
+            .iter()
+            .filter(|p| !crate::todos::is_ops_file(p))
+            .cloned()
+            .collect(),
+        ..facts.clone()
+    };
     let repo = facts.path.display().to_string();
     let label = facts.branch_label();
     let summary = describe(facts);

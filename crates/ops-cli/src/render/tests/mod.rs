@@ -72,6 +72,7 @@ fn with_cost(mut t: Task, costs: &[Option<f64>]) -> Task {
             summary: None,
             cost_usd: *cost_usd,
             outcome: None,
+            session: None,
         });
     }
     t
