@@ -96,7 +96,7 @@ impl TaskStore for MemoryBoard {
             .get(&task.id)
             .ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
         rules::check_save(
-            stored,
+            &rules::Stored::of(stored),
             &mut task,
             || Ok(tasks.in_flight()),
             |id| Ok(tasks.by_id.contains_key(id)),
@@ -131,15 +131,24 @@ impl TaskStore for MemoryBoard {
     }
 
     async fn changes(&self, since: u64) -> Result<Changes> {
+        self.changes_page(since, usize::MAX).await
+    }
+
+    async fn changes_page(&self, since: u64, limit: usize) -> Result<Changes> {
         let tasks = self.lock();
-        Ok(Changes {
-            cursor: tasks.seq,
-            tasks: tasks
-                .by_seq
-                .range(since.saturating_add(1)..)
-                .filter_map(|(_, id)| tasks.by_id.get(id).cloned())
-                .collect(),
-        })
+        let mut page = Changes {
+            cursor: since,
+            tasks: Vec::new(),
+        };
+        for (seq, id) in tasks.by_seq.range(since.saturating_add(1)..).take(limit) {
+            page.cursor = *seq;
+            page.tasks.extend(tasks.by_id.get(id).cloned());
+        }
+        if page.tasks.len() < limit {
+            // Everything after `since` was read: the next read starts after the latest write.
+            page.cursor = page.cursor.max(tasks.seq);
+        }
+        Ok(page)
     }
 
     async fn in_flight(&self) -> Result<Vec<Task>> {
