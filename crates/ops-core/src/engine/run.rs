@@ -46,10 +46,20 @@ pub(super) struct Run {
     schedule: Schedule,
     /// Where the board's change feed is read next.
     cursor: u64,
+    /// What this run's pipelines wrote, as the board returned it.
+    written: mpsc::UnboundedReceiver<Task>,
+    /// Whether the next pass reads the feed: at the start, on each poll tick,
+    /// when woken (a task added through the handle) and at the end. Between,
+    /// the run's own writes come through `written`, not read back.
+    feed_due: bool,
 }
 
 impl Run {
-    pub(super) fn new(ctx: Arc<Ctx>, control: mpsc::UnboundedReceiver<Control>) -> Self {
+    pub(super) fn new(
+        ctx: Arc<Ctx>,
+        control: mpsc::UnboundedReceiver<Control>,
+        written: mpsc::UnboundedReceiver<Task>,
+    ) -> Self {
         let (notes_tx, notes) = mpsc::unbounded_channel();
         Run {
             ctx: Arc::clone(&ctx),
@@ -72,6 +82,8 @@ impl Run {
             // the runtime can be steered (they hear its output when it lands).
             .with_early_team(ctx.dispatcher.capabilities().steerable),
             cursor: 0,
+            written,
+            feed_due: true,
         }
     }
 
@@ -108,7 +120,7 @@ impl Run {
                         board_failures = self.transient(e, board_failures)?;
                     }
                 }
-                _ = poll.tick() => {}
+                _ = poll.tick() => self.feed_due = true,
                 () = super::pause::next_end(&self.ctx.pauses) => {}
             }
             // Drain whatever else arrived so one board read serves them all.
@@ -139,10 +151,19 @@ impl Run {
         })
     }
 
-    /// Takes in the tasks inserted or saved since the last read of the feed (by
-    /// this run's pipelines, the planner, or another process on the same board).
-    /// A page at a time: the first read of a big board never holds a second copy of it.
+    /// Takes in what this run's pipelines wrote and, when due, the tasks
+    /// inserted or saved since the last read of the feed (by the planner, or
+    /// another process on the same board). The feed a page at a time: the
+    /// first read of a big board never holds a second copy of it.
     async fn sync(&mut self) -> Result<()> {
+        let mut written = Vec::new();
+        while let Ok(task) = self.written.try_recv() {
+            written.push(task);
+        }
+        self.schedule.apply(written);
+        if !self.feed_due {
+            return Ok(());
+        }
         loop {
             let page = self.ctx.store.changes_page(self.cursor, FEED_PAGE).await?;
             let advanced = page.cursor > self.cursor;
@@ -151,6 +172,7 @@ impl Run {
             self.schedule.apply(page.tasks);
             // A board on the default feed returns everything at once, cursor 0.
             if !(full && advanced) {
+                self.feed_due = false;
                 return Ok(());
             }
         }
@@ -254,7 +276,7 @@ impl Run {
 
     fn on_control(&mut self, control: Control) {
         match control {
-            Control::Wake => {}
+            Control::Wake => self.feed_due = true,
             Control::Interrupt => {
                 self.interrupts += 1;
                 let stopping_agents = self.interrupts >= 2;
@@ -532,6 +554,7 @@ impl Run {
                     view.waiting_outside_scope(),
                 )
             } else {
+                self.feed_due = true;
                 self.sync().await?;
                 (
                     Vec::new(),

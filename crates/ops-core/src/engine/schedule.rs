@@ -155,6 +155,9 @@ impl Schedule {
         // What `update` needs of each replaced copy (not the copy: a task is
         // large, and the first read of a big board replaces nothing).
         let mut changed: Vec<(TaskId, Option<Was>)> = Vec::new();
+        // A batch may hold several versions of one task (the run's own writes):
+        // it changed once, from the copy known before the batch.
+        let mut seen: HashSet<TaskId> = HashSet::new();
         for task in tasks {
             if self
                 .tasks
@@ -169,7 +172,9 @@ impl Schedule {
                 status: o.status,
                 blocked_by: o.blocked_by,
             });
-            changed.push((id, was));
+            if seen.insert(id.clone()) {
+                changed.push((id, was));
+            }
         }
         // Nodes first, then edges: a batch may name a blocker after its dependent.
         for (id, was) in changed {
@@ -577,6 +582,26 @@ mod tests {
         s.apply([a]);
         assert_eq!(ids(&s.startable(5, |_| false)), ["b"]);
         assert!(!s.all_settled());
+    }
+
+    #[test]
+    fn several_versions_of_a_task_in_one_batch_count_it_once() {
+        let mut s = Schedule::default();
+        s.apply([task("a", &[])]);
+        let at = |status: TaskStatus, revision: u64| {
+            let mut a = task("a", &[]);
+            a.status = status;
+            a.revision = revision;
+            a
+        };
+        // The run's own writes arrive together: claimed, then auditing.
+        s.apply([at(TaskStatus::InProgress, 2), at(TaskStatus::Auditing, 3)]);
+        assert!(s.any_in_flight_in_scope());
+        s.apply([at(TaskStatus::Completed, 4)]);
+        assert!(
+            s.all_settled(),
+            "a completed task leaves nothing unsettled behind"
+        );
     }
 
     #[test]
