@@ -17,7 +17,8 @@ pub struct MemoryBoard {
 /// The tasks, with the change feed and the in-flight index.
 #[derive(Debug, Default)]
 struct Tasks {
-    by_id: BTreeMap<TaskId, Task>,
+    /// Boxed: a map node holds only pointers, not a dozen whole tasks.
+    by_id: BTreeMap<TaskId, Box<Task>>,
     /// The number of the latest write.
     seq: u64,
     /// Each task's latest write, by number.
@@ -46,13 +47,13 @@ impl Tasks {
         } else {
             self.leased.remove(&task.id);
         }
-        self.by_id.insert(task.id.clone(), task);
+        self.by_id.insert(task.id.clone(), Box::new(task));
     }
 
     fn in_flight(&self) -> Vec<Task> {
         self.in_flight
             .iter()
-            .filter_map(|id| self.by_id.get(id).cloned())
+            .filter_map(|id| self.by_id.get(id).map(|t| Task::clone(t)))
             .collect()
     }
 }
@@ -82,11 +83,11 @@ impl TaskStore for MemoryBoard {
     }
 
     async fn get(&self, id: &TaskId) -> Result<Option<Task>> {
-        Ok(self.lock().by_id.get(id).cloned())
+        Ok(self.lock().by_id.get(id).map(|t| Task::clone(t)))
     }
 
     async fn list(&self) -> Result<Vec<Task>> {
-        Ok(self.lock().by_id.values().cloned().collect())
+        Ok(self.lock().by_id.values().map(|t| Task::clone(t)).collect())
     }
 
     async fn save(&self, mut task: Task) -> Result<Task> {
@@ -96,7 +97,7 @@ impl TaskStore for MemoryBoard {
             .get(&task.id)
             .ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
         rules::check_save(
-            stored,
+            &rules::Stored::of(stored),
             &mut task,
             || Ok(tasks.in_flight()),
             |id| Ok(tasks.by_id.contains_key(id)),
@@ -131,15 +132,25 @@ impl TaskStore for MemoryBoard {
     }
 
     async fn changes(&self, since: u64) -> Result<Changes> {
+        self.changes_page(since, usize::MAX).await
+    }
+
+    async fn changes_page(&self, since: u64, limit: usize) -> Result<Changes> {
         let tasks = self.lock();
-        Ok(Changes {
-            cursor: tasks.seq,
-            tasks: tasks
-                .by_seq
-                .range(since.saturating_add(1)..)
-                .filter_map(|(_, id)| tasks.by_id.get(id).cloned())
-                .collect(),
-        })
+        let mut page = Changes {
+            cursor: since,
+            tasks: Vec::new(),
+        };
+        for (seq, id) in tasks.by_seq.range(since.saturating_add(1)..).take(limit) {
+            page.cursor = *seq;
+            page.tasks
+                .extend(tasks.by_id.get(id).map(|t| Task::clone(t)));
+        }
+        if page.tasks.len() < limit {
+            // Everything after `since` was read: the next read starts after the latest write.
+            page.cursor = page.cursor.max(tasks.seq);
+        }
+        Ok(page)
     }
 
     async fn in_flight(&self) -> Result<Vec<Task>> {

@@ -50,6 +50,14 @@ pub trait TaskStore: Send + Sync + 'static {
             tasks: self.list().await?,
         })
     }
+    /// [`TaskStore::changes`] in pages: at most `limit` tasks (the first ones
+    /// after `since`), with the cursor of the last one returned, so a caller
+    /// reads a big board a page at a time instead of holding a copy of it
+    /// whole. The default returns every change at once (one page).
+    async fn changes_page(&self, since: u64, limit: usize) -> Result<Changes> {
+        let _ = limit;
+        self.changes(since).await
+    }
     /// The tasks in flight (in progress, auditing or shipping), ordered by id.
     /// The default filters the whole board.
     async fn in_flight(&self) -> Result<Vec<Task>> {

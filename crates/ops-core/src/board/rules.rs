@@ -1,8 +1,32 @@
 //! The checks every board backend applies, written once.
 
 use crate::error::{Error, Result};
-use crate::model::{Task, TaskId, TaskStatus, Timestamp};
+use crate::model::{Lease, Task, TaskId, TaskStatus, Timestamp};
 use std::collections::BTreeSet;
+
+/// What a save is checked against: the stored task's revision, status,
+/// blockers, lease and creation time (a backend may read just these).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stored {
+    pub revision: u64,
+    pub status: TaskStatus,
+    pub blocked_by: BTreeSet<TaskId>,
+    pub lease: Option<Lease>,
+    pub created_at: Timestamp,
+}
+
+impl Stored {
+    /// The head of a whole stored task.
+    pub(crate) fn of(task: &Task) -> Stored {
+        Stored {
+            revision: task.revision,
+            status: task.status,
+            blocked_by: task.blocked_by.clone(),
+            lease: task.lease.clone(),
+            created_at: task.created_at,
+        }
+    }
+}
 
 /// Checks a task about to be inserted; `exists` tells whether an id is on the board.
 pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&TaskId) -> bool) -> Result<()> {
@@ -33,7 +57,7 @@ pub(crate) fn check_insert(task: &mut Task, mut exists: impl FnMut(&TaskId) -> b
 /// task) read the board only when blockers are added, and only as far as the
 /// search for a cycle reaches.
 pub(crate) fn check_save(
-    stored: &Task,
+    stored: &Stored,
     new: &mut Task,
     in_flight: impl FnOnce() -> Result<Vec<Task>>,
     exists: impl FnMut(&TaskId) -> Result<bool>,
@@ -86,7 +110,7 @@ pub(crate) fn check_save(
 /// Each blocker `new` gains over `stored` is on the board and closes no cycle:
 /// `new` must not already lead to it (new -> ... -> blocker, and now blocker -> new).
 fn check_new_blockers(
-    stored: &Task,
+    stored: &Stored,
     new: &Task,
     mut exists: impl FnMut(&TaskId) -> Result<bool>,
     mut dependents: impl FnMut(&TaskId) -> Result<Vec<TaskId>>,

@@ -9,11 +9,13 @@
 //! several `ops` processes can share one board file safely. Each write stamps
 //! the task with the next change number (`seq`), which is the change feed.
 
-use super::{Changes, SourceCache, TaskStore, rules};
+use super::rules::{self, Stored};
+use super::{Changes, SourceCache, TaskStore};
 use crate::error::{Error, Result};
-use crate::model::{Task, TaskId, Timestamp, WorkerId};
+use crate::model::{Lease, Task, TaskId, TaskStatus, Timestamp, WorkerId};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -50,7 +52,20 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX dependencies_by_dependent ON dependencies(dependent);
      INSERT OR IGNORE INTO dependencies (blocker, dependent)
          SELECT b.value, t.id FROM tasks t, json_each(t.body, '$.blocked_by') b;",
+    // 5: the status and lease indexes hold only the few tasks in flight or
+    // leased (what their queries ask for), so a write to a big board touches
+    // fewer pages.
+    "DROP INDEX IF EXISTS tasks_by_status;
+     DROP INDEX IF EXISTS tasks_by_lease_owner;
+     CREATE INDEX IF NOT EXISTS tasks_in_flight ON tasks(status)
+         WHERE status IN ('in_progress', 'auditing', 'shipping');
+     CREATE INDEX tasks_by_lease_owner ON tasks(lease_owner) WHERE lease_owner IS NOT NULL;",
 ];
+
+/// Pages the write-ahead log grows to before it is copied into the board
+/// file (SQLite's default is 1,000: a checkpoint, with its two fsyncs, every
+/// few hundred saves).
+const WAL_PAGES: i64 = 10_000;
 
 /// The most calls one transaction serves.
 const MAX_BATCH: usize = 256;
@@ -182,35 +197,38 @@ fn run_batch(conn: &Connection, path: &str, mut batch: Vec<Box<dyn Call>>) {
     } else {
         "BEGIN DEFERRED"
     };
-    if let Err(e) = conn.execute_batch(begin) {
+    if let Err(e) = exec(conn, begin) {
         for call in batch {
             call.answer(Some(copy_error(path, &e)));
         }
         return;
     }
     for call in &mut batch {
-        let ok = conn.execute_batch("SAVEPOINT call").is_ok() && call.run(conn, path);
+        let ok = exec(conn, "SAVEPOINT call").is_ok() && call.run(conn, path);
         // A failed call takes back what it wrote; the others keep theirs.
-        let undo = if ok {
-            "RELEASE call"
-        } else {
-            "ROLLBACK TO call; RELEASE call"
-        };
-        let _ = conn.execute_batch(undo);
+        if !ok {
+            let _ = exec(conn, "ROLLBACK TO call");
+        }
+        let _ = exec(conn, "RELEASE call");
     }
-    match conn.execute_batch("COMMIT") {
+    match exec(conn, "COMMIT") {
         Ok(()) => {
             for call in batch {
                 call.answer(None);
             }
         }
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = exec(conn, "ROLLBACK");
             for call in batch {
                 call.answer(Some(copy_error(path, &e)));
             }
         }
     }
+}
+
+/// Runs one statement without parameters, prepared once per connection.
+fn exec(conn: &Connection, statement: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(statement)?.execute([]).map(|_| ())
 }
 
 /// One batch's failure, for each of its calls (a SQLite error is not `Clone`).
@@ -257,6 +275,8 @@ fn open_connection(path: &Path) -> Result<Connection> {
     // may take back the latest commits, never corrupt the file; every step the
     // engine repeats on resume is idempotent.
     conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(&err)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)
         .map_err(&err)?;
     conn.set_prepared_statement_cache_capacity(32);
     migrate(&mut conn, &p)?;
@@ -314,6 +334,64 @@ fn load(conn: &Connection, id: &str, path: &str) -> Result<Option<Task>> {
         .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)).optional())
         .map_err(sql(path))?;
     body.map(|b| decode(id, &b, path)).transpose()
+}
+
+/// What a save of task `id` is checked against, read from the columns and the
+/// dependencies (no decoding of the body).
+fn load_stored(conn: &Connection, id: &TaskId, path: &str) -> Result<Option<Stored>> {
+    let err = sql(path);
+    let row = conn
+        .prepare_cached(
+            "SELECT revision, status, lease_owner, lease_expires_at,
+                    json_extract(body, '$.created_at')
+             FROM tasks WHERE id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([id.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(&err)?;
+    let Some((revision, status, owner, expires, created)) = row else {
+        return Ok(None);
+    };
+    let corrupt = |message: String| Error::Corrupt {
+        what: format!("task {id} on the board at {path}"),
+        message,
+    };
+    let status = TaskStatus::parse(&status)
+        .ok_or_else(|| corrupt(format!("status {status:?} is not a task status")))?;
+    let mut blocked_by = BTreeSet::new();
+    let mut stmt = conn
+        .prepare_cached("SELECT blocker FROM dependencies WHERE dependent = ?1")
+        .map_err(&err)?;
+    let rows = stmt
+        .query_map([id.as_str()], |r| r.get::<_, String>(0))
+        .map_err(&err)?;
+    for row in rows {
+        let blocker = row.map_err(&err)?;
+        blocked_by.insert(
+            TaskId::new(&blocker).map_err(|e| corrupt(format!("blocker {blocker:?}: {e}")))?,
+        );
+    }
+    let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(Some(Stored {
+        revision: unsigned(revision),
+        status,
+        blocked_by,
+        lease: owner.map(|owner| Lease {
+            owner: WorkerId(owner),
+            expires_at: Timestamp(expires.map_or(0, unsigned)),
+        }),
+        created_at: Timestamp(created.map_or(0, unsigned)),
+    }))
 }
 
 /// The tasks a query of `(id, body)` rows returns, decoded.
@@ -464,7 +542,7 @@ impl TaskStore for SqliteBoard {
 
     async fn save(&self, mut task: Task) -> Result<Task> {
         self.call(true, move |conn, path| {
-            let stored = load(conn, task.id.as_str(), path)?
+            let stored = load_stored(conn, &task.id, path)?
                 .ok_or_else(|| Error::UnknownTask(task.id.clone()))?;
             rules::check_save(
                 &stored,
@@ -510,14 +588,21 @@ impl TaskStore for SqliteBoard {
     }
 
     async fn changes(&self, since: u64) -> Result<Changes> {
+        self.changes_page(since, usize::MAX).await
+    }
+
+    async fn changes_page(&self, since: u64, limit: usize) -> Result<Changes> {
         let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.call(false, move |conn, path| {
             let err = sql(path);
             let mut stmt = conn
-                .prepare_cached("SELECT id, body, seq FROM tasks WHERE seq > ?1 ORDER BY seq")
+                .prepare_cached(
+                    "SELECT id, body, seq FROM tasks WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
                 .map_err(&err)?;
             let rows = stmt
-                .query_map([since], |r| {
+                .query_map([since, limit], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,

@@ -273,6 +273,33 @@ pub async fn board(store: &dyn TaskStore) {
             .is_empty(),
         "nothing after the latest cursor"
     );
+    // In pages of 2 from 0: the same tasks in the same order as the feed at
+    // once, each once (a board on the default feed answers in one page).
+    let whole = store.changes(0).await.expect("the feed from 0");
+    let (mut paged, mut cursor) = (Vec::new(), 0);
+    loop {
+        let page = store.changes_page(cursor, 2).await.expect("a page");
+        let more = page.tasks.len() >= 2 && page.cursor > cursor;
+        paged.extend(page.tasks);
+        cursor = page.cursor;
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(
+        paged, whole.tasks,
+        "the pages, end to end, are the whole feed"
+    );
+    assert!(
+        store
+            .changes(cursor)
+            .await
+            .expect("the feed")
+            .tasks
+            .is_empty()
+            || cursor == 0,
+        "the last page's cursor is past the latest write"
+    );
     let in_flight: Vec<TaskId> = store
         .in_flight()
         .await

@@ -63,6 +63,9 @@ pub(crate) struct Ctx {
     spent_usd: std::sync::Mutex<f64>,
     /// Removes secrets from agent output passed on to other agents.
     redactor: crate::secret::Redactor,
+    /// The tasks this run's pipelines saved or inserted, as the board returned
+    /// them: the run loop takes them in without reading them back.
+    written: mpsc::UnboundedSender<Task>,
 }
 
 impl Ctx {
@@ -91,9 +94,16 @@ impl Ctx {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Tells the run loop what the board now holds for a task this run wrote.
+    fn wrote(&self, task: &Task) {
+        let _ = self.written.send(task.clone());
+    }
+
     /// Saves `task` with its status unchanged.
     async fn save(&self, task: Task) -> Result<Task> {
-        self.store.save(task).await
+        let saved = self.store.save(task).await?;
+        self.wrote(&saved);
+        Ok(saved)
     }
 
     /// Moves `task` to `to`, saves it, and reports the move once it is committed.
@@ -101,6 +111,7 @@ impl Ctx {
         let from = task.status;
         task.move_to(to, reason.clone())?;
         let saved = self.store.save(task).await?;
+        self.wrote(&saved);
         if from != to {
             self.events.emit(Event::TaskMoved {
                 task: saved.id.clone(),
@@ -118,6 +129,7 @@ pub struct Engine {
     ctx: Arc<Ctx>,
     control_tx: mpsc::UnboundedSender<Control>,
     control_rx: mpsc::UnboundedReceiver<Control>,
+    written_rx: mpsc::UnboundedReceiver<Task>,
 }
 
 /// Talks to a running engine from elsewhere (another task, a signal handler).
@@ -215,6 +227,7 @@ impl Engine {
         shipper: Arc<dyn Shipper>,
     ) -> Self {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (written, written_rx) = mpsc::unbounded_channel();
         Engine {
             ctx: Arc::new(Ctx {
                 confirmations: Confirmations::default(),
@@ -229,9 +242,11 @@ impl Engine {
                 pauses: pause::Pauses::default(),
                 spent_usd: std::sync::Mutex::new(0.0),
                 redactor: crate::secret::Redactor::from_process_env(),
+                written,
             }),
             control_tx,
             control_rx,
+            written_rx,
         }
     }
 
@@ -305,6 +320,8 @@ impl Engine {
                 expected: "an agent runtime that reports what it spends (claude), or no budget",
             });
         }
-        run::Run::new(self.ctx, self.control_rx).run().await
+        run::Run::new(self.ctx, self.control_rx, self.written_rx)
+            .run()
+            .await
     }
 }

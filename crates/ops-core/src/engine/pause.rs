@@ -7,7 +7,7 @@
 //! Other runtimes go on. The run loop asks [`Pauses::paused_until`] before
 //! dispatching and sleeps until [`Pauses::next_end`].
 
-use crate::model::{Task, TaskId, Timestamp};
+use crate::model::{TaskId, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -79,10 +79,13 @@ impl Pauses {
 
     /// On the first call only: takes up the limits still running that earlier runs
     /// (or other workers) recorded on the board, so a new run waits for them too.
-    /// Returns the pauses taken up: `(runtime, task, until, reason)`.
-    pub(crate) fn restore<'t>(
+    /// `limits` gives them, `(task, runtime, until, reason)` each (see
+    /// [`crate::model::Task::rate_limit`]), and is called on the first call only
+    /// (every later one costs nothing). Returns the pauses taken up:
+    /// `(runtime, task, until, reason)`.
+    pub(crate) fn restore<'t, I: IntoIterator<Item = (&'t TaskId, &'t str, Timestamp, &'t str)>>(
         &self,
-        tasks: impl IntoIterator<Item = &'t Task>,
+        limits: impl FnOnce() -> I,
     ) -> Vec<(&'t str, &'t TaskId, Timestamp, &'t str)> {
         if self
             .restored
@@ -93,10 +96,7 @@ impl Pauses {
         let now = Timestamp::now();
         let mut paused = lock(&self.paused);
         let mut taken: Vec<(&str, &TaskId, Timestamp, &str)> = Vec::new();
-        for task in tasks {
-            let Some((runtime, until, reason)) = task.rate_limit() else {
-                continue;
-            };
+        for (task, runtime, until, reason) in limits() {
             if until <= now {
                 continue;
             }
@@ -108,7 +108,7 @@ impl Pauses {
             if longer {
                 paused.insert(runtime.to_string(), pause);
                 taken.retain(|(r, ..)| *r != runtime);
-                taken.push((runtime, &task.id, until, reason));
+                taken.push((runtime, task, until, reason));
             }
         }
         taken

@@ -981,11 +981,14 @@ async fn add_follow_ups(ctx: &Ctx, task: &Task, merged: &str) {
         new.quality_gate = task.quality_gate.clone();
         new.fingerprint = format!("follow-up:{}:{}", task.id, n + 1);
         match ctx.store.insert(new).await {
-            Ok(saved) => ctx.events.emit(Event::FollowUpAdded {
-                after: task.id.clone(),
-                task: saved.id,
-                title: f.title,
-            }),
+            Ok(saved) => {
+                ctx.wrote(&saved);
+                ctx.events.emit(Event::FollowUpAdded {
+                    after: task.id.clone(),
+                    task: saved.id,
+                    title: f.title,
+                });
+            }
             Err(crate::Error::DuplicateTask(_)) => {}
             Err(e) => ctx.events.emit(Event::Warning {
                 task: Some(task.id.clone()),

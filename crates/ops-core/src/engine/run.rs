@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{MissedTickBehavior, interval};
 
+/// Tasks read from the change feed per call.
+const FEED_PAGE: usize = 1_000;
 /// The first wait after a retryable board error; it grows linearly to six times this.
 const BOARD_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Retryable board errors in a row that end the run.
@@ -44,10 +46,20 @@ pub(super) struct Run {
     schedule: Schedule,
     /// Where the board's change feed is read next.
     cursor: u64,
+    /// What this run's pipelines wrote, as the board returned it.
+    written: mpsc::UnboundedReceiver<Task>,
+    /// Whether the next pass reads the feed: at the start, on each poll tick,
+    /// when woken (a task added through the handle) and at the end. Between,
+    /// the run's own writes come through `written`, not read back.
+    feed_due: bool,
 }
 
 impl Run {
-    pub(super) fn new(ctx: Arc<Ctx>, control: mpsc::UnboundedReceiver<Control>) -> Self {
+    pub(super) fn new(
+        ctx: Arc<Ctx>,
+        control: mpsc::UnboundedReceiver<Control>,
+        written: mpsc::UnboundedReceiver<Task>,
+    ) -> Self {
         let (notes_tx, notes) = mpsc::unbounded_channel();
         Run {
             ctx: Arc::clone(&ctx),
@@ -70,6 +82,8 @@ impl Run {
             // the runtime can be steered (they hear its output when it lands).
             .with_early_team(ctx.dispatcher.capabilities().steerable),
             cursor: 0,
+            written,
+            feed_due: true,
         }
     }
 
@@ -106,7 +120,7 @@ impl Run {
                         board_failures = self.transient(e, board_failures)?;
                     }
                 }
-                _ = poll.tick() => {}
+                _ = poll.tick() => self.feed_due = true,
                 () = super::pause::next_end(&self.ctx.pauses) => {}
             }
             // Drain whatever else arrived so one board read serves them all.
@@ -137,13 +151,31 @@ impl Run {
         })
     }
 
-    /// Takes in the tasks inserted or saved since the last read of the feed (by
-    /// this run's pipelines, the planner, or another process on the same board).
+    /// Takes in what this run's pipelines wrote and, when due, the tasks
+    /// inserted or saved since the last read of the feed (by the planner, or
+    /// another process on the same board). The feed a page at a time: the
+    /// first read of a big board never holds a second copy of it.
     async fn sync(&mut self) -> Result<()> {
-        let changes = self.ctx.store.changes(self.cursor).await?;
-        self.cursor = changes.cursor;
-        self.schedule.apply(changes.tasks);
-        Ok(())
+        let mut written = Vec::new();
+        while let Ok(task) = self.written.try_recv() {
+            written.push(task);
+        }
+        self.schedule.apply(written);
+        if !self.feed_due {
+            return Ok(());
+        }
+        loop {
+            let page = self.ctx.store.changes_page(self.cursor, FEED_PAGE).await?;
+            let advanced = page.cursor > self.cursor;
+            let full = page.tasks.len() >= FEED_PAGE;
+            self.cursor = page.cursor;
+            self.schedule.apply(page.tasks);
+            // A board on the default feed returns everything at once, cursor 0.
+            if !(full && advanced) {
+                self.feed_due = false;
+                return Ok(());
+            }
+        }
     }
 
     /// The board as it is now, narrowed to the run's scope (read whole: for the
@@ -244,7 +276,7 @@ impl Run {
 
     fn on_control(&mut self, control: Control) {
         match control {
-            Control::Wake => {}
+            Control::Wake => self.feed_due = true,
             Control::Interrupt => {
                 self.interrupts += 1;
                 let stopping_agents = self.interrupts >= 2;
@@ -270,9 +302,16 @@ impl Run {
                     }
                     BlockChange::Unblock { task } => (task, TaskStatus::Pending, None, None),
                 };
-                let Some(mut task) = self.schedule.get(&id).cloned() else {
+                // The schedule keeps what its decisions read; the save is of
+                // the whole task, as the board holds it.
+                let Some(mut task) = self.ctx.store.get(&id).await? else {
                     continue;
                 };
+                if !self.schedule.is_current(&task) {
+                    // Changed elsewhere since: judged again on that version.
+                    self.schedule.apply([task]);
+                    continue;
+                }
                 task.blocked_on = on;
                 match self.ctx.commit(task, to, reason).await {
                     Ok(saved) => self.schedule.apply([saved]),
@@ -286,14 +325,15 @@ impl Run {
 
     /// Whether an in-flight task has no live owner: no lease, an expired lease, or a
     /// lease of this worker that no pipeline of this run holds (an earlier incarnation).
-    fn is_orphan(&self, task: &Task, now: Timestamp) -> bool {
-        if !task.status.is_in_flight()
-            || self.running.contains_key(&task.id)
-            || !self.schedule.in_scope(&task.id)
-        {
+    fn is_orphan(
+        &self,
+        (id, status, lease): (&TaskId, TaskStatus, Option<&Lease>),
+        now: Timestamp,
+    ) -> bool {
+        if !status.is_in_flight() || self.running.contains_key(id) || !self.schedule.in_scope(id) {
             return false;
         }
-        match &task.lease {
+        match lease {
             None => true,
             // A worker of this host whose process is gone (kill -9) holds nothing:
             // its tasks are taken over now, not when its lease lapses.
@@ -315,7 +355,7 @@ impl Run {
         let orphans: Vec<TaskId> = self
             .schedule
             .in_flight()
-            .filter(|t| self.is_orphan(t, now))
+            .filter(|t| self.is_orphan((&t.id, t.status, t.lease.as_ref()), now))
             .map(|t| t.id.clone())
             .collect();
         for id in orphans {
@@ -325,7 +365,7 @@ impl Run {
                 continue;
             };
             self.schedule.refresh(task.clone());
-            if !self.is_orphan(&task, now) {
+            if !self.is_orphan((&task.id, task.status, task.lease.as_ref()), now) {
                 continue;
             }
             let previous_owner = task.lease.as_ref().map(|l| l.owner.clone());
@@ -386,6 +426,19 @@ impl Run {
         let picked = self
             .schedule
             .startable(slots, |id| self.running.contains_key(id));
+        // The schedule keeps what its decisions read; a claim saves the whole
+        // task, read from the board (together: a batching board reads them at once).
+        let found = futures::future::join_all(picked.iter().map(|id| self.ctx.store.get(id))).await;
+        let mut picked = Vec::new();
+        for task in found {
+            let Some(task) = task? else { continue };
+            if self.schedule.is_current(&task) {
+                picked.push(task);
+            } else {
+                // Changed elsewhere since it was picked: judged again next pass.
+                self.schedule.apply([task]);
+            }
+        }
         let claims = picked.into_iter().map(|mut claim| {
             claim.lease = Some(self.lease());
             claim.blocked_on = None;
@@ -409,7 +462,11 @@ impl Run {
     /// Takes up the rate or usage limits recorded on the board (first pass only)
     /// and says which pauses began and ended.
     fn watch_pauses(&self) {
-        let restored = self.ctx.pauses.restore(self.schedule.scoped_tasks());
+        let restored = self.ctx.pauses.restore(|| {
+            self.schedule
+                .scoped_tasks()
+                .filter_map(|t| t.rate_limit().map(|(r, until, why)| (&t.id, r, until, why)))
+        });
         for (runtime, task, until, reason) in restored {
             self.ctx.events.emit(Event::RuntimePaused {
                 runtime: runtime.to_string(),
@@ -490,14 +547,22 @@ impl Run {
                 let promoted = promote::catch_up(&self.ctx, &view).await;
                 (
                     promoted,
-                    tally(view.scoped_tasks()),
+                    tally(
+                        view.scoped_tasks()
+                            .map(|t| (&t.id, t.status, t.status_reason.as_deref())),
+                    ),
                     view.waiting_outside_scope(),
                 )
             } else {
+                self.feed_due = true;
                 self.sync().await?;
                 (
                     Vec::new(),
-                    tally(self.schedule.scoped_tasks()),
+                    tally(
+                        self.schedule
+                            .scoped_tasks()
+                            .map(|t| (&t.id, t.status, t.status_reason.as_deref())),
+                    ),
                     self.schedule.waiting_outside_scope(),
                 )
             };
@@ -520,22 +585,22 @@ impl Run {
     }
 }
 
-/// The tasks in scope at the end of a run, counted without copying them:
-/// completed, the blocked or failed ones with their reasons, and the unsettled.
-fn tally<'t>(tasks: impl Iterator<Item = &'t Task>) -> (usize, Vec<(TaskId, String)>, usize) {
+/// The tasks in scope at the end of a run, `(id, status, reason)` each,
+/// counted without copying them: completed, the blocked or failed ones with
+/// their reasons, and the unsettled.
+fn tally<'t>(
+    tasks: impl Iterator<Item = (&'t TaskId, TaskStatus, Option<&'t str>)>,
+) -> (usize, Vec<(TaskId, String)>, usize) {
     let (mut completed, mut blocked, mut remaining) = (0, Vec::new(), 0);
-    for t in tasks {
-        if t.status == TaskStatus::Completed {
+    for (id, status, reason) in tasks {
+        if status == TaskStatus::Completed {
             completed += 1;
         }
-        if t.status.blocks_dependents() {
-            let reason = t
-                .status_reason
-                .clone()
-                .unwrap_or_else(|| t.status.to_string());
-            blocked.push((t.id.clone(), reason));
+        if status.blocks_dependents() {
+            let reason = reason.map_or_else(|| status.to_string(), str::to_string);
+            blocked.push((id.clone(), reason));
         }
-        if !t.status.is_settled() {
+        if !status.is_settled() {
             remaining += 1;
         }
     }

@@ -10,7 +10,9 @@
 
 use super::queue::{BlockChange, outside_scope_reason};
 use crate::graph::TaskGraph;
-use crate::model::{Mode, Priority, Task, TaskId, TaskStatus, Timestamp};
+use crate::model::{
+    Lease, Mode, Priority, Task, TaskId, TaskStatus, Timestamp, ownership_overlaps,
+};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -23,7 +25,7 @@ pub(crate) struct Schedule {
     projects: Option<BTreeSet<String>>,
     fires_only: bool,
     max_waves: Option<u32>,
-    tasks: HashMap<TaskId, Task>,
+    tasks: HashMap<TaskId, Entry>,
     graph: TaskGraph,
     /// Each task's wave (0 without blockers, else 1 + its latest blocker's).
     waves: HashMap<TaskId, u32>,
@@ -41,15 +43,68 @@ pub(crate) struct Schedule {
     early_team: bool,
 }
 
-/// A completed or deleted task without what no scheduling decision reads (its
-/// attempts with their briefs, its description): most of a big board is done.
-fn slim(mut task: Task) -> Task {
-    if task.status.satisfies_dependents() {
-        task.attempts = Vec::new();
-        task.description = String::new();
-        task.acceptance_criteria = Vec::new();
+/// What [`Schedule::update`] reads of the copy a change replaced.
+#[derive(Debug)]
+struct Was {
+    status: TaskStatus,
+    blocked_by: BTreeSet<TaskId>,
+}
+
+/// What the schedule keeps of a task: what its decisions read. The whole
+/// task stays on the board (a claim or a block reads it from there), so a big
+/// board is not held twice.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) id: TaskId,
+    pub(crate) revision: u64,
+    pub(crate) status: TaskStatus,
+    pub(crate) status_reason: Option<String>,
+    priority: Priority,
+    mode: Mode,
+    project: String,
+    repo: String,
+    paths: Vec<String>,
+    blocked_by: BTreeSet<TaskId>,
+    blocked_on: Option<TaskId>,
+    created_at: Timestamp,
+    pub(crate) lease: Option<Lease>,
+    /// [`Task::rate_limit`]: the runtime, until when, why.
+    rate_limit: Option<Box<(String, Timestamp, String)>>,
+}
+
+impl Entry {
+    fn of(task: Task) -> Entry {
+        let rate_limit = task.rate_limit().map(|(runtime, until, reason)| {
+            Box::new((runtime.to_string(), until, reason.to_string()))
+        });
+        Entry {
+            id: task.id,
+            revision: task.revision,
+            status: task.status,
+            status_reason: task.status_reason,
+            priority: task.priority,
+            mode: task.mode,
+            project: task.project,
+            repo: task.repo,
+            paths: task.paths,
+            blocked_by: task.blocked_by,
+            blocked_on: task.blocked_on,
+            created_at: task.created_at,
+            lease: task.lease,
+            rate_limit,
+        }
     }
-    task
+
+    fn overlaps(&self, other: &Entry) -> bool {
+        ownership_overlaps((&self.repo, &self.paths), (&other.repo, &other.paths))
+    }
+
+    /// The rate or usage limit its last attempt hit, if pending: `(runtime, until, reason)`.
+    pub(crate) fn rate_limit(&self) -> Option<(&str, Timestamp, &str)> {
+        self.rate_limit
+            .as_deref()
+            .map(|(runtime, until, reason)| (runtime.as_str(), *until, reason.as_str()))
+    }
 }
 
 impl Schedule {
@@ -76,9 +131,12 @@ impl Schedule {
         self
     }
 
-    /// One task as the run knows it.
-    pub(crate) fn get(&self, id: &TaskId) -> Option<&Task> {
-        self.tasks.get(id)
+    /// Whether `task` is the revision the run knows (a decision taken on the
+    /// known one holds for it).
+    pub(crate) fn is_current(&self, task: &Task) -> bool {
+        self.tasks
+            .get(&task.id)
+            .is_some_and(|known| known.revision == task.revision)
     }
 
     /// Whether `id` is in the run's scope.
@@ -87,14 +145,19 @@ impl Schedule {
     }
 
     /// Tasks in flight on the board (any worker, any scope).
-    pub(crate) fn in_flight(&self) -> impl Iterator<Item = &Task> {
+    pub(crate) fn in_flight(&self) -> impl Iterator<Item = &Entry> {
         self.in_flight.iter().filter_map(|id| self.tasks.get(id))
     }
 
     /// Takes in tasks as the board now holds them (inserted or saved); a copy
     /// as old as the one known, or older, is ignored.
     pub(crate) fn apply(&mut self, tasks: impl IntoIterator<Item = Task>) {
-        let mut changed = Vec::new();
+        // What `update` needs of each replaced copy (not the copy: a task is
+        // large, and the first read of a big board replaces nothing).
+        let mut changed: Vec<(TaskId, Option<Was>)> = Vec::new();
+        // A batch may hold several versions of one task (the run's own writes):
+        // it changed once, from the copy known before the batch.
+        let mut seen: HashSet<TaskId> = HashSet::new();
         for task in tasks {
             if self
                 .tasks
@@ -105,12 +168,17 @@ impl Schedule {
             }
             let id = task.id.clone();
             self.graph.add_task(id.clone());
-            let old = self.tasks.insert(id.clone(), slim(task));
-            changed.push((id, old));
+            let was = self.tasks.insert(id.clone(), Entry::of(task)).map(|o| Was {
+                status: o.status,
+                blocked_by: o.blocked_by,
+            });
+            if seen.insert(id.clone()) {
+                changed.push((id, was));
+            }
         }
         // Nodes first, then edges: a batch may name a blocker after its dependent.
-        for (id, old) in changed {
-            self.update(&id, old.as_ref());
+        for (id, was) in changed {
+            self.update(&id, was.as_ref());
         }
     }
 
@@ -120,14 +188,14 @@ impl Schedule {
         if let Some(known) = self.tasks.get_mut(&task.id)
             && known.revision == task.revision
         {
-            *known = slim(task);
+            *known = Entry::of(task);
         } else {
             self.apply([task]);
         }
     }
 
     /// Brings everything derived from `id` up to date after it changed from `old`.
-    fn update(&mut self, id: &TaskId, old: Option<&Task>) {
+    fn update(&mut self, id: &TaskId, old: Option<&Was>) {
         let Some(task) = self.tasks.get(id) else {
             return;
         };
@@ -179,7 +247,7 @@ impl Schedule {
         self.update_ready(id);
     }
 
-    fn in_projects(&self, task: &Task) -> bool {
+    fn in_projects(&self, task: &Entry) -> bool {
         self.projects
             .as_ref()
             .is_none_or(|p| p.contains(&task.project))
@@ -260,7 +328,7 @@ impl Schedule {
         let Some(task) = self.tasks.get(id) else {
             return false;
         };
-        let early = |b: &Task| {
+        let early = |b: &Entry| {
             self.early_team
                 && task.mode == Mode::Team
                 && b.mode == Mode::Team
@@ -309,8 +377,8 @@ impl Schedule {
     /// exclude (a pipeline of it still runs here), at most `slots`, none
     /// overlapping the ownership of a task in flight or of one picked before it.
     /// This is the one place that chooses what starts.
-    pub(crate) fn startable(&self, slots: usize, busy: impl Fn(&TaskId) -> bool) -> Vec<Task> {
-        let mut picked: Vec<&Task> = Vec::new();
+    pub(crate) fn startable(&self, slots: usize, busy: impl Fn(&TaskId) -> bool) -> Vec<TaskId> {
+        let mut picked: Vec<&Entry> = Vec::new();
         for (.., id) in &self.ready {
             if picked.len() >= slots {
                 break;
@@ -319,14 +387,14 @@ impl Schedule {
                 continue;
             };
             if busy(id)
-                || self.in_flight().any(|o| o.ownership_overlaps(task))
-                || picked.iter().any(|o| o.ownership_overlaps(task))
+                || self.in_flight().any(|o| o.overlaps(task))
+                || picked.iter().any(|o| o.overlaps(task))
             {
                 continue;
             }
             picked.push(task);
         }
-        picked.into_iter().cloned().collect()
+        picked.into_iter().map(|t| t.id.clone()).collect()
     }
 
     /// The status changes blockers now imply among the tasks whose blockers
@@ -391,7 +459,7 @@ impl Schedule {
         self.scoped(TaskStatus::is_in_flight) > 0
     }
 
-    fn scoped_pending(&self) -> impl Iterator<Item = &Task> {
+    fn scoped_pending(&self) -> impl Iterator<Item = &Entry> {
         self.scope
             .iter()
             .filter_map(|id| self.tasks.get(id))
@@ -405,7 +473,7 @@ impl Schedule {
     }
 
     /// The unfinished blocker outside the scope that pending `t` waits for, if any.
-    fn outside_blocker<'t>(&self, t: &'t Task) -> Option<&'t TaskId> {
+    fn outside_blocker<'t>(&self, t: &'t Entry) -> Option<&'t TaskId> {
         t.blocked_by.iter().find(|b| {
             !self.in_scope(b)
                 && self
@@ -438,7 +506,7 @@ impl Schedule {
     }
 
     /// The tasks in scope, by id (for the final report).
-    pub(crate) fn scoped_tasks(&self) -> impl Iterator<Item = &Task> {
+    pub(crate) fn scoped_tasks(&self) -> impl Iterator<Item = &Entry> {
         let mut ids: Vec<&TaskId> = self.scope.iter().collect();
         ids.sort();
         ids.into_iter().filter_map(|id| self.tasks.get(id))
@@ -460,8 +528,8 @@ mod tests {
         t
     }
 
-    fn ids(ts: &[Task]) -> Vec<String> {
-        ts.iter().map(|t| t.id.to_string()).collect()
+    fn ids(ts: &[TaskId]) -> Vec<String> {
+        ts.iter().map(ToString::to_string).collect()
     }
 
     fn snapshot_order(tasks: &[Task]) -> Vec<String> {
@@ -497,7 +565,7 @@ mod tests {
         let mut s = Schedule::default();
         s.apply([task("a", &[]), task("b", &["a"]), task("c", &["b"])]);
         assert_eq!(ids(&s.startable(5, |_| false)), ["a"]);
-        let mut a = s.get(&TaskId::new("a").expect("id")).cloned().expect("a");
+        let mut a = task("a", &[]);
         a.status = TaskStatus::Failed;
         a.status_reason = Some("gave up".into());
         a.revision = 2;
@@ -514,6 +582,26 @@ mod tests {
         s.apply([a]);
         assert_eq!(ids(&s.startable(5, |_| false)), ["b"]);
         assert!(!s.all_settled());
+    }
+
+    #[test]
+    fn several_versions_of_a_task_in_one_batch_count_it_once() {
+        let mut s = Schedule::default();
+        s.apply([task("a", &[])]);
+        let at = |status: TaskStatus, revision: u64| {
+            let mut a = task("a", &[]);
+            a.status = status;
+            a.revision = revision;
+            a
+        };
+        // The run's own writes arrive together: claimed, then auditing.
+        s.apply([at(TaskStatus::InProgress, 2), at(TaskStatus::Auditing, 3)]);
+        assert!(s.any_in_flight_in_scope());
+        s.apply([at(TaskStatus::Completed, 4)]);
+        assert!(
+            s.all_settled(),
+            "a completed task leaves nothing unsettled behind"
+        );
     }
 
     #[test]

@@ -14,9 +14,12 @@ pub const TASK_BRANCH_PREFIX: &str = "ops/";
 pub const REVIEW_BRANCH_PREFIX: &str = "ops-review/";
 
 /// A task's id: 1–64 characters of `A-Z a-z 0-9 . _ -`, safe in branch names and paths.
+///
+/// Shared text: a clone is a reference count, not a copy (the engine keeps an
+/// id in several indexes per task).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct TaskId(String);
+pub struct TaskId(std::sync::Arc<str>);
 
 impl TaskId {
     /// Checks and wraps an id.
@@ -38,7 +41,7 @@ impl TaskId {
         };
         match reason {
             Some(reason) => Err(Error::InvalidTaskId { value, reason }),
-            None => Ok(TaskId(value)),
+            None => Ok(TaskId(value.into())),
         }
     }
 
@@ -57,7 +60,7 @@ impl TryFrom<String> for TaskId {
 
 impl From<TaskId> for String {
     fn from(id: TaskId) -> String {
-        id.0
+        id.0.to_string()
     }
 }
 
@@ -494,16 +497,20 @@ impl Task {
     /// Whether the two tasks may not run at the same time: same repository, and one of
     /// them declares no paths (owns it all) or their paths overlap.
     pub fn ownership_overlaps(&self, other: &Task) -> bool {
-        if self.repo != other.repo {
-            return false;
-        }
-        if self.paths.is_empty() || other.paths.is_empty() {
-            return true;
-        }
-        self.paths
-            .iter()
-            .any(|a| other.paths.iter().any(|b| paths_overlap(a, b)))
+        ownership_overlaps((&self.repo, &self.paths), (&other.repo, &other.paths))
     }
+}
+
+/// Whether two tasks' ownership, `(repository, paths)` each (no paths: the
+/// whole repository), overlaps (see [`Task::ownership_overlaps`]).
+pub(crate) fn ownership_overlaps(a: (&str, &[String]), b: (&str, &[String])) -> bool {
+    if a.0 != b.0 {
+        return false;
+    }
+    if a.1.is_empty() || b.1.is_empty() {
+        return true;
+    }
+    a.1.iter().any(|x| b.1.iter().any(|y| paths_overlap(x, y)))
 }
 
 /// Words (whole, case ignored) that make a task security-sensitive: the planner
