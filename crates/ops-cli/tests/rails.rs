@@ -616,3 +616,110 @@ fn a_50_mb_binary_the_agent_commits_does_not_ship() {
     );
     assert_ops_shipped_nothing(&rig);
 }
+
+/// `cmd`'s output, or an error when it was still running after 60 s (blocked on
+/// a FIFO): then it is killed with its process group, so a regression fails the
+/// test instead of hanging it.
+fn output_within_a_minute(mut cmd: Command) -> Result<Output, String> {
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ops binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-9", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            return Err("hung".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(child.wait_with_output().expect("output"))
+}
+
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let _ = std::fs::remove_file(path);
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Every file ops reads from claude-ops or the project, as a FIFO, under each
+/// command that reads it: `ops audit`, `ops doctor` and `ops run` end (no hang)
+/// with the file named and said to be a FIFO.
+#[test]
+fn a_fifo_in_place_of_any_file_ops_reads_is_an_error_naming_it_never_a_hang() {
+    const AUDIT: &[&str] = &["audit"];
+    const DOCTOR: &[&str] = &["doctor"];
+    const RUN: &[&str] = &[
+        "run",
+        "--subagents",
+        "--force",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        "true",
+    ];
+    // (where, the file, the commands that read it)
+    let cases: &[(&str, &str, &[&[&str]])] = &[
+        ("claude-ops", "preferences.json", &[AUDIT, DOCTOR, RUN]),
+        ("claude-ops", "daemon-health.json", &[AUDIT, DOCTOR, RUN]),
+        (
+            "claude-ops",
+            "memories/topics_active.md",
+            &[AUDIT, DOCTOR, RUN],
+        ),
+        ("config", "registry.json", &[AUDIT, DOCTOR, RUN]),
+        ("config", "config.toml", &[AUDIT, DOCTOR, RUN]),
+        ("repo", ".planning/STATE.md", &[AUDIT, RUN]),
+        ("repo", ".planning/ROADMAP.md", &[AUDIT, RUN]),
+        ("repo", ".planning/HANDOFF.json", &[AUDIT, RUN]),
+        ("repo", ".ops/todos.md", &[AUDIT, RUN]),
+        ("repo", ".worktreeinclude", &[RUN]),
+    ];
+    let mut failures = Vec::new();
+    for (place, name, commands) in cases {
+        for args in *commands {
+            let rig = Rig::new();
+            let data = rig.tmp.path().join("plugin-data");
+            std::fs::create_dir_all(&data).expect("plugin data");
+            let config = rig.home().join(".config/ops");
+            let fifo = match *place {
+                "claude-ops" => data.join(name),
+                "config" => config.join(name),
+                _ => rig.repo.work().join(name),
+            };
+            mkfifo(&fifo);
+            let mut cmd = rig.command(args);
+            cmd.env("CLAUDE_PLUGIN_DATA_DIR", &data);
+            let out = match output_within_a_minute(cmd) {
+                Ok(out) => out,
+                Err(e) => {
+                    failures.push(format!("ops {} with {name} a FIFO: {e}", args[0]));
+                    continue;
+                }
+            };
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if !(said.contains(&fifo.display().to_string()) && said.contains("FIFO")) {
+                failures.push(format!(
+                    "ops {} with {name} a FIFO:\n{}",
+                    args[0],
+                    explain(&out)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
