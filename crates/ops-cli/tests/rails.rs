@@ -617,6 +617,48 @@ fn a_50_mb_binary_the_agent_commits_does_not_ship() {
     assert_ops_shipped_nothing(&rig);
 }
 
+#[test]
+fn an_aws_key_split_across_two_files_one_base64_does_not_ship_and_is_nowhere_ops_writes() {
+    let rig = Rig::new();
+    let dev0 = rig.repo.origin_rev("dev");
+    // Canaries of this run: a key id and a secret that exist nowhere else.
+    let salt = format!("{:016X}", std::process::id() as u64 * 0x9E37_79B9 + 0x5A17);
+    let key_id = format!("AKIA{}", &salt[salt.len() - 16..]);
+    let secret = format!("wJalr{}/K7MDENG+bPxRfiCY{}", &salt[..8], &salt[8..11]);
+    let out = rig.run_hostile(&format!("split-key {key_id} {secret}"));
+    let task = rig.task();
+    assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let why = reason(&task);
+    assert!(
+        why.contains("deploy/key_id.txt") && why.contains("base64-encoded AWS access key id"),
+        "{why}\n{}",
+        explain(&out)
+    );
+    assert!(
+        why.contains("deploy/settings.ini") && why.contains("high-entropy secret assignment"),
+        "{why}"
+    );
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    assert_ops_shipped_nothing(&rig);
+    let encoded = Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf %s {key_id} | base64"))
+        .output()
+        .expect("base64 runs");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).trim().to_owned();
+    let status = rig.command(&["--json", "status"]).output().expect("status");
+    let everywhere = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&status.stdout),
+        all_objects(&rig.origin())
+    );
+    for canary in [&key_id, &secret, &encoded] {
+        assert!(!everywhere.contains(canary.as_str()), "{canary} leaked");
+    }
+}
+
 /// `cmd`'s output, or an error when it was still running after 60 s (blocked on
 /// a FIFO): then it is killed with its process group, so a regression fails the
 /// test instead of hanging it.
