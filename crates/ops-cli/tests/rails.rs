@@ -363,7 +363,8 @@ fn canary(var: &str) -> String {
 }
 
 #[test]
-fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_secret() {
+fn hooks_and_programs_an_agent_plants_in_the_shared_git_config_never_run_in_ops_git_and_see_no_secret()
+ {
     let rig = Rig::new();
     let dump = rig.tmp.path().join("hook-env");
     let agent = format!(
@@ -387,7 +388,10 @@ fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_s
     let task = rig.task();
     assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
     let ran = std::fs::read_to_string(dump.with_extension("ran")).unwrap_or_default();
-    assert!(ran.is_empty(), "planted hooks ran in ops' git:\n{ran}");
+    assert!(
+        ran.is_empty(),
+        "planted hooks or programs ran in ops' git:\n{ran}"
+    );
     let env = std::fs::read_to_string(&dump).unwrap_or_default();
     let all = format!(
         "{env}{}{}{}",
