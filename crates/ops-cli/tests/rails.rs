@@ -363,7 +363,8 @@ fn canary(var: &str) -> String {
 }
 
 #[test]
-fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_secret() {
+fn hooks_and_programs_an_agent_plants_in_the_shared_git_config_never_run_in_ops_git_and_see_no_secret()
+ {
     let rig = Rig::new();
     let dump = rig.tmp.path().join("hook-env");
     let agent = format!(
@@ -387,7 +388,10 @@ fn hooks_an_agent_plants_in_the_shared_git_dir_never_run_in_ops_git_and_see_no_s
     let task = rig.task();
     assert_eq!(task["status"], "completed", "{task}\n{}", explain(&out));
     let ran = std::fs::read_to_string(dump.with_extension("ran")).unwrap_or_default();
-    assert!(ran.is_empty(), "planted hooks ran in ops' git:\n{ran}");
+    assert!(
+        ran.is_empty(),
+        "planted hooks or programs ran in ops' git:\n{ran}"
+    );
     let env = std::fs::read_to_string(&dump).unwrap_or_default();
     let all = format!(
         "{env}{}{}{}",
@@ -615,4 +619,153 @@ fn a_50_mb_binary_the_agent_commits_does_not_ship() {
         "{size} KiB packed, {loose} KiB loose: the blob reached the origin"
     );
     assert_ops_shipped_nothing(&rig);
+}
+
+#[test]
+fn an_aws_key_split_across_two_files_one_base64_does_not_ship_and_is_nowhere_ops_writes() {
+    let rig = Rig::new();
+    let dev0 = rig.repo.origin_rev("dev");
+    // Canaries of this run: a key id and a secret that exist nowhere else.
+    let salt = format!("{:016X}", std::process::id() as u64 * 0x9E37_79B9 + 0x5A17);
+    let key_id = format!("AKIA{}", &salt[salt.len() - 16..]);
+    let secret = format!("wJalr{}/K7MDENG+bPxRfiCY{}", &salt[..8], &salt[8..11]);
+    let out = rig.run_hostile(&format!("split-key {key_id} {secret}"));
+    let task = rig.task();
+    assert_ne!(task["status"], "completed", "{task}\n{}", explain(&out));
+    let why = reason(&task);
+    assert!(
+        why.contains("deploy/key_id.txt") && why.contains("base64-encoded AWS access key id"),
+        "{why}\n{}",
+        explain(&out)
+    );
+    assert!(
+        why.contains("deploy/settings.ini") && why.contains("high-entropy secret assignment"),
+        "{why}"
+    );
+    assert_eq!(rig.origin_branch("dev"), Some(dev0), "dev moved");
+    assert_ops_shipped_nothing(&rig);
+    let encoded = Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf %s {key_id} | base64"))
+        .output()
+        .expect("base64 runs");
+    let encoded = String::from_utf8_lossy(&encoded.stdout).trim().to_owned();
+    let status = rig.command(&["--json", "status"]).output().expect("status");
+    let everywhere = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&status.stdout),
+        all_objects(&rig.origin())
+    );
+    for canary in [&key_id, &secret, &encoded] {
+        assert!(!everywhere.contains(canary.as_str()), "{canary} leaked");
+    }
+}
+
+/// `cmd`'s output, or an error when it was still running after 60 s (blocked on
+/// a FIFO): then it is killed with its process group, so a regression fails the
+/// test instead of hanging it.
+fn output_within_a_minute(mut cmd: Command) -> Result<Output, String> {
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ops binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-9", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            return Err("hung".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(child.wait_with_output().expect("output"))
+}
+
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let _ = std::fs::remove_file(path);
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Every file ops reads from claude-ops or the project, as a FIFO, under each
+/// command that reads it: `ops audit`, `ops doctor` and `ops run` end (no hang)
+/// with the file named and said to be a FIFO.
+#[test]
+fn a_fifo_in_place_of_any_file_ops_reads_is_an_error_naming_it_never_a_hang() {
+    const AUDIT: &[&str] = &["audit"];
+    const DOCTOR: &[&str] = &["doctor"];
+    const RUN: &[&str] = &[
+        "run",
+        "--subagents",
+        "--force",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        "true",
+    ];
+    // (where, the file, the commands that read it)
+    let cases: &[(&str, &str, &[&[&str]])] = &[
+        ("claude-ops", "preferences.json", &[AUDIT, DOCTOR, RUN]),
+        ("claude-ops", "daemon-health.json", &[AUDIT, DOCTOR, RUN]),
+        (
+            "claude-ops",
+            "memories/topics_active.md",
+            &[AUDIT, DOCTOR, RUN],
+        ),
+        ("config", "registry.json", &[AUDIT, DOCTOR, RUN]),
+        ("config", "config.toml", &[AUDIT, DOCTOR, RUN]),
+        ("repo", ".planning/STATE.md", &[AUDIT, RUN]),
+        ("repo", ".planning/ROADMAP.md", &[AUDIT, RUN]),
+        ("repo", ".planning/HANDOFF.json", &[AUDIT, RUN]),
+        ("repo", ".ops/todos.md", &[AUDIT, RUN]),
+        ("repo", ".worktreeinclude", &[RUN]),
+    ];
+    let mut failures = Vec::new();
+    for (place, name, commands) in cases {
+        for args in *commands {
+            let rig = Rig::new();
+            let data = rig.tmp.path().join("plugin-data");
+            std::fs::create_dir_all(&data).expect("plugin data");
+            let config = rig.home().join(".config/ops");
+            let fifo = match *place {
+                "claude-ops" => data.join(name),
+                "config" => config.join(name),
+                _ => rig.repo.work().join(name),
+            };
+            mkfifo(&fifo);
+            let mut cmd = rig.command(args);
+            cmd.env("CLAUDE_PLUGIN_DATA_DIR", &data);
+            let out = match output_within_a_minute(cmd) {
+                Ok(out) => out,
+                Err(e) => {
+                    failures.push(format!("ops {} with {name} a FIFO: {e}", args[0]));
+                    continue;
+                }
+            };
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if !(said.contains(&fifo.display().to_string()) && said.contains("FIFO")) {
+                failures.push(format!(
+                    "ops {} with {name} a FIFO:\n{}",
+                    args[0],
+                    explain(&out)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

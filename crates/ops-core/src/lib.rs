@@ -24,6 +24,7 @@ pub mod engine;
 mod error;
 pub mod event;
 pub mod fake;
+pub mod files;
 pub mod graph;
 pub mod model;
 pub mod planner;

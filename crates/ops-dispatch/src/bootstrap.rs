@@ -66,8 +66,17 @@ fn patterns(text: &str, list: &Path) -> Result<GlobSet, Error> {
 /// (never anything under the worktree `root`: other worktrees, agent logs).
 pub(crate) async fn copy_includes(repo: &Path, root: &Path, worktree: &Path) -> Result<(), Error> {
     let list = repo.join(".worktreeinclude");
-    let Ok(text) = tokio::fs::read_to_string(&list).await else {
-        return Ok(());
+    // A FIFO or device there is an error naming it, never a hang.
+    let text = match ops_core::files::read_text(&list) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            return Err(err(
+                "bootstrap the worktree",
+                ErrorKind::Invalid,
+                format!("{}: cannot read: {e}", list.display()),
+            ));
+        }
     };
     let set = patterns(&text, &list)?;
     if set.is_empty() {

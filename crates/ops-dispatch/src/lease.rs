@@ -201,8 +201,10 @@ fn alive(probe: nix::Result<()>) -> bool {
     !matches!(probe, Err(nix::errno::Errno::ESRCH))
 }
 
+/// The lease at `path`; none when absent or unreadable (the git dir is the
+/// agent's to write: a FIFO there is no lease, never a hang).
 fn read(path: &Path) -> Option<LeaseFile> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = ops_core::files::read_text(path).ok()??;
     serde_json::from_str(&text).ok()
 }
 
@@ -217,10 +219,13 @@ fn fresh(l: &LeaseFile, ttl: Duration) -> bool {
 /// `flock` on a sibling file, dropped with the returned file): judging a lease stale
 /// and taking it over must be one step, or two owners both take it.
 fn exclusive(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
+        // A FIFO planted there fails to open (ENXIO) instead of blocking.
+        .custom_flags(nix::libc::O_NONBLOCK)
         .open(path.with_extension("lock"))?;
     file.lock()?;
     Ok(file)

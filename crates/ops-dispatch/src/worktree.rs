@@ -438,8 +438,16 @@ async fn exclude_root(repo: &Path, root: &Path, common: &Path) -> Result<(), Err
     };
     let line = format!("/{}/", rel.to_string_lossy().trim_end_matches('/'));
     let exclude = common.join("info").join("exclude");
-    let current = tokio::fs::read_to_string(&exclude)
-        .await
+    // The shared git dir is the agent's to write: a FIFO planted as
+    // `info/exclude` is an error naming it, never a hang.
+    let current = ops_core::files::read_text(&exclude)
+        .map_err(|e| {
+            err(
+                "exclude the worktree root",
+                ErrorKind::Invalid,
+                format!("{}: cannot read: {e}", exclude.display()),
+            )
+        })?
         .unwrap_or_default();
     if current.lines().any(|l| l.trim() == line) {
         return Ok(());

@@ -7,6 +7,11 @@
 //! - runs no hook and no fsmonitor an agent may have planted in the shared git dir
 //!   or its config (`-c core.hooksPath=/dev/null -c core.fsmonitor=false`; hooks a
 //!   project really needs are its quality gate's job),
+//! - runs no program an agent may have configured in the repository's own config
+//!   (`.git/config`, `config.worktree`): [`PROGRAM_KEYS`] set there (filter drivers,
+//!   `diff.external`, textconv, merge drivers, `core.sshCommand`, credential
+//!   helpers, `gpg.program`, `remote.*.receivepack`...) are blanked with `-c` for
+//!   the command (the user's global and system config are kept),
 //! - gets only the allow-listed environment ([`ALLOWED_ENV`], `GIT_*`): none of
 //!   ops' own secret variables reaches git or anything git starts,
 //! - refuses a URL that carries credentials (`https://user:token@host`) anywhere in
@@ -43,6 +48,17 @@ pub enum GitError {
         /// The last lines of stderr (at most 2 KiB).
         stderr: String,
     },
+    /// The repository's own config names a program git would run for this
+    /// command and that ops cannot switch off; nothing was run.
+    #[error(
+        "refused to run git in {dir}: the repository's config sets {key}, a program git would run (an agent's?); remove it with `git config --unset {key}`"
+    )]
+    ProgramInConfig {
+        /// The config key.
+        key: String,
+        /// The working directory.
+        dir: PathBuf,
+    },
     /// An argument carried credentials in a URL; nothing was run.
     #[error(
         "refused to run git with credentials in a URL argument (argument {index}); use a credential helper or the environment"
@@ -68,6 +84,8 @@ impl GitError {
 pub struct Git {
     dir: PathBuf,
     envs: Vec<(OsString, OsString)>,
+    /// `-c KEY=VALUE` of ops' own, given after the blanked program keys.
+    config: Vec<String>,
     program: OsString,
 }
 
@@ -82,6 +100,11 @@ const SAFE_CONFIG: [&str; 4] = [
     "-c",
     "core.fsmonitor=false",
 ];
+
+/// The config keys (a `git config --get-regexp` pattern) whose values are
+/// programs git runs, or that make git run one: set in a repository's own config
+/// they are an agent's code, so ops' git blanks them ([`Git`]).
+pub const PROGRAM_KEYS: &str = "^(filter\\..*\\.(clean|smudge|process|required)|diff\\.external|diff\\..*\\.(command|textconv)|merge\\..*\\.driver|core\\.(fsmonitor|sshcommand|askpass|editor|pager|alternaterefscommand)|credential\\.(.*\\.)?helper|gpg\\.(.*\\.)?program|remote\\..*\\.(uploadpack|receivepack|vcs)|sequence\\.editor|uploadpack\\.packobjectshook|pager\\..*)$";
 
 /// Variables of ops' own environment a git invocation inherits (besides `GIT_*`
 /// ones other than `GIT_ASKPASS`): what git needs to find its config, identity,
@@ -127,6 +150,7 @@ impl Git {
         Git {
             dir: dir.into(),
             envs: Vec::new(),
+            config: Vec::new(),
             program: OsString::from("git"),
         }
     }
@@ -142,6 +166,15 @@ impl Git {
     /// environment).
     pub fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    /// Add `-c key=value` to every invocation, after the repository's program
+    /// keys are blanked (so `credential.helper=` then ops' own helper works
+    /// whatever the repository's config says). No secret belongs here: argv is
+    /// visible to every process.
+    pub fn with_config(mut self, key: &str, value: &str) -> Self {
+        self.config.push(format!("{key}={value}"));
         self
     }
 
@@ -171,6 +204,21 @@ impl Git {
             .to_owned())
     }
 
+    /// Run git with `args`, `input` on its stdin (e.g. a credential for `git
+    /// credential approve`: on stdin, never in argv or the environment), and
+    /// return its trimmed stdout.
+    pub async fn run_with_input<I, S>(&self, args: I, input: &[u8]) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let output = self.output_with(&args, Some(input)).await?;
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_owned())
+    }
+
     /// Run git and report only whether it exited zero (for `merge-base --is-ancestor`,
     /// `show-ref --verify --quiet` and friends). A failure to start is still an error.
     pub async fn succeeds<I, S>(&self, args: I) -> Result<bool, GitError>
@@ -187,20 +235,13 @@ impl Git {
     }
 
     async fn output(&self, args: &[OsString]) -> Result<Output, GitError> {
-        if let Some(index) = args
-            .iter()
-            .position(|a| carries_credentials(&a.to_string_lossy()))
-        {
-            return Err(GitError::CredentialsInArgs { index });
-        }
-        let joined = args
-            .iter()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ");
+        self.output_with(args, None).await
+    }
+
+    /// `git` with the safe configuration and environment, not yet given its arguments.
+    fn command(&self) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(SAFE_CONFIG)
-            .args(args)
             .current_dir(&self.dir)
             .env_clear()
             .envs(std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(inherits)))
@@ -214,11 +255,91 @@ impl Git {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let output = cmd.output().await.map_err(|source| GitError::Spawn {
+        cmd
+    }
+
+    /// `-c KEY=` for every [`PROGRAM_KEYS`] entry the repository's own config
+    /// (local or worktree scope, includes of theirs too) sets. Reading config runs
+    /// nothing.
+    /// `remote.*.receivepack`/`uploadpack` cannot be blanked (the first value
+    /// wins): a command under such a repository config is refused.
+    async fn blanked_program_keys(&self) -> Result<Vec<String>, GitError> {
+        let mut cmd = self.command();
+        cmd.args(["config", "--show-scope", "--get-regexp", PROGRAM_KEYS]);
+        let Ok(out) = cmd.output().await else {
+            return Ok(Vec::new());
+        };
+        let mut blank = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some((scope, rest)) = line.split_once('\t') else {
+                continue;
+            };
+            let key = rest.split_once(' ').map_or(rest, |(k, _)| k);
+            if !matches!(scope, "local" | "worktree") {
+                continue;
+            }
+            if key.ends_with(".receivepack") || key.ends_with(".uploadpack") {
+                return Err(GitError::ProgramInConfig {
+                    key: key.to_owned(),
+                    dir: self.dir.clone(),
+                });
+            }
+            {
+                // A required filter with no command would fail every add.
+                let off = key == "core.fsmonitor" || key.ends_with(".required");
+                let value = if off { "false" } else { "" };
+                let arg = format!("{key}={value}");
+                if !blank.contains(&arg) {
+                    blank.push(arg);
+                }
+            }
+        }
+        Ok(blank)
+    }
+
+    async fn output_with(
+        &self,
+        args: &[OsString],
+        input: Option<&[u8]>,
+    ) -> Result<Output, GitError> {
+        if let Some(index) = args
+            .iter()
+            .position(|a| carries_credentials(&a.to_string_lossy()))
+        {
+            return Err(GitError::CredentialsInArgs { index });
+        }
+        let joined = args
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cmd = self.command();
+        for key in self.blanked_program_keys().await? {
+            cmd.arg("-c").arg(key);
+        }
+        for entry in &self.config {
+            cmd.arg("-c").arg(entry);
+        }
+        cmd.args(args);
+        let spawn_error = |source| GitError::Spawn {
             args: joined.clone(),
             dir: self.dir.clone(),
             source,
-        })?;
+        };
+        let output = match input {
+            None => cmd.output().await.map_err(spawn_error)?,
+            Some(input) => {
+                use tokio::io::AsyncWriteExt;
+                cmd.stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = cmd.spawn().map_err(spawn_error)?;
+                if let Some(mut stdin) = child.stdin.take() {
+                    stdin.write_all(input).await.map_err(spawn_error)?;
+                }
+                child.wait_with_output().await.map_err(spawn_error)?
+            }
+        };
         if output.status.success() {
             return Ok(output);
         }
@@ -298,6 +419,75 @@ mod tests {
         assert!(!carries_credentials("git@github.com:o/r.git"));
         assert!(!carries_credentials("ssh://github.com/o/r@v1"));
         assert!(!carries_credentials("refs/heads/ops/a-b"));
+    }
+
+    /// Programs an agent configures in the repository's own config (filters,
+    /// textconv, `diff.external`, a merge driver, fsmonitor, a credential helper,
+    /// a receive-pack for the local origin, `core.sshCommand`) run in none of ops'
+    /// git commands, adding, committing, diffing, merging and pushing.
+    #[tokio::test]
+    async fn programs_an_agent_configures_in_the_repository_never_run_in_ops_git() {
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        let ran = work.join("../planted-ran");
+        let script = work.join("../planted.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"$0 $*\" >>{}\ncat\n", ran.display()),
+        )
+        .expect("script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let s = script.display().to_string();
+        for (key, value) in [
+            ("filter.evil.clean", s.clone()),
+            ("filter.evil.smudge", s.clone()),
+            ("filter.evil.process", s.clone()),
+            ("filter.evil.required", "true".into()),
+            ("diff.evil.textconv", s.clone()),
+            ("diff.evil.command", s.clone()),
+            ("diff.external", s.clone()),
+            ("merge.evil.driver", s.clone()),
+            ("core.fsmonitor", s.clone()),
+            ("core.sshCommand", s.clone()),
+            ("credential.helper", format!("!{s}")),
+        ] {
+            ops_testkit::git(&work, &["config", key, &value]);
+        }
+        std::fs::write(
+            work.join(".gitattributes"),
+            "* filter=evil diff=evil merge=evil\n",
+        )
+        .expect("attributes");
+        std::fs::write(work.join("a.txt"), "one\n").expect("write");
+        let git = Git::new(&work);
+        git.run(["add", "-A"]).await.expect("add");
+        git.run(["commit", "--quiet", "-m", "planted"])
+            .await
+            .expect("commit");
+        let _ = git.run(["diff", "HEAD~1"]).await;
+        let _ = git.run(["status", "--porcelain"]).await;
+        git.run(["push", "--quiet", "origin", "HEAD:refs/heads/planted"])
+            .await
+            .expect("push with the programs blanked");
+        for key in ["remote.origin.receivepack", "remote.origin.uploadpack"] {
+            ops_testkit::git(&work, &["config", key, &format!("{s}; git-receive-pack")]);
+            let e = git
+                .run(["push", "--quiet", "origin", "HEAD:refs/heads/planted2"])
+                .await;
+            let e = e.expect_err("a receive-pack cannot be blanked: refused");
+            assert!(e.to_string().contains(key), "{e}");
+            ops_testkit::git(&work, &["config", "--unset", key]);
+        }
+        let _ = git.run(["fetch", "--quiet", "origin"]).await;
+        let _ = git.run(["checkout", "--quiet", "-b", "other"]).await;
+        let ran = std::fs::read_to_string(&ran).unwrap_or_default();
+        assert!(ran.is_empty(), "planted programs ran in ops' git:\n{ran}");
+        assert!(
+            ops_testkit::git(&repo.origin(), &["for-each-ref", "refs/heads/planted"])
+                .contains("planted"),
+            "the push itself went through"
+        );
     }
 
     #[tokio::test]

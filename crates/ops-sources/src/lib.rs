@@ -28,7 +28,6 @@
 //! set of projects needs from the settings.
 
 mod checkouts;
-mod files;
 pub mod git;
 pub mod github;
 pub mod gsd;

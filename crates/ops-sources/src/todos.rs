@@ -270,7 +270,7 @@ fn known(ids: &BTreeMap<&str, &Todo>) -> String {
 /// file does not exist.
 fn read_file(checkout: &Path) -> Result<Vec<Todo>> {
     let path: PathBuf = checkout.join(TODOS_FILE);
-    let text = match crate::files::read_text(&path) {
+    let text = match ops_core::files::read_text(&path) {
         Ok(Some(text)) => text,
         Ok(None) => return Ok(Vec::new()),
         Err(e) => {

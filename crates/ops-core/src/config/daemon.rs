@@ -160,10 +160,9 @@ impl DaemonHealth {
 
     /// Read the file at `path`; `Ok(None)` when there is none.
     pub fn load(path: &Path) -> Result<Option<DaemonHealth>> {
-        if !path.exists() {
+        let Some(text) = JsonFile::read(path)? else {
             return Ok(None);
-        }
-        let text = JsonFile::read(path)?;
+        };
         let modified = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()

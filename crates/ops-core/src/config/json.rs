@@ -28,8 +28,10 @@ impl JsonFile<'_> {
         })
     }
 
-    pub fn read(path: &Path) -> Result<String> {
-        std::fs::read_to_string(path).map_err(|e| Error::ConfigFile {
+    /// The text of the file at `path` ([`crate::files::read_text`]: a FIFO or
+    /// device is an error saying so, never a hang); `Ok(None)` when it does not exist.
+    pub fn read(path: &Path) -> Result<Option<String>> {
+        crate::files::read_text(path).map_err(|e| Error::ConfigFile {
             path: path.to_path_buf(),
             field: "(file)".into(),
             message: format!("cannot read it: {e}"),

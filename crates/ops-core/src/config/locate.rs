@@ -17,7 +17,7 @@ pub fn locate_registry(explicit: Option<&Path>, env: &Env) -> Result<PathBuf> {
         .map(|p| (p.to_path_buf(), "--registry"))
         .or_else(|| env.path("OPS_REGISTRY").map(|p| (p, "OPS_REGISTRY")));
     if let Some((path, how)) = named {
-        return if path.is_file() {
+        return if path.exists() {
             Ok(path)
         } else {
             Err(Error::ConfigFile {
@@ -29,7 +29,8 @@ pub fn locate_registry(explicit: Option<&Path>, env: &Env) -> Result<PathBuf> {
     }
     let mut looked = Vec::new();
     for candidate in default_places(env) {
-        if candidate.is_file() {
+        // Anything there (a FIFO too) is the registry: the read says what is wrong.
+        if candidate.exists() {
             return Ok(candidate);
         }
         looked.push(candidate.display().to_string());

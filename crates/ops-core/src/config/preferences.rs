@@ -21,10 +21,9 @@ pub struct Preferences {
 impl Preferences {
     /// Read `preferences.json` at `path`; `Ok(None)` when there is none.
     pub fn load(path: &Path) -> Result<Option<Preferences>> {
-        if !path.exists() {
+        let Some(text) = JsonFile::read(path)? else {
             return Ok(None);
-        }
-        let text = JsonFile::read(path)?;
+        };
         Preferences::parse(&text, path).map(Some)
     }
 

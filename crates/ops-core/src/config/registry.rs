@@ -56,7 +56,9 @@ const PROJECT_KEYS: &[&str] = &[
 impl Registry {
     /// Read and parse the registry at `path`; `home` expands `~/` in paths.
     pub fn load(path: &Path, home: Option<&Path>) -> Result<Registry> {
-        let text = JsonFile::read(path)?;
+        let text = JsonFile::read(path)?.ok_or_else(|| {
+            JsonFile { path }.error("(file)", "cannot read it: it does not exist")
+        })?;
         Registry::parse(&text, path, home)
     }
 

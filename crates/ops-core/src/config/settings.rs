@@ -285,7 +285,7 @@ fn builtin_secrets() -> BTreeMap<String, SecretSpec> {
 /// `Ok(None)` when there is none (every default applies).
 pub fn locate_settings(env: &Env) -> Result<Option<PathBuf>> {
     if let Some(path) = env.path("OPS_CONFIG") {
-        return if path.is_file() {
+        return if path.exists() {
             Ok(Some(path))
         } else {
             Err(Error::ConfigFile {
@@ -295,7 +295,8 @@ pub fn locate_settings(env: &Env) -> Result<Option<PathBuf>> {
             })
         };
     }
-    Ok(default_settings_path(env).filter(|p| p.is_file()))
+    // Anything there, a FIFO too, is the settings file: the read says what is wrong.
+    Ok(default_settings_path(env).filter(|p| p.exists()))
 }
 
 /// Where the settings file is looked for when `OPS_CONFIG` is not set:
@@ -312,11 +313,13 @@ impl Settings {
         let Some(path) = locate_settings(env)? else {
             return Ok(Settings::default());
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::ConfigFile {
-            path: path.clone(),
-            field: "(file)".into(),
-            message: format!("cannot be read: {e}"),
-        })?;
+        let text = crate::files::read_text(&path)
+            .and_then(|text| text.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
+            .map_err(|e| Error::ConfigFile {
+                path: path.clone(),
+                field: "(file)".into(),
+                message: format!("cannot be read: {e}"),
+            })?;
         Settings::parse(&text, &path)
     }
 

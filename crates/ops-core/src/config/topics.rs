@@ -67,9 +67,9 @@ impl Topic {
 
 /// Read the active topics file at `path`; no file → no topics.
 pub fn active_topics(path: &Path) -> Result<Vec<Topic>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_topics(&text, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+    match crate::files::read_text(path) {
+        Ok(Some(text)) => parse_topics(&text, path),
+        Ok(None) => Ok(Vec::new()),
         Err(e) => Err(Error::ConfigFile {
             path: path.to_path_buf(),
             field: "(file)".into(),

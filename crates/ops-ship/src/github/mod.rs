@@ -4,7 +4,7 @@
 //!
 //! Mapping onto [`Shipper`]:
 //! * `open_change`: push the branch (never forced; the token reaches git through a
-//!   credential helper reading an environment variable, never a URL or argv), then
+//!   credential cache it hands the token on stdin, never a URL, argv or the environment), then
 //!   find the pull request for that head (open, or already merged: a resumed run
 //!   never opens a second one) or create it, treating 422 "already exists" as
 //!   "find it again". The change id is `owner/name#number`, so later calls need no
@@ -35,6 +35,7 @@ pub mod answers;
 mod checks;
 pub mod client;
 mod config;
+mod credential;
 pub mod decision;
 mod pulls;
 mod verify;
@@ -74,23 +75,6 @@ impl std::fmt::Debug for GitHubShipper {
             .field("token", self.client.token())
             .finish_non_exhaustive()
     }
-}
-
-/// The environment that gives git the token: a credential helper (a fixed shell
-/// function, not configuration) that prints it from `OPS_GIT_TOKEN`. The token is
-/// never in a URL or an argument.
-fn credential_env(token: &GitHubToken) -> Vec<(&'static str, String)> {
-    vec![
-        ("GIT_CONFIG_COUNT", "2".into()),
-        ("GIT_CONFIG_KEY_0", "credential.helper".into()),
-        ("GIT_CONFIG_VALUE_0", String::new()),
-        ("GIT_CONFIG_KEY_1", "credential.helper".into()),
-        (
-            "GIT_CONFIG_VALUE_1",
-            "!f() { test \"$1\" = get && echo username=x-access-token && echo \"password=$OPS_GIT_TOKEN\"; }; f".into(),
-        ),
-        ("OPS_GIT_TOKEN", token.expose().to_string()),
-    ]
 }
 
 /// The trailer a squash commit carries: `Ops-Task: <id>`.
@@ -196,11 +180,24 @@ impl GitHubShipper {
         }
     }
 
-    /// git with a credential helper that reads the token from the environment.
-    fn git(&self, dir: &str) -> Git {
-        credential_env(self.client.token())
-            .into_iter()
-            .fold(Git::new(dir), |git, (k, v)| git.with_env(k, v))
+    /// Pushes `src` to `dst` of the GitHub remote, the token reaching only this
+    /// push ([`credential::PushCredential`]).
+    async fn push_with_token(
+        &self,
+        git: &Git,
+        src: &str,
+        dst: &str,
+        kind: PushKind<'_>,
+    ) -> Result<()> {
+        let remote = &self.config.remote;
+        match credential::PushCredential::start(git, remote, self.client.token()).await? {
+            None => push(git, remote, src, dst, kind).await,
+            Some(credential) => {
+                let pushed = push(&credential.git(git), remote, src, dst, kind).await;
+                credential.stop().await;
+                pushed
+            }
+        }
     }
 }
 
@@ -220,7 +217,7 @@ impl Shipper for GitHubShipper {
     async fn open_change(&self, task: &Task, work: &WorkRef) -> Result<ChangeRef> {
         let p = self.project(&task.project)?;
         let slug = Self::slug(p, &task.repo)?;
-        let git = self.git(&task.repo);
+        let git = Git::new(&task.repo);
         let tip = git
             .run([
                 "rev-parse",
@@ -244,9 +241,8 @@ impl Shipper for GitHubShipper {
             });
         }
         let tip_ref = format!("refs/heads/{}", work.branch);
-        push(
+        self.push_with_token(
             &git,
-            &self.config.remote,
             &tip_ref,
             &work.branch,
             PushKind::Work {
@@ -452,41 +448,55 @@ impl Shipper for GitHubShipper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
 
+    /// The token goes to git's credential cache on stdin; the push's helper gets
+    /// it from there; no git ops starts has it in its argv or environment.
     #[tokio::test]
-    async fn git_gets_the_token_from_the_credential_helper_environment_not_argv() {
+    async fn the_push_gets_the_token_from_a_credential_cache_never_its_env_or_argv() {
         let token = GitHubToken::new("ghp_helperTESThelperTEST0123456789abcd");
-        let mut cmd = tokio::process::Command::new("git");
-        cmd.args(["credential", "fill"])
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        for (k, v) in credential_env(&token) {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("git runs");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(b"protocol=https\nhost=github.com\n\n")
-            .await
-            .expect("write");
-        drop(stdin);
-        let out = child.wait_with_output().await.expect("output");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("username=x-access-token"), "{text}");
-        assert!(
-            text.contains(&format!("password={}", token.expose())),
-            "{text}"
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        ops_testkit::git(
+            &work,
+            &["remote", "set-url", "origin", "https://github.com/o/r.git"],
         );
-        for (_, v) in credential_env(&token)
-            .iter()
-            .filter(|(k, _)| *k != "OPS_GIT_TOKEN")
-        {
-            assert!(!v.contains(token.expose()), "only OPS_GIT_TOKEN carries it");
-        }
+        let spy_log = work.join("../git-spy.log");
+        let spy = work.join("../git-spy");
+        std::fs::write(
+            &spy,
+            format!(
+                "#!/bin/sh\n{{ echo \"argv: $*\"; env; }} >>{}\nexec git \"$@\"\n",
+                spy_log.display()
+            ),
+        )
+        .expect("spy");
+        std::fs::set_permissions(&spy, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let git = Git::new(&work).with_program(&spy);
+        let credential = credential::PushCredential::start(&git, "origin", &token)
+            .await
+            .expect("the cache starts")
+            .expect("an https remote gets one");
+        let filled = credential
+            .git(&git)
+            .run_with_input(
+                ["credential", "fill"],
+                b"protocol=https\nhost=github.com\npath=o/r.git\n\n",
+            )
+            .await
+            .expect("fill");
+        assert!(filled.contains("username=x-access-token"), "{filled}");
+        assert!(
+            filled.contains(&format!("password={}", token.expose())),
+            "{filled}"
+        );
+        credential.stop().await;
+        let seen = std::fs::read_to_string(&spy_log).expect("spy log");
+        assert!(seen.contains("argv: "), "the spy saw git run");
+        assert!(
+            !seen.contains(token.expose()),
+            "the token was in a git's argv or environment"
+        );
     }
 
     #[test]

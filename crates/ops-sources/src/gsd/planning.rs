@@ -52,7 +52,7 @@ pub fn read_planning(checkout: &Path) -> Result<Option<Planning>> {
 }
 
 fn read_file<T>(path: &Path, parse: fn(&str) -> Result<T, ParseError>) -> Result<Option<T>> {
-    let text = match crate::files::read_text(path) {
+    let text = match ops_core::files::read_text(path) {
         Ok(Some(text)) => text,
         Ok(None) => return Ok(None),
         Err(e) => return Err(invalid(format!("{}: cannot read: {e}", path.display()))),
