@@ -130,6 +130,19 @@ impl Rig {
     }
 }
 
+/// `ops run --subagents --force` with the command agent `agent`.
+const fn run_forced(agent: &str) -> [&str; 7] {
+    [
+        "run",
+        "--subagents",
+        "--force",
+        "--agent",
+        "command",
+        "--agent-cmd",
+        agent,
+    ]
+}
+
 fn explain(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -372,15 +385,7 @@ fn hooks_and_programs_an_agent_plants_in_the_shared_git_config_never_run_in_ops_
         hostile_agent().display(),
         dump.display()
     );
-    let mut cmd = rig.command(&[
-        "run",
-        "--subagents",
-        "--force",
-        "--agent",
-        "command",
-        "--agent-cmd",
-        &agent,
-    ]);
+    let mut cmd = rig.command(&run_forced(&agent));
     for var in SECRET_VARS {
         cmd.env(var, canary(var));
     }
@@ -455,15 +460,7 @@ fn a_kill_9_of_ops_run_leaves_no_agent_process_behind() {
         pids.display()
     );
     let mut ops = rig
-        .command(&[
-            "run",
-            "--subagents",
-            "--force",
-            "--agent",
-            "command",
-            "--agent-cmd",
-            &agent,
-        ])
+        .command(&run_forced(&agent))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -605,15 +602,7 @@ fn after_the_state_dir_filled_up_and_space_was_freed_the_rerun_resumes_the_task_
     }
     let before = rig.task();
     let rerun = rig
-        .command(&[
-            "run",
-            "--subagents",
-            "--force",
-            "--agent",
-            "command",
-            "--agent-cmd",
-            "true",
-        ])
+        .command(&run_forced("true"))
         .output()
         .expect("the ops binary runs");
     let task = rig.task();
@@ -757,15 +746,7 @@ fn mkfifo(path: &Path) {
 fn a_fifo_in_place_of_any_file_ops_reads_is_an_error_naming_it_never_a_hang() {
     const AUDIT: &[&str] = &["audit"];
     const DOCTOR: &[&str] = &["doctor"];
-    const RUN: &[&str] = &[
-        "run",
-        "--subagents",
-        "--force",
-        "--agent",
-        "command",
-        "--agent-cmd",
-        "true",
-    ];
+    const RUN: &[&str] = &run_forced("true");
     // (where, the file, the commands that read it)
     let cases: &[(&str, &str, &[&[&str]])] = &[
         ("claude-ops", "preferences.json", &[AUDIT, DOCTOR, RUN]),
