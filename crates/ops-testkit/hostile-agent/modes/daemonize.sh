@@ -1,6 +1,8 @@
 # Leaves processes behind that outlive it: a `setsid` double-forked endless loop
 # (a new session, its parent gone), and another with its environment cleared.
 # `daemonize PIDS`: their pids are appended to the file PIDS, one a line.
+# `daemonize PIDS --stay`: then the agent itself appends its pid and stays (so a
+# test can kill ops mid-attempt).
 # shellcheck source=/dev/null
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/rails.sh"
 pids="${1:?usage: daemonize PIDS}"
@@ -12,3 +14,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 echo "daemonized"
+if [[ "${2:-}" == "--stay" ]]; then
+  echo $$ >>"$pids"
+  exec sleep 3600
+fi
