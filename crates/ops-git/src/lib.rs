@@ -106,6 +106,35 @@ const SAFE_CONFIG: [&str; 4] = [
 /// they are an agent's code, so ops' git blanks them ([`Git`]).
 pub const PROGRAM_KEYS: &str = "^(filter\\..*\\.(clean|smudge|process|required)|diff\\.external|diff\\..*\\.(command|textconv)|merge\\..*\\.driver|core\\.(fsmonitor|sshcommand|askpass|editor|pager|alternaterefscommand)|credential\\.(.*\\.)?helper|gpg\\.(.*\\.)?program|remote\\..*\\.(uploadpack|receivepack|vcs)|sequence\\.editor|uploadpack\\.packobjectshook|pager\\..*)$";
 
+/// Read-only plumbing that never runs a program the repository's config names
+/// (no filter, diff driver, fsmonitor, pager, ssh command or credential
+/// helper; hooks are off for every command): the scan for [`PROGRAM_KEYS`] is
+/// skipped for them, saving a git process per call. `cat-file` only without
+/// `--textconv`/`--filters`.
+const RUNS_NO_CONFIGURED_PROGRAM: &[&str] = &[
+    "rev-parse",
+    "rev-list",
+    "show-ref",
+    "for-each-ref",
+    "merge-base",
+    "symbolic-ref",
+    "config",
+    "ls-tree",
+    "cat-file",
+];
+
+/// Whether `args` is a command of [`RUNS_NO_CONFIGURED_PROGRAM`].
+fn runs_no_configured_program(args: &[OsString]) -> bool {
+    let Some(sub) = args.first().and_then(|a| a.to_str()) else {
+        return false;
+    };
+    RUNS_NO_CONFIGURED_PROGRAM.contains(&sub)
+        && !args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a.starts_with("--textconv") || a.starts_with("--filters")
+        })
+}
+
 /// Variables of ops' own environment a git invocation inherits (besides `GIT_*`
 /// ones other than `GIT_ASKPASS`): what git needs to find its config, identity,
 /// SSH agent and proxy. Everything else, ops' tokens included, is dropped.
@@ -314,8 +343,10 @@ impl Git {
             .collect::<Vec<_>>()
             .join(" ");
         let mut cmd = self.command();
-        for key in self.blanked_program_keys().await? {
-            cmd.arg("-c").arg(key);
+        if !runs_no_configured_program(args) {
+            for key in self.blanked_program_keys().await? {
+                cmd.arg("-c").arg(key);
+            }
         }
         for entry in &self.config {
             cmd.arg("-c").arg(entry);
@@ -382,6 +413,35 @@ pub fn carries_credentials(arg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_read_only_plumbing_skips_the_scan_for_configured_programs() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        for plumbing in [
+            &["rev-parse", "HEAD"][..],
+            &["rev-list", "--count", "a..b"],
+            &["cat-file", "-s", "abc"],
+            &["merge-base", "--is-ancestor", "a", "b"],
+        ] {
+            assert!(runs_no_configured_program(&args(plumbing)), "{plumbing:?}");
+        }
+        for porcelain in [
+            &["add", "-A"][..],
+            &["commit", "-m", "x"],
+            &["diff", "dev"],
+            &["worktree", "add", "x"],
+            &["push", "origin", "dev"],
+            &["cat-file", "--textconv", "HEAD:a"],
+            &["cat-file", "--filters", "HEAD:a"],
+            &["-C", "x", "rev-parse"],
+            &[],
+        ] {
+            assert!(
+                !runs_no_configured_program(&args(porcelain)),
+                "{porcelain:?}"
+            );
+        }
+    }
 
     #[test]
     fn git_inherits_its_own_variables_but_no_token_of_ops() {
