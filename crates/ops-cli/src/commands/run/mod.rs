@@ -199,9 +199,6 @@ impl Started<'_> {
 fn why_not_steerable(runtime: ops_core::config::AgentRuntime) -> &'static str {
     use ops_core::config::AgentRuntime;
     match runtime {
-        AgentRuntime::Codex => {
-            "`codex exec` takes its prompt once and reads no messages while it runs"
-        }
         AgentRuntime::Gemini => {
             "`gemini -p` takes its prompt once and reads no messages while it runs"
         }
@@ -209,7 +206,11 @@ fn why_not_steerable(runtime: ops_core::config::AgentRuntime) -> &'static str {
         AgentRuntime::Command => {
             "ops gives the program its brief on stdin and no messages after it"
         }
-        AgentRuntime::Claude => "its runtime declared it cannot receive messages",
+        // Steerable (Codex team agents run under `codex app-server`): only a
+        // runtime that declares otherwise gets here.
+        AgentRuntime::Claude | AgentRuntime::Codex => {
+            "its runtime declared it cannot receive messages"
+        }
     }
 }
 
