@@ -8,6 +8,11 @@ mod render;
 mod state_dir;
 
 fn main() -> std::process::ExitCode {
+    // `ops __ops-guard …`: this process guards one agent (ops started it so).
+    if let Some(code) = ops_dispatch::guard::serve_if_asked() {
+        return code;
+    }
+    ops_dispatch::guard::enable();
     match <cli::Cli as clap::Parser>::try_parse() {
         Ok(cli) => exit::report(commands::run(
             &cli,

@@ -259,6 +259,20 @@ fn a_missing_secret_for_a_configured_source_warns_that_the_source_will_be_off_an
 }
 
 #[test]
+fn agent_containment_is_ok_and_names_the_guard_that_outlives_a_kill_9_of_ops() {
+    let user = User::new();
+    user.cli("claude", "echo '2.0.14 (Claude Code)'");
+    let (items, code, stderr) = user.json();
+    assert_eq!(code, Some(0), "{stderr}");
+    let (status, detail) = item(&items, "agent containment");
+    assert_eq!(status, "ok", "{detail}");
+    assert!(
+        detail.contains("child subreaper") && detail.contains("guard process per agent"),
+        "{detail}"
+    );
+}
+
+#[test]
 fn agent_clis_on_path_are_listed_with_the_version_they_print_and_absent_ones_as_not_found() {
     let user = User::new();
     user.cli("claude", "echo '2.0.14 (Claude Code)'");

@@ -444,13 +444,9 @@ fn an_agent_that_daemonizes_in_a_new_session_leaves_no_process_behind() {
     );
 }
 
-/// Known gap (issue 15 point 5): the subreaper dies with `ops run`, so a
-/// `kill -9` of ops itself orphans its agent and whatever the agent started.
-/// Fixing it needs PR_SET_PDEATHSIG on the agent (a `pre_exec`, i.e. unsafe
-/// code, which the workspace forbids, or `setpriv --pdeathsig`), which still
-/// misses the agent's own descendants in new sessions, or a cgroup per agent.
+/// Each agent runs under a guard (`ops __ops-guard`, a subreaper of its own)
+/// that kills the agent's whole tree when ops is no longer its parent.
 #[test]
-#[ignore = "known gap: kill -9 of ops run orphans its agents (issue 15 point 5)"]
 fn a_kill_9_of_ops_run_leaves_no_agent_process_behind() {
     let rig = Rig::new();
     let pids = rig.tmp.path().join("daemon-pids");
@@ -486,6 +482,30 @@ fn a_kill_9_of_ops_run_leaves_no_agent_process_behind() {
         left.is_empty(),
         "still running after kill -9 of ops: {left:?}"
     );
+}
+
+/// The guard between ops and the agent exits as the agent did: a crash is still
+/// reported as the agent's crash with its signal, an exit status as that status.
+#[test]
+fn through_its_guard_an_agent_s_crash_and_exit_status_are_reported_as_the_agent_s() {
+    for (script, says) in [
+        ("kill -SEGV $$", "killed by signal SIGSEGV"),
+        ("exit 3", "the agent exited with status 3"),
+    ] {
+        let rig = Rig::new();
+        let agent = rig.tmp.path().join("agent.sh");
+        std::fs::write(&agent, format!("#!/bin/sh\n{script}\n")).expect("agent script");
+        let chmod = Command::new("chmod").arg("+x").arg(&agent).status();
+        assert!(chmod.is_ok_and(|s| s.success()));
+        let out = rig
+            .command(&run_forced(&agent.to_string_lossy()))
+            .output()
+            .expect("the ops binary runs");
+        let task = rig.task();
+        let said = format!("{task}{}", explain(&out));
+        assert_ne!(task["status"], "completed", "{said}");
+        assert!(said.contains(says), "{script}: no {says:?} in\n{said}");
+    }
 }
 
 /// A tmpfs of `size` mounted on `dir` (needs root); unmounted when dropped.

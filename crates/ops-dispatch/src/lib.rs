@@ -34,6 +34,7 @@ pub mod env;
 pub mod flags;
 pub mod gc;
 pub mod gemini;
+pub mod guard;
 pub mod lease;
 mod limits;
 pub mod liveness;

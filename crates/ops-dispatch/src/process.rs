@@ -68,8 +68,12 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
         .append(true)
         .open(&spec.log)?;
     let mark = crate::reaper::new_mark();
-    let mut cmd = tokio::process::Command::new(&spec.program);
-    cmd.args(&spec.args)
+    // Under a guard when the binary serves one (`crate::guard`): then not even a
+    // kill -9 of ops leaves the agent, or what it started, running.
+    let (program, args) = crate::guard::wrap(&spec.program, &spec.args, spec.run_as.is_some())?
+        .unwrap_or_else(|| (spec.program.clone(), spec.args.clone()));
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(&args)
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))

@@ -27,8 +27,13 @@ pub const MARK_VAR: &str = "OPS_AGENT_MARK";
 /// How ops keeps an agent's processes from outliving its attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mechanism {
-    /// ops is the child subreaper: orphans of its agents stay its descendants.
-    Subreaper,
+    /// ops is the child subreaper: orphans of its agents stay its descendants;
+    /// `guarded`: each agent runs under a guard ([`crate::guard`]) that kills its
+    /// tree when ops itself dies.
+    Subreaper {
+        /// Whether agents start through a guard.
+        guarded: bool,
+    },
     /// Only the agent's process group, and marked processes, are killed: `why`.
     GroupOnly(String),
 }
@@ -36,9 +41,13 @@ pub enum Mechanism {
 impl std::fmt::Display for Mechanism {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Mechanism::Subreaper => write!(
+            Mechanism::Subreaper { guarded: true } => write!(
                 f,
-                "child subreaper (PR_SET_CHILD_SUBREAPER) and a mark in each agent's environment: every descendant is killed when its attempt ends, new sessions included"
+                "child subreaper (PR_SET_CHILD_SUBREAPER), a guard process per agent and a mark in each agent's environment: every descendant is killed when its attempt ends, new sessions included, and when ops itself is killed (kill -9 included)"
+            ),
+            Mechanism::Subreaper { guarded: false } => write!(
+                f,
+                "child subreaper (PR_SET_CHILD_SUBREAPER) and a mark in each agent's environment: every descendant is killed when its attempt ends, new sessions included; agents start without a guard (the program embedding ops does not serve `ops_dispatch::guard`), so a kill -9 of that program orphans them"
             ),
             Mechanism::GroupOnly(why) => write!(
                 f,
@@ -48,23 +57,28 @@ impl std::fmt::Display for Mechanism {
     }
 }
 
-/// Makes this process the child subreaper (once; later calls return the first answer).
+/// Makes this process the child subreaper (once; later calls give the first
+/// answer) and says how agents are contained, the guard included.
 pub fn install() -> Mechanism {
-    static DONE: OnceLock<Mechanism> = OnceLock::new();
-    DONE.get_or_init(|| {
+    static DONE: OnceLock<Option<String>> = OnceLock::new();
+    let failed = DONE.get_or_init(|| {
         #[cfg(target_os = "linux")]
         {
-            match nix::sys::prctl::set_child_subreaper(true) {
-                Ok(()) => Mechanism::Subreaper,
-                Err(e) => Mechanism::GroupOnly(format!("PR_SET_CHILD_SUBREAPER failed: {e}")),
-            }
+            nix::sys::prctl::set_child_subreaper(true)
+                .err()
+                .map(|e| format!("PR_SET_CHILD_SUBREAPER failed: {e}"))
         }
         #[cfg(not(target_os = "linux"))]
         {
-            Mechanism::GroupOnly("no child subreaper on this system".into())
+            Some("no child subreaper on this system".to_string())
         }
-    })
-    .clone()
+    });
+    match failed {
+        None => Mechanism::Subreaper {
+            guarded: crate::guard::enabled(),
+        },
+        Some(why) => Mechanism::GroupOnly(why.clone()),
+    }
 }
 
 fn marks() -> std::sync::MutexGuard<'static, BTreeMap<i32, String>> {

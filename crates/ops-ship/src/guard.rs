@@ -9,6 +9,11 @@
 //! the record ([`OriginGuard::moved_by_ops`]); after a halt the record stays as it
 //! was, so the repository stays halted for the rest of the run. ops never pushes
 //! anything back.
+//!
+//! The remote's URLs (fetch and push) are recorded with its branches and compared
+//! first, before the remote is contacted: the git config is shared by every
+//! worktree of a checkout, and an agent that points `origin` at a host of its own
+//! would otherwise receive the next push (and the credentials git sends with it).
 
 use ops_core::{Error, ErrorKind, Result};
 use ops_git::Git;
@@ -22,6 +27,27 @@ pub struct OriginGuard {
     remote: String,
     /// By repository, by branch: its commit, `None` when the remote had no such branch.
     recorded: Mutex<BTreeMap<PathBuf, BTreeMap<String, Option<String>>>>,
+    /// By repository: the remote's fetch and push URLs when first recorded.
+    urls: Mutex<BTreeMap<PathBuf, Urls>>,
+}
+
+/// A remote's fetch and push URLs, as `git remote get-url [--push]` gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Urls {
+    fetch: String,
+    push: String,
+}
+
+/// `url` without the `user:password@` of a `scheme://` URL (it may hold a token).
+fn shown(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}/{path}")
+        }
+        None => url.to_string(),
+    }
 }
 
 impl Default for OriginGuard {
@@ -49,7 +75,53 @@ impl OriginGuard {
         OriginGuard {
             remote: remote.into(),
             recorded: Mutex::default(),
+            urls: Mutex::default(),
         }
+    }
+
+    /// The remote's URLs in `repo`'s git config now.
+    async fn read_urls(&self, repo: &Path) -> Result<Urls> {
+        let git = Git::new(repo);
+        let fail = |e: ops_git::GitError| {
+            Error::backend(
+                "origin-guard",
+                format!("read the URL of {}", self.remote),
+                ErrorKind::Halt,
+                e.to_string(),
+            )
+        };
+        let remote = self.remote.as_str();
+        let fetch = git.run(["remote", "get-url", remote]).await.map_err(fail)?;
+        let push = git
+            .run(["remote", "get-url", "--push", remote])
+            .await
+            .map_err(fail)?;
+        Ok(Urls { fetch, push })
+    }
+
+    /// Records the remote's URLs for `repo` unless recorded, then compares: a
+    /// halt when they changed since.
+    async fn check_urls(&self, repo: &Path) -> Result<()> {
+        let now = self.read_urls(repo).await?;
+        let mut urls = self
+            .urls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let was = urls.entry(key(repo)).or_insert_with(|| now.clone());
+        if *was == now {
+            return Ok(());
+        }
+        let remote = &self.remote;
+        let (which, a, b) = if was.fetch == now.fetch {
+            ("push URL", &was.push, &now.push)
+        } else {
+            ("URL", &was.fetch, &now.fetch)
+        };
+        Err(halt(format!(
+            "the {which} of {remote} changed from {} to {} during the task, not by ops (the git config every worktree shares was rewritten); nothing of this repository ships and ops contacts neither",
+            shown(a),
+            shown(b)
+        )))
     }
 
     fn lock(
@@ -93,6 +165,7 @@ impl OriginGuard {
     /// Records where `branches` of `repo`'s remote are, unless already recorded
     /// (a record is only ever moved by ops' own pushes).
     pub async fn record(&self, repo: &Path, branches: &[&str]) -> Result<()> {
+        self.check_urls(repo).await?;
         let missing: Vec<&str> = {
             let recorded = self.lock();
             let known = recorded.get(&key(repo));

@@ -147,6 +147,57 @@ async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushe
     );
 }
 
+/// The git config is shared by every worktree: an agent that points origin (or
+/// only its push URL) at a copy of its own gets nothing pushed there, and the
+/// halt names both URLs.
+#[tokio::test]
+async fn origin_s_url_rewritten_during_the_task_halts_and_nothing_is_pushed_anywhere() {
+    for push_only in [false, true] {
+        let repo = TempRepo::new();
+        let t = task(&repo, "t1");
+        let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
+        let s = shipper(Some("test -f feature.txt"));
+        let c = s.open_change(&t, &work).await.expect("open");
+        assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+        let decoy = repo.origin().with_file_name("decoy.git");
+        let origin = repo.origin().to_string_lossy().into_owned();
+        git(
+            &repo.work(),
+            &[
+                "clone",
+                "--quiet",
+                "--bare",
+                &origin,
+                &decoy.to_string_lossy(),
+            ],
+        );
+        let mut set = vec!["remote", "set-url"];
+        if push_only {
+            set.push("--push");
+        }
+        let decoy_url = decoy.to_string_lossy().into_owned();
+        set.extend(["origin", &decoy_url]);
+        git(&repo.work(), &set);
+        let before = repo.origin_rev("dev");
+        let decoy_dev = git(&decoy, &["rev-parse", "dev"]);
+        let e = s.merge(&c).await.expect_err("a halt");
+        assert_eq!(e.kind(), ops_core::ErrorKind::Halt, "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("of origin changed from")
+                && text.contains(&origin)
+                && text.contains(&decoy_url),
+            "push only {push_only}: {text}"
+        );
+        assert_eq!(repo.origin_rev("dev"), before, "nothing pushed to origin");
+        assert_eq!(
+            git(&decoy, &["rev-parse", "dev"]),
+            decoy_dev,
+            "nothing pushed to the decoy"
+        );
+    }
+}
+
 #[tokio::test]
 async fn dev_moving_after_the_checks_changes_the_head_and_the_new_head_is_tested_before_merging() {
     let repo = TempRepo::new();

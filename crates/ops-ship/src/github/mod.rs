@@ -185,12 +185,18 @@ impl GitHubShipper {
     async fn push_with_token(
         &self,
         git: &Git,
+        slug: &str,
         src: &str,
         dst: &str,
         kind: PushKind<'_>,
     ) -> Result<()> {
         let remote = &self.config.remote;
-        match credential::PushCredential::start(git, remote, self.client.token()).await? {
+        let expected = credential::Expected {
+            api_base: &self.config.client.api_base,
+            slug,
+        };
+        match credential::PushCredential::start(git, remote, self.client.token(), &expected).await?
+        {
             None => push(git, remote, src, dst, kind).await,
             Some(credential) => {
                 let pushed = push(&credential.git(git), remote, src, dst, kind).await;
@@ -243,6 +249,7 @@ impl Shipper for GitHubShipper {
         let tip_ref = format!("refs/heads/{}", work.branch);
         self.push_with_token(
             &git,
+            &slug,
             &tip_ref,
             &work.branch,
             PushKind::Work {
@@ -449,6 +456,39 @@ impl Shipper for GitHubShipper {
 mod tests {
     use super::*;
 
+    const EXPECTED: credential::Expected<'static> = credential::Expected {
+        api_base: "https://api.github.com",
+        slug: "o/r",
+    };
+
+    /// A push URL rewritten in the shared git config (by an agent, say) to
+    /// another host or repository gets no token: the push halts naming both.
+    #[tokio::test]
+    async fn a_push_url_rewritten_to_another_host_or_repository_gets_no_token_and_halts() {
+        let token = GitHubToken::new("ghp_rewriteTESTrewriteTEST0123456789ab");
+        let repo = ops_testkit::TempRepo::new();
+        let work = repo.work();
+        for url in [
+            "https://evil.example/o/r.git",
+            "https://github.com/attacker/r.git",
+            "https://x:y@evil.example/o/r",
+        ] {
+            ops_testkit::git(&work, &["remote", "set-url", "origin", url]);
+            let git = Git::new(&work);
+            let err =
+                match credential::PushCredential::start(&git, "origin", &token, &EXPECTED).await {
+                    Ok(_) => panic!("{url}: the token was handed to git"),
+                    Err(e) => e,
+                };
+            let text = err.to_string();
+            assert_eq!(err.kind(), ErrorKind::Halt, "{url}: {text}");
+            assert!(
+                text.contains("not github.com/o/r") && !text.contains("x:y"),
+                "{url}: {text}"
+            );
+        }
+    }
+
     /// The token goes to git's credential cache on stdin; the push's helper gets
     /// it from there; no git ops starts has it in its argv or environment.
     #[tokio::test]
@@ -473,7 +513,7 @@ mod tests {
         std::fs::set_permissions(&spy, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .expect("chmod");
         let git = Git::new(&work).with_program(&spy);
-        let credential = credential::PushCredential::start(&git, "origin", &token)
+        let credential = credential::PushCredential::start(&git, "origin", &token, &EXPECTED)
             .await
             .expect("the cache starts")
             .expect("an https remote gets one");

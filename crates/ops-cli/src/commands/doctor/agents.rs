@@ -219,8 +219,8 @@ pub async fn git(checks: &mut Vec<Check>) {
 pub fn containment(checks: &mut Vec<Check>) {
     let mechanism = ops_dispatch::reaper::install();
     let status = match mechanism {
-        ops_dispatch::reaper::Mechanism::Subreaper => Status::Ok,
-        ops_dispatch::reaper::Mechanism::GroupOnly(_) => Status::Warn,
+        ops_dispatch::reaper::Mechanism::Subreaper { guarded: true } => Status::Ok,
+        _ => Status::Warn,
     };
     checks.push(Check::new(
         "agent containment",
