@@ -53,18 +53,18 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::SeqCst)
 }
 
-/// The program and arguments that start `program args` under a guard, or
-/// `None` when guards are not enabled. `exe` is the guard binary: this process's
-/// own (`/proc/self/exe` resolves in the starting process, so a binary replaced
-/// on disk since ops started still works; an agent run as another user, whose
-/// start cannot read that link, gets the binary's path).
+/// The program and arguments that start `program args`: under a guard when
+/// guards are enabled, else unchanged. The guard binary is this process's own
+/// (`/proc/self/exe` resolves in the starting process, so a binary replaced on
+/// disk since ops started still works; an agent run as another user, whose start
+/// cannot read that link, gets the binary's path).
 pub fn wrap(
-    program: &OsString,
-    args: &[OsString],
+    program: OsString,
+    args: Vec<OsString>,
     as_other_user: bool,
-) -> std::io::Result<Option<(OsString, Vec<OsString>)>> {
+) -> std::io::Result<(OsString, Vec<OsString>)> {
     if !enabled() {
-        return Ok(None);
+        return Ok((program, args));
     }
     let exe = if cfg!(target_os = "linux") && !as_other_user {
         OsString::from("/proc/self/exe")
@@ -75,10 +75,10 @@ pub fn wrap(
         OsString::from(ARG),
         OsString::from(std::process::id().to_string()),
         OsString::from("--"),
-        program.clone(),
+        program,
     ];
-    all.extend(args.iter().cloned());
-    Ok(Some((exe, all)))
+    all.extend(args);
+    Ok((exe, all))
 }
 
 /// Runs this process as a guard when its arguments ask for one (and returns the
@@ -227,6 +227,9 @@ mod tests {
         let program = OsString::from("agent");
         let args = os(&["a", "b"]);
         assert!(!enabled());
-        assert!(wrap(&program, &args, false).expect("wrap").is_none());
+        assert_eq!(
+            wrap(program.clone(), args.clone(), false).expect("wrap"),
+            (program, args)
+        );
     }
 }

@@ -70,8 +70,7 @@ pub async fn spawn(spec: ProcessSpec) -> std::io::Result<Spawned> {
     let mark = crate::reaper::new_mark();
     // Under a guard when the binary serves one (`crate::guard`): then not even a
     // kill -9 of ops leaves the agent, or what it started, running.
-    let (program, args) = crate::guard::wrap(&spec.program, &spec.args, spec.run_as.is_some())?
-        .unwrap_or_else(|| (spec.program.clone(), spec.args.clone()));
+    let (program, args) = crate::guard::wrap(spec.program, spec.args, spec.run_as.is_some())?;
     let mut cmd = tokio::process::Command::new(&program);
     cmd.args(&args)
         .current_dir(&spec.cwd)

@@ -394,6 +394,29 @@ impl Git {
     }
 }
 
+/// `text` with the userinfo part (`user[:secret]@`) of every `scheme://` URL in it
+/// removed, for showing a URL that may carry a token.
+pub fn without_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, after) = rest.split_at(pos + 3);
+        out.push_str(head);
+        let authority_end = after
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        out.push_str(
+            authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host),
+        );
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether `arg` contains a URL with a userinfo part (`scheme://user[:secret]@host`).
 pub fn carries_credentials(arg: &str) -> bool {
     let mut rest = arg;
@@ -467,6 +490,15 @@ mod tests {
         ] {
             assert!(!inherits(no), "{no}");
         }
+    }
+
+    #[test]
+    fn urls_lose_their_userinfo_and_the_rest_of_the_text_stays() {
+        assert_eq!(
+            without_credentials("https://x:ghp_t@github.com/o/r.git and ssh://me@h/p"),
+            "https://github.com/o/r.git and ssh://h/p"
+        );
+        assert_eq!(without_credentials("/srv/git/r.git"), "/srv/git/r.git");
     }
 
     #[test]

@@ -38,18 +38,6 @@ struct Urls {
     push: String,
 }
 
-/// `url` without the `user:password@` of a `scheme://` URL (it may hold a token).
-fn shown(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}/{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
 impl Default for OriginGuard {
     fn default() -> Self {
         OriginGuard::new("origin")
@@ -119,8 +107,8 @@ impl OriginGuard {
         };
         Err(halt(format!(
             "the {which} of {remote} changed from {} to {} during the task, not by ops (the git config every worktree shares was rewritten); nothing of this repository ships and ops contacts neither",
-            shown(a),
-            shown(b)
+            ops_git::without_credentials(a),
+            ops_git::without_credentials(b)
         )))
     }
 

@@ -125,14 +125,20 @@ async fn the_gate_runs_on_the_merged_result_not_on_the_branch_alone() {
     );
 }
 
-#[tokio::test]
-async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushed() {
+/// A repository with task t1's change (`feature.txt`) opened and its gate green.
+async fn opened_and_green() -> (TempRepo, LocalShipper, ops_core::seams::ChangeRef) {
     let repo = TempRepo::new();
     let t = task(&repo, "t1");
     let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
     let s = shipper(Some("test -f feature.txt"));
     let c = s.open_change(&t, &work).await.expect("open");
     assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+    (repo, s, c)
+}
+
+#[tokio::test]
+async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushed() {
+    let (repo, s, c) = opened_and_green().await;
     let before = repo.origin_rev("dev");
     let moved = move_dev(&repo, "other.txt");
     let e = s.merge(&c).await.expect_err("a halt");
@@ -153,12 +159,7 @@ async fn dev_moved_not_by_ops_after_the_change_opened_halts_and_nothing_is_pushe
 #[tokio::test]
 async fn origin_s_url_rewritten_during_the_task_halts_and_nothing_is_pushed_anywhere() {
     for push_only in [false, true] {
-        let repo = TempRepo::new();
-        let t = task(&repo, "t1");
-        let work = branch(&repo, "ops/t1-x", &[("feature.txt", "f\n")]);
-        let s = shipper(Some("test -f feature.txt"));
-        let c = s.open_change(&t, &work).await.expect("open");
-        assert_eq!(s.checks(&c).await.expect("checks"), ChecksState::Passed);
+        let (repo, s, c) = opened_and_green().await;
         let decoy = repo.origin().with_file_name("decoy.git");
         let origin = repo.origin().to_string_lossy().into_owned();
         git(

@@ -34,9 +34,9 @@ impl Expected<'_> {
 /// The host (with its port) and the path (no leading or trailing `/`, no
 /// `.git`) of an HTTP(S) URL; any `user:password@` is dropped, never returned.
 fn host_and_path(url: &str) -> Option<(String, String)> {
+    let url = ops_git::without_credentials(url);
     let rest = url.split_once("://")?.1;
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     if host.is_empty() {
         return None;
     }
